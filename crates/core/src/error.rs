@@ -1,0 +1,322 @@
+//! Every failure of the engine, in plain words, with what to do next.
+//! Messages never contain a secret: only URLs, status codes and the AS's own error text.
+
+use serde::Serialize;
+use std::fmt;
+
+/// Where in a flow the authorization server said no.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OAuthStage {
+    Registration,
+    Authorization,
+    TokenExchange,
+    Refresh,
+}
+
+impl fmt::Display for OAuthStage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            OAuthStage::Registration => "client registration",
+            OAuthStage::Authorization => "sign-in",
+            OAuthStage::TokenExchange => "the token exchange",
+            OAuthStage::Refresh => "the token refresh",
+        })
+    }
+}
+
+/// An OAuth error response (RFC 6749 §4.1.2.1, §5.2; RFC 7591 §3.2.2), kept as the AS said it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OAuthError {
+    pub stage: OAuthStage,
+    /// The `error` code, e.g. `invalid_scope`.
+    pub code: String,
+    pub description: Option<String>,
+    pub uri: Option<String>,
+}
+
+impl OAuthError {
+    pub fn is(&self, code: &str) -> bool {
+        self.code == code
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{input:?} is not a usable server address: {reason}")]
+    InvalidUrl { input: String, reason: String },
+
+    #[error("could not reach {url}: {detail}")]
+    Unreachable { url: String, detail: String },
+
+    #[error("{url} did not answer within {seconds} seconds")]
+    Timeout { url: String, seconds: u64 },
+
+    #[error("{url} answered HTTP {status} while {doing}")]
+    HttpStatus {
+        url: String,
+        status: u16,
+        doing: String,
+        body: Option<String>,
+    },
+
+    #[error("the {what} at {url} is not valid: {detail}")]
+    BadMetadata {
+        what: &'static str,
+        url: String,
+        detail: String,
+    },
+
+    #[error("this server does not ask for sign-in: {url} answered the MCP handshake without a token")]
+    NotProtected { url: String },
+
+    #[error("there is no MCP server at {url} (HTTP {status})")]
+    NoServer { url: String, status: u16 },
+
+    #[error("the server's metadata at {prm_url} describes a different server ({found}), not {expected}")]
+    ResourceMismatch {
+        expected: String,
+        found: String,
+        prm_url: String,
+    },
+
+    #[error("the server's metadata at {prm_url} names no authorization server")]
+    NoAuthorizationServer { prm_url: String },
+
+    #[error("the sign-in server's metadata at {url} claims to be {found}, but it was reached as {expected}")]
+    IssuerMismatch {
+        expected: String,
+        found: String,
+        url: String,
+    },
+
+    #[error("could not find the sign-in server's metadata for {issuer} (tried {tried})")]
+    NoAuthServerMetadata { issuer: String, tried: String },
+
+    #[error("the sign-in server {issuer} does not support PKCE with S256 (it lists: {advertised}), so signing in would not be safe")]
+    PkceUnsupported { issuer: String, advertised: String },
+
+    #[error("the {what} {url} uses plain HTTP on another machine; tokens would travel unencrypted")]
+    InsecureEndpoint { url: String, what: String },
+
+    #[error("the sign-in server {issuer} does not let apps register themselves, and no client is configured for it")]
+    NoClientRegistration {
+        issuer: String,
+        redirect_uri: String,
+        scopes: Vec<String>,
+    },
+
+    #[error("the plan cannot be used: {problems}")]
+    InvalidPlan { problems: String },
+
+    #[error("{}", oauth_message(.0))]
+    OAuth(OAuthError),
+
+    #[error("the sign-in answer did not carry the state Latchkey sent, so it was refused (it may be a forged or stale sign-in)")]
+    StateMismatch,
+
+    #[error("the sign-in answer came from {found}, not from {expected}, so it was refused (mix-up protection, RFC 9207)")]
+    IssuerResponseMismatch { expected: String, found: String },
+
+    #[error("the sign-in answer had no code")]
+    MissingCode,
+
+    #[error("no sign-in came back within {seconds} seconds")]
+    CallbackTimeout { seconds: u64 },
+
+    #[error("could not listen for the sign-in answer on {address}: {detail}")]
+    CallbackListen { address: String, detail: String },
+
+    #[error("could not open a browser: {detail}")]
+    Browser { detail: String },
+
+    #[error("the token answer from {url} is not valid: {detail}")]
+    BadTokenResponse { url: String, detail: String },
+
+    #[error("the keychain ({store}) failed: {detail}")]
+    Keychain { store: String, detail: String },
+
+    #[error("the stored credentials for {server} cannot be read: {detail}")]
+    CorruptBundle { server: String, detail: String },
+
+    #[error("not signed in to {server}")]
+    NotSignedIn { server: String },
+
+    #[error("the server still refuses the tool after {attempts} sign-ins, asking for scopes: {scopes}")]
+    InsufficientScope { attempts: u32, scopes: String },
+
+    #[error("the server rejected the token (HTTP {status}){}", .description.as_deref().map(|d| format!(": {d}")).unwrap_or_default())]
+    TokenRejected {
+        status: u16,
+        error: Option<String>,
+        description: Option<String>,
+    },
+
+    #[error("the MCP server answered with an error: {detail}")]
+    Mcp { detail: String },
+}
+
+fn oauth_message(e: &OAuthError) -> String {
+    let what = match e.code.as_str() {
+        "invalid_scope" => "refused the requested scopes".to_string(),
+        "access_denied" => "was denied (the sign-in was cancelled or not allowed)".to_string(),
+        "invalid_client" => "does not know this app's client".to_string(),
+        "unauthorized_client" => "does not allow this client to sign in this way".to_string(),
+        "invalid_grant" => "rejected the code or refresh token".to_string(),
+        "invalid_request" => "rejected the request as malformed".to_string(),
+        "invalid_redirect_uri" => "rejected the callback address".to_string(),
+        "invalid_client_metadata" => "rejected the app's registration details".to_string(),
+        "server_error" | "temporarily_unavailable" => {
+            "failed on the sign-in server's side".to_string()
+        }
+        other => format!("failed with {other}"),
+    };
+    let mut s = format!("{} {what} ({})", e.stage, e.code);
+    if let Some(d) = &e.description {
+        s.push_str(": ");
+        s.push_str(d);
+    }
+    s
+}
+
+impl Error {
+    /// A stable identifier for programs (`--json`) and for the reason catalogue.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::InvalidUrl { .. } => "invalid_url",
+            Error::Unreachable { .. } => "unreachable",
+            Error::Timeout { .. } => "timeout",
+            Error::HttpStatus { .. } => "http_status",
+            Error::BadMetadata { .. } => "bad_metadata",
+            Error::NotProtected { .. } => "not_protected",
+            Error::NoServer { .. } => "no_server",
+            Error::ResourceMismatch { .. } => "resource_mismatch",
+            Error::NoAuthorizationServer { .. } => "no_authorization_server",
+            Error::IssuerMismatch { .. } => "issuer_mismatch",
+            Error::NoAuthServerMetadata { .. } => "no_as_metadata",
+            Error::PkceUnsupported { .. } => "pkce_unsupported",
+            Error::InsecureEndpoint { .. } => "insecure_endpoint",
+            Error::NoClientRegistration { .. } => "no_client_registration",
+            Error::InvalidPlan { .. } => "invalid_plan",
+            Error::OAuth(_) => "oauth_error",
+            Error::StateMismatch => "state_mismatch",
+            Error::IssuerResponseMismatch { .. } => "iss_mismatch",
+            Error::MissingCode => "missing_code",
+            Error::CallbackTimeout { .. } => "callback_timeout",
+            Error::CallbackListen { .. } => "callback_listen",
+            Error::Browser { .. } => "browser",
+            Error::BadTokenResponse { .. } => "bad_token_response",
+            Error::Keychain { .. } => "keychain",
+            Error::CorruptBundle { .. } => "corrupt_bundle",
+            Error::NotSignedIn { .. } => "not_signed_in",
+            Error::InsufficientScope { .. } => "insufficient_scope",
+            Error::TokenRejected { .. } => "token_rejected",
+            Error::Mcp { .. } => "mcp_error",
+        }
+    }
+
+    /// What the person can do about it, in one or two sentences.
+    pub fn hint(&self) -> String {
+        match self {
+            Error::InvalidUrl { .. } => "Use the server's full address, e.g. https://example.com/mcp.".into(),
+            Error::Unreachable { .. } => "Check the address and your network connection, then try again.".into(),
+            Error::Timeout { .. } => "The server may be overloaded or down; try again in a minute.".into(),
+            Error::HttpStatus { .. } => "The server may be misconfigured or down; try again later, or tell its operator.".into(),
+            Error::BadMetadata { .. } => "This is a problem on the server's side; tell its operator (the detail above says what is wrong).".into(),
+            Error::NotProtected { .. } => "Nothing to sign in to: the server can be used without credentials.".into(),
+            Error::NoServer { .. } => "Check the address: it should be the server's MCP endpoint (often ending in /mcp).".into(),
+            Error::ResourceMismatch { .. } => "Refusing protects you from sending a token to the wrong server. Check the address; if it is right, the server's operator must fix its metadata.".into(),
+            Error::NoAuthorizationServer { .. } => "The server's operator must list its sign-in server in its protected resource metadata.".into(),
+            Error::IssuerMismatch { .. } => "Refusing protects you from a look-alike sign-in server. The server's operator must fix the metadata.".into(),
+            Error::NoAuthServerMetadata { .. } => "The sign-in server publishes no metadata Latchkey can use; tell the server's operator.".into(),
+            Error::PkceUnsupported { .. } => "Ask the operator of the sign-in server to enable PKCE with S256.".into(),
+            Error::InsecureEndpoint { .. } => "Use an https:// address, or ask the operator to serve the sign-in server over HTTPS.".into(),
+            Error::NoClientRegistration { redirect_uri, scopes, .. } => {
+                let scopes = if scopes.is_empty() { "none needed".to_string() } else { scopes.join(" ") };
+                format!("Register an app (a \"public\" or \"native\" client) at your sign-in server with the redirect URI {redirect_uri} and the scopes {scopes}, then sign in again with --client-id (and --callback-port to match the redirect URI).")
+            }
+            Error::InvalidPlan { .. } => "Edit the scopes and try again.".into(),
+            Error::OAuth(e) => match e.code.as_str() {
+                "invalid_scope" => "Remove the scope the server refused (see the description), or reset to the recommended scopes, and sign in again.".into(),
+                "access_denied" => "Sign in again and approve the request, or ask an administrator for access.".into(),
+                "invalid_client" | "unauthorized_client" => "The app's registration is no longer valid: sign in again so Latchkey registers anew, or check the configured client id.".into(),
+                "invalid_grant" => "Sign in again.".into(),
+                "invalid_redirect_uri" => "Check that the callback port matches the redirect URI registered for this client.".into(),
+                _ => "Try again; if it keeps failing, the description above comes from the sign-in server and is what its operator needs.".into(),
+            },
+            Error::StateMismatch | Error::IssuerResponseMismatch { .. } | Error::MissingCode => "Start the sign-in again from Latchkey, and finish it in the browser tab it opens.".into(),
+            Error::CallbackTimeout { .. } => "Sign in again and finish in the browser; if no browser opened, use --no-browser and open the printed address yourself.".into(),
+            Error::CallbackListen { .. } => "Another program may be using that port: choose another --callback-port, or leave it out.".into(),
+            Error::Browser { .. } => "Use --no-browser and open the printed address yourself, or set $BROWSER.".into(),
+            Error::BadTokenResponse { .. } => "This is a problem on the sign-in server's side; tell its operator.".into(),
+            Error::Keychain { .. } => "Unlock your keychain (on Linux: the login keyring of GNOME Keyring or KWallet must be running and unlocked) and try again.".into(),
+            Error::CorruptBundle { .. } => "Sign in again to replace the stored credentials.".into(),
+            Error::NotSignedIn { server } => format!("Run: latchkey login {server}"),
+            Error::InsufficientScope { .. } => "The server may need a scope your account cannot be granted; ask its operator which scopes the tool needs.".into(),
+            Error::TokenRejected { .. } => "Sign in again; if it keeps happening, the server may expect a different audience or scopes.".into(),
+            Error::Mcp { .. } => "The server understood the request but failed; try again or tell its operator.".into(),
+        }
+    }
+
+    pub fn oauth(&self) -> Option<&OAuthError> {
+        match self {
+            Error::OAuth(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// The error as programs see it (`--json`).
+#[derive(Debug, Serialize)]
+pub struct ErrorReport {
+    pub code: &'static str,
+    pub message: String,
+    pub hint: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub oauth: Option<OAuthError>,
+}
+
+impl From<&Error> for ErrorReport {
+    fn from(e: &Error) -> Self {
+        ErrorReport {
+            code: e.code(),
+            message: e.to_string(),
+            hint: e.hint(),
+            oauth: e.oauth().cloned(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn oauth_errors_read_plainly() {
+        let e = Error::OAuth(OAuthError {
+            stage: OAuthStage::Authorization,
+            code: "invalid_scope".into(),
+            description: Some("sudo is not allowed".into()),
+            uri: None,
+        });
+        assert_eq!(
+            e.to_string(),
+            "sign-in refused the requested scopes (invalid_scope): sudo is not allowed"
+        );
+        assert!(e.hint().contains("Remove the scope"));
+        assert_eq!(e.code(), "oauth_error");
+    }
+
+    #[test]
+    fn no_client_hint_names_what_to_register() {
+        let e = Error::NoClientRegistration {
+            issuer: "https://login.example.com".into(),
+            redirect_uri: "http://127.0.0.1:8765/callback".into(),
+            scopes: vec!["mcp".into()],
+        };
+        let h = e.hint();
+        assert!(h.contains("http://127.0.0.1:8765/callback") && h.contains("mcp"), "{h}");
+    }
+}

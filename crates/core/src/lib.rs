@@ -1,0 +1,14 @@
+//! latchkey-core: every rule of Latchkey. No UI, no Tauri: fully testable headless.
+
+pub mod discovery;
+pub mod error;
+pub mod http;
+pub mod mcp;
+pub mod metadata;
+pub mod plan;
+pub mod secret;
+pub mod urls;
+pub mod www_authenticate;
+
+pub use error::{Error, Result};
+pub use secret::Secret;

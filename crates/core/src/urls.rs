@@ -1,0 +1,201 @@
+//! URL rules: a server's canonical identity, loopback detection, and RFC 8414 / 9728
+//! well-known locations.
+
+use crate::error::Error;
+use url::{Host, Url};
+
+/// Parses a URL a person typed or a config file held, with a clear error.
+pub fn parse_http_url(input: &str) -> Result<Url, Error> {
+    let url = Url::parse(input.trim()).map_err(|e| Error::InvalidUrl {
+        input: input.to_string(),
+        reason: e.to_string(),
+    })?;
+    match url.scheme() {
+        "http" | "https" => {}
+        other => {
+            return Err(Error::InvalidUrl {
+                input: input.to_string(),
+                reason: format!("the scheme is {other:?}; only http and https are supported"),
+            })
+        }
+    }
+    if url.host().is_none() {
+        return Err(Error::InvalidUrl {
+            input: input.to_string(),
+            reason: "it has no host".into(),
+        });
+    }
+    Ok(url)
+}
+
+/// The canonical resource URI (RFC 8707, MCP): lowercase scheme and host (the url crate does
+/// this), no default port, no fragment, no trailing slash.
+pub fn canonical_resource(url: &Url) -> String {
+    let mut u = url.clone();
+    u.set_fragment(None);
+    let mut s = u.to_string();
+    if u.query().is_none() {
+        while s.ends_with('/') && s.len() > u.origin().ascii_serialization().len() {
+            s.pop();
+        }
+        if s.ends_with('/') && u.path() == "/" {
+            s.pop();
+        }
+    }
+    s
+}
+
+/// True for 127.0.0.0/8, ::1 and `localhost`.
+pub fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(Host::Domain(d)) => {
+            d.eq_ignore_ascii_case("localhost") || d.to_ascii_lowercase().ends_with(".localhost")
+        }
+        None => false,
+    }
+}
+
+/// Tokens and credentials only travel over HTTPS, except to this machine.
+pub fn require_secure(url: &Url, what: &str) -> Result<(), Error> {
+    if url.scheme() == "https" || is_loopback(url) {
+        Ok(())
+    } else {
+        Err(Error::InsecureEndpoint {
+            url: url.to_string(),
+            what: what.to_string(),
+        })
+    }
+}
+
+/// `origin + /.well-known/<name> + path`, the RFC 8414 / RFC 9728 path-aware form.
+pub fn well_known_inserted(base: &Url, name: &str) -> Url {
+    let mut u = base.clone();
+    let path = base.path().trim_end_matches('/');
+    u.set_path(&format!("/.well-known/{name}{path}"));
+    u.set_query(None);
+    u.set_fragment(None);
+    u
+}
+
+/// `origin + path + /.well-known/<name>`, the OpenID Connect Discovery form.
+pub fn well_known_appended(base: &Url, name: &str) -> Url {
+    let mut u = base.clone();
+    let path = base.path().trim_end_matches('/');
+    u.set_path(&format!("{path}/.well-known/{name}"));
+    u.set_query(None);
+    u.set_fragment(None);
+    u
+}
+
+/// `origin + /.well-known/<name>`.
+pub fn well_known_root(base: &Url, name: &str) -> Url {
+    let mut u = base.clone();
+    u.set_path(&format!("/.well-known/{name}"));
+    u.set_query(None);
+    u.set_fragment(None);
+    u
+}
+
+pub fn has_path(url: &Url) -> bool {
+    !url.path().trim_matches('/').is_empty()
+}
+
+/// Two issuer identifiers are the same (RFC 8414 §3.3), tolerating only a trailing slash.
+pub fn same_issuer(a: &str, b: &str) -> bool {
+    a.trim_end_matches('/') == b.trim_end_matches('/')
+}
+
+/// `resource` from protected resource metadata covers `server`: the same URL, or a parent of
+/// it on the same origin at a path segment boundary.
+pub fn resource_covers(resource: &Url, server: &Url) -> bool {
+    if resource.origin() != server.origin() {
+        return false;
+    }
+    let r = canonical_resource(resource);
+    let s = canonical_resource(server);
+    if r == s {
+        return true;
+    }
+    let rp = resource.path().trim_end_matches('/');
+    let sp = server.path().trim_end_matches('/');
+    resource.query().is_none() && (rp.is_empty() || sp.starts_with(&format!("{rp}/")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn u(s: &str) -> Url {
+        Url::parse(s).unwrap()
+    }
+
+    #[test]
+    fn canonical_forms() {
+        assert_eq!(
+            canonical_resource(&u("HTTPS://Example.COM:443/mcp/#frag")),
+            "https://example.com/mcp"
+        );
+        assert_eq!(
+            canonical_resource(&u("http://127.0.0.1:8080/")),
+            "http://127.0.0.1:8080"
+        );
+        assert_eq!(
+            canonical_resource(&u("http://h:80/a/b//")),
+            "http://h/a/b"
+        );
+        assert_eq!(
+            canonical_resource(&u("https://h/mcp?tenant=1")),
+            "https://h/mcp?tenant=1"
+        );
+    }
+
+    #[test]
+    fn loopback_and_security() {
+        assert!(is_loopback(&u("http://127.0.0.1:1/x")));
+        assert!(is_loopback(&u("http://127.8.9.1/")));
+        assert!(is_loopback(&u("http://[::1]:9/")));
+        assert!(is_loopback(&u("http://localhost:3/")));
+        assert!(!is_loopback(&u("http://as.example.test/")));
+        assert!(require_secure(&u("http://as.example.test/token"), "token endpoint").is_err());
+        assert!(require_secure(&u("https://as.example.test/token"), "token endpoint").is_ok());
+    }
+
+    #[test]
+    fn well_known_variants() {
+        let i = u("https://as.example.com/tenant-a");
+        assert_eq!(
+            well_known_inserted(&i, "oauth-authorization-server").as_str(),
+            "https://as.example.com/.well-known/oauth-authorization-server/tenant-a"
+        );
+        assert_eq!(
+            well_known_appended(&i, "openid-configuration").as_str(),
+            "https://as.example.com/tenant-a/.well-known/openid-configuration"
+        );
+        let r = u("https://as.example.com/");
+        assert_eq!(
+            well_known_inserted(&r, "oauth-authorization-server").as_str(),
+            "https://as.example.com/.well-known/oauth-authorization-server"
+        );
+        assert!(!has_path(&r));
+        assert!(has_path(&i));
+    }
+
+    #[test]
+    fn resource_coverage() {
+        assert!(resource_covers(&u("https://h/mcp"), &u("https://h/mcp/")));
+        assert!(resource_covers(&u("https://h/"), &u("https://h/mcp")));
+        assert!(resource_covers(&u("https://h/api"), &u("https://h/api/v4/mcp")));
+        assert!(!resource_covers(&u("https://h/ap"), &u("https://h/api")));
+        assert!(!resource_covers(&u("https://evil/mcp"), &u("https://h/mcp")));
+        assert!(!resource_covers(&u("https://h/other"), &u("https://h/mcp")));
+    }
+
+    #[test]
+    fn url_input_errors() {
+        assert!(parse_http_url("ftp://x").is_err());
+        assert!(parse_http_url("not a url").is_err());
+        assert!(parse_http_url(" https://x/mcp ").is_ok());
+    }
+}

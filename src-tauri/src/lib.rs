@@ -1,0 +1,131 @@
+//! Latchkey's desktop shell: the tray, the main window and (later) the commands and events
+//! the UI talks to. Every rule of the product lives in `latchkey-core`; this crate only
+//! wires it to Tauri.
+//!
+//! Startup is generic over the Tauri runtime ([`build_app`], [`run_app`]) so that it can be
+//! driven by `tauri::test::mock_builder()` in tests; [`run`] is the real app.
+
+use tauri::{App, AppHandle, Builder, Context, Manager, RunEvent, Runtime, WebviewWindow};
+
+pub mod tray;
+
+pub use tray::{set_tray_state, tray_state, TrayState};
+
+/// Label of the main window; its settings are the `app.windows` entry with this label in
+/// tauri.conf.json (marked `"create": false`: the shell creates it, see [`show_main_window`]).
+pub const MAIN_WINDOW: &str = "main";
+
+/// What a tray menu item does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MenuAction {
+    /// Show the main window, creating it again if it was closed.
+    Open,
+    /// Leave the app (the only way out: closing the window keeps the tray).
+    Quit,
+}
+
+impl MenuAction {
+    /// The action of a menu item id, if it is one of ours.
+    pub fn from_id(id: &str) -> Option<Self> {
+        match id {
+            tray::MENU_OPEN => Some(Self::Open),
+            tray::MENU_QUIT => Some(Self::Quit),
+            _ => None,
+        }
+    }
+}
+
+/// Carry out a menu action.
+pub fn perform<R: Runtime>(app: &AppHandle<R>, action: MenuAction) -> tauri::Result<()> {
+    match action {
+        MenuAction::Open => show_main_window(app).map(|_| ()),
+        MenuAction::Quit => {
+            app.exit(0);
+            Ok(())
+        }
+    }
+}
+
+/// Whether an exit request should be refused so that the app stays in the tray.
+///
+/// Tauri asks with `code: None` when the last window closed, and with `Some(code)` when the
+/// app itself asked to exit ([`MenuAction::Quit`]).
+pub fn keep_running_on_exit_request(code: Option<i32>) -> bool {
+    code.is_none()
+}
+
+/// Show and focus the main window, creating it (again) from its configuration if it does
+/// not exist: closing the window destroys its webview, so nothing runs while it is hidden.
+pub fn show_main_window<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<WebviewWindow<R>> {
+    if let Some(window) = app.get_webview_window(MAIN_WINDOW) {
+        window.unminimize()?;
+        window.show()?;
+        window.set_focus()?;
+        return Ok(window);
+    }
+    let config = app
+        .config()
+        .app
+        .windows
+        .iter()
+        .find(|w| w.label == MAIN_WINDOW)
+        .cloned()
+        .ok_or_else(|| {
+            anyhow::anyhow!("tauri.conf.json has no app.windows entry labelled {MAIN_WINDOW:?}")
+        })?;
+    tauri::WebviewWindowBuilder::from_config(app, &config)?.build()
+}
+
+/// Build the app: tray first, then the main window (shown at start for now).
+pub fn build_app<R: Runtime>(builder: Builder<R>, context: Context<R>) -> tauri::Result<App<R>> {
+    builder
+        .setup(|app| {
+            tray::create(app.handle())?;
+            show_main_window(app.handle())?;
+            Ok(())
+        })
+        .build(context)
+}
+
+/// Run a built app's event loop until [`MenuAction::Quit`]; closing the last window does
+/// not end it (the app stays in the tray).
+pub fn run_until_quit<R: Runtime>(app: App<R>) {
+    app.run(on_run_event);
+}
+
+/// Build the app and run it until [`MenuAction::Quit`].
+pub fn run_app<R: Runtime>(builder: Builder<R>, context: Context<R>) -> tauri::Result<()> {
+    run_until_quit(build_app(builder, context)?);
+    Ok(())
+}
+
+fn on_run_event<R: Runtime>(_app: &AppHandle<R>, event: RunEvent) {
+    if let RunEvent::ExitRequested { code, api, .. } = &event {
+        if keep_running_on_exit_request(*code) {
+            api.prevent_exit();
+        }
+    }
+}
+
+/// The real app, with the wry runtime and the context from tauri.conf.json.
+pub fn run() -> tauri::Result<()> {
+    run_app(tauri::Builder::default(), tauri::generate_context!())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn menu_ids_map_to_actions() {
+        assert_eq!(MenuAction::from_id("open"), Some(MenuAction::Open));
+        assert_eq!(MenuAction::from_id("quit"), Some(MenuAction::Quit));
+        assert_eq!(MenuAction::from_id("something-else"), None);
+    }
+
+    #[test]
+    fn closing_the_last_window_keeps_the_app_but_quit_exits() {
+        assert!(keep_running_on_exit_request(None));
+        assert!(!keep_running_on_exit_request(Some(0)));
+    }
+}

@@ -1,0 +1,9 @@
+// No console window on Windows in release builds.
+#![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
+
+fn main() {
+    if let Err(err) = latchkey_app::run() {
+        eprintln!("latchkey: {err}");
+        std::process::exit(1);
+    }
+}

@@ -1,0 +1,177 @@
+//! Startup smoke test of the shell on tauri's mock runtime: the app builds through the same
+//! `build_app` as the real one, with the real window configuration from tauri.conf.json; the
+//! tray and its menu exist; the menu handlers do what they say; closing the last window
+//! leaves the app running.
+//!
+//! The tray is the real one (libayatana-appindicator through GTK), so GTK is initialised
+//! here, on the main thread: this test has no libtest harness (see the root Cargo.toml). It
+//! needs an X display; without one it runs itself again under `xvfb-run -a`.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::process::{Command, ExitCode};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use latchkey_app::tray::{tray_menu, MENU_OPEN, MENU_QUIT, TRAY_ID};
+use latchkey_app::{
+    build_app, perform, run_until_quit, set_tray_state, show_main_window, tray_state, MenuAction,
+    TrayState, MAIN_WINDOW,
+};
+use tauri::test::{mock_builder, mock_context, noop_assets, MockRuntime};
+use tauri::utils::config::Config;
+use tauri::{App, Manager};
+
+const REEXEC_ENV: &str = "LATCHKEY_SMOKE_UNDER_XVFB";
+
+fn main() -> ExitCode {
+    if std::env::var_os("DISPLAY").is_none() && std::env::var_os(REEXEC_ENV).is_none() {
+        return rerun_under_xvfb();
+    }
+    gtk::init().expect("GTK initialises (is the X display reachable?)");
+
+    let app = build_app(mock_builder(), context()).expect("the app builds");
+
+    let checks: &[(&str, fn(&App<MockRuntime>))] = &[
+        ("startup creates the main window and the tray", startup),
+        ("tray menu has Open Latchkey and Quit", menu),
+        ("open shows the existing window, no duplicate", open_again),
+        ("tray state can be changed", tray_states),
+        ("quit exits the app", quit),
+    ];
+    let mut failed = 0;
+    for (name, check) in checks {
+        match catch_unwind(AssertUnwindSafe(|| check(&app))) {
+            Ok(()) => println!("check {name} ... ok"),
+            Err(_) => {
+                println!("check {name} ... FAILED");
+                failed += 1;
+            }
+        }
+    }
+    let passed = checks.len() - failed;
+    if failed > 0 {
+        println!("{passed} passed, {failed} failed");
+        return ExitCode::FAILURE;
+    }
+
+    // Last, because the event loop only ends by ending the process: close the window while
+    // the loop runs and check that the loop still takes work afterwards.
+    println!("check closing the last window keeps the app running ... (about 6 s)");
+    let handle = app.handle().clone();
+    std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(500));
+        let window = handle.get_webview_window(MAIN_WINDOW).expect("main window");
+        window.close().expect("close request sent");
+        std::thread::sleep(Duration::from_millis(2500));
+        let alive = Arc::new(AtomicBool::new(false));
+        let flag = alive.clone();
+        handle
+            .run_on_main_thread(move || flag.store(true, Ordering::SeqCst))
+            .expect("task sent to the event loop");
+        std::thread::sleep(Duration::from_millis(3000));
+        if alive.load(Ordering::SeqCst) {
+            println!("check closing the last window keeps the app running ... ok");
+            println!("{} passed, 0 failed", passed + 1);
+            std::process::exit(0);
+        }
+        println!("check closing the last window keeps the app running ... FAILED (loop stalled)");
+        println!("{passed} passed, 1 failed");
+        std::process::exit(1);
+    });
+    run_until_quit(app);
+    println!("check closing the last window keeps the app running ... FAILED (the app exited)");
+    println!("{passed} passed, 1 failed");
+    ExitCode::FAILURE
+}
+
+/// The mock context, with the app's real window configuration.
+fn context() -> tauri::Context<MockRuntime> {
+    let config: Config = serde_json::from_str(include_str!("../../tauri.conf.json"))
+        .expect("tauri.conf.json parses");
+    let mut context = mock_context(noop_assets());
+    context.config_mut().app.windows = config.app.windows;
+    context
+}
+
+fn startup(app: &App<MockRuntime>) {
+    let windows = app.webview_windows();
+    assert_eq!(windows.keys().collect::<Vec<_>>(), [MAIN_WINDOW]);
+    assert!(app.tray_by_id(TRAY_ID).is_some(), "tray {TRAY_ID:?} exists");
+    assert_eq!(tray_state(app.handle()), Some(TrayState::Ok));
+}
+
+fn menu(app: &App<MockRuntime>) {
+    let menu = tray_menu(app.handle()).expect("tray menu");
+    let items: Vec<(String, String)> = menu
+        .items()
+        .unwrap()
+        .iter()
+        .filter_map(|item| {
+            let text = item.as_menuitem()?.text().unwrap();
+            Some((item.id().0.clone(), text))
+        })
+        .collect();
+    assert_eq!(
+        items,
+        [
+            (MENU_OPEN.to_string(), "Open Latchkey".to_string()),
+            (MENU_QUIT.to_string(), "Quit".to_string()),
+        ]
+    );
+    assert_eq!(MenuAction::from_id(MENU_OPEN), Some(MenuAction::Open));
+    assert_eq!(MenuAction::from_id(MENU_QUIT), Some(MenuAction::Quit));
+}
+
+fn open_again(app: &App<MockRuntime>) {
+    // Building "main" again would fail with WindowLabelAlreadyExists.
+    perform(app.handle(), MenuAction::Open).expect("open");
+    let window = show_main_window(app.handle()).expect("show");
+    assert_eq!(window.label(), MAIN_WINDOW);
+    assert_eq!(app.webview_windows().len(), 1);
+}
+
+fn tray_states(app: &App<MockRuntime>) {
+    for state in [TrayState::NeedsAuth, TrayState::Warning, TrayState::Ok] {
+        set_tray_state(app.handle(), state).expect("set tray state");
+        assert_eq!(tray_state(app.handle()), Some(state));
+    }
+}
+
+fn quit(app: &App<MockRuntime>) {
+    // The mock runtime does not implement exit: it panics in `request_exit`. Reaching it is
+    // what Quit must do (the real runtime then sends ExitRequested with a code, which the
+    // shell does not prevent; see the lib's unit tests).
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let outcome = catch_unwind(AssertUnwindSafe(|| {
+        perform(app.handle(), MenuAction::Quit)
+    }));
+    std::panic::set_hook(hook);
+    let panic = outcome.expect_err("Quit reaches the runtime's exit");
+    let message = panic
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| panic.downcast_ref::<&str>().copied())
+        .unwrap_or_default();
+    assert!(message.contains("not implemented"), "unexpected panic: {message}");
+}
+
+fn rerun_under_xvfb() -> ExitCode {
+    let exe = std::env::current_exe().expect("own path");
+    println!("no DISPLAY: running again under xvfb-run -a");
+    match Command::new("xvfb-run")
+        .arg("-a")
+        .arg(exe)
+        .args(std::env::args_os().skip(1))
+        .env(REEXEC_ENV, "1")
+        .status()
+    {
+        Ok(status) if status.success() => ExitCode::SUCCESS,
+        Ok(_) => ExitCode::FAILURE,
+        Err(err) => {
+            eprintln!("this test needs an X display or xvfb-run (Debian: xvfb, xauth): {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
