@@ -106,7 +106,9 @@ pub fn tray_state<R: Runtime>(app: &AppHandle<R>) -> Option<TrayState> {
 
 /// Show `state` in the tray (icon and tooltip).
 pub fn set_tray_state<R: Runtime>(app: &AppHandle<R>, state: TrayState) -> tauri::Result<()> {
-    let tray = app.tray_by_id(TRAY_ID).ok_or_else(|| anyhow::anyhow!("the tray icon {TRAY_ID:?} does not exist"))?;
+    let tray = app
+        .tray_by_id(TRAY_ID)
+        .ok_or_else(|| anyhow::anyhow!("the tray icon {TRAY_ID:?} does not exist"))?;
     tray.set_icon(Some(state.icon()?))?;
     tray.set_tooltip(Some(state.tooltip()))?;
     if let Some(record) = app.try_state::<TrayRecord<R>>() {

@@ -144,9 +144,7 @@ fn quit(app: &App<MockRuntime>) {
     // shell does not prevent; see the lib's unit tests).
     let hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(|_| {}));
-    let outcome = catch_unwind(AssertUnwindSafe(|| {
-        perform(app.handle(), MenuAction::Quit)
-    }));
+    let outcome = catch_unwind(AssertUnwindSafe(|| perform(app.handle(), MenuAction::Quit)));
     std::panic::set_hook(hook);
     let panic = outcome.expect_err("Quit reaches the runtime's exit");
     let message = panic
@@ -154,7 +152,10 @@ fn quit(app: &App<MockRuntime>) {
         .map(String::as_str)
         .or_else(|| panic.downcast_ref::<&str>().copied())
         .unwrap_or_default();
-    assert!(message.contains("not implemented"), "unexpected panic: {message}");
+    assert!(
+        message.contains("not implemented"),
+        "unexpected panic: {message}"
+    );
 }
 
 fn rerun_under_xvfb() -> ExitCode {

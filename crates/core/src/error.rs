@@ -150,6 +150,8 @@ pub enum Error {
         status: u16,
         error: Option<String>,
         description: Option<String>,
+        /// The scopes a 403 `insufficient_scope` challenge asked for.
+        scope: Option<String>,
     },
 
     #[error("the MCP server answered with an error: {detail}")]

@@ -12,3 +12,10 @@ pub mod www_authenticate;
 
 pub use error::{Error, Result};
 pub use secret::Secret;
+pub mod loopback;
+pub mod register;
+pub mod tokens;
+pub mod vault;
+pub mod browser;
+pub mod login;
+pub mod stepup;

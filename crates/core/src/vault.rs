@@ -1,0 +1,312 @@
+//! The credential vault: one keychain entry per server holding the whole bundle as one JSON
+//! value, so client registration and tokens are always written together (DESIGN.md,
+//! "Credentials").
+
+use crate::error::{Error, Result};
+use crate::register::ClientRegistration;
+use crate::tokens::TokenSet;
+use crate::urls;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+pub const BUNDLE_VERSION: u32 = 1;
+pub const DEFAULT_SERVICE: &str = "latchkey";
+const INDEX_ACCOUNT: &str = "latchkey:index";
+
+/// A refresh or use that failed for good, kept for the explanation screen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NeedsSignIn {
+    pub code: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    pub at: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CredentialBundle {
+    pub version: u32,
+    /// The stable id: the canonical URL of the server.
+    pub server_id: String,
+    pub server_url: String,
+    pub resource: String,
+    pub issuer: String,
+    pub authorization_endpoint: String,
+    pub token_endpoint: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revocation_endpoint: Option<String>,
+    pub client: ClientRegistration,
+    pub tokens: TokenSet,
+    pub requested_scopes: Vec<String>,
+    pub updated_at: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub needs_sign_in: Option<NeedsSignIn>,
+}
+
+/// The stable identity of a server: its canonical URL.
+pub fn server_id(server_url: &str) -> Result<String> {
+    Ok(urls::canonical_resource(&urls::parse_http_url(server_url)?))
+}
+
+/// Where bundles live. The keychain in the product; memory in unit tests.
+pub trait CredentialStore: Send + Sync {
+    fn load(&self, server_id: &str) -> Result<Option<CredentialBundle>>;
+    fn save(&self, bundle: &CredentialBundle) -> Result<()>;
+    /// True when there was something to delete.
+    fn delete(&self, server_id: &str) -> Result<bool>;
+    /// The ids of every stored bundle.
+    fn list(&self) -> Result<Vec<String>>;
+    /// Which store this is, for error messages ("Secret Service, namespace latchkey").
+    fn describe(&self) -> String;
+}
+
+/// The OS keychain through the `keyring` crate: Secret Service, macOS Keychain, Windows
+/// Credential Manager. `service` is the namespace; tests use their own.
+pub struct KeyringStore {
+    service: String,
+}
+
+impl KeyringStore {
+    pub fn new(service: impl Into<String>) -> Self {
+        KeyringStore {
+            service: service.into(),
+        }
+    }
+
+    /// The namespace from `LATCHKEY_KEYCHAIN_SERVICE`, else `latchkey`.
+    pub fn from_env() -> Self {
+        Self::new(
+            std::env::var("LATCHKEY_KEYCHAIN_SERVICE")
+                .ok()
+                .filter(|s| !s.is_empty())
+                .unwrap_or_else(|| DEFAULT_SERVICE.to_string()),
+        )
+    }
+
+    fn entry(&self, account: &str) -> Result<keyring::Entry> {
+        keyring::Entry::new(&self.service, account).map_err(|e| self.err(e))
+    }
+
+    fn err(&self, e: keyring::Error) -> Error {
+        let detail = match &e {
+            keyring::Error::NoStorageAccess(inner) => format!(
+                "it is locked or not running ({inner})"
+            ),
+            keyring::Error::PlatformFailure(inner) => format!("the platform store failed ({inner})"),
+            keyring::Error::TooLong(what, max) => format!("the {what} is longer than {max}"),
+            other => other.to_string(),
+        };
+        Error::Keychain {
+            store: self.describe(),
+            detail,
+        }
+    }
+
+    fn read(&self, account: &str) -> Result<Option<String>> {
+        match self.entry(account)?.get_password() {
+            Ok(s) => Ok(Some(s)),
+            Err(keyring::Error::NoEntry) => Ok(None),
+            Err(e) => Err(self.err(e)),
+        }
+    }
+
+    fn write(&self, account: &str, value: &str) -> Result<()> {
+        self.entry(account)?
+            .set_password(value)
+            .map_err(|e| self.err(e))
+    }
+
+    fn read_index(&self) -> Result<Vec<String>> {
+        Ok(self
+            .read(INDEX_ACCOUNT)?
+            .and_then(|s| serde_json::from_str(&s).ok())
+            .unwrap_or_default())
+    }
+}
+
+impl CredentialStore for KeyringStore {
+    fn load(&self, server_id: &str) -> Result<Option<CredentialBundle>> {
+        match self.read(server_id)? {
+            None => Ok(None),
+            Some(json) => decode(server_id, &json).map(Some),
+        }
+    }
+
+    fn save(&self, bundle: &CredentialBundle) -> Result<()> {
+        let json = serde_json::to_string(bundle).map_err(|e| Error::CorruptBundle {
+            server: bundle.server_id.clone(),
+            detail: e.to_string(),
+        })?;
+        self.write(&bundle.server_id, &json)?;
+        let mut index = self.read_index()?;
+        if !index.contains(&bundle.server_id) {
+            index.push(bundle.server_id.clone());
+            index.sort();
+            self.write(INDEX_ACCOUNT, &serde_json::to_string(&index).unwrap_or_default())?;
+        }
+        Ok(())
+    }
+
+    fn delete(&self, server_id: &str) -> Result<bool> {
+        let existed = match self.entry(server_id)?.delete_credential() {
+            Ok(()) => true,
+            Err(keyring::Error::NoEntry) => false,
+            Err(e) => return Err(self.err(e)),
+        };
+        let mut index = self.read_index()?;
+        if index.contains(&server_id.to_string()) {
+            index.retain(|s| s != server_id);
+            self.write(INDEX_ACCOUNT, &serde_json::to_string(&index).unwrap_or_default())?;
+        }
+        Ok(existed)
+    }
+
+    fn list(&self) -> Result<Vec<String>> {
+        self.read_index()
+    }
+
+    fn describe(&self) -> String {
+        let backend = if cfg!(target_os = "macos") {
+            "macOS Keychain"
+        } else if cfg!(windows) {
+            "Windows Credential Manager"
+        } else {
+            "Secret Service"
+        };
+        format!("{backend}, service \"{}\"", self.service)
+    }
+}
+
+fn decode(server_id: &str, json: &str) -> Result<CredentialBundle> {
+    let b: CredentialBundle = serde_json::from_str(json).map_err(|e| Error::CorruptBundle {
+        server: server_id.to_string(),
+        detail: format!("{e}"),
+    })?;
+    if b.version > BUNDLE_VERSION {
+        return Err(Error::CorruptBundle {
+            server: server_id.to_string(),
+            detail: format!(
+                "it was written by a newer Latchkey (format {}, this one reads {BUNDLE_VERSION})",
+                b.version
+            ),
+        });
+    }
+    Ok(b)
+}
+
+/// An in-memory store for unit tests and previews; it stores the JSON like the keychain does.
+#[derive(Default)]
+pub struct MemoryStore {
+    entries: Mutex<BTreeMap<String, String>>,
+}
+
+impl CredentialStore for MemoryStore {
+    fn load(&self, server_id: &str) -> Result<Option<CredentialBundle>> {
+        let map = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        map.get(server_id).map(|j| decode(server_id, j)).transpose()
+    }
+
+    fn save(&self, bundle: &CredentialBundle) -> Result<()> {
+        let json = serde_json::to_string(bundle).map_err(|e| Error::CorruptBundle {
+            server: bundle.server_id.clone(),
+            detail: e.to_string(),
+        })?;
+        self.entries
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(bundle.server_id.clone(), json);
+        Ok(())
+    }
+
+    fn delete(&self, server_id: &str) -> Result<bool> {
+        Ok(self
+            .entries
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(server_id)
+            .is_some())
+    }
+
+    fn list(&self) -> Result<Vec<String>> {
+        Ok(self
+            .entries
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .keys()
+            .cloned()
+            .collect())
+    }
+
+    fn describe(&self) -> String {
+        "memory".into()
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::plan::TokenAuthMethod;
+    use crate::register::RegistrationMethod;
+    use crate::secret::Secret;
+
+    pub fn sample(server: &str) -> CredentialBundle {
+        CredentialBundle {
+            version: BUNDLE_VERSION,
+            server_id: server_id(server).unwrap(),
+            server_url: server.into(),
+            resource: server_id(server).unwrap(),
+            issuer: "https://as.example.com".into(),
+            authorization_endpoint: "https://as.example.com/auth".into(),
+            token_endpoint: "https://as.example.com/token".into(),
+            revocation_endpoint: None,
+            client: ClientRegistration {
+                method: RegistrationMethod::Dynamic,
+                issuer: "https://as.example.com".into(),
+                client_id: "client-1".into(),
+                client_secret: None,
+                auth_method: TokenAuthMethod::None,
+                redirect_uris: vec!["http://127.0.0.1:1234/callback".into()],
+                registration_access_token: Some(Secret::new("rat-secret-value")),
+                registration_client_uri: None,
+                client_secret_expires_at: None,
+            },
+            tokens: TokenSet {
+                access_token: Secret::new("at-secret-value"),
+                token_type: "Bearer".into(),
+                refresh_token: Some(Secret::new("rt-secret-value")),
+                expires_at: Some(2_000_000_000),
+                scopes: vec!["mcp".into()],
+                obtained_at: 1_700_000_000,
+            },
+            requested_scopes: vec!["mcp".into()],
+            updated_at: 1_700_000_000,
+            needs_sign_in: None,
+        }
+    }
+
+    #[test]
+    fn memory_store_round_trips_and_debug_is_redacted() {
+        let s = MemoryStore::default();
+        let b = sample("https://Example.com/mcp/");
+        assert_eq!(b.server_id, "https://example.com/mcp");
+        s.save(&b).unwrap();
+        assert_eq!(s.load(&b.server_id).unwrap().unwrap(), b);
+        assert_eq!(s.list().unwrap(), vec![b.server_id.clone()]);
+        let dbg = format!("{b:?}");
+        assert!(!dbg.contains("secret-value"), "{dbg}");
+        assert!(s.delete(&b.server_id).unwrap());
+        assert!(!s.delete(&b.server_id).unwrap());
+        assert!(s.load(&b.server_id).unwrap().is_none());
+    }
+
+    #[test]
+    fn a_newer_format_is_a_clear_error() {
+        let mut b = sample("https://example.com/mcp");
+        b.version = 99;
+        let json = serde_json::to_string(&b).unwrap();
+        let e = decode(&b.server_id, &json).unwrap_err();
+        assert!(e.to_string().contains("newer Latchkey"), "{e}");
+        let e = decode("x", "{not json").unwrap_err();
+        assert_eq!(e.code(), "corrupt_bundle");
+    }
+}
