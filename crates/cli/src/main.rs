@@ -1,1 +1,292 @@
-fn main() {}
+//! `latchkey`: the command line over latchkey-core. Thin: parsing, printing, exit codes.
+
+mod output;
+
+use clap::{Args, Parser, Subcommand};
+use latchkey_core::discovery;
+use latchkey_core::http::Http;
+use latchkey_core::login::{self, BrowserMode, LoginEvent, LoginOptions};
+use latchkey_core::plan::{self, ClientConfig, LoginPlan, TokenAuthMethod};
+use latchkey_core::stepup;
+use latchkey_core::vault::{CredentialBundle, CredentialStore, KeyringStore};
+use latchkey_core::{Error, Secret};
+use std::io::BufRead;
+use std::process::ExitCode;
+use std::time::Duration;
+
+#[derive(Parser)]
+#[command(
+    name = "latchkey",
+    version,
+    about = "Sign-in for remote MCP servers, done right: discovery, the right scopes, tokens in your keychain."
+)]
+struct Cli {
+    /// Print machine-readable JSON instead of text.
+    #[arg(long, global = true)]
+    json: bool,
+    /// Seconds to wait for each HTTP request.
+    #[arg(long, global = true, default_value_t = 15, value_name = "SECONDS")]
+    timeout: u64,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Find out how a server wants to be signed into, and show the plan.
+    Discover {
+        /// The MCP server's URL, e.g. https://example.com/mcp
+        url: String,
+        #[command(flatten)]
+        scopes: ScopeArgs,
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Sign in through the browser and store the credentials in the keychain.
+    Login {
+        url: String,
+        #[command(flatten)]
+        scopes: ScopeArgs,
+        #[command(flatten)]
+        client: ClientArgs,
+        /// Print the sign-in address instead of opening a browser.
+        #[arg(long)]
+        no_browser: bool,
+        /// Seconds to wait for the sign-in to finish in the browser.
+        #[arg(long, default_value_t = 300, value_name = "SECONDS")]
+        callback_timeout: u64,
+    },
+    /// Connect with the stored token and list the server's tools.
+    Check { url: String },
+    /// Call one tool with the stored token (signs in again when the server needs more scopes).
+    Call {
+        url: String,
+        tool: String,
+        /// The tool's arguments as a JSON object.
+        #[arg(long, default_value = "{}", value_name = "JSON")]
+        args: String,
+        #[command(flatten)]
+        client: ClientArgs,
+        /// Print the sign-in address instead of opening a browser, if a new sign-in is needed.
+        #[arg(long)]
+        no_browser: bool,
+    },
+}
+
+#[derive(Args, Clone, Default)]
+struct ScopeArgs {
+    /// Ask for exactly these scopes instead of the recommended ones (repeatable).
+    #[arg(long = "scope", value_name = "SCOPE")]
+    scope: Vec<String>,
+    /// Ask for this scope in addition to the recommended ones (repeatable).
+    #[arg(long = "add-scope", value_name = "SCOPE")]
+    add_scope: Vec<String>,
+}
+
+#[derive(Args, Clone, Default)]
+struct ClientArgs {
+    /// A client id you registered at the sign-in server.
+    #[arg(long)]
+    client_id: Option<String>,
+    /// Read that client's secret from standard input (one line).
+    #[arg(long, requires = "client_id")]
+    client_secret_stdin: bool,
+    /// How the client authenticates at the token endpoint.
+    #[arg(long, value_parser = ["none", "client_secret_basic", "client_secret_post"], requires = "client_id")]
+    token_auth: Option<String>,
+    /// A fixed port for the sign-in callback (must match the registered redirect URI).
+    #[arg(long, value_name = "PORT")]
+    callback_port: Option<u16>,
+    /// An https URL of a client id metadata document, used where the sign-in server accepts one.
+    #[arg(long, value_name = "URL")]
+    client_metadata_url: Option<String>,
+}
+
+impl ClientArgs {
+    fn config(&self) -> Result<ClientConfig, Error> {
+        let client_secret = if self.client_secret_stdin {
+            let mut line = String::new();
+            std::io::stdin()
+                .lock()
+                .read_line(&mut line)
+                .map_err(|e| Error::InvalidPlan {
+                    problems: format!("could not read the client secret from standard input ({e})"),
+                })?;
+            let line = line.trim_end_matches(['\r', '\n']).to_string();
+            if line.is_empty() {
+                return Err(Error::InvalidPlan {
+                    problems: "--client-secret-stdin was given but standard input was empty".into(),
+                });
+            }
+            Some(Secret::new(line))
+        } else {
+            None
+        };
+        Ok(ClientConfig {
+            client_id: self.client_id.clone(),
+            client_secret,
+            auth_method: self.token_auth.as_deref().and_then(TokenAuthMethod::parse),
+            callback_port: self.callback_port,
+            client_metadata_url: self.client_metadata_url.clone(),
+        })
+    }
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("LATCHKEY_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let json = cli.json;
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("latchkey: could not start: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            output::error(&e, json);
+            ExitCode::from(match e {
+                Error::NotSignedIn { .. } => 3,
+                _ => 1,
+            })
+        }
+    }
+}
+
+async fn make_plan(
+    http: &Http,
+    url: &str,
+    scopes: &ScopeArgs,
+    client: &ClientConfig,
+) -> Result<LoginPlan, Error> {
+    let d = discovery::discover(http, url).await?;
+    let mut plan = plan::make_plan(d, client);
+    if !scopes.scope.is_empty() {
+        plan.set_scopes(split_scopes(&scopes.scope))?;
+    }
+    for s in split_scopes(&scopes.add_scope) {
+        plan.add_scope(&s)?;
+    }
+    Ok(plan)
+}
+
+/// `--scope "a b"` and `--scope a --scope b` mean the same.
+fn split_scopes(v: &[String]) -> Vec<String> {
+    v.iter()
+        .flat_map(|s| s.split_whitespace().map(str::to_string))
+        .collect()
+}
+
+async fn run(cli: Cli) -> Result<(), Error> {
+    let http = Http::new(Duration::from_secs(cli.timeout.max(1)));
+    let store = KeyringStore::from_env();
+    match cli.command {
+        Command::Discover {
+            url,
+            scopes,
+            client,
+        } => {
+            let plan = make_plan(&http, &url, &scopes, &client.config()?).await?;
+            output::plan(&plan, cli.json);
+            Ok(())
+        }
+        Command::Login {
+            url,
+            scopes,
+            client,
+            no_browser,
+            callback_timeout,
+        } => {
+            let config = client.config()?;
+            let plan = make_plan(&http, &url, &scopes, &config).await?;
+            if !cli.json {
+                output::plan_summary(&plan);
+            }
+            let options = LoginOptions {
+                client_secret: config.client_secret.clone(),
+                browser: if no_browser {
+                    BrowserMode::PrintOnly
+                } else {
+                    BrowserMode::Open
+                },
+                timeout: Duration::from_secs(callback_timeout.max(1)),
+            };
+            let bundle = do_login(&http, &plan, &options, &store, cli.json).await?;
+            output::signed_in(&bundle, cli.json);
+            Ok(())
+        }
+        Command::Check { url } => {
+            let bundle = stepup::load_bundle(&store, &url)?;
+            let (info, tools) = stepup::check(&http, &bundle).await?;
+            output::checked(&bundle, &info, &tools, cli.json);
+            Ok(())
+        }
+        Command::Call {
+            url,
+            tool,
+            args,
+            client,
+            no_browser,
+        } => {
+            let arguments: serde_json::Value =
+                serde_json::from_str(&args).map_err(|e| Error::InvalidPlan {
+                    problems: format!("--args is not valid JSON ({e})"),
+                })?;
+            let config = client.config()?;
+            let json = cli.json;
+            let options = LoginOptions {
+                client_secret: config.client_secret.clone(),
+                browser: if no_browser {
+                    BrowserMode::PrintOnly
+                } else {
+                    BrowserMode::Open
+                },
+                ..Default::default()
+            };
+            let (result, step_ups) = stepup::call_tool_with_step_up(
+                &http,
+                &store,
+                &url,
+                &tool,
+                arguments,
+                async |scopes: Vec<String>| {
+                    if !json {
+                        eprintln!(
+                            "The server needs more permissions for {tool}; signing in again asking for: {}",
+                            scopes.join(" ")
+                        );
+                    }
+                    let mut plan = make_plan(&http, &url, &ScopeArgs::default(), &config).await?;
+                    plan.set_scopes(scopes)?;
+                    do_login(&http, &plan, &options, &store, json).await
+                },
+            )
+            .await?;
+            output::called(&tool, &result, step_ups, cli.json);
+            Ok(())
+        }
+    }
+}
+
+async fn do_login(
+    http: &Http,
+    plan: &LoginPlan,
+    options: &LoginOptions,
+    store: &dyn CredentialStore,
+    json: bool,
+) -> Result<CredentialBundle, Error> {
+    let events = move |e: LoginEvent| output::login_event(&e, json);
+    login::login(http, plan, options, store, &events).await
+}

@@ -1,0 +1,307 @@
+//! Everything the command line prints: plain words for people, JSON for programs.
+//! Nothing here prints a token, code, verifier or secret.
+
+use latchkey_core::discovery::AsSource;
+use latchkey_core::error::ErrorReport;
+use latchkey_core::login::LoginEvent;
+use latchkey_core::mcp::{ServerInfo, ToolInfo};
+use latchkey_core::plan::{ClientChoice, LoginPlan, Severity};
+use latchkey_core::register::RegistrationMethod;
+use latchkey_core::tokens::now;
+use latchkey_core::vault::CredentialBundle;
+use latchkey_core::Error;
+use serde_json::json;
+
+fn print_json(v: &serde_json::Value) {
+    println!(
+        "{}",
+        serde_json::to_string_pretty(v).unwrap_or_else(|_| v.to_string())
+    );
+}
+
+pub fn error(e: &Error, json: bool) {
+    if json {
+        print_json(&json!({ "ok": false, "error": ErrorReport::from(e) }));
+    } else {
+        eprintln!("latchkey: {e}.");
+        eprintln!("What to do: {}", e.hint());
+    }
+}
+
+fn client_words(plan: &LoginPlan) -> String {
+    match &plan.client {
+        ClientChoice::PreRegistered {
+            client_id,
+            auth_method,
+            has_secret,
+        } => format!(
+            "your registered client {client_id} ({}{})",
+            auth_method.as_str(),
+            if *has_secret { ", with its secret" } else { "" }
+        ),
+        ClientChoice::MetadataDocument { client_id } => {
+            format!("the client metadata document {client_id}")
+        }
+        ClientChoice::Dynamic { .. } => {
+            "Latchkey registers itself with the sign-in server (dynamic client registration)".into()
+        }
+        ClientChoice::Missing => {
+            "none available: the sign-in server does not let apps register themselves".into()
+        }
+    }
+}
+
+fn callback_words(plan: &LoginPlan) -> String {
+    match plan.callback_port {
+        Some(p) => latchkey_core::plan::redirect_uri(p),
+        None => "http://127.0.0.1:<a free port>/callback".into(),
+    }
+}
+
+pub fn plan(plan: &LoginPlan, json: bool) {
+    if json {
+        print_json(&json!({ "ok": true, "plan": plan }));
+        return;
+    }
+    let d = &plan.discovery;
+    println!("Server       {}", plan.server_url);
+    println!("Resource     {}", plan.resource);
+    println!(
+        "Sign-in at   {}  ({})",
+        plan.issuer,
+        match d.as_source {
+            AsSource::ResourceMetadata => "named by the server's metadata",
+            AsSource::LegacyOrigin => "the server's own address: it publishes no metadata",
+        }
+    );
+    println!();
+    println!("How Latchkey found out:");
+    for (i, s) in d.steps.iter().enumerate() {
+        println!("  {}. {}: {}", i + 1, s.action, s.outcome);
+        if let Some(u) = &s.url {
+            println!("     {u}");
+        }
+    }
+    println!();
+    println!("Scopes to ask for. {}", plan.scope_basis_words());
+    if plan.scopes.is_empty() {
+        println!("  (none: no scope parameter is sent)");
+    }
+    let width = plan.scopes.iter().map(|s| s.name.len()).max().unwrap_or(0);
+    for s in &plan.scopes {
+        println!(
+            "  {:width$}  {}{}",
+            s.name,
+            s.source.describe(),
+            if s.flag.is_some() { "  [flagged]" } else { "" }
+        );
+    }
+    let others: Vec<_> = plan.catalogue.iter().filter(|c| !c.requested).collect();
+    if !others.is_empty() {
+        println!();
+        println!(
+            "The sign-in server offers {} more scopes. None is asked for unless you add it (--add-scope NAME):",
+            others.len()
+        );
+        let names: Vec<&str> = others.iter().map(|c| c.name.as_str()).collect();
+        for line in wrap(&names, 76) {
+            println!("  {line}");
+        }
+        let flagged: Vec<_> = others.iter().filter(|c| c.flag.is_some()).collect();
+        if !flagged.is_empty() {
+            println!("  Be careful with:");
+            for c in flagged {
+                if let Some(f) = &c.flag {
+                    println!("  ! {}: {}", c.name, f.explanation);
+                }
+            }
+        }
+    }
+    println!();
+    println!("App identity   {}", client_words(plan));
+    println!("Callback       {}", callback_words(plan));
+    for p in &plan.problems {
+        let mark = match p.severity {
+            Severity::Blocking => "Cannot sign in yet",
+            Severity::Warning => "Note",
+        };
+        println!("{mark}: {}", p.message);
+    }
+    if plan.blocking_problems().is_empty() {
+        println!();
+        println!("Next: latchkey login {}", plan.server_url);
+    }
+}
+
+pub fn plan_summary(plan: &LoginPlan) {
+    eprintln!(
+        "Signing in to {} at {}.",
+        plan.server_url, plan.issuer
+    );
+    match plan.scope_param() {
+        Some(s) => eprintln!("Asking for: {s}"),
+        None => eprintln!("Asking for no particular scope (the sign-in server's default applies)."),
+    }
+    for p in &plan.problems {
+        eprintln!("Note: {}", p.message);
+    }
+}
+
+pub fn login_event(e: &LoginEvent, json: bool) {
+    if json {
+        // Programs get the sign-in address on stderr too: it is the one thing they must act on.
+        if let LoginEvent::SignInPage { url, opened: false } = e {
+            eprintln!("{}", json!({ "event": "open_this", "url": url }));
+        }
+        return;
+    }
+    match e {
+        LoginEvent::Listening { redirect_uri } => {
+            eprintln!("Waiting for the sign-in answer at {redirect_uri}")
+        }
+        LoginEvent::ClientReady { client_id, method } => eprintln!(
+            "App identity: {} ({client_id})",
+            match method {
+                RegistrationMethod::PreRegistered => "your registered client",
+                RegistrationMethod::MetadataDocument => "client metadata document",
+                RegistrationMethod::Dynamic => "registered just now",
+            }
+        ),
+        LoginEvent::SignInPage { url, opened } => {
+            if *opened {
+                eprintln!("Opened the sign-in page in your browser. Finish signing in there.");
+                eprintln!("If nothing opened, visit:\n  {url}");
+            } else {
+                eprintln!("Open this address in a browser to sign in:\n  {url}");
+            }
+        }
+        LoginEvent::Exchanging => eprintln!("Signed in at the sign-in server; fetching tokens..."),
+    }
+}
+
+fn expiry_words(expires_at: Option<u64>) -> String {
+    match expires_at {
+        None => "no expiry given".into(),
+        Some(t) => {
+            let now = now();
+            if t <= now {
+                "expired".into()
+            } else {
+                let mins = (t - now) / 60;
+                if mins >= 120 {
+                    format!("valid for about {} hours", mins / 60)
+                } else {
+                    format!("valid for about {} minutes", mins.max(1))
+                }
+            }
+        }
+    }
+}
+
+fn bundle_json(b: &CredentialBundle) -> serde_json::Value {
+    json!({
+        "server": b.server_url,
+        "server_id": b.server_id,
+        "resource": b.resource,
+        "issuer": b.issuer,
+        "client_id": b.client.client_id,
+        "client_registration": b.client.method,
+        "requested_scopes": b.requested_scopes,
+        "granted_scopes": b.tokens.scopes,
+        "expires_at": b.tokens.expires_at,
+        "has_refresh_token": b.tokens.refresh_token.is_some(),
+    })
+}
+
+pub fn signed_in(b: &CredentialBundle, json: bool) {
+    if json {
+        print_json(&json!({ "ok": true, "signed_in": bundle_json(b) }));
+        return;
+    }
+    println!("Signed in to {}.", b.server_url);
+    println!(
+        "Granted: {}",
+        if b.tokens.scopes.is_empty() {
+            "(the sign-in server did not say)".to_string()
+        } else {
+            b.tokens.scopes.join(" ")
+        }
+    );
+    println!(
+        "Token {}{}.",
+        expiry_words(b.tokens.expires_at),
+        if b.tokens.refresh_token.is_some() {
+            "; it can be renewed without signing in again"
+        } else {
+            "; no refresh token, so you will sign in again when it expires"
+        }
+    );
+    println!("Stored in your keychain. Try: latchkey check {}", b.server_url);
+}
+
+pub fn checked(b: &CredentialBundle, info: &ServerInfo, tools: &[ToolInfo], json: bool) {
+    if json {
+        print_json(&json!({
+            "ok": true,
+            "server": bundle_json(b),
+            "server_info": info,
+            "tools": tools,
+        }));
+        return;
+    }
+    println!(
+        "Connected to {} {} (MCP {}) as signed in; token {}.",
+        info.name,
+        info.version,
+        info.protocol_version,
+        expiry_words(b.tokens.expires_at)
+    );
+    println!("{} tools:", tools.len());
+    for t in tools {
+        match &t.description {
+            Some(d) => println!("  {}  {}", t.name, d),
+            None => println!("  {}", t.name),
+        }
+    }
+}
+
+pub fn called(tool: &str, result: &serde_json::Value, step_ups: u32, json: bool) {
+    if json {
+        print_json(&json!({ "ok": true, "tool": tool, "result": result, "sign_ins": step_ups }));
+        return;
+    }
+    if step_ups > 0 {
+        eprintln!("Signed in again {step_ups} time(s) with more scopes.");
+    }
+    let is_error = result["isError"].as_bool().unwrap_or(false);
+    if is_error {
+        println!("{tool} reported an error:");
+    }
+    match result["content"].as_array() {
+        Some(items) => {
+            for item in items {
+                match item["text"].as_str() {
+                    Some(t) => println!("{t}"),
+                    None => println!("{item}"),
+                }
+            }
+        }
+        None => println!("{result}"),
+    }
+}
+
+fn wrap(words: &[&str], width: usize) -> Vec<String> {
+    let mut lines = vec![String::new()];
+    for w in words {
+        let last = lines.last_mut().expect("never empty");
+        if !last.is_empty() && last.len() + 1 + w.len() > width {
+            lines.push(w.to_string());
+        } else {
+            if !last.is_empty() {
+                last.push(' ');
+            }
+            last.push_str(w);
+        }
+    }
+    lines
+}
