@@ -6,6 +6,8 @@
 #   src-tauri/screenshot.sh OUTPUT.png
 #
 # Needs (Debian): xvfb xauth dbus-x11 xdotool imagemagick, plus the Tauri build packages.
+# The app's output goes to OUTPUT.log beside the picture. GTK_THEME=Adwaita:dark gives the
+# dark colour scheme (WebKitGTK then reports prefers-color-scheme: dark).
 # Env: CARGO_TARGET_DIR (default ./target), LATCHKEY_SCREENSHOT_TIMEOUT (seconds, default 60),
 #      LATCHKEY_SCREENSHOT_SIZE (default 1024x768), LATCHKEY_SCREENSHOT_NO_BUILD=1 to skip
 #      the builds.
@@ -15,9 +17,10 @@ if [[ "${1:-}" == "--inside" ]]; then
   # Second stage: inside xvfb-run and dbus-run-session.
   out=$2 bin=$3 timeout=$4
   # WebKitGTK on Xvfb has no GPU: without these it may paint nothing (or abort) on a
-  # software-only X server.
-  export WEBKIT_DISABLE_COMPOSITING_MODE=1 WEBKIT_DISABLE_DMABUF_RENDERER=1
-  export LIBGL_ALWAYS_SOFTWARE=1 NO_AT_BRIDGE=1
+  # software-only X server. Set one to 0 beforehand to try without it.
+  export WEBKIT_DISABLE_COMPOSITING_MODE=${WEBKIT_DISABLE_COMPOSITING_MODE-1}
+  export WEBKIT_DISABLE_DMABUF_RENDERER=${WEBKIT_DISABLE_DMABUF_RENDERER-1}
+  export NO_AT_BRIDGE=1 # no accessibility bus: less noise, nothing to capture there
   log=${out%.png}.log
   "$bin" >"$log" 2>&1 &
   app=$!

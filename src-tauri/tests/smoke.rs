@@ -9,9 +9,8 @@
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::process::{Command, ExitCode};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
 
 use latchkey_app::tray::{tray_menu, MENU_OPEN, MENU_QUIT, TRAY_ID};
 use latchkey_app::{
@@ -20,9 +19,11 @@ use latchkey_app::{
 };
 use tauri::test::{mock_builder, mock_context, noop_assets, MockRuntime};
 use tauri::utils::config::Config;
-use tauri::{App, Manager};
+use tauri::{AppHandle, Manager};
 
 const REEXEC_ENV: &str = "LATCHKEY_SMOKE_UNDER_XVFB";
+
+type Check = fn(&AppHandle<MockRuntime>);
 
 fn main() -> ExitCode {
     if std::env::var_os("DISPLAY").is_none() && std::env::var_os(REEXEC_ENV).is_none() {
@@ -32,16 +33,41 @@ fn main() -> ExitCode {
 
     let app = build_app(mock_builder(), context()).expect("the app builds");
 
-    let checks: &[(&str, fn(&App<MockRuntime>))] = &[
+    // Setup (tray, main window) runs when the event loop starts, and the tray and menus are
+    // only touched on the loop's thread: the checks run on another thread, and tauri sends
+    // their calls to the loop, as it does for a real app's commands.
+    let handle = app.handle().clone();
+    std::thread::spawn(move || std::process::exit(run_checks(&handle)));
+    run_until_quit(app);
+    println!("the event loop ended before the checks did");
+    ExitCode::FAILURE
+}
+
+fn run_checks(app: &AppHandle<MockRuntime>) -> i32 {
+    let started = Instant::now();
+    while app.tray_by_id(TRAY_ID).is_none() {
+        if started.elapsed() > Duration::from_secs(30) {
+            println!("the app did not finish its setup in 30 s");
+            return 1;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+
+    let checks: &[(&str, Check)] = &[
         ("startup creates the main window and the tray", startup),
         ("tray menu has Open Latchkey and Quit", menu),
         ("open shows the existing window, no duplicate", open_again),
         ("tray state can be changed", tray_states),
         ("quit exits the app", quit),
+        // Last: it closes the only window.
+        (
+            "closing the last window keeps the app running",
+            close_keeps_running,
+        ),
     ];
     let mut failed = 0;
     for (name, check) in checks {
-        match catch_unwind(AssertUnwindSafe(|| check(&app))) {
+        match catch_unwind(AssertUnwindSafe(|| check(app))) {
             Ok(()) => println!("check {name} ... ok"),
             Err(_) => {
                 println!("check {name} ... FAILED");
@@ -49,40 +75,8 @@ fn main() -> ExitCode {
             }
         }
     }
-    let passed = checks.len() - failed;
-    if failed > 0 {
-        println!("{passed} passed, {failed} failed");
-        return ExitCode::FAILURE;
-    }
-
-    // Last, because the event loop only ends by ending the process: close the window while
-    // the loop runs and check that the loop still takes work afterwards.
-    println!("check closing the last window keeps the app running ... (about 6 s)");
-    let handle = app.handle().clone();
-    std::thread::spawn(move || {
-        std::thread::sleep(Duration::from_millis(500));
-        let window = handle.get_webview_window(MAIN_WINDOW).expect("main window");
-        window.close().expect("close request sent");
-        std::thread::sleep(Duration::from_millis(2500));
-        let alive = Arc::new(AtomicBool::new(false));
-        let flag = alive.clone();
-        handle
-            .run_on_main_thread(move || flag.store(true, Ordering::SeqCst))
-            .expect("task sent to the event loop");
-        std::thread::sleep(Duration::from_millis(3000));
-        if alive.load(Ordering::SeqCst) {
-            println!("check closing the last window keeps the app running ... ok");
-            println!("{} passed, 0 failed", passed + 1);
-            std::process::exit(0);
-        }
-        println!("check closing the last window keeps the app running ... FAILED (loop stalled)");
-        println!("{passed} passed, 1 failed");
-        std::process::exit(1);
-    });
-    run_until_quit(app);
-    println!("check closing the last window keeps the app running ... FAILED (the app exited)");
-    println!("{passed} passed, 1 failed");
-    ExitCode::FAILURE
+    println!("{} passed, {failed} failed", checks.len() - failed);
+    i32::from(failed > 0)
 }
 
 /// The mock context, with the app's real window configuration.
@@ -94,15 +88,15 @@ fn context() -> tauri::Context<MockRuntime> {
     context
 }
 
-fn startup(app: &App<MockRuntime>) {
+fn startup(app: &AppHandle<MockRuntime>) {
     let windows = app.webview_windows();
     assert_eq!(windows.keys().collect::<Vec<_>>(), [MAIN_WINDOW]);
     assert!(app.tray_by_id(TRAY_ID).is_some(), "tray {TRAY_ID:?} exists");
-    assert_eq!(tray_state(app.handle()), Some(TrayState::Ok));
+    assert_eq!(tray_state(app), Some(TrayState::Ok));
 }
 
-fn menu(app: &App<MockRuntime>) {
-    let menu = tray_menu(app.handle()).expect("tray menu");
+fn menu(app: &AppHandle<MockRuntime>) {
+    let menu = tray_menu(app).expect("tray menu");
     let items: Vec<(String, String)> = menu
         .items()
         .unwrap()
@@ -123,28 +117,28 @@ fn menu(app: &App<MockRuntime>) {
     assert_eq!(MenuAction::from_id(MENU_QUIT), Some(MenuAction::Quit));
 }
 
-fn open_again(app: &App<MockRuntime>) {
+fn open_again(app: &AppHandle<MockRuntime>) {
     // Building "main" again would fail with WindowLabelAlreadyExists.
-    perform(app.handle(), MenuAction::Open).expect("open");
-    let window = show_main_window(app.handle()).expect("show");
+    perform(app, MenuAction::Open).expect("open");
+    let window = show_main_window(app).expect("show");
     assert_eq!(window.label(), MAIN_WINDOW);
     assert_eq!(app.webview_windows().len(), 1);
 }
 
-fn tray_states(app: &App<MockRuntime>) {
+fn tray_states(app: &AppHandle<MockRuntime>) {
     for state in [TrayState::NeedsAuth, TrayState::Warning, TrayState::Ok] {
-        set_tray_state(app.handle(), state).expect("set tray state");
-        assert_eq!(tray_state(app.handle()), Some(state));
+        set_tray_state(app, state).expect("set tray state");
+        assert_eq!(tray_state(app), Some(state));
     }
 }
 
-fn quit(app: &App<MockRuntime>) {
+fn quit(app: &AppHandle<MockRuntime>) {
     // The mock runtime does not implement exit: it panics in `request_exit`. Reaching it is
     // what Quit must do (the real runtime then sends ExitRequested with a code, which the
     // shell does not prevent; see the lib's unit tests).
     let hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(|_| {}));
-    let outcome = catch_unwind(AssertUnwindSafe(|| perform(app.handle(), MenuAction::Quit)));
+    let outcome = catch_unwind(AssertUnwindSafe(|| perform(app, MenuAction::Quit)));
     std::panic::set_hook(hook);
     let panic = outcome.expect_err("Quit reaches the runtime's exit");
     let message = panic
@@ -156,6 +150,18 @@ fn quit(app: &App<MockRuntime>) {
         message.contains("not implemented"),
         "unexpected panic: {message}"
     );
+}
+
+fn close_keeps_running(app: &AppHandle<MockRuntime>) {
+    let window = app.get_webview_window(MAIN_WINDOW).expect("main window");
+    window.close().expect("close request sent");
+    // The mock loop takes one message a second; give it the close, then ask it for work.
+    std::thread::sleep(Duration::from_millis(2500));
+    let (tx, rx) = mpsc::channel();
+    app.run_on_main_thread(move || tx.send(()).unwrap())
+        .expect("the event loop still takes work");
+    rx.recv_timeout(Duration::from_secs(5))
+        .expect("the event loop ran the task after the window closed");
 }
 
 fn rerun_under_xvfb() -> ExitCode {

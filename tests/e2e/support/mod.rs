@@ -1,1 +1,433 @@
+//! Shared parts of the end-to-end tests: the fixture servers, a private Secret Service, the
+//! `latchkey` binary. Everything listens on 127.0.0.1 and lives in temporary directories;
+//! nothing reads or writes the real home directory.
 
+use serde_json::Value;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Output, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+pub fn fixtures_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
+}
+
+/// A fresh temporary directory, removed on drop.
+pub struct TempDir(PathBuf);
+
+impl TempDir {
+    pub fn new(tag: &str) -> TempDir {
+        static N: AtomicU32 = AtomicU32::new(0);
+        let p = std::env::temp_dir().join(format!(
+            "latchkey-e2e-{tag}-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::SeqCst)
+        ));
+        let _ = std::fs::remove_dir_all(&p);
+        std::fs::create_dir_all(&p).expect("create temp dir");
+        TempDir(p)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A child that dies with its owner: it runs under `bash`, which kills it when our end of its
+/// stdin closes (on drop, or when the test process dies however it dies).
+pub struct Tethered {
+    child: Child,
+    stdin: Option<ChildStdin>,
+}
+
+impl Tethered {
+    pub fn spawn(script: &str, envs: &[(&str, &str)]) -> (Tethered, std::process::ChildStdout) {
+        // `set -m` gives the job its own process group, so the whole pipeline is killed.
+        let wrapped = format!(
+            "set -m; {{ {script}; }} </dev/null & pid=$!; cat >/dev/null; kill -- -$pid 2>/dev/null; wait $pid 2>/dev/null"
+        );
+        let mut cmd = Command::new("bash");
+        cmd.arg("-c")
+            .arg(wrapped)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit());
+        for (k, v) in envs {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().expect("spawn sh");
+        let stdin = child.stdin.take();
+        let stdout = child.stdout.take().expect("stdout");
+        (Tethered { child, stdin }, stdout)
+    }
+}
+
+impl Drop for Tethered {
+    fn drop(&mut self) {
+        drop(self.stdin.take());
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A private D-Bus session with gnome-keyring's Secret Service, unlocked, in a temp dir.
+pub struct SecretService {
+    pub address: String,
+    _keyring: Tethered,
+    _bus: Tethered,
+    dir: TempDir,
+}
+
+impl SecretService {
+    pub fn start() -> SecretService {
+        let dir = TempDir::new("keyring");
+        let home = dir.path().to_string_lossy().to_string();
+        let data = format!("{home}/data");
+        let run = format!("{home}/run");
+        std::fs::create_dir_all(&run).unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&run, std::fs::Permissions::from_mode(0o700)).unwrap();
+        }
+        // A bus without service directories: nothing is auto-started on it, so the only
+        // Secret Service is the unlocked one started below.
+        let config = format!("{home}/bus.conf");
+        std::fs::write(
+            &config,
+            format!(
+                r#"<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>session</type>
+  <listen>unix:dir={run}</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+    <allow own="*"/>
+  </policy>
+</busconfig>
+"#
+            ),
+        )
+        .unwrap();
+        let (bus, out) = Tethered::spawn(
+            &format!("dbus-daemon --config-file={config} --nofork --nopidfile --print-address=1"),
+            &[("HOME", &home), ("XDG_RUNTIME_DIR", &run)],
+        );
+        let mut address = String::new();
+        BufReader::new(out)
+            .read_line(&mut address)
+            .expect("read the bus address");
+        let address = address.trim().to_string();
+        assert!(
+            address.starts_with("unix:"),
+            "dbus-daemon did not start (is the dbus package installed?): {address:?}"
+        );
+        let envs = [
+            ("HOME", home.as_str()),
+            ("XDG_DATA_HOME", data.as_str()),
+            ("XDG_RUNTIME_DIR", run.as_str()),
+            ("DBUS_SESSION_BUS_ADDRESS", address.as_str()),
+        ];
+        let (keyring, _) = Tethered::spawn(
+            "printf test | gnome-keyring-daemon --foreground --unlock --components=secrets >/dev/null",
+            &envs,
+        );
+        // Ready when the default collection (the unlocked login keyring) exists; the service
+        // name appears on the bus before that.
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let out = Command::new("dbus-send")
+                .args([
+                    "--session",
+                    "--print-reply",
+                    "--dest=org.freedesktop.secrets",
+                    "/org/freedesktop/secrets",
+                    "org.freedesktop.Secret.Service.ReadAlias",
+                    "string:default",
+                ])
+                .env("DBUS_SESSION_BUS_ADDRESS", &address)
+                .output()
+                .expect("dbus-send");
+            if String::from_utf8_lossy(&out.stdout).contains("/collection/") {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "gnome-keyring's Secret Service did not appear on the private bus"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        SecretService {
+            address,
+            _keyring: keyring,
+            _bus: bus,
+            dir,
+        }
+    }
+
+    /// Environment for a process that should use this keychain and nothing of the real home.
+    pub fn env(&self) -> Vec<(String, String)> {
+        let home = self.dir.path().to_string_lossy().to_string();
+        vec![
+            ("DBUS_SESSION_BUS_ADDRESS".into(), self.address.clone()),
+            ("HOME".into(), home.clone()),
+            ("XDG_DATA_HOME".into(), format!("{home}/data")),
+            ("XDG_CONFIG_HOME".into(), format!("{home}/config")),
+            ("XDG_RUNTIME_DIR".into(), format!("{home}/run")),
+        ]
+    }
+}
+
+/// What `serve.mjs` reports when it is ready.
+#[derive(Debug, Clone)]
+pub struct Ready {
+    pub mcp_url: String,
+    pub issuer: String,
+    pub as_origin: String,
+    pub mcp_origin: String,
+    pub log_url: String,
+}
+
+/// One scenario of the fixture servers: oidc-provider and an MCP SDK server.
+pub struct Fixture {
+    pub ready: Ready,
+    _proc: Tethered,
+}
+
+impl Fixture {
+    pub fn start(scenario: Value) -> Fixture {
+        let dir = fixtures_dir();
+        assert!(
+            dir.join("node_modules").exists(),
+            "the fixtures' npm packages are missing: run `npm ci --prefix tests/fixtures` (scripts/test.sh does)"
+        );
+        // serve.mjs exits when its stdin closes, so holding the pipe tethers it to us.
+        let mut child = Command::new("node")
+            .arg(dir.join("serve.mjs"))
+            .arg(scenario.to_string())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start node (is Node.js installed?)");
+        let out = child.stdout.take().expect("stdout");
+        let proc = Tethered {
+            stdin: child.stdin.take(),
+            child,
+        };
+        let mut reader = BufReader::new(out);
+        let mut line = String::new();
+        loop {
+            line.clear();
+            let n = reader.read_line(&mut line).expect("read fixture output");
+            assert!(n > 0, "the fixture exited before it was ready (see stderr above)");
+            if let Some(json) = line.trim().strip_prefix("READY ") {
+                let v: Value = serde_json::from_str(json).expect("READY json");
+                let s = |k: &str| v[k].as_str().unwrap_or_default().to_string();
+                let ready = Ready {
+                    mcp_url: s("mcp_url"),
+                    issuer: s("issuer"),
+                    as_origin: s("as_origin"),
+                    mcp_origin: s("mcp_origin"),
+                    log_url: s("log_url"),
+                };
+                // Keep draining stdout so the fixture never blocks on a full pipe.
+                std::thread::spawn(move || {
+                    let _ = std::io::copy(&mut reader, &mut std::io::sink());
+                });
+                return Fixture {
+                    ready,
+                    _proc: proc,
+                };
+            }
+        }
+    }
+
+    /// What the AS received: authorize queries, registration bodies, token requests.
+    pub fn log(&self) -> Value {
+        let (status, body) = http_get(&self.ready.log_url);
+        assert_eq!(status, 200, "fixture log: {body}");
+        serde_json::from_str(&body).expect("log json")
+    }
+}
+
+/// A tiny HTTP/1.0 GET for loopback URLs.
+pub fn http_get(url: &str) -> (u16, String) {
+    let rest = url.strip_prefix("http://").expect("http URL");
+    let (hostport, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let path = if path.is_empty() { "/" } else { path };
+    let mut s = TcpStream::connect(hostport).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    write!(s, "GET {path} HTTP/1.0\r\nHost: {hostport}\r\n\r\n").unwrap();
+    let mut resp = String::new();
+    s.read_to_string(&mut resp).unwrap();
+    let status = resp
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let body = resp.split_once("\r\n\r\n").map(|x| x.1).unwrap_or("").to_string();
+    (status, body)
+}
+
+/// The `latchkey` binary, built once per test run from this workspace.
+pub fn latchkey_bin() -> PathBuf {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        if let Ok(p) = std::env::var("LATCHKEY_BIN") {
+            return PathBuf::from(p);
+        }
+        // This test binary is target/<profile>/deps/<name>; the CLI lands in target/<profile>.
+        let exe = std::env::current_exe().expect("current exe");
+        let profile_dir = exe.parent().and_then(Path::parent).expect("target dir");
+        let target_dir = profile_dir.parent().expect("target root");
+        let status = Command::new(env!("CARGO"))
+            .args(["build", "-q", "-p", "latchkey-cli", "--bin", "latchkey"])
+            .env("CARGO_TARGET_DIR", target_dir)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .status()
+            .expect("cargo build");
+        assert!(status.success(), "building the latchkey binary failed");
+        profile_dir.join("latchkey")
+    })
+    .clone()
+}
+
+/// One isolated user of `latchkey`: a private keychain, a temp HOME, the browser stand-in.
+pub struct User {
+    pub keychain: SecretService,
+    pub service: String,
+    pub browser_log: PathBuf,
+    pub tamper: Option<String>,
+    _dir: TempDir,
+}
+
+impl User {
+    pub fn new(tag: &str) -> User {
+        let dir = TempDir::new(tag);
+        User {
+            keychain: SecretService::start(),
+            service: format!("latchkey-e2e-{tag}"),
+            browser_log: dir.path().join("browser.log"),
+            tamper: None,
+            _dir: dir,
+        }
+    }
+
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(latchkey_bin());
+        c.args(args)
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("LATCHKEY_KEYCHAIN_SERVICE", &self.service)
+            .env("BROWSER", fixtures_dir().join("browser.mjs"))
+            .env("LATCHKEY_TEST_BROWSER_LOG", &self.browser_log)
+            .stdin(Stdio::null());
+        if let Some(t) = &self.tamper {
+            c.env("LATCHKEY_TEST_BROWSER_TAMPER", t);
+        }
+        for (k, v) in self.keychain.env() {
+            c.env(k, v);
+        }
+        c
+    }
+
+    /// Runs latchkey and returns (exit code, stdout, stderr).
+    pub fn run(&self, args: &[&str]) -> Run {
+        let out: Output = self.command(args).output().expect("run latchkey");
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    /// The authorize URLs the browser stand-in visited, in order.
+    pub fn authorize_urls(&self) -> Vec<String> {
+        std::fs::read_to_string(&self.browser_log)
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .filter_map(|v| v["authorize_url"].as_str().map(str::to_string))
+            .collect()
+    }
+}
+
+#[derive(Debug)]
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}\nstderr:\n{}", self.stdout, self.stderr))
+    }
+
+    #[track_caller]
+    pub fn assert_ok(&self) -> &Self {
+        assert_eq!(self.code, 0, "latchkey failed:\nstdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
+        self
+    }
+}
+
+/// The query parameters of a URL, decoded.
+pub fn query_params(url: &str) -> Vec<(String, String)> {
+    let q = url.split_once('?').map(|x| x.1).unwrap_or("");
+    q.split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            (decode(k), decode(v))
+        })
+        .collect()
+}
+
+fn decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < bytes.len() => {
+                let h = std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("");
+                match u8::from_str_radix(h, 16) {
+                    Ok(b) => {
+                        out.push(b);
+                        i += 2;
+                    }
+                    Err(_) => out.push(b'%'),
+                }
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+pub fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    params.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+}
