@@ -35,7 +35,10 @@ fn last_authorize(user: &User) -> Vec<(String, String)> {
 
 fn error_code(r: &Run) -> String {
     assert_ne!(r.code, 0, "expected a failure, got: {}", r.stdout);
-    r.json()["error"]["code"].as_str().unwrap_or_default().to_string()
+    r.json()["error"]["code"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
 }
 
 fn free_port() -> u16 {
@@ -56,7 +59,13 @@ fn gitlab_like_server_gets_exactly_mcp_and_lists_its_tools() {
     let d = user.run(&["discover", url]);
     d.assert_ok();
     assert!(d.stdout.contains("Scopes to ask for"), "{}", d.stdout);
-    assert!(d.stdout.contains("! sudo:") && d.stdout.contains("! admin_mode:") && d.stdout.contains("! user:*:"), "{}", d.stdout);
+    assert!(
+        d.stdout.contains("! sudo:")
+            && d.stdout.contains("! admin_mode:")
+            && d.stdout.contains("! user:*:"),
+        "{}",
+        d.stdout
+    );
     let plan = user.run(&["discover", url, "--json"]).json()["plan"].clone();
     assert_eq!(plan["scopes"].as_array().unwrap().len(), 1);
     assert_eq!(plan["scopes"][0]["name"], "mcp");
@@ -70,25 +79,37 @@ fn gitlab_like_server_gets_exactly_mcp_and_lists_its_tools() {
     assert_eq!(param(&p, "code_challenge_method"), Some("S256"));
     assert_eq!(param(&p, "code_challenge").map(str::len), Some(43));
     assert_eq!(param(&p, "resource"), Some(url.as_str()));
-    assert!(param(&p, "redirect_uri").unwrap().starts_with("http://127.0.0.1:"));
+    assert!(param(&p, "redirect_uri")
+        .unwrap()
+        .starts_with("http://127.0.0.1:"));
 
     let log = f.log();
     let reg = &log["register"][0];
     assert_eq!(reg["scope"], "mcp");
     assert_eq!(reg["application_type"], "native");
-    assert_eq!(reg["redirect_uris"], json!([param(&p, "redirect_uri").unwrap()]));
+    assert_eq!(
+        reg["redirect_uris"],
+        json!([param(&p, "redirect_uri").unwrap()])
+    );
     let tok = &log["token"][0];
     assert_eq!(tok["grant_type"], "authorization_code");
     assert_eq!(tok["resource"], url.as_str());
     assert_eq!(tok["code_verifier_present"], true);
 
     let check = check_ok(&user, url);
-    assert!(tool_names(&check).contains(&"whoami".to_string()), "{check}");
+    assert!(
+        tool_names(&check).contains(&"whoami".to_string()),
+        "{check}"
+    );
 
     // As a person reads it.
     let text = user.run(&["check", url]);
     text.assert_ok();
-    assert!(text.stdout.contains("Connected to") && text.stdout.contains("whoami"), "{}", text.stdout);
+    assert!(
+        text.stdout.contains("Connected to") && text.stdout.contains("whoami"),
+        "{}",
+        text.stdout
+    );
 }
 
 #[test]
@@ -98,7 +119,10 @@ fn challenge_scope_is_requested_exactly_also_at_registration() {
     }));
     let user = User::new("challenge");
     login_ok(&user, &f.ready.mcp_url, &[]);
-    assert_eq!(param(&last_authorize(&user), "scope"), Some("mcp:read mcp:write"));
+    assert_eq!(
+        param(&last_authorize(&user), "scope"),
+        Some("mcp:read mcp:write")
+    );
     assert_eq!(f.log()["register"][0]["scope"], "mcp:read mcp:write");
     check_ok(&user, &f.ready.mcp_url);
 }
@@ -111,7 +135,11 @@ fn no_scope_anywhere_sends_none_and_the_default_applies() {
     let p = last_authorize(&user);
     assert_eq!(param(&p, "scope"), None, "{p:?}");
     let log = f.log();
-    assert!(log["register"][0].get("scope").is_none(), "{}", log["register"][0]);
+    assert!(
+        log["register"][0].get("scope").is_none(),
+        "{}",
+        log["register"][0]
+    );
     assert_eq!(log["authorize"][0]["scope"], Value::Null);
     // The AS granted its default, so the server accepts the token.
     assert_eq!(out["signed_in"]["granted_scopes"], json!(["mcp"]));
@@ -126,7 +154,10 @@ fn resource_metadata_from_the_challenge_when_well_known_is_absent() {
     let user = User::new("rmonly");
     let plan = user.run(&["discover", &f.ready.mcp_url, "--json"]).json()["plan"].clone();
     assert_eq!(plan["discovery"]["prm_source"], "challenge", "{plan}");
-    assert!(plan["discovery"]["prm_url"].as_str().unwrap().ends_with("/meta/prm.json"));
+    assert!(plan["discovery"]["prm_url"]
+        .as_str()
+        .unwrap()
+        .ends_with("/meta/prm.json"));
     login_ok(&user, &f.ready.mcp_url, &[]);
     check_ok(&user, &f.ready.mcp_url);
 }
@@ -142,7 +173,10 @@ fn path_aware_metadata_and_an_issuer_with_a_tenant_path() {
     assert_eq!(plan["discovery"]["prm_source"], "path_well_known");
     assert_eq!(
         plan["discovery"]["as_metadata_url"],
-        format!("{}/.well-known/oauth-authorization-server/tenant-a", f.ready.as_origin)
+        format!(
+            "{}/.well-known/oauth-authorization-server/tenant-a",
+            f.ready.as_origin
+        )
     );
     assert_eq!(plan["issuer"], f.ready.issuer.as_str());
     login_ok(&user, &f.ready.mcp_url, &[]);
@@ -179,8 +213,14 @@ fn legacy_server_without_any_metadata_uses_default_endpoints() {
     let user = User::new("legacy-bare");
     let plan = user.run(&["discover", &f.ready.mcp_url, "--json"]).json()["plan"].clone();
     assert_eq!(plan["discovery"]["as_metadata_url"], Value::Null);
-    assert_eq!(plan["endpoints"]["authorization"], format!("{}/authorize", f.ready.mcp_origin));
-    assert_eq!(plan["endpoints"]["registration"], format!("{}/register", f.ready.mcp_origin));
+    assert_eq!(
+        plan["endpoints"]["authorization"],
+        format!("{}/authorize", f.ready.mcp_origin)
+    );
+    assert_eq!(
+        plan["endpoints"]["registration"],
+        format!("{}/register", f.ready.mcp_origin)
+    );
     login_ok(&user, &f.ready.mcp_url, &[]);
     check_ok(&user, &f.ready.mcp_url);
 }
@@ -202,26 +242,56 @@ fn no_dynamic_registration_needs_a_pre_registered_client() {
     let r = user.run(&["login", url, "--json"]);
     assert_eq!(error_code(&r), "no_client_registration");
     let hint = r.json()["error"]["hint"].as_str().unwrap().to_string();
-    assert!(hint.contains("redirect URI") && hint.contains("mcp") && hint.contains("--client-id"), "{hint}");
+    assert!(
+        hint.contains("redirect URI") && hint.contains("mcp") && hint.contains("--client-id"),
+        "{hint}"
+    );
     let text = user.run(&["login", url]);
-    assert!(text.stderr.contains("does not let apps register themselves"), "{}", text.stderr);
+    assert!(
+        text.stderr
+            .contains("does not let apps register themselves"),
+        "{}",
+        text.stderr
+    );
 
     let port_s = port.to_string();
-    login_ok(&user, url, &["--client-id", "latchkey-public", "--callback-port", &port_s]);
-    assert_eq!(param(&last_authorize(&user), "client_id"), Some("latchkey-public"));
-    assert_eq!(param(&last_authorize(&user), "redirect_uri"), Some(redirect.as_str()));
+    login_ok(
+        &user,
+        url,
+        &["--client-id", "latchkey-public", "--callback-port", &port_s],
+    );
+    assert_eq!(
+        param(&last_authorize(&user), "client_id"),
+        Some("latchkey-public")
+    );
+    assert_eq!(
+        param(&last_authorize(&user), "redirect_uri"),
+        Some(redirect.as_str())
+    );
     check_ok(&user, url);
 
     // A confidential client, its secret read from standard input, sent with HTTP Basic.
     let out = user
-        .command(&["login", url, "--json", "--client-id", "latchkey-confidential", "--client-secret-stdin", "--callback-port", &port_s])
+        .command(&[
+            "login",
+            url,
+            "--json",
+            "--client-id",
+            "latchkey-confidential",
+            "--client-secret-stdin",
+            "--callback-port",
+            &port_s,
+        ])
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
         .and_then(|mut c| {
             use std::io::Write;
-            c.stdin.take().unwrap().write_all(b"s3cret-value-for-test\n")?;
+            c.stdin
+                .take()
+                .unwrap()
+                .write_all(b"s3cret-value-for-test\n")?;
             c.wait_with_output()
         })
         .unwrap();
@@ -231,7 +301,10 @@ fn no_dynamic_registration_needs_a_pre_registered_client() {
     assert!(!stdout.contains("s3cret") && !stderr.contains("s3cret"));
     let log = f.log();
     let last_token = log["token"].as_array().unwrap().last().unwrap().clone();
-    assert_eq!(last_token["client_auth"], "client_secret_basic", "{last_token}");
+    assert_eq!(
+        last_token["client_auth"], "client_secret_basic",
+        "{last_token}"
+    );
     check_ok(&user, url);
 }
 
@@ -242,7 +315,12 @@ fn refuses_an_as_without_s256() {
     let r = user.run(&["discover", &f.ready.mcp_url, "--json"]);
     assert_eq!(error_code(&r), "pkce_unsupported");
     let text = user.run(&["login", &f.ready.mcp_url]);
-    assert!(text.stderr.contains("does not support PKCE with S256 (it lists: plain)"), "{}", text.stderr);
+    assert!(
+        text.stderr
+            .contains("does not support PKCE with S256 (it lists: plain)"),
+        "{}",
+        text.stderr
+    );
     assert!(f.log()["authorize"].as_array().unwrap().is_empty());
 }
 
@@ -252,13 +330,18 @@ fn refuses_metadata_with_a_mismatched_issuer() {
     let user = User::new("issmeta");
     let r = user.run(&["login", &f.ready.mcp_url, "--json"]);
     assert_eq!(error_code(&r), "issuer_mismatch");
-    assert!(r.json()["error"]["message"].as_str().unwrap().contains("not-the-issuer"));
+    assert!(r.json()["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("not-the-issuer"));
     assert!(user.authorize_urls().is_empty());
 }
 
 #[test]
 fn refuses_resource_metadata_for_another_resource() {
-    let f = Fixture::start(json!({"mcp": {"prm": {"resource_override": "http://127.0.0.1:9/elsewhere"}}}));
+    let f = Fixture::start(
+        json!({"mcp": {"prm": {"resource_override": "http://127.0.0.1:9/elsewhere"}}}),
+    );
     let user = User::new("resmismatch");
     let r = user.run(&["login", &f.ready.mcp_url, "--json"]);
     assert_eq!(error_code(&r), "resource_mismatch");
@@ -270,12 +353,21 @@ fn refuses_a_callback_with_the_wrong_state_and_stores_nothing() {
     let f = Fixture::start(json!({}));
     let mut user = User::new("state");
     user.tamper = Some("state".into());
-    let r = user.run(&["login", &f.ready.mcp_url, "--json", "--callback-timeout", "30"]);
+    let r = user.run(&[
+        "login",
+        &f.ready.mcp_url,
+        "--json",
+        "--callback-timeout",
+        "30",
+    ]);
     assert_eq!(error_code(&r), "state_mismatch");
     let c = user.run(&["check", &f.ready.mcp_url, "--json"]);
     assert_eq!(c.code, 3, "not signed in: {}", c.stdout);
     assert_eq!(error_code(&c), "not_signed_in");
-    assert!(f.log()["token"].as_array().unwrap().is_empty(), "no code was exchanged");
+    assert!(
+        f.log()["token"].as_array().unwrap().is_empty(),
+        "no code was exchanged"
+    );
 }
 
 #[test]
@@ -283,30 +375,52 @@ fn refuses_a_callback_from_another_issuer() {
     let f = Fixture::start(json!({}));
     let mut user = User::new("iss");
     user.tamper = Some("iss".into());
-    let r = user.run(&["login", &f.ready.mcp_url, "--json", "--callback-timeout", "30"]);
+    let r = user.run(&[
+        "login",
+        &f.ready.mcp_url,
+        "--json",
+        "--callback-timeout",
+        "30",
+    ]);
     assert_eq!(error_code(&r), "iss_mismatch");
     assert!(f.log()["token"].as_array().unwrap().is_empty());
 }
 
 #[test]
 fn refuses_a_plain_http_as_on_another_machine() {
-    let f = Fixture::start(json!({"mcp": {"prm": {"authorization_servers": ["http://as.example.test"]}}}));
+    let f = Fixture::start(
+        json!({"mcp": {"prm": {"authorization_servers": ["http://as.example.test"]}}}),
+    );
     let user = User::new("plainhttp");
     let r = user.run(&["login", &f.ready.mcp_url, "--json"]);
     assert_eq!(error_code(&r), "insecure_endpoint");
-    assert!(r.json()["error"]["message"].as_str().unwrap().contains("http://as.example.test"));
+    assert!(r.json()["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("http://as.example.test"));
 }
 
 #[test]
 fn a_refused_scope_comes_back_typed_with_the_as_description() {
     let f = Fixture::start(json!({}));
     let user = User::new("invalidscope");
-    let r = user.run(&["login", &f.ready.mcp_url, "--json", "--add-scope", "sudo", "--callback-timeout", "30"]);
+    let r = user.run(&[
+        "login",
+        &f.ready.mcp_url,
+        "--json",
+        "--add-scope",
+        "sudo",
+        "--callback-timeout",
+        "30",
+    ]);
     assert_eq!(error_code(&r), "oauth_error");
     let e = &r.json()["error"];
     assert_eq!(e["oauth"]["code"], "invalid_scope");
     assert_eq!(e["oauth"]["stage"], "authorization");
-    assert!(e["oauth"]["description"].as_str().unwrap().contains("sudo"), "{e}");
+    assert!(
+        e["oauth"]["description"].as_str().unwrap().contains("sudo"),
+        "{e}"
+    );
     assert!(e["hint"].as_str().unwrap().contains("recommended"));
 }
 
@@ -322,11 +436,17 @@ fn step_up_signs_in_again_with_the_union_of_scopes() {
     assert_eq!(out["sign_ins"], 1, "{out}");
     let urls = user.authorize_urls();
     assert_eq!(urls.len(), 2);
-    assert_eq!(param(&query_params(&urls[1]), "scope"), Some("mcp mcp:admin"));
+    assert_eq!(
+        param(&query_params(&urls[1]), "scope"),
+        Some("mcp mcp:admin")
+    );
 
     // A server that keeps refusing: three more sign-ins, then a clear error.
     let r = user.run(&["call", url, "always_forbidden", "--json"]);
     assert_eq!(error_code(&r), "insufficient_scope");
-    assert!(r.json()["error"]["message"].as_str().unwrap().contains("after 3 sign-ins"));
+    assert!(r.json()["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("after 3 sign-ins"));
     assert_eq!(user.authorize_urls().len(), 5);
 }

@@ -134,10 +134,7 @@ pub fn plan(plan: &LoginPlan, json: bool) {
 }
 
 pub fn plan_summary(plan: &LoginPlan) {
-    eprintln!(
-        "Signing in to {} at {}.",
-        plan.server_url, plan.issuer
-    );
+    eprintln!("Signing in to {} at {}.", plan.server_url, plan.issuer);
     match plan.scope_param() {
         Some(s) => eprintln!("Asking for: {s}"),
         None => eprintln!("Asking for no particular scope (the sign-in server's default applies)."),
@@ -236,7 +233,10 @@ pub fn signed_in(b: &CredentialBundle, json: bool) {
             "; no refresh token, so you will sign in again when it expires"
         }
     );
-    println!("Stored in your keychain. Try: latchkey check {}", b.server_url);
+    println!(
+        "Stored in your keychain. Try: latchkey check {}",
+        b.server_url
+    );
 }
 
 pub fn checked(b: &CredentialBundle, info: &ServerInfo, tools: &[ToolInfo], json: bool) {

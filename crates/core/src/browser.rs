@@ -5,7 +5,10 @@ use crate::error::{Error, Result};
 use std::process::{Command, Stdio};
 
 pub fn open_url(url: &str) -> Result<()> {
-    match std::env::var("BROWSER").ok().filter(|b| !b.trim().is_empty()) {
+    match std::env::var("BROWSER")
+        .ok()
+        .filter(|b| !b.trim().is_empty())
+    {
         Some(browsers) => open_with(&browsers, url),
         None => open::that_detached(url).map_err(|e| Error::Browser {
             detail: e.to_string(),

@@ -106,7 +106,10 @@ pub async fn discover(http: &Http, server_url: &str) -> Result<Discovery> {
                 steps.push(Step {
                     action: "Chose the first of several sign-in servers".into(),
                     url: None,
-                    outcome: format!("using {first}; also listed: {}", doc.authorization_servers[1..].join(", ")),
+                    outcome: format!(
+                        "using {first}; also listed: {}",
+                        doc.authorization_servers[1..].join(", ")
+                    ),
                 });
             }
             let resource_url = urls::parse_http_url(&doc.resource)?;

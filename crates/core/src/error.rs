@@ -67,13 +67,17 @@ pub enum Error {
         detail: String,
     },
 
-    #[error("this server does not ask for sign-in: {url} answered the MCP handshake without a token")]
+    #[error(
+        "this server does not ask for sign-in: {url} answered the MCP handshake without a token"
+    )]
     NotProtected { url: String },
 
     #[error("there is no MCP server at {url} (HTTP {status})")]
     NoServer { url: String, status: u16 },
 
-    #[error("the server's metadata at {prm_url} describes a different server ({found}), not {expected}")]
+    #[error(
+        "the server's metadata at {prm_url} describes a different server ({found}), not {expected}"
+    )]
     ResourceMismatch {
         expected: String,
         found: String,
@@ -96,7 +100,9 @@ pub enum Error {
     #[error("the sign-in server {issuer} does not support PKCE with S256 (it lists: {advertised}), so signing in would not be safe")]
     PkceUnsupported { issuer: String, advertised: String },
 
-    #[error("the {what} {url} uses plain HTTP on another machine; tokens would travel unencrypted")]
+    #[error(
+        "the {what} {url} uses plain HTTP on another machine; tokens would travel unencrypted"
+    )]
     InsecureEndpoint { url: String, what: String },
 
     #[error("the sign-in server {issuer} does not let apps register themselves, and no client is configured for it")]
@@ -142,7 +148,9 @@ pub enum Error {
     #[error("not signed in to {server}")]
     NotSignedIn { server: String },
 
-    #[error("the server still refuses the tool after {attempts} sign-ins, asking for scopes: {scopes}")]
+    #[error(
+        "the server still refuses the tool after {attempts} sign-ins, asking for scopes: {scopes}"
+    )]
     InsufficientScope { attempts: u32, scopes: String },
 
     #[error("the server rejected the token (HTTP {status}){}", .description.as_deref().map(|d| format!(": {d}")).unwrap_or_default())]
@@ -319,6 +327,9 @@ mod tests {
             scopes: vec!["mcp".into()],
         };
         let h = e.hint();
-        assert!(h.contains("http://127.0.0.1:8765/callback") && h.contains("mcp"), "{h}");
+        assert!(
+            h.contains("http://127.0.0.1:8765/callback") && h.contains("mcp"),
+            "{h}"
+        );
     }
 }

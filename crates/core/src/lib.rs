@@ -12,10 +12,10 @@ pub mod www_authenticate;
 
 pub use error::{Error, Result};
 pub use secret::Secret;
-pub mod loopback;
-pub mod register;
-pub mod tokens;
-pub mod vault;
 pub mod browser;
 pub mod login;
+pub mod loopback;
+pub mod register;
 pub mod stepup;
+pub mod tokens;
+pub mod vault;

@@ -37,10 +37,18 @@ impl Default for LoginOptions {
 /// Progress a front end may show.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LoginEvent {
-    Listening { redirect_uri: String },
-    ClientReady { client_id: String, method: RegistrationMethod },
+    Listening {
+        redirect_uri: String,
+    },
+    ClientReady {
+        client_id: String,
+        method: RegistrationMethod,
+    },
     /// The sign-in page; with `opened` false the person must open it.
-    SignInPage { url: String, opened: bool },
+    SignInPage {
+        url: String,
+        opened: bool,
+    },
     Exchanging,
 }
 

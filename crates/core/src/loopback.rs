@@ -104,7 +104,13 @@ async fn handle(mut stream: TcpStream, expected: &Expected<'_>) -> Option<Result
         .unwrap_or_default();
     let (path, query) = target.split_once('?').unwrap_or((&target, ""));
     if path != CALLBACK_PATH {
-        respond(&mut stream, 404, "Not found", "This address only receives sign-in answers for Latchkey.").await;
+        respond(
+            &mut stream,
+            404,
+            "Not found",
+            "This address only receives sign-in answers for Latchkey.",
+        )
+        .await;
         return None;
     }
     let result = check(query, expected);
@@ -245,11 +251,16 @@ mod tests {
         let port = l.port();
         let state = Secret::new("st4te");
         let waiter = tokio::spawn(async move {
-            l.wait(expected(&Secret::new("st4te")), Duration::from_secs(5)).await
+            l.wait(expected(&Secret::new("st4te")), Duration::from_secs(5))
+                .await
         });
         let page = get(port, "/favicon.ico").await;
         assert!(page.starts_with("HTTP/1.1 404"));
-        let page = get(port, "/callback?code=abc&state=st4te&iss=http%3A%2F%2F127.0.0.1%3A9%2Fas").await;
+        let page = get(
+            port,
+            "/callback?code=abc&state=st4te&iss=http%3A%2F%2F127.0.0.1%3A9%2Fas",
+        )
+        .await;
         assert!(page.contains("signed in"), "{page}");
         let code = waiter.await.unwrap().unwrap();
         assert_eq!(code.expose(), "abc");
@@ -262,15 +273,40 @@ mod tests {
         let st = Secret::new("s1");
         let ok = "code=c&state=s1&iss=http%3A%2F%2F127.0.0.1%3A9%2Fas";
         assert_eq!(check(ok, &expected(&st)).unwrap().expose(), "c");
-        assert!(matches!(check("code=c&state=s2&iss=http%3A%2F%2F127.0.0.1%3A9%2Fas", &expected(&st)), Err(Error::StateMismatch)));
-        assert!(matches!(check("code=c&iss=x", &expected(&st)), Err(Error::StateMismatch)));
-        assert!(matches!(check("code=c&state=s1&iss=http%3A%2F%2Fevil", &expected(&st)), Err(Error::IssuerResponseMismatch { .. })));
-        assert!(matches!(check("code=c&state=s1", &expected(&st)), Err(Error::IssuerResponseMismatch { .. })));
-        let lax = Expected { iss_required: false, ..expected(&st) };
+        assert!(matches!(
+            check(
+                "code=c&state=s2&iss=http%3A%2F%2F127.0.0.1%3A9%2Fas",
+                &expected(&st)
+            ),
+            Err(Error::StateMismatch)
+        ));
+        assert!(matches!(
+            check("code=c&iss=x", &expected(&st)),
+            Err(Error::StateMismatch)
+        ));
+        assert!(matches!(
+            check("code=c&state=s1&iss=http%3A%2F%2Fevil", &expected(&st)),
+            Err(Error::IssuerResponseMismatch { .. })
+        ));
+        assert!(matches!(
+            check("code=c&state=s1", &expected(&st)),
+            Err(Error::IssuerResponseMismatch { .. })
+        ));
+        let lax = Expected {
+            iss_required: false,
+            ..expected(&st)
+        };
         assert!(check("code=c&state=s1", &lax).is_ok());
-        let e = check("error=invalid_scope&error_description=sudo+is+not+allowed&state=s1", &lax).unwrap_err();
+        let e = check(
+            "error=invalid_scope&error_description=sudo+is+not+allowed&state=s1",
+            &lax,
+        )
+        .unwrap_err();
         let o = e.oauth().unwrap();
-        assert_eq!((o.code.as_str(), o.description.as_deref()), ("invalid_scope", Some("sudo is not allowed")));
+        assert_eq!(
+            (o.code.as_str(), o.description.as_deref()),
+            ("invalid_scope", Some("sudo is not allowed"))
+        );
         assert!(matches!(check("state=s1", &lax), Err(Error::MissingCode)));
     }
 

@@ -62,10 +62,7 @@ impl<'a> McpSession<'a> {
     pub async fn initialize(&mut self) -> Result<ServerInfo> {
         let id = self.next_id();
         let resp = self.post(&initialize_body(id)).await?;
-        self.session_id = resp
-            .header_values("mcp-session-id")
-            .into_iter()
-            .next();
+        self.session_id = resp.header_values("mcp-session-id").into_iter().next();
         let result = rpc_result(&resp, id)?;
         let version = result["protocolVersion"]
             .as_str()
@@ -115,7 +112,8 @@ impl<'a> McpSession<'a> {
         params: serde_json::Value,
     ) -> Result<serde_json::Value> {
         let id = self.next_id();
-        let body = serde_json::json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params});
+        let body =
+            serde_json::json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params});
         let resp = self.post(&body).await?;
         rpc_result(&resp, id).map_err(|e| match e {
             Error::Mcp { .. } if !(200..300).contains(&resp.status) => self.status_error(&resp),
@@ -136,10 +134,7 @@ impl<'a> McpSession<'a> {
             .post(self.url.clone())
             .header("accept", "application/json, text/event-stream")
             .header("content-type", "application/json")
-            .header(
-                "authorization",
-                format!("Bearer {}", self.token.expose()),
-            )
+            .header("authorization", format!("Bearer {}", self.token.expose()))
             .body(body.to_string());
         if let Some(s) = &self.session_id {
             req = req.header("mcp-session-id", s);
@@ -205,7 +200,11 @@ fn rpc_result(resp: &Fetched, id: u64) -> Result<serde_json::Value> {
             detail: format!(
                 "no answer to request {id} (HTTP {}, {})",
                 resp.status,
-                if resp.body.is_empty() { "empty body".to_string() } else { resp.text_excerpt() }
+                if resp.body.is_empty() {
+                    "empty body".to_string()
+                } else {
+                    resp.text_excerpt()
+                }
             ),
         })?;
     if let Some(err) = msg.get("error") {

@@ -27,7 +27,9 @@ impl ScopeSource {
         match self {
             ScopeSource::Challenge => "asked for by the server when it refused access",
             ScopeSource::ResourceMetadata => "listed by the server's own metadata",
-            ScopeSource::OfflineAccess => "lets Latchkey renew the session without asking you again",
+            ScopeSource::OfflineAccess => {
+                "lets Latchkey renew the session without asking you again"
+            }
             ScopeSource::Catalogue => "added by you from the sign-in server's list",
             ScopeSource::User => "added by you",
         }
@@ -207,7 +209,9 @@ pub fn flag_for(scope: &str) -> Option<ScopeFlag> {
     if lower.contains('*') {
         return Some(ScopeFlag {
             kind: FlagKind::Wildcard,
-            explanation: "A wildcard that covers many permissions at once, far more than one server needs.".into(),
+            explanation:
+                "A wildcard that covers many permissions at once, far more than one server needs."
+                    .into(),
         });
     }
     None
@@ -304,7 +308,10 @@ pub fn make_plan(discovery: Discovery, client: &ClientConfig) -> LoginPlan {
         discovery,
     };
     if client.client_metadata_url.is_some()
-        && !matches!(plan.client, ClientChoice::MetadataDocument { .. } | ClientChoice::PreRegistered { .. })
+        && !matches!(
+            plan.client,
+            ClientChoice::MetadataDocument { .. } | ClientChoice::PreRegistered { .. }
+        )
     {
         plan.problems.push(PlanProblem {
             severity: Severity::Warning,
@@ -426,7 +433,9 @@ impl LoginPlan {
             })
             .collect();
         self.problems.retain(|p| {
-            p.scope.is_none() && !p.message.starts_with("No client") && p.severity == Severity::Warning
+            p.scope.is_none()
+                && !p.message.starts_with("No client")
+                && p.severity == Severity::Warning
         });
         for s in &self.scopes {
             if let Err(message) = check_scope_syntax(&s.name) {
@@ -504,15 +513,39 @@ mod tests {
     use crate::www_authenticate::BearerChallenge;
 
     const GITLAB: &[&str] = &[
-        "api", "read_api", "read_user", "create_runner", "manage_runner", "k8s_proxy",
-        "self_rotate", "mcp", "read_repository", "write_repository", "read_virtual_registry",
-        "write_virtual_registry", "read_observability", "write_observability", "ai_features",
-        "sudo", "admin_mode", "read_service_ping", "openid", "profile", "email", "ai_workflows",
+        "api",
+        "read_api",
+        "read_user",
+        "create_runner",
+        "manage_runner",
+        "k8s_proxy",
+        "self_rotate",
+        "mcp",
+        "read_repository",
+        "write_repository",
+        "read_virtual_registry",
+        "write_virtual_registry",
+        "read_observability",
+        "write_observability",
+        "ai_features",
+        "sudo",
+        "admin_mode",
+        "read_service_ping",
+        "openid",
+        "profile",
+        "email",
+        "ai_workflows",
         "user:*",
     ];
 
-    fn discovery(challenge_scope: Option<&str>, prm_scopes: Option<&[&str]>, catalogue: &[&str]) -> Discovery {
-        let mut meta = AuthServerMetadata::legacy_defaults(&url::Url::parse("https://gitlab.example.com").unwrap());
+    fn discovery(
+        challenge_scope: Option<&str>,
+        prm_scopes: Option<&[&str]>,
+        catalogue: &[&str],
+    ) -> Discovery {
+        let mut meta = AuthServerMetadata::legacy_defaults(
+            &url::Url::parse("https://gitlab.example.com").unwrap(),
+        );
         meta.scopes_supported = Some(catalogue.iter().map(|s| s.to_string()).collect());
         Discovery {
             server_url: "https://gitlab.example.com/api/v4/mcp".into(),
@@ -541,50 +574,96 @@ mod tests {
 
     #[test]
     fn gitlab_asks_for_exactly_mcp_and_flags_the_catalogue() {
-        let plan = make_plan(discovery(None, Some(&["mcp"]), GITLAB), &ClientConfig::default());
+        let plan = make_plan(
+            discovery(None, Some(&["mcp"]), GITLAB),
+            &ClientConfig::default(),
+        );
         assert_eq!(plan.scope_param().as_deref(), Some("mcp"));
         assert_eq!(plan.scope_basis, ScopeBasis::ResourceMetadata);
         assert_eq!(plan.catalogue.len(), 23);
-        let flagged: Vec<_> = plan.catalogue.iter().filter(|c| c.flag.is_some()).map(|c| c.name.as_str()).collect();
+        let flagged: Vec<_> = plan
+            .catalogue
+            .iter()
+            .filter(|c| c.flag.is_some())
+            .map(|c| c.name.as_str())
+            .collect();
         assert_eq!(flagged, ["sudo", "admin_mode", "user:*"]);
-        assert!(plan.catalogue.iter().find(|c| c.name == "mcp").unwrap().requested);
+        assert!(
+            plan.catalogue
+                .iter()
+                .find(|c| c.name == "mcp")
+                .unwrap()
+                .requested
+        );
         assert!(plan.problems.is_empty(), "{:?}", plan.problems);
         assert!(matches!(plan.client, ClientChoice::Dynamic { .. }));
     }
 
     #[test]
     fn challenge_scope_wins_over_metadata() {
-        let plan = make_plan(discovery(Some("mcp:read mcp:write"), Some(&["mcp"]), &[]), &ClientConfig::default());
+        let plan = make_plan(
+            discovery(Some("mcp:read mcp:write"), Some(&["mcp"]), &[]),
+            &ClientConfig::default(),
+        );
         assert_eq!(plan.scope_param().as_deref(), Some("mcp:read mcp:write"));
-        assert!(plan.scopes.iter().all(|s| s.source == ScopeSource::Challenge));
+        assert!(plan
+            .scopes
+            .iter()
+            .all(|s| s.source == ScopeSource::Challenge));
     }
 
     #[test]
     fn no_scope_anywhere_sends_none_even_with_a_catalogue() {
-        let plan = make_plan(discovery(None, None, &["openid", "offline_access", "admin"]), &ClientConfig::default());
+        let plan = make_plan(
+            discovery(None, None, &["openid", "offline_access", "admin"]),
+            &ClientConfig::default(),
+        );
         assert_eq!(plan.scope_param(), None);
         assert_eq!(plan.scope_basis, ScopeBasis::None);
     }
 
     #[test]
     fn offline_access_only_where_listed() {
-        let with = make_plan(discovery(None, Some(&["mcp"]), &["mcp", "offline_access"]), &ClientConfig::default());
+        let with = make_plan(
+            discovery(None, Some(&["mcp"]), &["mcp", "offline_access"]),
+            &ClientConfig::default(),
+        );
         assert_eq!(with.scope_param().as_deref(), Some("mcp offline_access"));
         assert_eq!(with.scopes[1].source, ScopeSource::OfflineAccess);
-        let without = make_plan(discovery(None, Some(&["mcp"]), GITLAB), &ClientConfig::default());
-        assert!(!without.scope_names().contains(&"offline_access".to_string()));
+        let without = make_plan(
+            discovery(None, Some(&["mcp"]), GITLAB),
+            &ClientConfig::default(),
+        );
+        assert!(!without
+            .scope_names()
+            .contains(&"offline_access".to_string()));
     }
 
     #[test]
     fn editing_adds_removes_resets_and_revalidates() {
-        let mut plan = make_plan(discovery(None, Some(&["mcp"]), GITLAB), &ClientConfig::default());
+        let mut plan = make_plan(
+            discovery(None, Some(&["mcp"]), GITLAB),
+            &ClientConfig::default(),
+        );
         plan.add_scope("sudo").unwrap();
         assert_eq!(plan.scopes.last().unwrap().source, ScopeSource::Catalogue);
-        assert!(plan.catalogue.iter().find(|c| c.name == "sudo").unwrap().requested);
-        assert!(plan.problems.iter().any(|p| p.scope.as_deref() == Some("sudo")));
+        assert!(
+            plan.catalogue
+                .iter()
+                .find(|c| c.name == "sudo")
+                .unwrap()
+                .requested
+        );
+        assert!(plan
+            .problems
+            .iter()
+            .any(|p| p.scope.as_deref() == Some("sudo")));
         plan.add_scope("custom:thing").unwrap();
         assert_eq!(plan.scopes.last().unwrap().source, ScopeSource::User);
-        assert!(plan.problems.iter().any(|p| p.message.contains("does not list")));
+        assert!(plan
+            .problems
+            .iter()
+            .any(|p| p.message.contains("does not list")));
         assert!(plan.add_scope("two words").is_err());
         assert!(plan.add_scope("quote\"d").is_err());
         assert!(plan.remove_scope("mcp"));
@@ -592,7 +671,8 @@ mod tests {
         plan.reset_scopes();
         assert_eq!(plan.scope_param().as_deref(), Some("mcp"));
         assert!(plan.problems.is_empty());
-        plan.set_scopes(["read_api".to_string(), "mcp".to_string()]).unwrap();
+        plan.set_scopes(["read_api".to_string(), "mcp".to_string()])
+            .unwrap();
         assert_eq!(plan.scopes[1].source, ScopeSource::ResourceMetadata);
         assert!(plan.blocking_problems().is_empty());
     }
@@ -600,10 +680,19 @@ mod tests {
     #[test]
     fn flags() {
         assert_eq!(flag_for("sudo").unwrap().kind, FlagKind::Administrative);
-        assert_eq!(flag_for("admin_mode").unwrap().kind, FlagKind::Administrative);
-        assert_eq!(flag_for("Directory.ReadWrite.Admin").unwrap().kind, FlagKind::Administrative);
+        assert_eq!(
+            flag_for("admin_mode").unwrap().kind,
+            FlagKind::Administrative
+        );
+        assert_eq!(
+            flag_for("Directory.ReadWrite.Admin").unwrap().kind,
+            FlagKind::Administrative
+        );
         assert_eq!(flag_for("user:*").unwrap().kind, FlagKind::Template);
-        assert!(flag_for("user:*").unwrap().explanation.contains("user:<id>"));
+        assert!(flag_for("user:*")
+            .unwrap()
+            .explanation
+            .contains("user:<id>"));
         assert_eq!(flag_for("repo*").unwrap().kind, FlagKind::Wildcard);
         assert!(flag_for("mcp").is_none());
         assert!(flag_for("read_user").is_none());
@@ -612,17 +701,68 @@ mod tests {
     #[test]
     fn client_choice_order() {
         let d = discovery(None, Some(&["mcp"]), GITLAB);
-        let pre = make_plan(d.clone(), &ClientConfig { client_id: Some("abc".into()), callback_port: Some(8765), ..Default::default() });
-        assert_eq!(pre.client, ClientChoice::PreRegistered { client_id: "abc".into(), auth_method: TokenAuthMethod::None, has_secret: false });
-        let with_secret = make_plan(d.clone(), &ClientConfig { client_id: Some("abc".into()), client_secret: Some(Secret::new("s")), ..Default::default() });
-        assert!(matches!(with_secret.client, ClientChoice::PreRegistered { auth_method: TokenAuthMethod::ClientSecretBasic, has_secret: true, .. }));
-        let cimd_unsupported = make_plan(d.clone(), &ClientConfig { client_metadata_url: Some("https://app.example/client.json".into()), ..Default::default() });
-        assert!(matches!(cimd_unsupported.client, ClientChoice::Dynamic { .. }));
-        assert!(cimd_unsupported.problems.iter().any(|p| p.message.contains("metadata documents")));
+        let pre = make_plan(
+            d.clone(),
+            &ClientConfig {
+                client_id: Some("abc".into()),
+                callback_port: Some(8765),
+                ..Default::default()
+            },
+        );
+        assert_eq!(
+            pre.client,
+            ClientChoice::PreRegistered {
+                client_id: "abc".into(),
+                auth_method: TokenAuthMethod::None,
+                has_secret: false
+            }
+        );
+        let with_secret = make_plan(
+            d.clone(),
+            &ClientConfig {
+                client_id: Some("abc".into()),
+                client_secret: Some(Secret::new("s")),
+                ..Default::default()
+            },
+        );
+        assert!(matches!(
+            with_secret.client,
+            ClientChoice::PreRegistered {
+                auth_method: TokenAuthMethod::ClientSecretBasic,
+                has_secret: true,
+                ..
+            }
+        ));
+        let cimd_unsupported = make_plan(
+            d.clone(),
+            &ClientConfig {
+                client_metadata_url: Some("https://app.example/client.json".into()),
+                ..Default::default()
+            },
+        );
+        assert!(matches!(
+            cimd_unsupported.client,
+            ClientChoice::Dynamic { .. }
+        ));
+        assert!(cimd_unsupported
+            .problems
+            .iter()
+            .any(|p| p.message.contains("metadata documents")));
         let mut d2 = d.clone();
         d2.as_metadata.client_id_metadata_document_supported = Some(true);
-        let cimd = make_plan(d2, &ClientConfig { client_metadata_url: Some("https://app.example/client.json".into()), ..Default::default() });
-        assert_eq!(cimd.client, ClientChoice::MetadataDocument { client_id: "https://app.example/client.json".into() });
+        let cimd = make_plan(
+            d2,
+            &ClientConfig {
+                client_metadata_url: Some("https://app.example/client.json".into()),
+                ..Default::default()
+            },
+        );
+        assert_eq!(
+            cimd.client,
+            ClientChoice::MetadataDocument {
+                client_id: "https://app.example/client.json".into()
+            }
+        );
         let mut d3 = d;
         d3.as_metadata.registration_endpoint = None;
         let missing = make_plan(d3, &ClientConfig::default());

@@ -11,16 +11,11 @@ pub const MAX_STEP_UPS: u32 = 3;
 
 pub fn load_bundle(store: &dyn CredentialStore, server_url: &str) -> Result<CredentialBundle> {
     let id = vault::server_id(server_url)?;
-    store
-        .load(&id)?
-        .ok_or(Error::NotSignedIn { server: id })
+    store.load(&id)?.ok_or(Error::NotSignedIn { server: id })
 }
 
 /// `initialize` and `tools/list` with the stored token.
-pub async fn check(
-    http: &Http,
-    bundle: &CredentialBundle,
-) -> Result<(ServerInfo, Vec<ToolInfo>)> {
+pub async fn check(http: &Http, bundle: &CredentialBundle) -> Result<(ServerInfo, Vec<ToolInfo>)> {
     let url = urls::parse_http_url(&bundle.server_url)?;
     let mut s = McpSession::new(http, url, bundle.tokens.access_token.clone());
     let info = s.initialize().await?;
@@ -36,7 +31,12 @@ pub fn union_scopes(bundle: &CredentialBundle, wanted: Option<&str>) -> Vec<Stri
         .iter()
         .chain(bundle.tokens.scopes.iter())
         .cloned()
-        .chain(wanted.unwrap_or_default().split_whitespace().map(str::to_string));
+        .chain(
+            wanted
+                .unwrap_or_default()
+                .split_whitespace()
+                .map(str::to_string),
+        );
     for s in all {
         if !out.contains(&s) {
             out.push(s);

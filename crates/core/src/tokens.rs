@@ -130,7 +130,13 @@ pub async fn exchange_code(
         .add_extra_param("resource", ep.resource)
         .request_async(http.client())
         .await;
-    to_token_set(result, ep.token, OAuthStage::TokenExchange, requested_scopes, None)
+    to_token_set(
+        result,
+        ep.token,
+        OAuthStage::TokenExchange,
+        requested_scopes,
+        None,
+    )
 }
 
 pub async fn refresh(

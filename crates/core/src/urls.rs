@@ -141,10 +141,7 @@ mod tests {
             canonical_resource(&u("http://127.0.0.1:8080/")),
             "http://127.0.0.1:8080"
         );
-        assert_eq!(
-            canonical_resource(&u("http://h:80/a/b//")),
-            "http://h/a/b"
-        );
+        assert_eq!(canonical_resource(&u("http://h:80/a/b//")), "http://h/a/b");
         assert_eq!(
             canonical_resource(&u("https://h/mcp?tenant=1")),
             "https://h/mcp?tenant=1"
@@ -186,9 +183,15 @@ mod tests {
     fn resource_coverage() {
         assert!(resource_covers(&u("https://h/mcp"), &u("https://h/mcp/")));
         assert!(resource_covers(&u("https://h/"), &u("https://h/mcp")));
-        assert!(resource_covers(&u("https://h/api"), &u("https://h/api/v4/mcp")));
+        assert!(resource_covers(
+            &u("https://h/api"),
+            &u("https://h/api/v4/mcp")
+        ));
         assert!(!resource_covers(&u("https://h/ap"), &u("https://h/api")));
-        assert!(!resource_covers(&u("https://evil/mcp"), &u("https://h/mcp")));
+        assert!(!resource_covers(
+            &u("https://evil/mcp"),
+            &u("https://h/mcp")
+        ));
         assert!(!resource_covers(&u("https://h/other"), &u("https://h/mcp")));
     }
 

@@ -89,10 +89,12 @@ impl KeyringStore {
 
     fn err(&self, e: keyring::Error) -> Error {
         let detail = match &e {
-            keyring::Error::NoStorageAccess(inner) => format!(
-                "it is locked or not running ({inner})"
-            ),
-            keyring::Error::PlatformFailure(inner) => format!("the platform store failed ({inner})"),
+            keyring::Error::NoStorageAccess(inner) => {
+                format!("it is locked or not running ({inner})")
+            }
+            keyring::Error::PlatformFailure(inner) => {
+                format!("the platform store failed ({inner})")
+            }
             keyring::Error::TooLong(what, max) => format!("the {what} is longer than {max}"),
             other => other.to_string(),
         };
@@ -142,7 +144,10 @@ impl CredentialStore for KeyringStore {
         if !index.contains(&bundle.server_id) {
             index.push(bundle.server_id.clone());
             index.sort();
-            self.write(INDEX_ACCOUNT, &serde_json::to_string(&index).unwrap_or_default())?;
+            self.write(
+                INDEX_ACCOUNT,
+                &serde_json::to_string(&index).unwrap_or_default(),
+            )?;
         }
         Ok(())
     }
@@ -156,7 +161,10 @@ impl CredentialStore for KeyringStore {
         let mut index = self.read_index()?;
         if index.contains(&server_id.to_string()) {
             index.retain(|s| s != server_id);
-            self.write(INDEX_ACCOUNT, &serde_json::to_string(&index).unwrap_or_default())?;
+            self.write(
+                INDEX_ACCOUNT,
+                &serde_json::to_string(&index).unwrap_or_default(),
+            )?;
         }
         Ok(existed)
     }

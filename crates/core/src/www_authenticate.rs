@@ -333,7 +333,10 @@ mod tests {
         let all = parse(v).unwrap();
         assert_eq!(all.len(), 1);
         assert_eq!(all[0].param("realm"), Some("a, b"));
-        assert_eq!(all[0].param("error_description"), Some(r#"say "hi", then \ go"#));
+        assert_eq!(
+            all[0].param("error_description"),
+            Some(r#"say "hi", then \ go"#)
+        );
         assert_eq!(all[0].param("scope"), Some("x"));
     }
 

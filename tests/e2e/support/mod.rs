@@ -239,7 +239,10 @@ impl Fixture {
         loop {
             line.clear();
             let n = reader.read_line(&mut line).expect("read fixture output");
-            assert!(n > 0, "the fixture exited before it was ready (see stderr above)");
+            assert!(
+                n > 0,
+                "the fixture exited before it was ready (see stderr above)"
+            );
             if let Some(json) = line.trim().strip_prefix("READY ") {
                 let v: Value = serde_json::from_str(json).expect("READY json");
                 let s = |k: &str| v[k].as_str().unwrap_or_default().to_string();
@@ -254,10 +257,7 @@ impl Fixture {
                 std::thread::spawn(move || {
                     let _ = std::io::copy(&mut reader, &mut std::io::sink());
                 });
-                return Fixture {
-                    ready,
-                    _proc: proc,
-                };
+                return Fixture { ready, _proc: proc };
             }
         }
     }
@@ -285,7 +285,11 @@ pub fn http_get(url: &str) -> (u16, String) {
         .nth(1)
         .and_then(|c| c.parse().ok())
         .unwrap_or(0);
-    let body = resp.split_once("\r\n\r\n").map(|x| x.1).unwrap_or("").to_string();
+    let body = resp
+        .split_once("\r\n\r\n")
+        .map(|x| x.1)
+        .unwrap_or("")
+        .to_string();
     (status, body)
 }
 
@@ -381,13 +385,21 @@ pub struct Run {
 
 impl Run {
     pub fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout)
-            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}\nstderr:\n{}", self.stdout, self.stderr))
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+            panic!(
+                "stdout is not JSON ({e}):\n{}\nstderr:\n{}",
+                self.stdout, self.stderr
+            )
+        })
     }
 
     #[track_caller]
     pub fn assert_ok(&self) -> &Self {
-        assert_eq!(self.code, 0, "latchkey failed:\nstdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
+        assert_eq!(
+            self.code, 0,
+            "latchkey failed:\nstdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
         self
     }
 }
@@ -429,5 +441,8 @@ fn decode(s: &str) -> String {
 }
 
 pub fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    params.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    params
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
 }
