@@ -450,3 +450,105 @@ fn step_up_signs_in_again_with_the_union_of_scopes() {
         .contains("after 3 sign-ins"));
     assert_eq!(user.authorize_urls().len(), 5);
 }
+
+/// Serves one JSON document, made from its own URL, on a loopback port while the test runs.
+fn serve_json(make: impl FnOnce(&str) -> Value) -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!(
+        "http://127.0.0.1:{}/latchkey/client.json",
+        listener.local_addr().unwrap().port()
+    );
+    let body = make(&url).to_string();
+    std::thread::spawn(move || {
+        for mut s in listener.incoming().flatten() {
+            use std::io::{Read, Write};
+            let mut buf = [0u8; 4096];
+            let _ = s.read(&mut buf);
+            let _ = write!(
+                s,
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    url
+}
+
+#[test]
+fn a_client_id_metadata_document_where_the_as_supports_it() {
+    let port = free_port();
+    let redirect = format!("http://127.0.0.1:{port}/callback");
+    let doc_url = serve_json(|url| {
+        json!({
+            "client_id": url, "client_name": "Latchkey (test)", "redirect_uris": [redirect],
+            "token_endpoint_auth_method": "none",
+            "grant_types": ["authorization_code", "refresh_token"], "response_types": ["code"]
+        })
+    });
+    let f =
+        Fixture::start(json!({"as": {"client_id_metadata_document": true, "registration": false}}));
+    let user = User::new("cimd");
+    let url = f.ready.mcp_url.as_str();
+    let plan = user
+        .run(&["discover", url, "--json", "--client-metadata-url", &doc_url])
+        .json()["plan"]
+        .clone();
+    assert_eq!(
+        plan["client"],
+        json!({"method": "metadata_document", "client_id": doc_url})
+    );
+    let port_s = port.to_string();
+    login_ok(
+        &user,
+        url,
+        &[
+            "--client-metadata-url",
+            &doc_url,
+            "--callback-port",
+            &port_s,
+        ],
+    );
+    assert_eq!(
+        param(&last_authorize(&user), "client_id"),
+        Some(doc_url.as_str())
+    );
+    let log = f.log();
+    assert!(log["register"].as_array().unwrap().is_empty());
+    assert_eq!(log["cimd_fetches"][0]["url"], doc_url.as_str());
+    check_ok(&user, url);
+}
+
+#[test]
+fn no_secret_reaches_the_output() {
+    let f = Fixture::start(json!({}));
+    let user = User::new("secrets");
+    let url = f.ready.mcp_url.as_str();
+    let mut outputs = Vec::new();
+    for args in [
+        vec!["login", url],
+        vec!["login", url, "--json"],
+        vec!["check", url],
+        vec!["check", url, "--json"],
+        vec!["call", url, "whoami", "--json"],
+    ] {
+        let r = user.run(&args);
+        r.assert_ok();
+        outputs.push(format!("{}{}", r.stdout, r.stderr));
+    }
+    let stored = std::process::Command::new("secret-tool")
+        .args(["lookup", "service", &user.service, "username", url])
+        .envs(user.keychain.env())
+        .output()
+        .unwrap();
+    let bundle: Value =
+        serde_json::from_slice(&stored.stdout).expect("the bundle is in the keychain");
+    let access = bundle["tokens"]["access_token"].as_str().unwrap();
+    let refresh = bundle["tokens"]["refresh_token"].as_str().unwrap();
+    assert!(access.len() > 20 && refresh.len() > 20);
+    for out in &outputs {
+        assert!(
+            !out.contains(access) && !out.contains(refresh),
+            "a token was printed:\n{out}"
+        );
+    }
+}

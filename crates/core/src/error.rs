@@ -169,19 +169,17 @@ pub enum Error {
 fn oauth_message(e: &OAuthError) -> String {
     let what = match e.code.as_str() {
         "invalid_scope" => "refused the requested scopes".to_string(),
-        "access_denied" => "was denied (the sign-in was cancelled or not allowed)".to_string(),
+        "access_denied" => "denied access (the sign-in was cancelled or not allowed)".to_string(),
         "invalid_client" => "does not know this app's client".to_string(),
         "unauthorized_client" => "does not allow this client to sign in this way".to_string(),
         "invalid_grant" => "rejected the code or refresh token".to_string(),
         "invalid_request" => "rejected the request as malformed".to_string(),
         "invalid_redirect_uri" => "rejected the callback address".to_string(),
         "invalid_client_metadata" => "rejected the app's registration details".to_string(),
-        "server_error" | "temporarily_unavailable" => {
-            "failed on the sign-in server's side".to_string()
-        }
+        "server_error" | "temporarily_unavailable" => "failed on its own side".to_string(),
         other => format!("failed with {other}"),
     };
-    let mut s = format!("{} {what} ({})", e.stage, e.code);
+    let mut s = format!("the sign-in server {what} during {} ({})", e.stage, e.code);
     if let Some(d) = &e.description {
         s.push_str(": ");
         s.push_str(d);
@@ -313,7 +311,7 @@ mod tests {
         });
         assert_eq!(
             e.to_string(),
-            "sign-in refused the requested scopes (invalid_scope): sudo is not allowed"
+            "the sign-in server refused the requested scopes during sign-in (invalid_scope): sudo is not allowed"
         );
         assert!(e.hint().contains("Remove the scope"));
         assert_eq!(e.code(), "oauth_error");

@@ -129,7 +129,10 @@ async fn handle(mut stream: TcpStream, expected: &Expected<'_>) -> Option<Result
                 &mut stream,
                 400,
                 "Sign-in did not finish",
-                &format!("{e}. Return to Latchkey to see what to do next."),
+                &format!(
+                    "{}. Return to Latchkey to see what to do next.",
+                    capitalized(&e.to_string())
+                ),
             )
             .await
         }
@@ -190,6 +193,14 @@ fn check(query: &str, expected: &Expected<'_>) -> Result<Secret> {
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+fn capitalized(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().chain(c).collect(),
+        None => String::new(),
+    }
 }
 
 fn escape(s: &str) -> String {

@@ -307,7 +307,28 @@ pub fn make_plan(discovery: Discovery, client: &ClientConfig) -> LoginPlan {
         problems: Vec::new(),
         discovery,
     };
+    if let Some(u) = &client.client_metadata_url {
+        let valid = crate::urls::parse_http_url(u)
+            .ok()
+            .filter(|url| url.scheme() == "https" || crate::urls::is_loopback(url))
+            .is_some_and(|url| crate::urls::has_path(&url));
+        if !valid {
+            plan.client = choose_client(
+                &plan.discovery,
+                &ClientConfig {
+                    client_metadata_url: None,
+                    ..client.clone()
+                },
+            );
+            plan.problems.push(PlanProblem {
+                severity: Severity::Blocking,
+                scope: None,
+                message: format!("The client metadata URL {u:?} must be an https address with a path, such as https://example.com/latchkey/client.json."),
+            });
+        }
+    }
     if client.client_metadata_url.is_some()
+        && plan.problems.is_empty()
         && !matches!(
             plan.client,
             ClientChoice::MetadataDocument { .. } | ClientChoice::PreRegistered { .. }
@@ -432,11 +453,9 @@ impl LoginPlan {
                 flag: flag_for(n),
             })
             .collect();
-        self.problems.retain(|p| {
-            p.scope.is_none()
-                && !p.message.starts_with("No client")
-                && p.severity == Severity::Warning
-        });
+        // Problems about the client stay; scope problems and "No client" are recomputed.
+        self.problems
+            .retain(|p| p.scope.is_none() && !p.message.starts_with("No client"));
         for s in &self.scopes {
             if let Err(message) = check_scope_syntax(&s.name) {
                 self.problems.push(PlanProblem {
@@ -768,5 +787,25 @@ mod tests {
         let missing = make_plan(d3, &ClientConfig::default());
         assert_eq!(missing.client, ClientChoice::Missing);
         assert_eq!(missing.blocking_problems().len(), 1);
+    }
+
+    #[test]
+    fn a_client_metadata_url_must_be_https() {
+        let mut d = discovery(None, Some(&["mcp"]), GITLAB);
+        d.as_metadata.client_id_metadata_document_supported = Some(true);
+        let plan = make_plan(
+            d,
+            &ClientConfig {
+                client_metadata_url: Some("http://app.example/client.json".into()),
+                ..Default::default()
+            },
+        );
+        assert!(matches!(plan.client, ClientChoice::Dynamic { .. }));
+        let mut plan2 = plan.clone();
+        plan2.add_scope("read_api").unwrap();
+        for p in [&plan, &plan2] {
+            assert_eq!(p.blocking_problems().len(), 1, "{:?}", p.problems);
+            assert!(p.blocking_problems()[0].message.contains("https"));
+        }
     }
 }

@@ -129,7 +129,7 @@ impl SecretService {
         )
         .unwrap();
         let (bus, out) = Tethered::spawn(
-            &format!("dbus-daemon --config-file={config} --nofork --nopidfile --print-address=1"),
+            &format!("dbus-daemon --config-file={config} --nofork --nopidfile --print-address=1 2>/dev/null"),
             &[("HOME", &home), ("XDG_RUNTIME_DIR", &run)],
         );
         let mut address = String::new();

@@ -1,0 +1,158 @@
+//! The vault against the real Secret Service: gnome-keyring on a private D-Bus session, each
+//! test in its own keychain namespace.
+
+use latchkey_core::plan::TokenAuthMethod;
+use latchkey_core::register::{ClientRegistration, RegistrationMethod};
+use latchkey_core::tokens::TokenSet;
+use latchkey_core::vault::{
+    server_id, CredentialBundle, CredentialStore, KeyringStore, BUNDLE_VERSION,
+};
+use latchkey_core::Secret;
+use latchkey_e2e::SecretService;
+use std::process::Command;
+
+fn bundle(server: &str, access: &str, refresh: &str) -> CredentialBundle {
+    CredentialBundle {
+        version: BUNDLE_VERSION,
+        server_id: server_id(server).unwrap(),
+        server_url: server.into(),
+        resource: server_id(server).unwrap(),
+        issuer: "https://as.example.com".into(),
+        authorization_endpoint: "https://as.example.com/auth".into(),
+        token_endpoint: "https://as.example.com/token".into(),
+        revocation_endpoint: None,
+        client: ClientRegistration {
+            method: RegistrationMethod::Dynamic,
+            issuer: "https://as.example.com".into(),
+            client_id: "client-1".into(),
+            client_secret: None,
+            auth_method: TokenAuthMethod::None,
+            redirect_uris: vec!["http://127.0.0.1:1234/callback".into()],
+            registration_access_token: None,
+            registration_client_uri: None,
+            client_secret_expires_at: None,
+        },
+        tokens: TokenSet {
+            access_token: Secret::new(access),
+            token_type: "Bearer".into(),
+            refresh_token: Some(Secret::new(refresh)),
+            expires_at: Some(2_000_000_000),
+            scopes: vec!["mcp".into()],
+            obtained_at: 1_700_000_000,
+        },
+        requested_scopes: vec!["mcp".into()],
+        updated_at: 1_700_000_000,
+        needs_sign_in: None,
+    }
+}
+
+/// The keyring crate reads the bus address from the environment; every test here shares one
+/// private bus, set once before any test touches the keychain.
+fn keychain() -> &'static SecretService {
+    static SS: std::sync::OnceLock<SecretService> = std::sync::OnceLock::new();
+    SS.get_or_init(|| {
+        let ss = SecretService::start();
+        for (k, v) in ss.env() {
+            // Safe: set once, before any thread of this process reads these variables.
+            unsafe { std::env::set_var(k, v) };
+        }
+        ss
+    })
+}
+
+#[test]
+fn a_bundle_round_trips_as_one_entry_and_is_listed() {
+    let ss = keychain();
+    let store = KeyringStore::new("latchkey-vault-test-roundtrip");
+    assert!(store.load("https://example.com/mcp").unwrap().is_none());
+    let b = bundle("https://Example.com/mcp/", "at-1", "rt-1");
+    store.save(&b).unwrap();
+    assert_eq!(
+        store.load("https://example.com/mcp").unwrap(),
+        Some(b.clone())
+    );
+    assert_eq!(
+        store.list().unwrap(),
+        vec!["https://example.com/mcp".to_string()]
+    );
+
+    // One entry, holding the whole bundle as JSON: what another tool's lookup sees.
+    let out = Command::new("secret-tool")
+        .args([
+            "lookup",
+            "service",
+            "latchkey-vault-test-roundtrip",
+            "username",
+            "https://example.com/mcp",
+        ])
+        .envs(ss.env())
+        .output()
+        .unwrap();
+    let stored = String::from_utf8_lossy(&out.stdout);
+    let v: serde_json::Value =
+        serde_json::from_str(&stored).unwrap_or_else(|e| panic!("{e}: {stored:?}"));
+    assert_eq!(v["client"]["client_id"], "client-1");
+    assert_eq!(v["tokens"]["refresh_token"], "rt-1");
+
+    // A new sign-in replaces client and tokens together.
+    let mut b2 = bundle("https://example.com/mcp", "at-2", "rt-2");
+    b2.client.client_id = "client-2".into();
+    store.save(&b2).unwrap();
+    let back = store.load("https://example.com/mcp").unwrap().unwrap();
+    assert_eq!(
+        (
+            back.client.client_id.as_str(),
+            back.tokens.refresh_token.unwrap().expose()
+        ),
+        ("client-2", "rt-2")
+    );
+    assert_eq!(store.list().unwrap().len(), 1);
+
+    assert!(store.delete("https://example.com/mcp").unwrap());
+    assert!(!store.delete("https://example.com/mcp").unwrap());
+    assert!(store.load("https://example.com/mcp").unwrap().is_none());
+    assert!(store.list().unwrap().is_empty());
+}
+
+#[test]
+fn namespaces_do_not_see_each_other() {
+    keychain();
+    let a = KeyringStore::new("latchkey-vault-test-a");
+    let b = KeyringStore::new("latchkey-vault-test-b");
+    a.save(&bundle("https://one.example/mcp", "x", "y"))
+        .unwrap();
+    assert!(b.load("https://one.example/mcp").unwrap().is_none());
+    assert!(b.list().unwrap().is_empty());
+    assert_eq!(a.list().unwrap().len(), 1);
+}
+
+#[test]
+fn a_corrupt_entry_is_a_clear_error_not_a_panic() {
+    let ss = keychain();
+    let mut child = Command::new("secret-tool")
+        .args([
+            "store",
+            "--label=junk",
+            "service",
+            "latchkey-vault-test-corrupt",
+            "username",
+            "https://bad.example/mcp",
+        ])
+        .envs(ss.env())
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"{half a bundle")
+        .unwrap();
+    assert!(child.wait().unwrap().success());
+    let store = KeyringStore::new("latchkey-vault-test-corrupt");
+    let e = store.load("https://bad.example/mcp").unwrap_err();
+    assert_eq!(e.code(), "corrupt_bundle");
+    assert!(e.to_string().contains("https://bad.example/mcp"), "{e}");
+    assert!(e.hint().contains("Sign in again"));
+}
