@@ -7,8 +7,10 @@ use latchkey_core::discovery;
 use latchkey_core::http::Http;
 use latchkey_core::login::{self, BrowserMode, LoginEvent, LoginOptions};
 use latchkey_core::plan::{self, ClientConfig, LoginPlan, TokenAuthMethod};
+use latchkey_core::refresh::{self, RefreshOptions};
+use latchkey_core::revoke;
 use latchkey_core::stepup;
-use latchkey_core::vault::{CredentialBundle, CredentialStore, KeyringStore};
+use latchkey_core::vault::{self, CredentialBundle, CredentialStore, KeyringStore};
 use latchkey_core::{Error, Secret};
 use std::io::BufRead;
 use std::process::ExitCode;
@@ -55,9 +57,27 @@ enum Command {
         /// Seconds to wait for the sign-in to finish in the browser.
         #[arg(long, default_value_t = 300, value_name = "SECONDS")]
         callback_timeout: u64,
+        /// A name for this server, usable instead of its URL (e.g. `latchkey token NAME`).
+        #[arg(long)]
+        name: Option<String>,
     },
     /// Connect with the stored token and list the server's tools.
     Check { url: String },
+    /// Print a valid access token for a server (renewing it first if needed).
+    Token {
+        /// The server's URL or a name given at sign-in.
+        server: String,
+    },
+    /// Print {"Authorization":"Bearer ..."} for a server: Claude Code's headersHelper.
+    Headers {
+        /// The server's URL or name; default: $CLAUDE_CODE_MCP_SERVER_URL, then
+        /// $CLAUDE_CODE_MCP_SERVER_NAME.
+        server: Option<String>,
+    },
+    /// List the servers with stored credentials.
+    List,
+    /// Sign out: revoke the session at the sign-in server where it allows, then forget it.
+    Logout { server: String },
     /// Call one tool with the stored token (signs in again when the server needs more scopes).
     Call {
         url: String,
@@ -132,6 +152,9 @@ impl ClientArgs {
     }
 }
 
+/// The exit code that means "sign in first", distinct from every other failure.
+const EXIT_NEEDS_SIGN_IN: u8 = 3;
+
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -142,8 +165,8 @@ fn main() -> ExitCode {
         .init();
     let cli = Cli::parse();
     let json = cli.json;
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+    let one_line = matches!(cli.command, Command::Token { .. } | Command::Headers { .. });
+    let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
     {
@@ -156,9 +179,13 @@ fn main() -> ExitCode {
     match runtime.block_on(run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            output::error(&e, json);
+            if one_line && !json {
+                output::error_line(&e);
+            } else {
+                output::error(&e, json);
+            }
             ExitCode::from(match e {
-                Error::NotSignedIn { .. } => 3,
+                Error::NotSignedIn { .. } | Error::NeedsSignIn { .. } => EXIT_NEEDS_SIGN_IN,
                 _ => 1,
             })
         }
@@ -208,6 +235,7 @@ async fn run(cli: Cli) -> Result<(), Error> {
             client,
             no_browser,
             callback_timeout,
+            name,
         } => {
             let config = client.config()?;
             let plan = make_plan(&http, &url, &scopes, &config).await?;
@@ -216,6 +244,7 @@ async fn run(cli: Cli) -> Result<(), Error> {
             }
             let options = LoginOptions {
                 client_secret: config.client_secret.clone(),
+                name,
                 browser: if no_browser {
                     BrowserMode::PrintOnly
                 } else {
@@ -227,8 +256,48 @@ async fn run(cli: Cli) -> Result<(), Error> {
             output::signed_in(&bundle, cli.json);
             Ok(())
         }
+        Command::Token { server } => {
+            let b = fresh(&store, &server, cli.timeout).await?;
+            println!("{}", b.tokens.access_token.expose());
+            Ok(())
+        }
+        Command::Headers { server } => {
+            let server = server
+                .or_else(|| env_nonempty("CLAUDE_CODE_MCP_SERVER_URL"))
+                .or_else(|| env_nonempty("CLAUDE_CODE_MCP_SERVER_NAME"))
+                .ok_or_else(|| Error::InvalidUrl {
+                    input: String::new(),
+                    reason: "no server was named: give its URL or name, or run this as Claude Code's headersHelper".into(),
+                })?;
+            let b = fresh(&store, &server, cli.timeout).await?;
+            let header = format!("Bearer {}", b.tokens.access_token.expose());
+            println!("{}", serde_json::json!({ "Authorization": header }));
+            Ok(())
+        }
+        Command::List => {
+            let mut bundles = Vec::new();
+            for entry in store.list()? {
+                match store.load(&entry.id) {
+                    Ok(Some(b)) => bundles.push(Ok(b)),
+                    Ok(None) => {}
+                    Err(e) => bundles.push(Err((entry.id, e))),
+                }
+            }
+            output::list(&bundles, cli.json);
+            Ok(())
+        }
+        Command::Logout { server } => {
+            let id = vault::resolve(&store, &server)?;
+            let b = store
+                .load(&id)?
+                .ok_or(Error::NotSignedIn { server: id.clone() })?;
+            let revoked = revoke::revoke(&http, &b).await;
+            store.delete(&id)?;
+            output::logged_out(&b, &revoked, cli.json);
+            Ok(())
+        }
         Command::Check { url } => {
-            let bundle = stepup::load_bundle(&store, &url)?;
+            let bundle = fresh(&store, &url, cli.timeout).await?;
             let (info, tools) = stepup::check(&http, &bundle).await?;
             output::checked(&bundle, &info, &tools, cli.json);
             Ok(())
@@ -255,10 +324,10 @@ async fn run(cli: Cli) -> Result<(), Error> {
                 },
                 ..Default::default()
             };
+            let bundle = fresh(&store, &url, cli.timeout).await?;
             let (result, step_ups) = stepup::call_tool_with_step_up(
                 &http,
-                &store,
-                &url,
+                bundle,
                 &tool,
                 arguments,
                 async |scopes: Vec<String>| {
@@ -278,6 +347,23 @@ async fn run(cli: Cli) -> Result<(), Error> {
             Ok(())
         }
     }
+}
+
+fn env_nonempty(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+/// The bundle with a valid access token; the HTTP client is only built to refresh.
+async fn fresh(
+    store: &KeyringStore,
+    server: &str,
+    timeout: u64,
+) -> Result<CredentialBundle, Error> {
+    let id = vault::resolve(store, server)?;
+    refresh::fresh_bundle(store, &id, &RefreshOptions::from_env(), || {
+        Http::new(Duration::from_secs(timeout.max(1)))
+    })
+    .await
 }
 
 async fn do_login(

@@ -28,6 +28,93 @@ pub fn error(e: &Error, json: bool) {
     }
 }
 
+/// One line, for helpers whose caller shows only the first line of stderr.
+pub fn error_line(e: &Error) {
+    eprintln!("latchkey: {e}. {}", e.hint());
+}
+
+pub fn list(bundles: &[Result<CredentialBundle, (String, Error)>], json: bool) {
+    if json {
+        let items: Vec<serde_json::Value> = bundles
+            .iter()
+            .map(|b| match b {
+                Ok(b) => {
+                    let mut v = bundle_json(b);
+                    v["names"] = json!(b.names);
+                    v["needs_sign_in"] = json!(b
+                        .needs_sign_in
+                        .as_ref()
+                        .map(latchkey_core::refresh::sign_in_reason));
+                    v
+                }
+                Err((id, e)) => json!({ "server_id": id, "error": ErrorReport::from(e) }),
+            })
+            .collect();
+        print_json(&json!({ "ok": true, "servers": items }));
+        return;
+    }
+    if bundles.is_empty() {
+        println!("No servers are signed in yet. Start with: latchkey login URL");
+        return;
+    }
+    for b in bundles {
+        match b {
+            Ok(b) => {
+                let names = if b.names.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", b.names.join(", "))
+                };
+                println!("{}{names}", b.server_url);
+                match &b.needs_sign_in {
+                    Some(n) => println!(
+                        "  needs sign-in: {}",
+                        latchkey_core::refresh::sign_in_reason(n)
+                    ),
+                    None => println!(
+                        "  token {}{}",
+                        expiry_words(b.tokens.expires_at),
+                        if b.tokens.refresh_token.is_some() {
+                            ", renewable"
+                        } else {
+                            ", not renewable"
+                        }
+                    ),
+                }
+                println!(
+                    "  scopes: {}",
+                    if b.tokens.scopes.is_empty() {
+                        "(none reported)".to_string()
+                    } else {
+                        b.tokens.scopes.join(" ")
+                    }
+                );
+            }
+            Err((id, e)) => println!(
+                "{id}
+  cannot be read: {e}"
+            ),
+        }
+    }
+}
+
+pub fn logged_out(b: &CredentialBundle, revoked: &Result<bool, Error>, json: bool) {
+    if json {
+        print_json(&json!({
+            "ok": true,
+            "server": b.server_url,
+            "revoked": matches!(revoked, Ok(true)),
+            "revocation_error": revoked.as_ref().err().map(ErrorReport::from),
+        }));
+        return;
+    }
+    match revoked {
+        Ok(true) => println!("Signed out of {}: the sign-in server ended the session, and Latchkey forgot it.", b.server_url),
+        Ok(false) => println!("Signed out of {}: Latchkey forgot the session (the sign-in server offers no way to end it early, so the token stays valid until it expires).", b.server_url),
+        Err(e) => println!("Signed out of {} locally, but the sign-in server could not end the session ({e}); the token stays valid until it expires.", b.server_url),
+    }
+}
+
 fn client_words(plan: &LoginPlan) -> String {
     match &plan.client {
         ClientChoice::PreRegistered {

@@ -12,6 +12,7 @@ pub enum OAuthStage {
     Authorization,
     TokenExchange,
     Refresh,
+    Revocation,
 }
 
 impl fmt::Display for OAuthStage {
@@ -21,6 +22,7 @@ impl fmt::Display for OAuthStage {
             OAuthStage::Authorization => "sign-in",
             OAuthStage::TokenExchange => "the token exchange",
             OAuthStage::Refresh => "the token refresh",
+            OAuthStage::Revocation => "sign-out",
         })
     }
 }
@@ -164,6 +166,18 @@ pub enum Error {
 
     #[error("the MCP server answered with an error: {detail}")]
     Mcp { detail: String },
+
+    #[error("could not use the lock file {path}: {detail}")]
+    Lock { path: String, detail: String },
+
+    #[error("another Latchkey process has been renewing the session of {server} for over {seconds} seconds")]
+    LockTimeout { server: String, seconds: u64 },
+
+    #[error("no signed-in server is named {name:?}")]
+    UnknownServer { name: String, known: String },
+
+    #[error("{server} needs sign-in: {reason}")]
+    NeedsSignIn { server: String, reason: String },
 }
 
 fn oauth_message(e: &OAuthError) -> String {
@@ -220,6 +234,10 @@ impl Error {
             Error::InsufficientScope { .. } => "insufficient_scope",
             Error::TokenRejected { .. } => "token_rejected",
             Error::Mcp { .. } => "mcp_error",
+            Error::Lock { .. } => "lock",
+            Error::LockTimeout { .. } => "lock_timeout",
+            Error::NeedsSignIn { .. } => "needs_sign_in",
+            Error::UnknownServer { .. } => "unknown_server",
         }
     }
 
@@ -263,6 +281,11 @@ impl Error {
             Error::InsufficientScope { .. } => "The server may need a scope your account cannot be granted; ask its operator which scopes the tool needs.".into(),
             Error::TokenRejected { .. } => "Sign in again; if it keeps happening, the server may expect a different audience or scopes.".into(),
             Error::Mcp { .. } => "The server understood the request but failed; try again or tell its operator.".into(),
+            Error::Lock { .. } => "Check that Latchkey's state directory is writable (LATCHKEY_STATE_DIR overrides it).".into(),
+            Error::LockTimeout { .. } => "Try again in a moment; if it keeps happening, a stuck latchkey process holds the lock: end it.".into(),
+            Error::NeedsSignIn { server, .. } => format!("Run: latchkey login {server}"),
+            Error::UnknownServer { known, .. } if known.is_empty() => "Use the server's URL, or sign in with --name to give it a name.".into(),
+            Error::UnknownServer { known, .. } => format!("Use the server's URL, or one of the names: {known}."),
         }
     }
 

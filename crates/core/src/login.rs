@@ -20,6 +20,8 @@ pub enum BrowserMode {
 
 pub struct LoginOptions {
     pub client_secret: Option<Secret>,
+    /// A name for the server, usable wherever a URL is (`latchkey token NAME`).
+    pub name: Option<String>,
     pub browser: BrowserMode,
     pub timeout: Duration,
 }
@@ -28,6 +30,7 @@ impl Default for LoginOptions {
     fn default() -> Self {
         LoginOptions {
             client_secret: None,
+            name: None,
             browser: BrowserMode::Open,
             timeout: Duration::from_secs(300),
         }
@@ -119,9 +122,22 @@ pub async fn login(
     let requested = plan.scope_names();
     let tokens = tokens::exchange_code(http, &ep, &code, &request.verifier, &requested).await?;
 
+    let server_id = vault::server_id(&plan.server_url)?;
+    // Names given before stay; a failing read of the old bundle must not block a new sign-in.
+    let mut names = store
+        .load(&server_id)
+        .ok()
+        .flatten()
+        .map(|b| b.names)
+        .unwrap_or_default();
+    if let Some(n) = &options.name {
+        if !names.contains(n) {
+            names.push(n.clone());
+        }
+    }
     let bundle = CredentialBundle {
         version: BUNDLE_VERSION,
-        server_id: vault::server_id(&plan.server_url)?,
+        server_id,
         server_url: plan.server_url.clone(),
         resource: plan.resource.clone(),
         issuer: plan.issuer.clone(),
@@ -133,6 +149,7 @@ pub async fn login(
         requested_scopes: requested,
         updated_at: tokens::now(),
         needs_sign_in: None,
+        names,
     };
     store.save(&bundle)?;
     Ok(bundle)

@@ -5,14 +5,9 @@ use crate::error::{Error, Result};
 use crate::http::Http;
 use crate::mcp::{McpSession, ServerInfo, ToolInfo};
 use crate::urls;
-use crate::vault::{self, CredentialBundle, CredentialStore};
+use crate::vault::CredentialBundle;
 
 pub const MAX_STEP_UPS: u32 = 3;
-
-pub fn load_bundle(store: &dyn CredentialStore, server_url: &str) -> Result<CredentialBundle> {
-    let id = vault::server_id(server_url)?;
-    store.load(&id)?.ok_or(Error::NotSignedIn { server: id })
-}
 
 /// `initialize` and `tools/list` with the stored token.
 pub async fn check(http: &Http, bundle: &CredentialBundle) -> Result<(ServerInfo, Vec<ToolInfo>)> {
@@ -49,13 +44,11 @@ pub fn union_scopes(bundle: &CredentialBundle, wanted: Option<&str>) -> Vec<Stri
 /// call is tried again, at most [`MAX_STEP_UPS`] times.
 pub async fn call_tool_with_step_up(
     http: &Http,
-    store: &dyn CredentialStore,
-    server_url: &str,
+    mut bundle: CredentialBundle,
     tool: &str,
     arguments: serde_json::Value,
     mut relogin: impl AsyncFnMut(Vec<String>) -> Result<CredentialBundle>,
 ) -> Result<(serde_json::Value, u32)> {
-    let mut bundle = load_bundle(store, server_url)?;
     let url = urls::parse_http_url(&bundle.server_url)?;
     let mut step_ups = 0;
     loop {

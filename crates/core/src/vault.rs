@@ -41,6 +41,36 @@ pub struct CredentialBundle {
     pub updated_at: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub needs_sign_in: Option<NeedsSignIn>,
+    /// Names people and tools use for this server, e.g. a tool's config key.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub names: Vec<String>,
+}
+
+/// One stored server, as the index lists it: enough to resolve a name without reading bundles.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IndexEntry {
+    pub id: String,
+    #[serde(default)]
+    pub names: Vec<String>,
+}
+
+/// A server as a person names it: a URL, or a name given at sign-in.
+pub fn resolve(store: &dyn CredentialStore, server: &str) -> Result<String> {
+    if server.contains("://") {
+        return server_id(server);
+    }
+    let entries = store.list()?;
+    if let Some(e) = entries.iter().find(|e| e.names.iter().any(|n| n == server)) {
+        return Ok(e.id.clone());
+    }
+    Err(Error::UnknownServer {
+        name: server.to_string(),
+        known: entries
+            .iter()
+            .flat_map(|e| e.names.iter().cloned())
+            .collect::<Vec<_>>()
+            .join(", "),
+    })
 }
 
 /// The stable identity of a server: its canonical URL.
@@ -54,8 +84,8 @@ pub trait CredentialStore: Send + Sync {
     fn save(&self, bundle: &CredentialBundle) -> Result<()>;
     /// True when there was something to delete.
     fn delete(&self, server_id: &str) -> Result<bool>;
-    /// The ids of every stored bundle.
-    fn list(&self) -> Result<Vec<String>>;
+    /// Every stored bundle's id and names.
+    fn list(&self) -> Result<Vec<IndexEntry>>;
     /// Which store this is, for error messages ("Secret Service, namespace latchkey").
     fn describe(&self) -> String;
 }
@@ -118,11 +148,18 @@ impl KeyringStore {
             .map_err(|e| self.err(e))
     }
 
-    fn read_index(&self) -> Result<Vec<String>> {
+    fn read_index(&self) -> Result<Vec<IndexEntry>> {
         Ok(self
             .read(INDEX_ACCOUNT)?
             .and_then(|s| serde_json::from_str(&s).ok())
             .unwrap_or_default())
+    }
+
+    fn write_index(&self, index: &[IndexEntry]) -> Result<()> {
+        self.write(
+            INDEX_ACCOUNT,
+            &serde_json::to_string(index).unwrap_or_else(|_| "[]".into()),
+        )
     }
 }
 
@@ -141,13 +178,15 @@ impl CredentialStore for KeyringStore {
         })?;
         self.write(&bundle.server_id, &json)?;
         let mut index = self.read_index()?;
-        if !index.contains(&bundle.server_id) {
-            index.push(bundle.server_id.clone());
-            index.sort();
-            self.write(
-                INDEX_ACCOUNT,
-                &serde_json::to_string(&index).unwrap_or_default(),
-            )?;
+        let entry = IndexEntry {
+            id: bundle.server_id.clone(),
+            names: bundle.names.clone(),
+        };
+        if !index.contains(&entry) {
+            index.retain(|e| e.id != entry.id);
+            index.push(entry);
+            index.sort_by(|a, b| a.id.cmp(&b.id));
+            self.write_index(&index)?;
         }
         Ok(())
     }
@@ -159,17 +198,14 @@ impl CredentialStore for KeyringStore {
             Err(e) => return Err(self.err(e)),
         };
         let mut index = self.read_index()?;
-        if index.contains(&server_id.to_string()) {
-            index.retain(|s| s != server_id);
-            self.write(
-                INDEX_ACCOUNT,
-                &serde_json::to_string(&index).unwrap_or_default(),
-            )?;
+        if index.iter().any(|e| e.id == server_id) {
+            index.retain(|e| e.id != server_id);
+            self.write_index(&index)?;
         }
         Ok(existed)
     }
 
-    fn list(&self) -> Result<Vec<String>> {
+    fn list(&self) -> Result<Vec<IndexEntry>> {
         self.read_index()
     }
 
@@ -235,14 +271,16 @@ impl CredentialStore for MemoryStore {
             .is_some())
     }
 
-    fn list(&self) -> Result<Vec<String>> {
-        Ok(self
-            .entries
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .keys()
-            .cloned()
-            .collect())
+    fn list(&self) -> Result<Vec<IndexEntry>> {
+        let map = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        map.iter()
+            .map(|(id, json)| {
+                Ok(IndexEntry {
+                    id: id.clone(),
+                    names: decode(id, json)?.names,
+                })
+            })
+            .collect()
     }
 
     fn describe(&self) -> String {
@@ -289,6 +327,7 @@ pub(crate) mod tests {
             requested_scopes: vec!["mcp".into()],
             updated_at: 1_700_000_000,
             needs_sign_in: None,
+            names: vec!["example".into()],
         }
     }
 
@@ -299,7 +338,24 @@ pub(crate) mod tests {
         assert_eq!(b.server_id, "https://example.com/mcp");
         s.save(&b).unwrap();
         assert_eq!(s.load(&b.server_id).unwrap().unwrap(), b);
-        assert_eq!(s.list().unwrap(), vec![b.server_id.clone()]);
+        assert_eq!(
+            s.list().unwrap(),
+            vec![IndexEntry {
+                id: b.server_id.clone(),
+                names: vec!["example".into()]
+            }]
+        );
+        assert_eq!(resolve(&s, "example").unwrap(), b.server_id);
+        assert_eq!(
+            resolve(&s, "HTTPS://EXAMPLE.com:443/mcp").unwrap(),
+            b.server_id
+        );
+        let e = resolve(&s, "nope").unwrap_err();
+        assert!(
+            e.to_string().contains("nope") && e.hint().contains("example"),
+            "{e} / {}",
+            e.hint()
+        );
         let dbg = format!("{b:?}");
         assert!(!dbg.contains("secret-value"), "{dbg}");
         assert!(s.delete(&b.server_id).unwrap());

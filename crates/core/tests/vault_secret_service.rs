@@ -43,6 +43,7 @@ fn bundle(server: &str, access: &str, refresh: &str) -> CredentialBundle {
         requested_scopes: vec!["mcp".into()],
         updated_at: 1_700_000_000,
         needs_sign_in: None,
+        names: vec!["example".into()],
     }
 }
 
@@ -71,10 +72,10 @@ fn a_bundle_round_trips_as_one_entry_and_is_listed() {
         store.load("https://example.com/mcp").unwrap(),
         Some(b.clone())
     );
-    assert_eq!(
-        store.list().unwrap(),
-        vec!["https://example.com/mcp".to_string()]
-    );
+    let index = store.list().unwrap();
+    assert_eq!(index.len(), 1);
+    assert_eq!(index[0].id, "https://example.com/mcp");
+    assert_eq!(index[0].names, ["example"]);
 
     // One entry, holding the whole bundle as JSON: what another tool's lookup sees.
     let out = Command::new("secret-tool")

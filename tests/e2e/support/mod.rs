@@ -293,6 +293,28 @@ pub fn http_get(url: &str) -> (u16, String) {
     (status, body)
 }
 
+/// A JSON POST with a bearer token to a loopback URL; returns the status code.
+pub fn http_post_bearer(url: &str, body: &str, token: &str) -> u16 {
+    let rest = url.strip_prefix("http://").expect("http URL");
+    let (hostport, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let mut s = TcpStream::connect(hostport).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    write!(
+        s,
+        "POST {path} HTTP/1.0\r\nHost: {hostport}\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nAccept: application/json, text/event-stream\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut resp = String::new();
+    let _ = s.read_to_string(&mut resp);
+    resp.split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0)
+}
+
+pub const INITIALIZE: &str = r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"e2e","version":"0"}}}"#;
+
 /// The `latchkey` binary, built once per test run from this workspace.
 pub fn latchkey_bin() -> PathBuf {
     static BIN: OnceLock<PathBuf> = OnceLock::new();

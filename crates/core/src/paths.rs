@@ -1,0 +1,29 @@
+//! Where Latchkey keeps its own files (lock files today). Every path is injectable:
+//! `LATCHKEY_STATE_DIR` wins, so tests never touch the real home directory.
+
+use std::path::PathBuf;
+
+/// The state directory: `$LATCHKEY_STATE_DIR`, else the platform's per-user state location.
+pub fn state_dir() -> PathBuf {
+    if let Some(d) = std::env::var_os("LATCHKEY_STATE_DIR").filter(|d| !d.is_empty()) {
+        return PathBuf::from(d);
+    }
+    let home = || std::env::var_os("HOME").map(PathBuf::from);
+    if cfg!(target_os = "macos") {
+        if let Some(h) = home() {
+            return h.join("Library/Application Support/Latchkey");
+        }
+    } else if cfg!(windows) {
+        if let Some(d) = std::env::var_os("LOCALAPPDATA") {
+            return PathBuf::from(d).join("Latchkey");
+        }
+    } else {
+        if let Some(d) = std::env::var_os("XDG_STATE_HOME").filter(|d| !d.is_empty()) {
+            return PathBuf::from(d).join("latchkey");
+        }
+        if let Some(h) = home() {
+            return h.join(".local/state/latchkey");
+        }
+    }
+    std::env::temp_dir().join("latchkey")
+}

@@ -1,0 +1,345 @@
+//! Always-fresh tokens end to end: `latchkey token|headers|list|logout`, refresh under a
+//! cross-process lock with rotating refresh tokens, a refresh storm and kill -9 crash safety.
+
+use latchkey_e2e::*;
+use serde_json::{json, Value};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn stored_bundle(user: &User, server_id: &str) -> Option<Value> {
+    let out = Command::new("secret-tool")
+        .args(["lookup", "service", &user.service, "username", server_id])
+        .envs(user.keychain.env())
+        .output()
+        .unwrap();
+    if out.stdout.is_empty() {
+        return None;
+    }
+    Some(serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "the stored bundle is not whole JSON ({e}): {:?}",
+            String::from_utf8_lossy(&out.stdout)
+        )
+    }))
+}
+
+fn login(user: &User, url: &str, extra: &[&str]) {
+    let mut args = vec!["login", url, "--json"];
+    args.extend_from_slice(extra);
+    user.run(&args).assert_ok();
+}
+
+#[test]
+fn token_headers_names_list_and_logout() {
+    let f = Fixture::start(json!({}));
+    let user = User::new("helpers");
+    let url = f.ready.mcp_url.as_str();
+
+    let r = user.run(&["token", url]);
+    assert_eq!(r.code, 3, "not signed in yet: {r:?}");
+    assert_eq!(
+        r.stderr.trim().lines().count(),
+        1,
+        "one line: {:?}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("not signed in") && r.stderr.contains("latchkey login"),
+        "{}",
+        r.stderr
+    );
+
+    login(&user, url, &["--name", "gitlab"]);
+    let token = user.run(&["token", url]);
+    token.assert_ok();
+    let token = token.stdout.trim().to_string();
+    assert!(token.len() > 20);
+    // By name, and as Claude Code's headersHelper through its environment.
+    assert_eq!(user.run(&["token", "gitlab"]).stdout.trim(), token);
+    let h = user
+        .command(&["headers"])
+        .env("CLAUDE_CODE_MCP_SERVER_URL", url)
+        .output()
+        .unwrap();
+    assert!(h.status.success());
+    let headers: Value = serde_json::from_slice(&h.stdout).unwrap();
+    assert_eq!(headers, json!({"Authorization": format!("Bearer {token}")}));
+    let h = user
+        .command(&["headers"])
+        .env("CLAUDE_CODE_MCP_SERVER_NAME", "gitlab")
+        .output()
+        .unwrap();
+    assert_eq!(serde_json::from_slice::<Value>(&h.stdout).unwrap(), headers);
+    let unknown = user.run(&["token", "nope"]);
+    assert_eq!(unknown.code, 1);
+    assert!(
+        unknown.stderr.contains("gitlab"),
+        "names the known ones: {}",
+        unknown.stderr
+    );
+
+    let list = user.run(&["list", "--json"]);
+    list.assert_ok();
+    let servers = list.json()["servers"].clone();
+    assert_eq!(servers.as_array().unwrap().len(), 1);
+    assert_eq!(servers[0]["names"], json!(["gitlab"]));
+    assert_eq!(servers[0]["granted_scopes"], json!(["mcp"]));
+    assert!(servers[0]["expires_at"].as_u64().is_some());
+    let text = user.run(&["list"]);
+    assert!(
+        text.stdout.contains("(gitlab)") && text.stdout.contains("scopes: mcp"),
+        "{}",
+        text.stdout
+    );
+
+    assert_eq!(http_post_bearer(url, INITIALIZE, &token), 200);
+    let out = user.run(&["logout", "gitlab", "--json"]);
+    out.assert_ok();
+    assert_eq!(out.json()["revoked"], true, "{}", out.stdout);
+    // Revoked at the AS: the old token no longer works at the server.
+    assert_eq!(http_post_bearer(url, INITIALIZE, &token), 401);
+    assert_eq!(user.run(&["token", url]).code, 3);
+    assert!(user.run(&["list", "--json"]).json()["servers"]
+        .as_array()
+        .unwrap()
+        .is_empty());
+    assert!(stored_bundle(&user, url).is_none());
+}
+
+#[test]
+fn an_expired_token_is_refreshed_with_resource_and_the_rotated_token_is_kept() {
+    let f = Fixture::start(json!({"as": {"access_token_ttl": 2}}));
+    let user = User::new("refresh");
+    let url = f.ready.mcp_url.as_str();
+    login(&user, url, &[]);
+    let before = stored_bundle(&user, url).unwrap();
+    std::thread::sleep(Duration::from_millis(2100));
+    let r = user
+        .command(&["token", url])
+        .env("LATCHKEY_REFRESH_MARGIN_SECS", "0")
+        .output()
+        .unwrap();
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let after = stored_bundle(&user, url).unwrap();
+    assert_ne!(
+        after["tokens"]["access_token"],
+        before["tokens"]["access_token"]
+    );
+    assert_ne!(
+        after["tokens"]["refresh_token"], before["tokens"]["refresh_token"],
+        "rotated"
+    );
+    assert_eq!(
+        after["client"], before["client"],
+        "same client, same bundle"
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&r.stdout).trim(),
+        after["tokens"]["access_token"].as_str().unwrap()
+    );
+    let log = f.log();
+    assert_eq!(log["refresh_count"], 1);
+    let refresh = log["token"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["grant_type"] == "refresh_token")
+        .unwrap()
+        .clone();
+    assert_eq!(refresh["resource"], url);
+    // The refreshed token works at the server.
+    let check = user
+        .command(&["check", url])
+        .env("LATCHKEY_REFRESH_MARGIN_SECS", "0")
+        .output()
+        .unwrap();
+    assert!(check.status.success());
+}
+
+#[test]
+fn a_refused_refresh_is_recorded_and_explained_and_nothing_is_deleted() {
+    let f = Fixture::start(json!({"as": {"access_token_ttl": 2}}));
+    let user = User::new("refused");
+    let url = f.ready.mcp_url.as_str();
+    login(&user, url, &[]);
+    let original = stored_bundle(&user, url).unwrap();
+    // Refresh once, then put the consumed refresh token back: reusing it is what a
+    // concurrent-refresh race does, and the AS revokes the whole grant.
+    let r = user
+        .command(&["token", url])
+        .env("LATCHKEY_REFRESH_MARGIN_SECS", "100000")
+        .output()
+        .unwrap();
+    assert!(r.status.success());
+    let mut stale = original.clone();
+    stale["tokens"]["expires_at"] = json!(1);
+    let mut put = Command::new("secret-tool")
+        .args([
+            "store",
+            "--label=latchkey",
+            "service",
+            &user.service,
+            "username",
+            url,
+        ])
+        .envs(user.keychain.env())
+        .stdin(Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    put.stdin
+        .take()
+        .unwrap()
+        .write_all(stale.to_string().as_bytes())
+        .unwrap();
+    assert!(put.wait().unwrap().success());
+
+    let r = user.run(&["token", url]);
+    assert_eq!(r.code, 3, "{r:?}");
+    assert_eq!(r.stderr.trim().lines().count(), 1);
+    assert!(
+        r.stderr.contains("needs sign-in") && r.stderr.contains("invalid_grant"),
+        "{}",
+        r.stderr
+    );
+    let kept = stored_bundle(&user, url).expect("never deleted silently");
+    assert_eq!(kept["needs_sign_in"]["code"], "invalid_grant");
+    assert_eq!(
+        kept["tokens"]["refresh_token"],
+        original["tokens"]["refresh_token"]
+    );
+    // A second call explains again without another request to the AS.
+    let before = f.log()["refresh_count"].as_u64().unwrap();
+    assert_eq!(user.run(&["token", url]).code, 3);
+    assert_eq!(f.log()["refresh_count"].as_u64().unwrap(), before);
+    // Signing in again clears it.
+    login(&user, url, &[]);
+    user.run(&["token", url]).assert_ok();
+}
+
+/// Sixteen processes ask for tokens over and over while tokens expire every few seconds: every
+/// call succeeds, the AS never sees a reused refresh token, and it refreshes once per expiry.
+#[test]
+fn refresh_storm_of_sixteen_processes() {
+    const TTL: u64 = 4;
+    const MARGIN: u64 = 1;
+    const SECONDS: u64 = 16;
+    let f = Fixture::start(json!({"as": {"access_token_ttl": TTL}}));
+    let user = User::new("storm");
+    let url = f.ready.mcp_url.clone();
+    login(&user, &url, &[]);
+    let start = Instant::now();
+    let results: Vec<(u32, Vec<String>)> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..16)
+            .map(|_| {
+                let user = &user;
+                let url = url.clone();
+                s.spawn(move || {
+                    let mut ok = 0;
+                    let mut failures = Vec::new();
+                    while start.elapsed() < Duration::from_secs(SECONDS) {
+                        let out = user
+                            .command(&["token", &url])
+                            .env("LATCHKEY_REFRESH_MARGIN_SECS", MARGIN.to_string())
+                            .output()
+                            .unwrap();
+                        if out.status.success() && !out.stdout.is_empty() {
+                            ok += 1;
+                        } else {
+                            failures.push(String::from_utf8_lossy(&out.stderr).into_owned());
+                        }
+                    }
+                    (ok, failures)
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let calls: u32 = results.iter().map(|r| r.0).sum();
+    let failures: Vec<&String> = results.iter().flat_map(|r| r.1.iter()).collect();
+    assert!(
+        failures.is_empty(),
+        "{} failed calls, e.g. {:?}",
+        failures.len(),
+        failures.first()
+    );
+    let log = f.log();
+    let refreshes = log["refresh_count"].as_u64().unwrap();
+    let token_errors: Vec<&Value> = log["token"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| !t["error"].is_null())
+        .collect();
+    assert!(token_errors.is_empty(), "the AS refused: {token_errors:?}");
+    // One refresh per expiry window (TTL - margin), with one of slack at each end.
+    let windows = SECONDS / (TTL - MARGIN);
+    eprintln!(
+        "storm: {calls} calls, {refreshes} refreshes in {SECONDS} s ({windows} expiry windows)"
+    );
+    assert!(calls >= 16 * 4, "too few calls to mean anything: {calls}");
+    assert!(
+        refreshes >= windows - 1 && refreshes <= windows + 2,
+        "{refreshes} refreshes for {windows} windows"
+    );
+    user.run(&["check", &url]).assert_ok();
+}
+
+/// kill -9 at random points of a refresh: the bundle is always whole (old or new), and the
+/// next call works or says precisely why not.
+#[test]
+fn kill_nine_during_refresh_never_leaves_a_broken_bundle() {
+    let f = Fixture::start(json!({}));
+    let user = User::new("crash");
+    let url = f.ready.mcp_url.as_str();
+    login(&user, url, &[]);
+    let mut seed: u64 = 0x2545F4914F6CDD1D ^ std::process::id() as u64;
+    let (mut worked, mut explained) = (0, 0);
+    for _ in 0..12 {
+        let before = stored_bundle(&user, url).unwrap();
+        // Every call refreshes (huge margin); the delay widens the window around the AS call.
+        let mut child = user
+            .command(&["token", url])
+            .env("LATCHKEY_REFRESH_MARGIN_SECS", "100000")
+            .env("LATCHKEY_TEST_REFRESH_DELAY_MS", "150")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        std::thread::sleep(Duration::from_millis(seed % 450));
+        let _ = child.kill();
+        let _ = child.wait();
+
+        let after = stored_bundle(&user, url).expect("the bundle is never lost");
+        let same = after == before;
+        let new = after["tokens"]["access_token"] != before["tokens"]["access_token"]
+            && after["tokens"]["refresh_token"] != before["tokens"]["refresh_token"]
+            && after["client"] == before["client"];
+        assert!(
+            same || new,
+            "a mix of old and new:\nbefore {before}\nafter {after}"
+        );
+
+        let next = user
+            .command(&["token", url])
+            .env("LATCHKEY_REFRESH_MARGIN_SECS", "100000")
+            .output()
+            .unwrap();
+        if next.status.success() {
+            worked += 1;
+        } else {
+            let err = String::from_utf8_lossy(&next.stderr);
+            assert_eq!(next.status.code(), Some(3), "{err}");
+            assert!(err.contains("invalid_grant"), "says precisely why: {err}");
+            explained += 1;
+            login(&user, url, &[]);
+        }
+    }
+    eprintln!(
+        "crash: next call worked {worked} times, explained a lost rotation {explained} times"
+    );
+    assert_eq!(worked + explained, 12);
+}
