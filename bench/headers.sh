@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Benchmark: `latchkey headers URL` as a whole process with a valid token in the keychain
+# (gnome-keyring's Secret Service on a private D-Bus), beside `node -e 0`, the floor of any
+# Node-based helper. Prints median and spread over N runs (default 100). Not a test: it
+# never fails on a slow machine.
+#
+#   bench/headers.sh [RUNS]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/env.sh
+runs=${1:-100}
+cargo build -q --release --locked -p latchkey-cli
+bin="$CARGO_TARGET_DIR/release/latchkey"
+
+work=$(mktemp -d)
+trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$work"' EXIT
+export HOME=$work XDG_DATA_HOME=$work/data XDG_RUNTIME_DIR=$work/run LATCHKEY_STATE_DIR=$work/state
+mkdir -p "$XDG_RUNTIME_DIR" && chmod 700 "$XDG_RUNTIME_DIR"
+cat >"$work/bus.conf" <<CONF
+<busconfig><type>session</type><listen>unix:dir=$XDG_RUNTIME_DIR</listen><auth>EXTERNAL</auth>
+<policy context="default"><allow send_destination="*" eavesdrop="true"/><allow eavesdrop="true"/><allow own="*"/></policy></busconfig>
+CONF
+coproc BUS { exec dbus-daemon --config-file="$work/bus.conf" --nofork --nopidfile --print-address=1 2>/dev/null; }
+read -r -u "${BUS[0]}" DBUS_SESSION_BUS_ADDRESS
+export DBUS_SESSION_BUS_ADDRESS
+(printf bench | exec gnome-keyring-daemon --foreground --unlock --components=secrets >/dev/null 2>&1) &
+for _ in $(seq 100); do
+  dbus-send --session --print-reply --dest=org.freedesktop.secrets /org/freedesktop/secrets \
+    org.freedesktop.Secret.Service.ReadAlias string:default 2>/dev/null | grep -q /collection/ && break
+  sleep 0.05
+done
+
+url=https://mcp.example.com/mcp
+export LATCHKEY_KEYCHAIN_SERVICE=latchkey-bench
+exp=$(( $(date +%s) + 86400 ))
+bundle=$(cat <<JSON
+{"version":1,"server_id":"$url","server_url":"$url","resource":"$url","issuer":"https://as.example.com",
+ "authorization_endpoint":"https://as.example.com/auth","token_endpoint":"https://as.example.com/token",
+ "client":{"method":"dynamic","issuer":"https://as.example.com","client_id":"bench","auth_method":"none","redirect_uris":["http://127.0.0.1:1/callback"]},
+ "tokens":{"access_token":"bench-access-token-0123456789abcdef","token_type":"Bearer","refresh_token":"bench-refresh","expires_at":$exp,"scopes":["mcp"],"obtained_at":0},
+ "requested_scopes":["mcp"],"updated_at":0}
+JSON
+)
+printf '%s' "$bundle" | secret-tool store --label=bench service latchkey-bench username "$url"
+"$bin" headers "$url" >/dev/null || { echo "latchkey headers failed" >&2; exit 1; }
+
+if [[ -n "${BENCH_SECRET_TOOL:-}" ]]; then python3 -c "import subprocess,time,statistics;x=[];exec(\"for _ in range(40):\\n t=time.perf_counter();subprocess.run([\x27secret-tool\x27,\x27lookup\x27,\x27service\x27,\x27latchkey-bench\x27,\x27username\x27,\x27$url\x27],stdout=subprocess.DEVNULL);x.append((time.perf_counter()-t)*1000)\");print(\"secret-tool lookup median\",statistics.median(x))"; fi
+python3 - "$runs" "$bin" "$url" <<'PY'
+import statistics, subprocess, sys, time
+runs, binary, url = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+def measure(cmd):
+    for _ in range(5):
+        subprocess.run(cmd, stdout=subprocess.DEVNULL, check=True)
+    out = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        subprocess.run(cmd, stdout=subprocess.DEVNULL, check=True)
+        out.append((time.perf_counter() - t) * 1000)
+    return out
+def row(name, xs):
+    xs = sorted(xs)
+    q = lambda p: xs[min(len(xs) - 1, int(p * len(xs)))]
+    print(f"{name:24} median {statistics.median(xs):6.2f} ms   p10 {q(.1):6.2f}   p90 {q(.9):6.2f}   stdev {statistics.pstdev(xs):5.2f}   (n={len(xs)})")
+    return statistics.median(xs)
+a = row("latchkey headers", measure([binary, "headers", url]))
+b = row("node -e 0", measure(["node", "-e", "0"]))
+c = row("secret-tool lookup", measure(["secret-tool", "lookup", "service", "latchkey-bench", "username", url]))
+print(f"ratios: latchkey/node {a / b:.2f}, latchkey/secret-tool {a / c:.2f}  (target: latchkey median under 10 ms)")
+PY
