@@ -102,6 +102,13 @@ fn gitlab_like_server_gets_exactly_mcp_and_lists_its_tools() {
         "{check}"
     );
 
+    // Signing in again reuses the registered client instead of registering another.
+    login_ok(&user, url, &[]);
+    assert_eq!(f.log()["register"].as_array().unwrap().len(), 1);
+    let again = last_authorize(&user);
+    assert_eq!(param(&again, "client_id"), param(&p, "client_id"));
+    assert_eq!(param(&again, "redirect_uri"), param(&p, "redirect_uri"));
+
     // As a person reads it.
     let text = user.run(&["check", url]);
     text.assert_ok();
@@ -449,6 +456,8 @@ fn step_up_signs_in_again_with_the_union_of_scopes() {
         .unwrap()
         .contains("after 3 sign-ins"));
     assert_eq!(user.authorize_urls().len(), 5);
+    // A client is registered anew only when the scopes grow: mcp, +mcp:admin, +never:granted.
+    assert_eq!(f.log()["register"].as_array().unwrap().len(), 3);
 }
 
 /// Serves one JSON document, made from its own URL, on a loopback port while the test runs.

@@ -4,7 +4,7 @@ use crate::error::{Error, Result};
 use crate::http::Http;
 use crate::loopback::{CallbackListener, Expected};
 use crate::plan::LoginPlan;
-use crate::register::{obtain_client, RegistrationMethod};
+use crate::register::{obtain_client, ClientRegistration, RegistrationMethod};
 use crate::secret::Secret;
 use crate::tokens::{self, Endpoint};
 use crate::vault::{self, CredentialBundle, CredentialStore, BUNDLE_VERSION};
@@ -55,6 +55,25 @@ pub enum LoginEvent {
     Exchanging,
 }
 
+/// The callback listener, and the earlier dynamic client when it can be reused: same
+/// sign-in server, scopes it was registered for, and its exact redirect port free again.
+/// Reusing it keeps one registration per server instead of one per sign-in.
+async fn bind_listener(
+    plan: &LoginPlan,
+    previous: Option<&CredentialBundle>,
+) -> Result<(CallbackListener, Option<ClientRegistration>)> {
+    if plan.callback_port.is_none() {
+        if let Some(c) = previous.map(|b| &b.client).filter(|c| c.reusable_for(plan)) {
+            if let Some(port) = c.redirect_port() {
+                if let Ok(l) = CallbackListener::bind(Some(port)).await {
+                    return Ok((l, Some(c.clone())));
+                }
+            }
+        }
+    }
+    Ok((CallbackListener::bind(plan.callback_port).await?, None))
+}
+
 pub async fn login(
     http: &Http,
     plan: &LoginPlan,
@@ -78,13 +97,19 @@ pub async fn login(
             problems: first.message.clone(),
         });
     }
-    let listener = CallbackListener::bind(plan.callback_port).await?;
+    let server_id = vault::server_id(&plan.server_url)?;
+    // A failing read of the old bundle must not block a new sign-in.
+    let previous = store.load(&server_id).ok().flatten();
+    let (listener, reused) = bind_listener(plan, previous.as_ref()).await?;
     let redirect_uri = listener.redirect_uri();
     events(LoginEvent::Listening {
         redirect_uri: redirect_uri.clone(),
     });
 
-    let client = obtain_client(http, plan, &redirect_uri, options.client_secret.as_ref()).await?;
+    let client = match reused {
+        Some(c) => c,
+        None => obtain_client(http, plan, &redirect_uri, options.client_secret.as_ref()).await?,
+    };
     events(LoginEvent::ClientReady {
         client_id: client.client_id.clone(),
         method: client.method,
@@ -122,14 +147,8 @@ pub async fn login(
     let requested = plan.scope_names();
     let tokens = tokens::exchange_code(http, &ep, &code, &request.verifier, &requested).await?;
 
-    let server_id = vault::server_id(&plan.server_url)?;
-    // Names given before stay; a failing read of the old bundle must not block a new sign-in.
-    let mut names = store
-        .load(&server_id)
-        .ok()
-        .flatten()
-        .map(|b| b.names)
-        .unwrap_or_default();
+    // Names given before stay.
+    let mut names = previous.map(|b| b.names).unwrap_or_default();
     if let Some(n) = &options.name {
         if !names.contains(n) {
             names.push(n.clone());

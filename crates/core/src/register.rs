@@ -35,6 +35,38 @@ pub struct ClientRegistration {
     pub registration_client_uri: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_secret_expires_at: Option<u64>,
+    /// The scopes a dynamic registration asked for; a later sign-in may reuse the client
+    /// for these without registering again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub registered_scope: Option<String>,
+}
+
+impl ClientRegistration {
+    /// A dynamic client from an earlier sign-in that can serve this plan as it is.
+    pub fn reusable_for(&self, plan: &LoginPlan) -> bool {
+        let registered: Vec<&str> = self
+            .registered_scope
+            .as_deref()
+            .unwrap_or_default()
+            .split_whitespace()
+            .collect();
+        self.method == RegistrationMethod::Dynamic
+            && matches!(plan.client, ClientChoice::Dynamic { .. })
+            && self.issuer == plan.issuer
+            && plan
+                .scopes
+                .iter()
+                .all(|s| registered.contains(&s.name.as_str()))
+    }
+
+    /// The loopback port of the registered redirect URI.
+    pub fn redirect_port(&self) -> Option<u16> {
+        self.redirect_uris
+            .first()
+            .and_then(|u| Url::parse(u).ok())
+            .filter(urls::is_loopback)
+            .and_then(|u| u.port())
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -112,6 +144,7 @@ pub async fn obtain_client(
             registration_access_token: None,
             registration_client_uri: None,
             client_secret_expires_at: None,
+            registered_scope: None,
         }),
         ClientChoice::MetadataDocument { client_id } => Ok(ClientRegistration {
             method: RegistrationMethod::MetadataDocument,
@@ -123,6 +156,7 @@ pub async fn obtain_client(
             registration_access_token: None,
             registration_client_uri: None,
             client_secret_expires_at: None,
+            registered_scope: None,
         }),
         ClientChoice::Dynamic {
             registration_endpoint,
@@ -192,5 +226,6 @@ async fn register_dynamically(
         registration_access_token: r.registration_access_token.map(Secret::new),
         registration_client_uri: r.registration_client_uri,
         client_secret_expires_at: r.client_secret_expires_at,
+        registered_scope: plan.scope_param(),
     })
 }

@@ -315,6 +315,7 @@ pub(crate) mod tests {
                 registration_access_token: Some(Secret::new("rat-secret-value")),
                 registration_client_uri: None,
                 client_secret_expires_at: None,
+                registered_scope: None,
             },
             tokens: TokenSet {
                 access_token: Secret::new("at-secret-value"),

@@ -31,6 +31,7 @@ fn bundle(server: &str, access: &str, refresh: &str) -> CredentialBundle {
             registration_access_token: None,
             registration_client_uri: None,
             client_secret_expires_at: None,
+            registered_scope: None,
         },
         tokens: TokenSet {
             access_token: Secret::new(access),
