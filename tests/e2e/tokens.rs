@@ -343,3 +343,84 @@ fn kill_nine_during_refresh_never_leaves_a_broken_bundle() {
     );
     assert_eq!(worked + explained, 12);
 }
+
+/// The real Claude Code CLI (pinned in tests/fixtures) uses `latchkey headers` as its
+/// headersHelper: `claude mcp list` reports the server Connected, and still Connected after
+/// the access token expired (Latchkey renewed it).
+#[test]
+fn claude_code_connects_through_latchkey_headers() {
+    let claude = fixtures_dir().join("node_modules/.bin/claude");
+    assert!(
+        claude.exists(),
+        "Claude Code is missing: run npm ci --prefix tests/fixtures"
+    );
+    let f = Fixture::start(json!({"as": {"access_token_ttl": 3}}));
+    let user = User::new("claude");
+    let url = f.ready.mcp_url.as_str();
+    login(&user, url, &["--name", "fixture"]);
+
+    let home = TempDir::new("claude-home");
+    let helper = format!("{} headers", latchkey_bin().display());
+    std::fs::write(
+        home.path().join(".claude.json"),
+        json!({"mcpServers": {"fixture": {"type": "http", "url": url, "headersHelper": helper}}})
+            .to_string(),
+    )
+    .unwrap();
+    let mcp_list = || {
+        // The helper inherits Claude Code's environment: the keychain and namespace go in,
+        // and no traffic may leave the machine (a dead proxy for anything not on loopback).
+        let out = Command::new(&claude)
+            .args(["mcp", "list"])
+            .current_dir(home.path())
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .envs(user.keychain.env())
+            .env("HOME", home.path())
+            .env("LATCHKEY_KEYCHAIN_SERVICE", &user.service)
+            .env("LATCHKEY_REFRESH_MARGIN_SECS", "1")
+            .env("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1")
+            .env("DISABLE_AUTOUPDATER", "1")
+            .env("DISABLE_TELEMETRY", "1")
+            .env("DISABLE_ERROR_REPORTING", "1")
+            .env("HTTPS_PROXY", "http://127.0.0.1:9")
+            .env("HTTP_PROXY", "http://127.0.0.1:9")
+            .env("NO_PROXY", "127.0.0.1,localhost")
+            .env("TERM", "dumb")
+            .stdin(Stdio::null())
+            .output()
+            .expect("run claude");
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    };
+    let first = mcp_list();
+    let line = first
+        .lines()
+        .find(|l| l.starts_with("fixture:"))
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        line.contains("Connected") && !line.contains("Failed"),
+        "claude mcp list:\n{first}"
+    );
+
+    std::thread::sleep(Duration::from_millis(3200));
+    let before = f.log()["refresh_count"].as_u64().unwrap();
+    let second = mcp_list();
+    let line = second
+        .lines()
+        .find(|l| l.starts_with("fixture:"))
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        line.contains("Connected") && !line.contains("Failed"),
+        "after expiry:\n{second}"
+    );
+    assert!(
+        f.log()["refresh_count"].as_u64().unwrap() > before,
+        "Latchkey renewed the token"
+    );
+}
