@@ -173,6 +173,15 @@ pub enum Error {
     #[error("another Latchkey process has been renewing the session of {server} for over {seconds} seconds")]
     LockTimeout { server: String, seconds: u64 },
 
+    #[error("{path} cannot be used: {detail}")]
+    BadConfig { path: String, detail: String },
+
+    #[error("{path} changed while Latchkey was editing it, so it was left as it is")]
+    FileChanged { path: String },
+
+    #[error("could not write {path}: {detail}")]
+    WriteFailed { path: String, detail: String },
+
     #[error("no signed-in server is named {name:?}")]
     UnknownServer { name: String, known: String },
 
@@ -238,6 +247,9 @@ impl Error {
             Error::LockTimeout { .. } => "lock_timeout",
             Error::NeedsSignIn { .. } => "needs_sign_in",
             Error::UnknownServer { .. } => "unknown_server",
+            Error::FileChanged { .. } => "file_changed",
+            Error::BadConfig { .. } => "bad_config",
+            Error::WriteFailed { .. } => "write_failed",
         }
     }
 
@@ -284,6 +296,10 @@ impl Error {
             Error::Lock { .. } => "Check that Latchkey's state directory is writable (LATCHKEY_STATE_DIR overrides it).".into(),
             Error::LockTimeout { .. } => "Try again in a moment; if it keeps happening, a stuck latchkey process holds the lock: end it.".into(),
             Error::NeedsSignIn { server, .. } => format!("Run: latchkey login {server}"),
+            Error::BadConfig { .. } => "Fix the file (the detail says where), or add the server to it, then try again.".into(),
+            Error::FileChanged { .. } => "Another program (or you) changed it a moment ago; try again.".into(),
+            Error::WriteFailed { detail, .. } if detail.contains("disk is full") => "Free some disk space and try again; the file was not changed.".into(),
+            Error::WriteFailed { .. } => "Check the file's permissions and try again; the file was not changed.".into(),
             Error::UnknownServer { known, .. } if known.is_empty() => "Use the server's URL, or sign in with --name to give it a name.".into(),
             Error::UnknownServer { known, .. } => format!("Use the server's URL, or one of the names: {known}."),
         }

@@ -13,6 +13,7 @@ pub mod www_authenticate;
 pub use error::{Error, Result};
 pub use secret::Secret;
 pub mod browser;
+pub mod handoff;
 pub mod lock;
 pub mod login;
 pub mod loopback;

@@ -1,0 +1,6 @@
+//! Handing credentials to the AI tools, in the shape each one reads, without losing a byte
+//! of what was there.
+
+pub mod atomic;
+pub mod claude_code;
+pub mod json_edit;
