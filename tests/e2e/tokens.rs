@@ -349,11 +349,6 @@ fn kill_nine_during_refresh_never_leaves_a_broken_bundle() {
 /// the access token expired (Latchkey renewed it).
 #[test]
 fn claude_code_connects_through_latchkey_headers() {
-    let claude = fixtures_dir().join("node_modules/.bin/claude");
-    assert!(
-        claude.exists(),
-        "Claude Code is missing: run npm ci --prefix tests/fixtures"
-    );
     let f = Fixture::start(json!({"as": {"access_token_ttl": 3}}));
     let user = User::new("claude");
     let url = f.ready.mcp_url.as_str();
@@ -367,35 +362,7 @@ fn claude_code_connects_through_latchkey_headers() {
             .to_string(),
     )
     .unwrap();
-    let mcp_list = || {
-        // The helper inherits Claude Code's environment: the keychain and namespace go in,
-        // and no traffic may leave the machine (a dead proxy for anything not on loopback).
-        let out = Command::new(&claude)
-            .args(["mcp", "list"])
-            .current_dir(home.path())
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .envs(user.keychain.env())
-            .env("HOME", home.path())
-            .env("LATCHKEY_KEYCHAIN_SERVICE", &user.service)
-            .env("LATCHKEY_REFRESH_MARGIN_SECS", "1")
-            .env("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1")
-            .env("DISABLE_AUTOUPDATER", "1")
-            .env("DISABLE_TELEMETRY", "1")
-            .env("DISABLE_ERROR_REPORTING", "1")
-            .env("HTTPS_PROXY", "http://127.0.0.1:9")
-            .env("HTTP_PROXY", "http://127.0.0.1:9")
-            .env("NO_PROXY", "127.0.0.1,localhost")
-            .env("TERM", "dumb")
-            .stdin(Stdio::null())
-            .output()
-            .expect("run claude");
-        format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    };
+    let mcp_list = || claude_mcp_list(home.path(), &user);
     let first = mcp_list();
     let line = first
         .lines()

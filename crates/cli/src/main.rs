@@ -1,5 +1,6 @@
 //! `latchkey`: the command line over latchkey-core. Thin: parsing, printing, exit codes.
 
+mod handoff;
 mod output;
 
 use clap::{Args, Parser, Subcommand};
@@ -78,6 +79,8 @@ enum Command {
     List,
     /// Sign out: revoke the session at the sign-in server where it allows, then forget it.
     Logout { server: String },
+    /// Hand a signed-in server's credentials to an AI tool (Claude Code).
+    Handoff(handoff::HandoffArgs),
     /// Call one tool with the stored token (signs in again when the server needs more scopes).
     Call {
         url: String,
@@ -295,6 +298,10 @@ async fn run(cli: Cli) -> Result<(), Error> {
             store.delete(&id)?;
             output::logged_out(&b, &revoked, cli.json);
             Ok(())
+        }
+        Command::Handoff(args) => {
+            let b = fresh(&store, &args.server, cli.timeout).await?;
+            handoff::run(&args, &b, cli.json)
         }
         Command::Check { url } => {
             let bundle = fresh(&store, &url, cli.timeout).await?;

@@ -468,3 +468,46 @@ pub fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> 
         .find(|(k, _)| k == name)
         .map(|(_, v)| v.as_str())
 }
+
+/// `claude mcp list` of the real Claude Code (pinned in tests/fixtures) with `home` as its
+/// HOME. Its helpers inherit this environment: the user's keychain and namespace go in, and
+/// nothing may leave the machine (a dead proxy for anything not on loopback).
+pub fn claude_mcp_list(home: &Path, user: &User) -> String {
+    let claude = fixtures_dir().join("node_modules/.bin/claude");
+    assert!(
+        claude.exists(),
+        "Claude Code is missing: run npm ci --prefix tests/fixtures"
+    );
+    let out = Command::new(&claude)
+        .args(["mcp", "list"])
+        .current_dir(home)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .envs(user.keychain.env())
+        .env("HOME", home)
+        .env("LATCHKEY_KEYCHAIN_SERVICE", &user.service)
+        .env("LATCHKEY_REFRESH_MARGIN_SECS", "1")
+        .env("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1")
+        .env("DISABLE_AUTOUPDATER", "1")
+        .env("DISABLE_TELEMETRY", "1")
+        .env("DISABLE_ERROR_REPORTING", "1")
+        .env("HTTPS_PROXY", "http://127.0.0.1:9")
+        .env("HTTP_PROXY", "http://127.0.0.1:9")
+        .env("NO_PROXY", "127.0.0.1,localhost")
+        .env("TERM", "dumb")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run claude");
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// The status line `claude mcp list` prints for one server, e.g. "fx: URL (HTTP) - ✔ Connected".
+pub fn claude_status<'a>(list: &'a str, name: &str) -> &'a str {
+    list.lines()
+        .find(|l| l.starts_with(&format!("{name}:")))
+        .unwrap_or_default()
+}

@@ -132,6 +132,63 @@ pub fn write_native(
     })
 }
 
+/// Claude Code's config file: `$CLAUDE_CONFIG_DIR/.claude.json`, else `~/.claude.json`.
+pub fn config_path(claude_config_dir: Option<&Path>, home: &Path) -> PathBuf {
+    match claude_config_dir {
+        Some(d) => d.join(".claude.json"),
+        None => home.join(".claude.json"),
+    }
+}
+
+/// Where Claude Code keeps `.credentials.json`: `$CLAUDE_CONFIG_DIR`, else `~/.claude`.
+pub fn data_dir(claude_config_dir: Option<&Path>, home: &Path) -> PathBuf {
+    match claude_config_dir {
+        Some(d) => d.to_path_buf(),
+        None => home.join(".claude"),
+    }
+}
+
+/// Every entry of `config` (user level and per project) whose URL is this server.
+pub fn find_entries(config: &Path, server_id: &str) -> Result<Vec<ServerEntry>> {
+    let snap = Snapshot::read(config)?;
+    let Some(text) = snap.text() else {
+        return Ok(Vec::new());
+    };
+    let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| Error::BadConfig {
+        path: config.display().to_string(),
+        detail: format!("it is not valid JSON ({e})"),
+    })?;
+    let same = |entry: &serde_json::Value| {
+        entry["url"]
+            .as_str()
+            .and_then(|u| crate::vault::server_id(u).ok())
+            .is_some_and(|id| id == server_id)
+    };
+    let mut out = Vec::new();
+    let mut scan = |servers: &serde_json::Value, prefix: Vec<String>| {
+        if let Some(map) = servers.as_object() {
+            for (name, entry) in map {
+                if same(entry) {
+                    let mut keys = prefix.clone();
+                    keys.push("mcpServers".into());
+                    keys.push(name.clone());
+                    out.push(ServerEntry {
+                        config: config.to_path_buf(),
+                        keys,
+                    });
+                }
+            }
+        }
+    };
+    scan(&v["mcpServers"], Vec::new());
+    if let Some(projects) = v["projects"].as_object() {
+        for (path, p) in projects {
+            scan(&p["mcpServers"], vec!["projects".into(), path.clone()]);
+        }
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
