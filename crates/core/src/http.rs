@@ -2,7 +2,8 @@
 //! silently, and errors that name the URL.
 
 use crate::error::{Error, Result};
-use std::time::Duration;
+use crate::trace::{self, Exchange, Recorder};
+use std::time::{Duration, Instant};
 use url::Url;
 
 /// Bodies larger than this are refused: metadata and token answers are small.
@@ -12,6 +13,7 @@ pub const MAX_BODY: usize = 1024 * 1024;
 pub struct Http {
     client: reqwest::Client,
     timeout: Duration,
+    recorder: Option<Recorder>,
 }
 
 /// A response read whole, with the headers a flow needs.
@@ -60,7 +62,21 @@ impl Http {
             .user_agent(concat!("latchkey/", env!("CARGO_PKG_VERSION")))
             .build()
             .expect("a TLS backend is compiled in");
-        Http { client, timeout }
+        Http {
+            client,
+            timeout,
+            recorder: None,
+        }
+    }
+
+    /// The same client, recording every exchange (redacted) into `recorder`.
+    pub fn with_recorder(mut self, recorder: Recorder) -> Self {
+        self.recorder = Some(recorder);
+        self
+    }
+
+    pub fn recorder(&self) -> Option<&Recorder> {
+        self.recorder.as_ref()
     }
 
     pub fn client(&self) -> &reqwest::Client {
@@ -77,23 +93,38 @@ impl Http {
     }
 
     pub async fn send(&self, url: &Url, req: reqwest::RequestBuilder) -> Result<Fetched> {
-        let resp = req.send().await.map_err(|e| self.map_err(url, e))?;
-        let status = resp.status().as_u16();
-        let headers = resp.headers().clone();
-        let body = read_limited(resp)
-            .await
-            .map_err(|e| self.map_err(url, e))?
-            .ok_or_else(|| Error::BadMetadata {
-                what: "response",
-                url: url.to_string(),
-                detail: format!("it is larger than {} KiB", MAX_BODY / 1024),
-            })?;
-        Ok(Fetched {
-            status,
-            headers,
-            body,
-            url: url.clone(),
-        })
+        let req = req.build().map_err(|e| self.map_err(url, e))?;
+        let started = Instant::now();
+        let mut exchange = self.recorder.as_ref().map(|_| request_record(&req));
+        let result = async {
+            let resp = self
+                .client
+                .execute(req)
+                .await
+                .map_err(|e| self.map_err(url, e))?;
+            let status = resp.status().as_u16();
+            let headers = resp.headers().clone();
+            let body = read_limited(resp)
+                .await
+                .map_err(|e| self.map_err(url, e))?
+                .ok_or_else(|| Error::BadMetadata {
+                    what: "response",
+                    url: url.to_string(),
+                    detail: format!("it is larger than {} KiB", MAX_BODY / 1024),
+                })?;
+            Ok(Fetched {
+                status,
+                headers,
+                body,
+                url: url.clone(),
+            })
+        }
+        .await;
+        if let (Some(rec), Some(e)) = (&self.recorder, exchange.as_mut()) {
+            finish_record(e, &result, started);
+            rec.push(e.clone());
+        }
+        result
     }
 
     pub fn map_err(&self, url: &Url, e: reqwest::Error) -> Error {
@@ -108,6 +139,98 @@ impl Http {
                 detail: describe(&e),
             }
         }
+    }
+}
+
+fn request_record(req: &reqwest::Request) -> Exchange {
+    let ct = req
+        .headers()
+        .get("content-type")
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+        .unwrap_or_default();
+    Exchange {
+        method: req.method().to_string(),
+        url: trace::redact_url(req.url().as_str()),
+        status: None,
+        request_headers: trace::redact_headers(
+            req.headers()
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_bytes())),
+        ),
+        request_body: req
+            .body()
+            .and_then(|b| b.as_bytes())
+            .and_then(|b| trace::redact_body(&ct, b)),
+        response_headers: Vec::new(),
+        response_body: None,
+        millis: 0,
+        error: None,
+    }
+}
+
+fn finish_record(e: &mut Exchange, result: &Result<Fetched>, started: Instant) {
+    e.millis = started.elapsed().as_millis() as u64;
+    match result {
+        Ok(f) => {
+            e.status = Some(f.status);
+            e.response_headers =
+                trace::redact_headers(f.headers.iter().map(|(k, v)| (k.as_str(), v.as_bytes())));
+            e.response_body = trace::redact_body(&f.content_type(), &f.body);
+        }
+        Err(err) => e.error = Some(err.to_string()),
+    }
+}
+
+/// The token endpoint calls of the `oauth2` crate go through here, so they are bounded and
+/// recorded like every other request.
+impl<'c> oauth2::AsyncHttpClient<'c> for Http {
+    type Error = oauth2::HttpClientError<reqwest::Error>;
+    type Future = std::pin::Pin<
+        Box<
+            dyn std::future::Future<Output = std::result::Result<oauth2::HttpResponse, Self::Error>>
+                + Send
+                + Sync
+                + 'c,
+        >,
+    >;
+
+    fn call(&'c self, request: oauth2::HttpRequest) -> Self::Future {
+        Box::pin(async move {
+            let req: reqwest::Request = request.try_into().map_err(Box::new)?;
+            let started = Instant::now();
+            let mut exchange = self.recorder.as_ref().map(|_| request_record(&req));
+            let url = req.url().clone();
+            let result = async {
+                let resp = self.client.execute(req).await.map_err(Box::new)?;
+                let status = resp.status();
+                let headers = resp.headers().clone();
+                let body = resp.bytes().await.map_err(Box::new)?.to_vec();
+                Ok::<_, oauth2::HttpClientError<reqwest::Error>>((status, headers, body))
+            }
+            .await;
+            if let (Some(rec), Some(e)) = (&self.recorder, exchange.as_mut()) {
+                let as_fetched = match &result {
+                    Ok((status, headers, body)) => Ok(Fetched {
+                        status: status.as_u16(),
+                        headers: headers.clone(),
+                        body: body.clone(),
+                        url: url.clone(),
+                    }),
+                    Err(err) => Err(Error::Unreachable {
+                        url: url.to_string(),
+                        detail: err.to_string(),
+                    }),
+                };
+                finish_record(e, &as_fetched, started);
+                rec.push(e.clone());
+            }
+            let (status, headers, body) = result?;
+            let mut builder = oauth2::http::Response::builder().status(status);
+            for (name, value) in headers.iter() {
+                builder = builder.header(name, value);
+            }
+            builder.body(body).map_err(oauth2::HttpClientError::Http)
+        })
     }
 }
 

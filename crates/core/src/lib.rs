@@ -23,4 +23,5 @@ pub mod register;
 pub mod revoke;
 pub mod stepup;
 pub mod tokens;
+pub mod trace;
 pub mod vault;

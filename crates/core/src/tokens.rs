@@ -128,7 +128,7 @@ pub async fn exchange_code(
         .exchange_code(AuthorizationCode::new(code.expose().to_string()))
         .set_pkce_verifier(PkceCodeVerifier::new(verifier.expose().to_string()))
         .add_extra_param("resource", ep.resource)
-        .request_async(http.client())
+        .request_async(http)
         .await;
     to_token_set(
         result,
@@ -150,7 +150,7 @@ pub async fn refresh(
     let result = c
         .exchange_refresh_token(&rt)
         .add_extra_param("resource", ep.resource)
-        .request_async(http.client())
+        .request_async(http)
         .await;
     // A refresh answer without a refresh token keeps the old one (RFC 6749 §6).
     to_token_set(
@@ -164,10 +164,7 @@ pub async fn refresh(
 
 type TokenResult = std::result::Result<
     oauth2::basic::BasicTokenResponse,
-    RequestTokenError<
-        oauth2::HttpClientError<oauth2::reqwest::Error>,
-        oauth2::basic::BasicErrorResponse,
-    >,
+    RequestTokenError<oauth2::HttpClientError<reqwest::Error>, oauth2::basic::BasicErrorResponse>,
 >;
 
 fn to_token_set(

@@ -1,0 +1,247 @@
+//! A redacted record of every HTTP exchange of a flow, for the "why" screen and for a
+//! diagnostics file a person can attach to a bug report. Tokens, codes, verifiers, client
+//! secrets and cookies never enter it.
+
+use serde::{Deserialize, Serialize};
+use std::sync::{Arc, Mutex};
+
+/// Parameter and JSON member names whose values are secrets.
+const SENSITIVE: &[&str] = &[
+    "access_token",
+    "refresh_token",
+    "id_token",
+    "code",
+    "code_verifier",
+    "client_secret",
+    "registration_access_token",
+    "token",
+    "assertion",
+    "client_assertion",
+    "password",
+    "device_code",
+    "state",
+    "accesstoken",
+    "refreshtoken",
+    "idtoken",
+    "clientsecret",
+];
+
+const SENSITIVE_HEADERS: &[&str] = &[
+    "authorization",
+    "proxy-authorization",
+    "cookie",
+    "set-cookie",
+    "dpop",
+    "x-api-key",
+    "private-token",
+];
+
+const REDACTED: &str = "[redacted]";
+/// Bodies are cut here: enough to explain, not a copy of the server's data.
+const BODY_LIMIT: usize = 4096;
+
+fn is_sensitive(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    SENSITIVE.contains(&n.as_str())
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Exchange {
+    pub method: String,
+    pub url: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    pub request_headers: Vec<(String, String)>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_body: Option<String>,
+    pub response_headers: Vec<(String, String)>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub response_body: Option<String>,
+    pub millis: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// Collects exchanges; cheap to clone and share between the parts of one flow.
+#[derive(Debug, Clone, Default)]
+pub struct Recorder(Arc<Mutex<Vec<Exchange>>>);
+
+impl Recorder {
+    pub fn push(&self, e: Exchange) {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).push(e);
+    }
+
+    pub fn exchanges(&self) -> Vec<Exchange> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+}
+
+pub fn redact_url(url: &str) -> String {
+    let Ok(mut u) = url::Url::parse(url) else {
+        return url.to_string();
+    };
+    if u.query().is_some() {
+        let pairs: Vec<(String, String)> = u
+            .query_pairs()
+            .map(|(k, v)| {
+                let v = if is_sensitive(&k) {
+                    REDACTED.to_string()
+                } else {
+                    v.into_owned()
+                };
+                (k.into_owned(), v)
+            })
+            .collect();
+        u.query_pairs_mut().clear().extend_pairs(pairs);
+    }
+    let _ = u.set_password(None);
+    u.to_string()
+}
+
+pub fn redact_headers<'a>(
+    headers: impl IntoIterator<Item = (&'a str, &'a [u8])>,
+) -> Vec<(String, String)> {
+    headers
+        .into_iter()
+        .map(|(k, v)| {
+            let name = k.to_ascii_lowercase();
+            let value = String::from_utf8_lossy(v).into_owned();
+            let value = if SENSITIVE_HEADERS.contains(&name.as_str()) {
+                // Keep the scheme ("Bearer"), never the credential.
+                match value.split_once(' ') {
+                    Some((scheme, _)) if name.contains("authorization") => {
+                        format!("{scheme} {REDACTED}")
+                    }
+                    _ => REDACTED.to_string(),
+                }
+            } else {
+                value
+            };
+            (name, value)
+        })
+        .collect()
+}
+
+fn redact_json(v: &mut serde_json::Value) {
+    match v {
+        serde_json::Value::Object(map) => {
+            for (k, val) in map.iter_mut() {
+                if is_sensitive(k) && !val.is_null() {
+                    *val = serde_json::Value::String(REDACTED.into());
+                } else {
+                    redact_json(val);
+                }
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(redact_json),
+        _ => {}
+    }
+}
+
+/// A body as a person may read it: JSON and form fields that hold secrets are replaced;
+/// anything else is cut to a few KiB.
+pub fn redact_body(content_type: &str, body: &[u8]) -> Option<String> {
+    if body.is_empty() {
+        return None;
+    }
+    let ct = content_type.to_ascii_lowercase();
+    if let Ok(mut v) = serde_json::from_slice::<serde_json::Value>(body) {
+        redact_json(&mut v);
+        return Some(cut(v.to_string()));
+    }
+    if ct.contains("x-www-form-urlencoded") {
+        let pairs: Vec<(String, String)> = url::form_urlencoded::parse(body)
+            .map(|(k, v)| {
+                let v = if is_sensitive(&k) {
+                    REDACTED.to_string()
+                } else {
+                    v.into_owned()
+                };
+                (k.into_owned(), v)
+            })
+            .collect();
+        return Some(cut(url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(pairs)
+            .finish()));
+    }
+    if ct.contains("event-stream") {
+        // MCP answers over SSE: redact each event's JSON data.
+        let text = String::from_utf8_lossy(body);
+        let lines: Vec<String> = text
+            .lines()
+            .map(|l| match l.strip_prefix("data:") {
+                Some(d) => match serde_json::from_str::<serde_json::Value>(d.trim()) {
+                    Ok(mut v) => {
+                        redact_json(&mut v);
+                        format!("data: {v}")
+                    }
+                    Err(_) => l.to_string(),
+                },
+                None => l.to_string(),
+            })
+            .collect();
+        return Some(cut(lines.join("\n")));
+    }
+    Some(cut(String::from_utf8_lossy(body).into_owned()))
+}
+
+fn cut(s: String) -> String {
+    if s.len() <= BODY_LIMIT {
+        return s;
+    }
+    let mut end = BODY_LIMIT;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}… ({} bytes in all)", &s[..end], s.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_lose_codes_and_state() {
+        let u =
+            redact_url("http://127.0.0.1:5/callback?code=SECRETCODE&state=S1&iss=http%3A%2F%2Fas");
+        assert!(!u.contains("SECRETCODE") && !u.contains("S1"), "{u}");
+        assert!(u.contains("iss=http"), "{u}");
+        let u = redact_url("https://user:pw@h/x");
+        assert!(!u.contains("pw"));
+    }
+
+    #[test]
+    fn headers_keep_the_scheme_only() {
+        let h = redact_headers([
+            ("Authorization", b"Bearer abc.def".as_slice()),
+            ("Set-Cookie", b"sid=xyz".as_slice()),
+            ("WWW-Authenticate", b"Bearer scope=\"mcp\"".as_slice()),
+        ]);
+        assert_eq!(h[0], ("authorization".into(), "Bearer [redacted]".into()));
+        assert_eq!(h[1].1, "[redacted]");
+        assert_eq!(h[2].1, "Bearer scope=\"mcp\"");
+    }
+
+    #[test]
+    fn bodies_lose_secrets_at_any_depth() {
+        let json = br#"{"access_token":"AT1","refresh_token":"RT1","expires_in":3600,"nested":{"client_secret":"CS1","list":[{"accessToken":"AT2"}]}}"#;
+        let r = redact_body("application/json", json).unwrap();
+        for s in ["AT1", "RT1", "CS1", "AT2"] {
+            assert!(!r.contains(s), "{r}");
+        }
+        assert!(r.contains("3600"));
+        let form = b"grant_type=authorization_code&code=C0DE&code_verifier=V3R&client_id=abc&resource=http%3A%2F%2Fx";
+        let r = redact_body("application/x-www-form-urlencoded", form).unwrap();
+        assert!(
+            !r.contains("C0DE") && !r.contains("V3R") && r.contains("client_id=abc"),
+            "{r}"
+        );
+        let sse = b"event: message\ndata: {\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{\"token\":\"T0K\"}}\n\n";
+        let r = redact_body("text/event-stream", sse).unwrap();
+        assert!(!r.contains("T0K"), "{r}");
+        let big = vec![b'a'; 10_000];
+        assert!(redact_body("text/plain", &big)
+            .unwrap()
+            .contains("10000 bytes"));
+    }
+}
