@@ -1,5 +1,6 @@
 //! `latchkey`: the command line over latchkey-core. Thin: parsing, printing, exit codes.
 
+mod doctor;
 mod handoff;
 mod output;
 
@@ -81,6 +82,14 @@ enum Command {
     Logout { server: String },
     /// Hand a signed-in server's credentials to an AI tool (Claude Code).
     Handoff(handoff::HandoffArgs),
+    /// Why a server does or does not work, what fixes it, and the requests that show it.
+    Doctor {
+        /// The server's URL or name.
+        server: String,
+        /// Write everything (redacted) to this file, to attach to a bug report.
+        #[arg(long, value_name = "FILE")]
+        export: Option<std::path::PathBuf>,
+    },
     /// Call one tool with the stored token (signs in again when the server needs more scopes).
     Call {
         url: String,
@@ -297,6 +306,26 @@ async fn run(cli: Cli) -> Result<(), Error> {
             let revoked = revoke::revoke(&http, &b).await;
             store.delete(&id)?;
             output::logged_out(&b, &revoked, cli.json);
+            Ok(())
+        }
+        Command::Doctor { server, export } => {
+            let d = latchkey_core::doctor::diagnose(
+                &store,
+                &server,
+                &RefreshOptions::from_env(),
+                Duration::from_secs(cli.timeout.max(1)),
+            )
+            .await;
+            if let Some(file) = &export {
+                doctor::export(&d, file)?;
+                if !cli.json {
+                    eprintln!(
+                        "Diagnostics written to {} (no tokens or secrets in it).",
+                        file.display()
+                    );
+                }
+            }
+            doctor::print(&d, cli.json);
             Ok(())
         }
         Command::Handoff(args) => {

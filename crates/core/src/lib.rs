@@ -25,3 +25,5 @@ pub mod stepup;
 pub mod tokens;
 pub mod trace;
 pub mod vault;
+pub mod doctor;
+pub mod reasons;

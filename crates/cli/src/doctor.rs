@@ -1,0 +1,78 @@
+//! `latchkey doctor SERVER`: the reason in plain words, the fix, and the requests behind it.
+
+use latchkey_core::doctor::{Diagnosis, Status};
+use latchkey_core::Error;
+use std::path::Path;
+
+pub fn export(d: &Diagnosis, file: &Path) -> Result<(), Error> {
+    let json = serde_json::to_string_pretty(d).unwrap_or_default();
+    let snap = latchkey_core::handoff::atomic::Snapshot::read(file)?;
+    snap.replace(json.as_bytes())?;
+    Ok(())
+}
+
+pub fn print(d: &Diagnosis, json: bool) {
+    if json {
+        println!("{}", serde_json::to_string_pretty(d).unwrap_or_default());
+        return;
+    }
+    match (&d.status, &d.working, &d.reason) {
+        (Status::Working, Some(w), _) => {
+            println!(
+                "{} works: connected to {} ({} tools){}.",
+                d.server,
+                w.server_name,
+                w.tools,
+                if w.renewable {
+                    "; the session renews itself"
+                } else {
+                    "; the session cannot be renewed, so you will sign in again when it ends"
+                }
+            );
+        }
+        (_, _, Some(r)) => {
+            println!("{}: {}.", d.server, r.title);
+            println!("Why: {}", r.explanation);
+            println!("Fix: {}", r.fix.words());
+            println!("Detail: {}", r.detail);
+        }
+        _ => {}
+    }
+    if d.trace.is_empty() {
+        if d.reason.is_some() {
+            println!("(Latchkey recorded this when it last tried; nothing was sent now.)");
+        }
+        return;
+    }
+    println!();
+    println!(
+        "What Latchkey did ({} requests, secrets hidden):",
+        d.trace.len()
+    );
+    for (i, e) in d.trace.iter().enumerate() {
+        let outcome = match (&e.status, &e.error) {
+            (Some(s), _) => format!("HTTP {s}"),
+            (None, Some(err)) => err.clone(),
+            _ => "no answer".into(),
+        };
+        println!(
+            "  {}. {} {} -> {} ({} ms)",
+            i + 1,
+            e.method,
+            e.url,
+            outcome,
+            e.millis
+        );
+        for (k, v) in &e.response_headers {
+            if k == "www-authenticate" {
+                println!("     www-authenticate: {v}");
+            }
+        }
+        if let (Some(s), Some(body)) = (e.status, &e.response_body) {
+            if s >= 400 {
+                let short: String = body.chars().take(300).collect();
+                println!("     {short}");
+            }
+        }
+    }
+}

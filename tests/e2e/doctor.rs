@@ -1,0 +1,189 @@
+//! `latchkey doctor`: real scenarios produce the reasons, and the trace and diagnostics file
+//! never hold a secret.
+
+use latchkey_e2e::*;
+use serde_json::{json, Value};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+fn doctor(user: &User, server: &str, extra: &[&str]) -> Value {
+    let mut args = vec!["doctor", server, "--json"];
+    args.extend_from_slice(extra);
+    let r = user.run(&args);
+    r.assert_ok();
+    r.json()
+}
+
+fn stored(user: &User, id: &str) -> Value {
+    let out = Command::new("secret-tool")
+        .args(["lookup", "service", &user.service, "username", id])
+        .envs(user.keychain.env())
+        .output()
+        .unwrap();
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn put(user: &User, id: &str, v: &Value) {
+    let mut c = Command::new("secret-tool")
+        .args([
+            "store",
+            "--label=latchkey",
+            "service",
+            &user.service,
+            "username",
+            id,
+        ])
+        .envs(user.keychain.env())
+        .stdin(Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    c.stdin
+        .take()
+        .unwrap()
+        .write_all(v.to_string().as_bytes())
+        .unwrap();
+    assert!(c.wait().unwrap().success());
+}
+
+#[test]
+fn doctor_explains_each_state_and_never_leaks_a_secret() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let secret = "doctor-client-secret-0123456789";
+    let f = Fixture::start(json!({"as": {
+        "access_token_ttl": 2,
+        "registration": false,
+        "static_clients": [{"client_id": "doc", "client_secret": secret,
+            "redirect_uris": [format!("http://127.0.0.1:{port}/callback")],
+            "token_endpoint_auth_method": "client_secret_post"}]
+    }}));
+    let user = User::new("doctor");
+    let url = f.ready.mcp_url.as_str();
+
+    // Never signed in: the server is fine and ready for a sign-in.
+    let d = doctor(&user, url, &[]);
+    assert_eq!(d["status"], "never_signed_in", "{d}");
+    assert_eq!(d["reason"]["id"], "no_credentials");
+    assert!(
+        d["trace"].as_array().unwrap().len() >= 3,
+        "probe, PRM, AS metadata"
+    );
+    assert_eq!(d["trace"][0]["status"], 401);
+
+    // Signed in with a confidential client: working.
+    let mut login = user
+        .command(&[
+            "login",
+            url,
+            "--json",
+            "--client-id",
+            "doc",
+            "--client-secret-stdin",
+            "--callback-port",
+            &port.to_string(),
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        login
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(format!("{secret}\n").as_bytes())
+            .unwrap();
+    }
+    assert!(login.wait_with_output().unwrap().status.success());
+    let first = stored(&user, url);
+    std::thread::sleep(Duration::from_millis(2100));
+    let export = TempDir::new("doctor-export");
+    let file = export.path().join("diagnostics.json");
+    let d = doctor(&user, url, &["--export", file.to_str().unwrap()]);
+    assert_eq!(d["status"], "working", "{d}");
+    assert_eq!(d["working"]["tools"], 3);
+    let renewed = stored(&user, url);
+    assert_ne!(
+        renewed["tokens"]["access_token"], first["tokens"]["access_token"],
+        "doctor renewed the expired token"
+    );
+
+    // The grant is revoked by a reused refresh token (what racing refreshers do).
+    let mut stale = first.clone();
+    stale["tokens"]["expires_at"] = json!(1);
+    put(&user, url, &stale);
+    let d2 = doctor(&user, url, &[]);
+    assert_eq!(d2["status"], "needs_sign_in", "{d2}");
+    assert!(
+        d2["reason"]["id"]
+            .as_str()
+            .unwrap()
+            .starts_with("refresh_token_"),
+        "{d2}"
+    );
+    assert!(d2["reason"]["detail"]
+        .as_str()
+        .unwrap()
+        .contains("invalid_grant"));
+    let refresh = d2["trace"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["url"].as_str().unwrap().ends_with("/token"))
+        .cloned()
+        .expect("the refused refresh is in the trace");
+    assert_eq!(refresh["status"], 400);
+    assert!(
+        refresh["request_body"]
+            .as_str()
+            .unwrap()
+            .contains("refresh_token=%5Bredacted%5D"),
+        "{refresh}"
+    );
+    // Asked again, it explains what it recorded, after checking the servers are there.
+    let text = user.run(&["doctor", url]);
+    assert!(
+        text.stdout.contains("Fix: Sign in again.") && text.stdout.contains("What Latchkey did"),
+        "{}",
+        text.stdout
+    );
+
+    // Nothing secret in any trace, the export or the text.
+    let mut secrets: Vec<String> = vec![secret.to_string()];
+    for b in [&first, &renewed] {
+        for k in ["access_token", "refresh_token"] {
+            secrets.push(b["tokens"][k].as_str().unwrap().to_string());
+        }
+    }
+    let exported = std::fs::read_to_string(&file).unwrap();
+    for haystack in [
+        exported.as_str(),
+        &d.to_string(),
+        &d2.to_string(),
+        &text.stdout,
+        &text.stderr,
+    ] {
+        for s in &secrets {
+            assert!(
+                !haystack.contains(s.as_str()),
+                "a secret leaked into: {haystack}"
+            );
+        }
+    }
+    assert!(
+        exported.contains("[redacted]"),
+        "the refresh request was recorded, redacted"
+    );
+
+    // The server is down.
+    let mcp = f.ready.mcp_url.clone();
+    drop(f);
+    std::thread::sleep(Duration::from_millis(300));
+    let d3 = doctor(&user, &mcp, &[]);
+    assert_eq!(d3["status"], "unreachable", "{d3}");
+}
