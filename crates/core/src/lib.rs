@@ -27,3 +27,4 @@ pub mod trace;
 pub mod vault;
 pub mod doctor;
 pub mod reasons;
+pub mod health;
