@@ -3,6 +3,8 @@
 mod doctor;
 mod handoff;
 mod output;
+mod servers;
+mod status;
 
 use clap::{Args, Parser, Subcommand};
 use latchkey_core::discovery;
@@ -78,9 +80,13 @@ enum Command {
     },
     /// List the servers with stored credentials.
     List,
+    /// The MCP servers your AI tools are configured with (Claude Code, Cursor, VS Code, ...).
+    Servers(servers::ServersArgs),
+    /// Auth health of every server your AI tools use, and why each failing one fails.
+    Status(servers::ServersArgs),
     /// Sign out: revoke the session at the sign-in server where it allows, then forget it.
     Logout { server: String },
-    /// Hand a signed-in server's credentials to an AI tool (Claude Code).
+    /// Hand a signed-in server's credentials to an AI tool (Claude Code, Gemini CLI, Codex).
     Handoff(handoff::HandoffArgs),
     /// Why a server does or does not work, what fixes it, and the requests that show it.
     Doctor {
@@ -286,6 +292,8 @@ async fn run(cli: Cli) -> Result<(), Error> {
             println!("{}", serde_json::json!({ "Authorization": header }));
             Ok(())
         }
+        Command::Servers(args) => servers::run(&args, cli.json),
+        Command::Status(args) => status::run(&args, cli.timeout, cli.json).await,
         Command::List => {
             let mut bundles = Vec::new();
             for entry in store.list()? {
@@ -329,7 +337,10 @@ async fn run(cli: Cli) -> Result<(), Error> {
             Ok(())
         }
         Command::Handoff(args) => {
-            let b = fresh(&store, &args.server, cli.timeout).await?;
+            // Gemini CLI ignores a stored token with under 5 minutes left: hand over one
+            // with more than that.
+            let min_left = (args.tool == "gemini-cli").then_some(Duration::from_secs(360));
+            let b = fresh_for(&store, &args.server, cli.timeout, min_left).await?;
             handoff::run(&args, &b, cli.json)
         }
         Command::Check { url } => {
@@ -395,8 +406,22 @@ async fn fresh(
     server: &str,
     timeout: u64,
 ) -> Result<CredentialBundle, Error> {
+    fresh_for(store, server, timeout, None).await
+}
+
+/// Like `fresh`, with at least `min_left` of validity when given.
+async fn fresh_for(
+    store: &KeyringStore,
+    server: &str,
+    timeout: u64,
+    min_left: Option<Duration>,
+) -> Result<CredentialBundle, Error> {
     let id = vault::resolve(store, server)?;
-    refresh::fresh_bundle(store, &id, &RefreshOptions::from_env(), || {
+    let mut options = RefreshOptions::from_env();
+    if let Some(m) = min_left {
+        options.margin = options.margin.max(m);
+    }
+    refresh::fresh_bundle(store, &id, &options, || {
         Http::new(Duration::from_secs(timeout.max(1)))
     })
     .await

@@ -75,7 +75,11 @@ async fn probe_inner(
         Err(e) => return (Health::Misconfigured, None, Some(reasons::from_error(&e))),
     };
     if let Some(n) = bundle.as_ref().and_then(|b| b.needs_sign_in.as_ref()) {
-        return (Health::NeedsSignIn, None, Some(reasons::from_needs_sign_in(n)));
+        return (
+            Health::NeedsSignIn,
+            None,
+            Some(reasons::from_needs_sign_in(n)),
+        );
     }
     let token = bundle
         .as_ref()
@@ -115,7 +119,11 @@ async fn probe_inner(
                     description: None,
                     at: now(),
                 };
-                (Health::NeedsSignIn, None, Some(reasons::from_needs_sign_in(&n)))
+                (
+                    Health::NeedsSignIn,
+                    None,
+                    Some(reasons::from_needs_sign_in(&n)),
+                )
             }
         }
         (401 | 403, Some(_), true) => {
@@ -146,7 +154,11 @@ async fn probe_inner(
             })),
         ),
         (status, _, _) => (
-            if status >= 500 { Health::Unreachable } else { Health::Misconfigured },
+            if status >= 500 {
+                Health::Unreachable
+            } else {
+                Health::Misconfigured
+            },
             None,
             Some(reasons::from_error(&Error::HttpStatus {
                 url: url.to_string(),

@@ -51,19 +51,36 @@ async fn a_hundred_servers_with_slow_and_silent_ones() {
     let timeout = Duration::from_secs(2);
     let started = Instant::now();
     let mut order = Vec::new();
-    let results = probe_all(servers, Arc::new(MemoryStore::default()), timeout, 128, |h| {
-        order.push(h.server.clone())
-    })
+    let results = probe_all(
+        servers,
+        Arc::new(MemoryStore::default()),
+        timeout,
+        128,
+        |h| order.push(h.server.clone()),
+    )
     .await;
     let took = started.elapsed();
     assert_eq!(results.len(), 100);
-    assert!(took < timeout + Duration::from_millis(1500), "took {took:?}");
+    assert!(
+        took < timeout + Duration::from_millis(1500),
+        "took {took:?}"
+    );
     // The 80 fast servers come before every slow or silent one.
     let first: Vec<&String> = order.iter().take(80).collect();
-    assert!(first.iter().all(|s| fast.contains(s)), "a slow server came before a fast one");
+    assert!(
+        first.iter().all(|s| fast.contains(s)),
+        "a slow server came before a fast one"
+    );
     let count = |h: Health| results.iter().filter(|r| r.health == h).count();
-    assert_eq!(count(Health::NeverSignedIn), 90, "fast and slow answer 401 without a token");
+    assert_eq!(
+        count(Health::NeverSignedIn),
+        90,
+        "fast and slow answer 401 without a token"
+    );
     assert_eq!(count(Health::Unreachable), 10, "silent ones time out");
-    let silent = results.iter().find(|r| r.health == Health::Unreachable).unwrap();
+    let silent = results
+        .iter()
+        .find(|r| r.health == Health::Unreachable)
+        .unwrap();
     assert_eq!(silent.reason.as_ref().unwrap().id, "timeout");
 }

@@ -3,4 +3,6 @@
 
 pub mod atomic;
 pub mod claude_code;
+pub mod codex;
+pub mod gemini;
 pub mod json_edit;

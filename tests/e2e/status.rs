@@ -1,0 +1,98 @@
+//! `latchkey status` on a home whose AI tools use several servers in different states:
+//! each state comes from a real scenario, and each failing line says why in plain words.
+
+use latchkey_e2e::*;
+use serde_json::{json, Value};
+
+#[test]
+fn status_explains_every_server_of_the_inventory() {
+    let working = Fixture::start(json!({}));
+    let fresh = Fixture::start(json!({}));
+    let expired = Fixture::start(json!({"as": {"access_token_ttl": 1}}));
+    let down = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://127.0.0.1:{}/mcp", l.local_addr().unwrap().port())
+    };
+    let user = User::new("status");
+    user.run(&["login", &working.ready.mcp_url, "--json"])
+        .assert_ok();
+    user.run(&["login", &expired.ready.mcp_url, "--json"])
+        .assert_ok();
+    std::thread::sleep(std::time::Duration::from_millis(1200));
+
+    let home = TempDir::new("status-home");
+    std::fs::write(
+        home.path().join(".claude.json"),
+        json!({"mcpServers": {
+            "working": {"type": "http", "url": working.ready.mcp_url},
+            "fresh": {"type": "http", "url": fresh.ready.mcp_url},
+            "expired": {"type": "http", "url": expired.ready.mcp_url},
+            "down": {"type": "http", "url": down},
+            "files": {"command": "npx", "args": ["server-filesystem"]}
+        }})
+        .to_string(),
+    )
+    .unwrap();
+    let home_s = home.path().to_str().unwrap();
+    let r = user.run(&[
+        "status",
+        "--home",
+        home_s,
+        "--no-known-projects",
+        "--project",
+        home_s,
+        "--json",
+        "--timeout",
+        "5",
+    ]);
+    r.assert_ok();
+    let servers = r.json()["servers"].as_array().unwrap().clone();
+    let health = |url: &str| -> Value {
+        servers
+            .iter()
+            .find(|s| s["server"] == url)
+            .cloned()
+            .unwrap_or_else(|| panic!("{url} missing: {servers:?}"))
+    };
+    assert_eq!(servers.len(), 4, "remote servers only: {servers:?}");
+    assert_eq!(health(&working.ready.mcp_url)["health"], "working");
+    assert_eq!(health(&fresh.ready.mcp_url)["health"], "never_signed_in");
+    assert_eq!(health(&expired.ready.mcp_url)["health"], "refreshable");
+    let d = health(&down);
+    assert_eq!(d["health"], "unreachable");
+    assert_eq!(d["reason"]["id"], "unreachable");
+
+    let text = user.run(&[
+        "status",
+        "--home",
+        home_s,
+        "--no-known-projects",
+        "--project",
+        home_s,
+        "--timeout",
+        "5",
+    ]);
+    text.assert_ok();
+    let line = |url: &str| {
+        text.stdout
+            .lines()
+            .find(|l| l.starts_with(url))
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert!(
+        line(&working.ready.mcp_url).contains("working"),
+        "{}",
+        text.stdout
+    );
+    assert!(
+        line(&fresh.ready.mcp_url).contains("not signed in yet"),
+        "{}",
+        text.stdout
+    );
+    assert!(
+        line(&down).contains("unreachable: Cannot reach the server"),
+        "{}",
+        text.stdout
+    );
+}
