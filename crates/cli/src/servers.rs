@@ -55,10 +55,17 @@ pub fn run(args: &ServersArgs, json: bool) -> Result<(), Error> {
         struct Out<'a> {
             ok: bool,
             inventory: &'a Inventory,
+            /// Per tool in use: the handoff command, or null when it signs in by itself.
+            handoff: BTreeMap<&'static str, Option<&'static str>>,
         }
+        let handoff = tools_in_use(&inv)
+            .into_iter()
+            .map(|t| (t.display_name(), t.handoff()))
+            .collect();
         let mut t = serde_json::to_string_pretty(&Out {
             ok: true,
             inventory: &inv,
+            handoff,
         })
         .unwrap_or_default();
         t.push('\n');
@@ -231,12 +238,40 @@ pub fn render(inv: &Inventory, home: &Path, explicit: &[PathBuf]) -> String {
     } else {
         format!("{} and {last}", places.join(", "))
     };
+    let tools = tools_in_use(inv);
+    if !tools.is_empty() {
+        out.push_str("\nHow each tool gets its token:\n");
+        let width = tools
+            .iter()
+            .map(|t| t.display_name().len())
+            .max()
+            .unwrap_or(0);
+        for t in tools {
+            let how = match t.handoff() {
+                Some(cmd) => format!("Latchkey can hand it one: {cmd} SERVER"),
+                None => "signs in by itself; it has no way to read a token from Latchkey".into(),
+            };
+            out.push_str(&format!("  {:width$}  {how}\n", t.display_name()));
+        }
+    }
     out.push_str(&format!(
         "\nLooked in {places}: {} config file{} read.\n",
         inv.files.len(),
         plural(inv.files.len())
     ));
     out
+}
+
+/// The tools that use at least one remote server, in the usual order.
+fn tools_in_use(inv: &Inventory) -> Vec<Tool> {
+    Tool::ALL
+        .into_iter()
+        .filter(|t| {
+            inv.servers
+                .iter()
+                .any(|s| s.used_by.iter().any(|e| e.tool == *t))
+        })
+        .collect()
 }
 
 fn plural(n: usize) -> &'static str {
@@ -415,6 +450,17 @@ mod tests {
     fn every_remote_server_once_with_its_tools() {
         let (home, inv, projects) = fixture();
         let text = render(&inv, &home, &projects);
+        // Every tool in use says whether Latchkey can hand it a token.
+        assert!(
+            text.contains(
+                "Claude Code     Latchkey can hand it one: latchkey handoff claude-code SERVER"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("Cursor          signs in by itself"),
+            "{text}"
+        );
         assert!(
             text.starts_with("11 remote MCP servers, used by 8 tools:\n"),
             "{text}"

@@ -50,6 +50,17 @@ impl Tool {
         Tool::Zed,
     ];
 
+    /// How Latchkey gives this tool a token: the handoff command, or None when the tool has
+    /// no way to read one and signs in by itself.
+    pub fn handoff(self) -> Option<&'static str> {
+        match self {
+            Tool::ClaudeCode => Some("latchkey handoff claude-code"),
+            Tool::GeminiCli => Some("latchkey handoff gemini-cli"),
+            Tool::Codex => Some("latchkey handoff codex"),
+            Tool::ClaudeDesktop | Tool::Cursor | Tool::VsCode | Tool::Windsurf | Tool::Zed => None,
+        }
+    }
+
     /// The tool's name as people know it.
     pub fn display_name(self) -> &'static str {
         match self {
