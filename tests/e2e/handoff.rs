@@ -137,3 +137,41 @@ fn a_server_claude_code_does_not_have_is_a_clear_error() {
         "{\"mcpServers\": {}}"
     );
 }
+
+#[test]
+fn helper_mode_edits_a_projects_mcp_json_where_the_server_is_configured() {
+    let f = Fixture::start(json!({}));
+    let user = User::new("cc-project");
+    let url = f.ready.mcp_url.as_str();
+    user.run(&["login", url, "--json"]).assert_ok();
+    let home = TempDir::new("cc-project-home");
+    std::fs::write(home.path().join(".claude.json"), "{}\n").unwrap();
+    let project = TempDir::new("cc-project-dir");
+    let original = format!("{{\n  \"mcpServers\": {{\n    \"team\": {{ \"type\": \"http\", \"url\": \"{url}\" }}\n  }}\n}}\n");
+    std::fs::write(project.path().join(".mcp.json"), &original).unwrap();
+    let out = user
+        .command(&["handoff", "claude-code", url])
+        .env("HOME", home.path())
+        .current_dir(project.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let after = std::fs::read_to_string(project.path().join(".mcp.json")).unwrap();
+    let helper = format!("{} headers", latchkey_bin().display());
+    assert_eq!(
+        after,
+        original.replace(
+            &format!("\"url\": \"{url}\" }}"),
+            &format!("\"url\": \"{url}\", \"headersHelper\": \"{helper}\" }}")
+        ),
+        "one member added inline, in the entry's own style"
+    );
+    assert_eq!(
+        std::fs::read_to_string(home.path().join(".claude.json")).unwrap(),
+        "{}\n"
+    );
+}

@@ -56,7 +56,14 @@ pub fn run(args: &HandoffArgs, bundle: &CredentialBundle, json: bool) -> Result<
         .clone()
         .or_else(|| std::env::var_os("CLAUDE_CONFIG_DIR").map(PathBuf::from));
     let config = claude_code::config_path(dir.as_deref(), &home);
-    let entries = claude_code::find_entries(&config, &bundle.server_id)?;
+    let mut entries = claude_code::find_entries(&config, &bundle.server_id)?;
+    // Project scope: the current folder's .mcp.json, as Claude Code reads it there.
+    if let Ok(cwd) = std::env::current_dir() {
+        entries.extend(claude_code::find_entries(
+            &cwd.join(".mcp.json"),
+            &bundle.server_id,
+        )?);
+    }
     if entries.is_empty() {
         return Err(Error::BadConfig {
             path: config.display().to_string(),
