@@ -3,7 +3,7 @@
 
 use latchkey_e2e::*;
 use serde_json::{json, Value};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::Duration;
 
 fn doctor(user: &User, server: &str, extra: &[&str]) -> Value {
@@ -12,38 +12,6 @@ fn doctor(user: &User, server: &str, extra: &[&str]) -> Value {
     let r = user.run(&args);
     r.assert_ok();
     r.json()
-}
-
-fn stored(user: &User, id: &str) -> Value {
-    let out = Command::new("secret-tool")
-        .args(["lookup", "service", &user.service, "username", id])
-        .envs(user.keychain.env())
-        .output()
-        .unwrap();
-    serde_json::from_slice(&out.stdout).unwrap()
-}
-
-fn put(user: &User, id: &str, v: &Value) {
-    let mut c = Command::new("secret-tool")
-        .args([
-            "store",
-            "--label=latchkey",
-            "service",
-            &user.service,
-            "username",
-            id,
-        ])
-        .envs(user.keychain.env())
-        .stdin(Stdio::piped())
-        .spawn()
-        .unwrap();
-    use std::io::Write;
-    c.stdin
-        .take()
-        .unwrap()
-        .write_all(v.to_string().as_bytes())
-        .unwrap();
-    assert!(c.wait().unwrap().success());
 }
 
 #[test]
@@ -100,14 +68,14 @@ fn doctor_explains_each_state_and_never_leaks_a_secret() {
             .unwrap();
     }
     assert!(login.wait_with_output().unwrap().status.success());
-    let first = stored(&user, url);
+    let first = user.stored_bundle(url).unwrap();
     std::thread::sleep(Duration::from_millis(2100));
     let export = TempDir::new("doctor-export");
     let file = export.path().join("diagnostics.json");
     let d = doctor(&user, url, &["--export", file.to_str().unwrap()]);
     assert_eq!(d["status"], "working", "{d}");
     assert_eq!(d["working"]["tools"], 3);
-    let renewed = stored(&user, url);
+    let renewed = user.stored_bundle(url).unwrap();
     assert_ne!(
         renewed["tokens"]["access_token"], first["tokens"]["access_token"],
         "doctor renewed the expired token"
@@ -116,7 +84,7 @@ fn doctor_explains_each_state_and_never_leaks_a_secret() {
     // The grant is revoked by a reused refresh token (what racing refreshers do).
     let mut stale = first.clone();
     stale["tokens"]["expires_at"] = json!(1);
-    put(&user, url, &stale);
+    user.put_bundle(url, &stale);
     let d2 = doctor(&user, url, &[]);
     assert_eq!(d2["status"], "needs_sign_in", "{d2}");
     assert!(

@@ -3,25 +3,8 @@
 
 use latchkey_e2e::*;
 use serde_json::{json, Value};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
-
-fn stored_bundle(user: &User, server_id: &str) -> Option<Value> {
-    let out = Command::new("secret-tool")
-        .args(["lookup", "service", &user.service, "username", server_id])
-        .envs(user.keychain.env())
-        .output()
-        .unwrap();
-    if out.stdout.is_empty() {
-        return None;
-    }
-    Some(serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "the stored bundle is not whole JSON ({e}): {:?}",
-            String::from_utf8_lossy(&out.stdout)
-        )
-    }))
-}
 
 fn login(user: &User, url: &str, extra: &[&str]) {
     let mut args = vec!["login", url, "--json"];
@@ -103,7 +86,7 @@ fn token_headers_names_list_and_logout() {
         .as_array()
         .unwrap()
         .is_empty());
-    assert!(stored_bundle(&user, url).is_none());
+    assert!(user.stored_bundle(url).is_none());
 }
 
 #[test]
@@ -112,7 +95,7 @@ fn an_expired_token_is_refreshed_with_resource_and_the_rotated_token_is_kept() {
     let user = User::new("refresh");
     let url = f.ready.mcp_url.as_str();
     login(&user, url, &[]);
-    let before = stored_bundle(&user, url).unwrap();
+    let before = user.stored_bundle(url).unwrap();
     std::thread::sleep(Duration::from_millis(2100));
     let r = user
         .command(&["token", url])
@@ -120,7 +103,7 @@ fn an_expired_token_is_refreshed_with_resource_and_the_rotated_token_is_kept() {
         .output()
         .unwrap();
     assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
-    let after = stored_bundle(&user, url).unwrap();
+    let after = user.stored_bundle(url).unwrap();
     assert_ne!(
         after["tokens"]["access_token"],
         before["tokens"]["access_token"]
@@ -162,7 +145,7 @@ fn a_refused_refresh_is_recorded_and_explained_and_nothing_is_deleted() {
     let user = User::new("refused");
     let url = f.ready.mcp_url.as_str();
     login(&user, url, &[]);
-    let original = stored_bundle(&user, url).unwrap();
+    let original = user.stored_bundle(url).unwrap();
     // Refresh once, then put the consumed refresh token back: reusing it is what a
     // concurrent-refresh race does, and the AS revokes the whole grant.
     let r = user
@@ -173,26 +156,7 @@ fn a_refused_refresh_is_recorded_and_explained_and_nothing_is_deleted() {
     assert!(r.status.success());
     let mut stale = original.clone();
     stale["tokens"]["expires_at"] = json!(1);
-    let mut put = Command::new("secret-tool")
-        .args([
-            "store",
-            "--label=latchkey",
-            "service",
-            &user.service,
-            "username",
-            url,
-        ])
-        .envs(user.keychain.env())
-        .stdin(Stdio::piped())
-        .spawn()
-        .unwrap();
-    use std::io::Write;
-    put.stdin
-        .take()
-        .unwrap()
-        .write_all(stale.to_string().as_bytes())
-        .unwrap();
-    assert!(put.wait().unwrap().success());
+    user.put_bundle(url, &stale);
 
     let r = user.run(&["token", url]);
     assert_eq!(r.code, 3, "{r:?}");
@@ -202,7 +166,7 @@ fn a_refused_refresh_is_recorded_and_explained_and_nothing_is_deleted() {
         "{}",
         r.stderr
     );
-    let kept = stored_bundle(&user, url).expect("never deleted silently");
+    let kept = user.stored_bundle(url).expect("never deleted silently");
     assert_eq!(kept["needs_sign_in"]["code"], "invalid_grant");
     assert_eq!(
         kept["tokens"]["refresh_token"],
@@ -296,7 +260,7 @@ fn kill_nine_during_refresh_never_leaves_a_broken_bundle() {
     let mut seed: u64 = 0x2545F4914F6CDD1D ^ std::process::id() as u64;
     let (mut worked, mut explained) = (0, 0);
     for _ in 0..12 {
-        let before = stored_bundle(&user, url).unwrap();
+        let before = user.stored_bundle(url).unwrap();
         // Every call refreshes (huge margin); the delay widens the window around the AS call.
         let mut child = user
             .command(&["token", url])
@@ -313,7 +277,7 @@ fn kill_nine_during_refresh_never_leaves_a_broken_bundle() {
         let _ = child.kill();
         let _ = child.wait();
 
-        let after = stored_bundle(&user, url).expect("the bundle is never lost");
+        let after = user.stored_bundle(url).expect("the bundle is never lost");
         let same = after == before;
         let new = after["tokens"]["access_token"] != before["tokens"]["access_token"]
             && after["tokens"]["refresh_token"] != before["tokens"]["refresh_token"]

@@ -387,6 +387,48 @@ impl User {
         }
     }
 
+    /// The bundle stored for a server, read straight from the Secret Service like any other
+    /// program could; None when there is none. Panics when it is not whole JSON.
+    pub fn stored_bundle(&self, server_id: &str) -> Option<Value> {
+        let out = Command::new("secret-tool")
+            .args(["lookup", "service", &self.service, "username", server_id])
+            .envs(self.keychain.env())
+            .output()
+            .expect("secret-tool");
+        if out.stdout.is_empty() {
+            return None;
+        }
+        Some(serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+            panic!(
+                "the stored bundle is not whole JSON ({e}): {:?}",
+                String::from_utf8_lossy(&out.stdout)
+            )
+        }))
+    }
+
+    /// Writes a bundle behind Latchkey's back (to stage a stale or broken state).
+    pub fn put_bundle(&self, server_id: &str, v: &Value) {
+        let mut c = Command::new("secret-tool")
+            .args([
+                "store",
+                "--label=latchkey",
+                "service",
+                &self.service,
+                "username",
+                server_id,
+            ])
+            .envs(self.keychain.env())
+            .stdin(Stdio::piped())
+            .spawn()
+            .expect("secret-tool");
+        c.stdin
+            .take()
+            .expect("stdin")
+            .write_all(v.to_string().as_bytes())
+            .expect("write");
+        assert!(c.wait().expect("wait").success());
+    }
+
     /// The authorize URLs the browser stand-in visited, in order.
     pub fn authorize_urls(&self) -> Vec<String> {
         std::fs::read_to_string(&self.browser_log)
