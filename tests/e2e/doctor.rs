@@ -155,3 +155,53 @@ fn doctor_explains_each_state_and_never_leaks_a_secret() {
     let d3 = doctor(&user, &mcp, &[]);
     assert_eq!(d3["status"], "unreachable", "{d3}");
 }
+
+/// Servers and sign-in servers that are set up wrong, each seen through `doctor` as a
+/// person would: the reason names the problem and the fix is the right one.
+#[test]
+fn doctor_names_what_is_misconfigured() {
+    let user = User::new("doctor-misconfig");
+    let cases = [
+        (
+            json!({"as": {"issuer_override": "http://127.0.0.1:9/other"}}),
+            "issuer_mismatch",
+            "contact_server_operator",
+        ),
+        (
+            json!({"as": {"pkce_methods": ["plain"]}}),
+            "pkce_unsupported",
+            "contact_server_operator",
+        ),
+        (
+            json!({"mcp": {"prm": {"resource_override": "http://127.0.0.1:9/elsewhere"}}}),
+            "resource_mismatch",
+            "contact_server_operator",
+        ),
+        (
+            json!({"as": {"registration": false}}),
+            "no_client",
+            "configure_client",
+        ),
+    ];
+    for (scenario, id, fix) in cases {
+        let f = Fixture::start(scenario.clone());
+        let d = doctor(&user, &f.ready.mcp_url, &[]);
+        assert_eq!(d["reason"]["id"], id, "{scenario}: {d}");
+        assert_eq!(d["reason"]["fix"], fix, "{scenario}: {d}");
+        assert_eq!(d["status"], "misconfigured", "{scenario}: {d}");
+    }
+    // A server that fails with 500.
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://127.0.0.1:{}/mcp", l.local_addr().unwrap().port());
+    std::thread::spawn(move || {
+        for mut s in l.incoming().flatten() {
+            use std::io::{Read, Write};
+            let mut buf = [0u8; 4096];
+            let _ = s.read(&mut buf);
+            let _ = s.write_all(b"HTTP/1.1 500 Internal Server Error\r\ncontent-length: 4\r\nconnection: close\r\n\r\noops");
+        }
+    });
+    let d = doctor(&user, &url, &[]);
+    assert_eq!(d["reason"]["id"], "server_error", "{d}");
+    assert_eq!(d["status"], "unreachable");
+}

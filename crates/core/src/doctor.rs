@@ -99,7 +99,18 @@ async fn examine(
     let Some(bundle) = bundle else {
         // Not signed in: is the server reachable and ready for a sign-in?
         return Err(match discovery::discover(http, &id).await {
-            Ok(_) => reasons::from_error(&Error::NotSignedIn { server: id }),
+            Ok(d) => {
+                let plan = crate::plan::make_plan(d, &crate::plan::ClientConfig::default());
+                if plan.client == crate::plan::ClientChoice::Missing {
+                    reasons::from_error(&Error::NoClientRegistration {
+                        issuer: plan.issuer.clone(),
+                        redirect_uri: "http://127.0.0.1:<port>/callback".into(),
+                        scopes: plan.scope_names(),
+                    })
+                } else {
+                    reasons::from_error(&Error::NotSignedIn { server: id })
+                }
+            }
             Err(e) => reasons::from_error(&e),
         });
     };
