@@ -35,7 +35,9 @@ fn doctor_explains_each_state_and_never_leaks_a_secret() {
     // Never signed in: the server is fine and ready for a sign-in.
     let d = doctor(&user, url, &[]);
     assert_eq!(d["status"], "never_signed_in", "{d}");
-    assert_eq!(d["reason"]["id"], "no_credentials");
+    // This AS takes only pre-registered clients: the fix is to configure one.
+    assert_eq!(d["reason"]["id"], "no_client");
+    assert_eq!(d["reason"]["fix"], "configure_client");
     assert!(
         d["trace"].as_array().unwrap().len() >= 3,
         "probe, PRM, AS metadata"
@@ -188,7 +190,12 @@ fn doctor_names_what_is_misconfigured() {
         let d = doctor(&user, &f.ready.mcp_url, &[]);
         assert_eq!(d["reason"]["id"], id, "{scenario}: {d}");
         assert_eq!(d["reason"]["fix"], fix, "{scenario}: {d}");
-        assert_eq!(d["status"], "misconfigured", "{scenario}: {d}");
+        let status = if id == "no_client" {
+            "never_signed_in"
+        } else {
+            "misconfigured"
+        };
+        assert_eq!(d["status"], status, "{scenario}: {d}");
     }
     // A server that fails with 500.
     let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();

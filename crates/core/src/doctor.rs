@@ -48,7 +48,8 @@ pub struct Diagnosis {
 
 fn status_of(r: &Reason) -> Status {
     match r.id {
-        "no_credentials" => Status::NeverSignedIn,
+        // Needing a registered client is a step of signing in, not a broken server.
+        "no_credentials" | "no_client" => Status::NeverSignedIn,
         "unreachable" | "timeout" | "server_not_found" | "server_error" => Status::Unreachable,
         "keychain_unavailable"
         | "metadata_invalid"
@@ -58,7 +59,6 @@ fn status_of(r: &Reason) -> Status {
         | "as_metadata_missing"
         | "pkce_unsupported"
         | "insecure_endpoint"
-        | "no_client"
         | "http_error" => Status::Misconfigured,
         _ => Status::NeedsSignIn,
     }

@@ -351,47 +351,21 @@ fn with_entries(text: &str, creds: &[StoredCredential<'_>]) -> std::result::Resu
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::TokenAuthMethod;
-    use crate::register::{ClientRegistration, RegistrationMethod};
     use crate::secret::Secret;
-    use crate::tokens::TokenSet;
     use serde_json::{json, Value};
 
     fn bundle() -> CredentialBundle {
-        CredentialBundle {
-            version: 1,
-            server_id: "https://mcp.example.com/mcp".into(),
-            server_url: "https://mcp.example.com/mcp".into(),
-            resource: "https://mcp.example.com/mcp".into(),
-            issuer: "https://as.example.com".into(),
-            authorization_endpoint: "https://as.example.com/auth".into(),
-            token_endpoint: "https://as.example.com/token".into(),
-            revocation_endpoint: None,
-            client: ClientRegistration {
-                method: RegistrationMethod::Dynamic,
-                issuer: "https://as.example.com".into(),
-                client_id: "client-1".into(),
-                client_secret: None,
-                auth_method: TokenAuthMethod::None,
-                redirect_uris: vec!["http://127.0.0.1:1/callback".into()],
-                registration_access_token: None,
-                registration_client_uri: None,
-                client_secret_expires_at: None,
-                registered_scope: None,
-            },
-            tokens: TokenSet {
-                access_token: Secret::new("at-1".to_string()),
-                token_type: "bearer".into(),
-                refresh_token: Some(Secret::new("rt-1".to_string())),
-                expires_at: Some(2_000_000_000),
-                scopes: vec!["mcp".into(), "read".into()],
-                obtained_at: 1_999_996_400,
-            },
-            requested_scopes: vec!["mcp".into()],
-            updated_at: 0,
-            needs_sign_in: None,
-            names: vec![],
-        }
+        let mut b = crate::vault::tests::sample("https://mcp.example.com/mcp");
+        b.tokens.access_token = Secret::new("at-1");
+        b.tokens.refresh_token = Some(Secret::new("rt-1"));
+        b.tokens.token_type = "bearer".into();
+        b.tokens.scopes = vec!["mcp".into(), "read".into()];
+        b.tokens.obtained_at = 1_999_996_400;
+        b.client.redirect_uris = vec!["http://127.0.0.1:1/callback".into()];
+        b.client.registration_access_token = None;
+        b.updated_at = 0;
+        b.names = vec![];
+        b
     }
 
     fn entry(name: &str) -> ServerEntry {
