@@ -212,3 +212,64 @@ fn doctor_names_what_is_misconfigured() {
     assert_eq!(d["reason"]["id"], "server_error", "{d}");
     assert_eq!(d["status"], "unreachable");
 }
+
+/// The last sign-in and the last renewal are kept per server with their requests, and none
+/// of the secrets of those flows (code, tokens) is in them.
+#[test]
+fn the_last_flow_is_kept_redacted() {
+    let f = Fixture::start(json!({"as": {"access_token_ttl": 2}}));
+    let user = User::new("lastflow");
+    let url = f.ready.mcp_url.as_str();
+    user.run(&["login", url, "--json"]).assert_ok();
+    let d = doctor(&user, url, &[]);
+    assert_eq!(d["last_flow"]["kind"], "sign-in", "{d}");
+    assert_eq!(d["last_flow"]["outcome"], "ok");
+    let urls: Vec<String> = d["last_flow"]["exchanges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["url"].as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        urls.iter().any(|u| u.ends_with("/reg")) && urls.iter().any(|u| u.ends_with("/token")),
+        "{urls:?}"
+    );
+    let signed_in = user.stored_bundle(url).unwrap();
+
+    std::thread::sleep(Duration::from_millis(2100));
+    user.command(&["token", url])
+        .env("LATCHKEY_REFRESH_MARGIN_SECS", "0")
+        .output()
+        .unwrap();
+    let renewed = user.stored_bundle(url).unwrap();
+    let d = doctor(&user, url, &[]);
+    assert_eq!(d["last_flow"]["kind"], "renewal", "{d}");
+
+    let code = user
+        .callback_urls()
+        .iter()
+        .flat_map(|u| query_params(u))
+        .find(|(k, _)| k == "code")
+        .map(|(_, v)| v)
+        .expect("a code was delivered");
+    let mut secrets = vec![code];
+    for b in [&signed_in, &renewed] {
+        for k in ["access_token", "refresh_token"] {
+            secrets.push(b["tokens"][k].as_str().unwrap().to_string());
+        }
+    }
+    let flows = user.state_dir().join("flows");
+    let mut all = String::new();
+    for e in std::fs::read_dir(&flows).unwrap().flatten() {
+        all.push_str(&std::fs::read_to_string(e.path()).unwrap());
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            assert_eq!(e.metadata().unwrap().permissions().mode() & 0o777, 0o600);
+        }
+    }
+    all.push_str(&d.to_string());
+    for s in &secrets {
+        assert!(!all.contains(s.as_str()), "a secret is in a kept flow");
+    }
+}

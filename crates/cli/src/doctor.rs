@@ -38,6 +38,16 @@ pub fn print(d: &Diagnosis, json: bool) {
         }
         _ => {}
     }
+    if let Some(f) = &d.last_flow {
+        println!();
+        println!(
+            "Last {} ({} requests, {} ago): {}",
+            f.kind,
+            f.exchanges.len(),
+            ago(f.at),
+            f.outcome
+        );
+    }
     if d.trace.is_empty() {
         if d.reason.is_some() {
             println!("(Latchkey recorded this when it last tried; nothing was sent now.)");
@@ -74,5 +84,14 @@ pub fn print(d: &Diagnosis, json: bool) {
                 println!("     {short}");
             }
         }
+    }
+}
+
+fn ago(at: u64) -> String {
+    let s = latchkey_core::tokens::now().saturating_sub(at);
+    match s {
+        0..=119 => format!("{s} s"),
+        120..=7199 => format!("{} min", s / 60),
+        _ => format!("{} h", s / 3600),
     }
 }

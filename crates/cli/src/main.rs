@@ -9,11 +9,13 @@ mod status;
 use clap::{Args, Parser, Subcommand};
 use latchkey_core::discovery;
 use latchkey_core::http::Http;
+use latchkey_core::last_flow;
 use latchkey_core::login::{self, BrowserMode, LoginEvent, LoginOptions};
 use latchkey_core::plan::{self, ClientConfig, LoginPlan, TokenAuthMethod};
 use latchkey_core::refresh::{self, RefreshOptions};
 use latchkey_core::revoke;
 use latchkey_core::stepup;
+use latchkey_core::trace::Recorder;
 use latchkey_core::vault::{self, CredentialBundle, CredentialStore, KeyringStore};
 use latchkey_core::{Error, Secret};
 use std::io::BufRead;
@@ -421,10 +423,14 @@ async fn fresh_for(
     if let Some(m) = min_left {
         options.margin = options.margin.max(m);
     }
-    refresh::fresh_bundle(store, &id, &options, || {
-        Http::new(Duration::from_secs(timeout.max(1)))
+    let recorder = Recorder::default();
+    let result = refresh::fresh_bundle(store, &id, &options, || {
+        Http::new(Duration::from_secs(timeout.max(1))).with_recorder(recorder.clone())
     })
-    .await
+    .await;
+    // Only a renewal sends anything; a token from the keychain records nothing.
+    last_flow::record("renewal", &id, &recorder, &result);
+    result
 }
 
 async fn do_login(
@@ -435,5 +441,11 @@ async fn do_login(
     json: bool,
 ) -> Result<CredentialBundle, Error> {
     let events = move |e: LoginEvent| output::login_event(&e, json);
-    login::login(http, plan, options, store, &events).await
+    let recorder = Recorder::default();
+    let http = http.clone().with_recorder(recorder.clone());
+    let result = login::login(&http, plan, options, store, &events).await;
+    if let Ok(id) = vault::server_id(&plan.server_url) {
+        last_flow::record("sign-in", &id, &recorder, &result);
+    }
+    result
 }

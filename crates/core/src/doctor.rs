@@ -44,6 +44,9 @@ pub struct Diagnosis {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<Reason>,
     pub trace: Vec<Exchange>,
+    /// The last sign-in or renewal of this server, as recorded then.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_flow: Option<crate::last_flow::Flow>,
 }
 
 fn status_of(r: &Reason) -> Status {
@@ -77,7 +80,11 @@ pub async fn diagnose(
         Ok(w) => (Status::Working, Some(w), None),
         Err(reason) => (status_of(&reason), None, Some(reason)),
     };
+    let last_flow = vault::resolve(store, server)
+        .ok()
+        .and_then(|id| crate::last_flow::load(&crate::paths::state_dir(), &id));
     Diagnosis {
+        last_flow,
         latchkey_version: env!("CARGO_PKG_VERSION"),
         server: server.to_string(),
         checked_at: now(),

@@ -9,6 +9,7 @@ pub mod handoff;
 pub mod health;
 pub mod http;
 pub mod inventory;
+pub mod last_flow;
 pub mod lock;
 pub mod login;
 pub mod loopback;

@@ -365,6 +365,7 @@ impl User {
             .env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .env("LATCHKEY_KEYCHAIN_SERVICE", &self.service)
+            .env("LATCHKEY_STATE_DIR", self.state_dir())
             .env("BROWSER", fixtures_dir().join("browser.mjs"))
             .env("LATCHKEY_TEST_BROWSER_LOG", &self.browser_log)
             .stdin(Stdio::null());
@@ -427,6 +428,21 @@ impl User {
             .write_all(v.to_string().as_bytes())
             .expect("write");
         assert!(c.wait().expect("wait").success());
+    }
+
+    /// Latchkey's own files for this user (locks, last flows).
+    pub fn state_dir(&self) -> PathBuf {
+        self._dir.path().join("state")
+    }
+
+    /// The callback URLs the browser stand-in delivered (they hold codes), in order.
+    pub fn callback_urls(&self) -> Vec<String> {
+        std::fs::read_to_string(&self.browser_log)
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .filter_map(|v| v["callback_url"].as_str().map(str::to_string))
+            .collect()
     }
 
     /// The authorize URLs the browser stand-in visited, in order.

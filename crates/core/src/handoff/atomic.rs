@@ -100,6 +100,14 @@ impl Snapshot {
     }
 }
 
+/// Latchkey's own files: written atomically, readable by the owner only, no backup.
+pub fn write_private(path: &Path, data: &[u8]) -> Result<()> {
+    if let Some(dir) = path.parent() {
+        fs::create_dir_all(dir).map_err(|e| write_error(dir, e))?;
+    }
+    write_then_rename(path, data, 0o600)
+}
+
 fn write_then_rename(path: &Path, data: &[u8], mode: u32) -> Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     let name = path
