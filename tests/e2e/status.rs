@@ -96,3 +96,54 @@ fn status_explains_every_server_of_the_inventory() {
         text.stdout
     );
 }
+
+/// More reasons, each from a real scenario: the AS forgot the client, and a session that
+/// ends soon with nothing to renew it.
+#[test]
+fn reasons_from_real_scenarios() {
+    // The AS forgets the client: renewing fails with invalid_client.
+    let f = Fixture::start(json!({"as": {"access_token_ttl": 2}}));
+    let user = User::new("reasons");
+    let url = f.ready.mcp_url.as_str();
+    user.run(&["login", url, "--json"]).assert_ok();
+    f.forget_clients();
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    let d = user.run(&["doctor", url, "--json"]).json();
+    assert_eq!(d["reason"]["id"], "client_unknown", "{d}");
+    assert_eq!(d["status"], "needs_sign_in");
+    let r = user.run(&["token", url]);
+    assert_eq!(r.code, 3);
+    assert!(
+        r.stderr.contains("no longer knows Latchkey's registration"),
+        "{}",
+        r.stderr
+    );
+
+    // Ends within 15 minutes and cannot renew: expiring soon.
+    let c = Fixture::start(json!({"as": {"access_token_ttl": 600}}));
+    user.run(&["login", &c.ready.mcp_url, "--json"]).assert_ok();
+    let mut no_renewal = user.stored_bundle(&c.ready.mcp_url).unwrap();
+    no_renewal["tokens"]
+        .as_object_mut()
+        .unwrap()
+        .remove("refresh_token");
+    user.put_bundle(&c.ready.mcp_url, &no_renewal);
+    let home = TempDir::new("reasons-home");
+    let home_s = home.path().to_str().unwrap();
+    let s = user.run(&[
+        "status",
+        "--home",
+        home_s,
+        "--no-known-projects",
+        "--project",
+        home_s,
+        "--json",
+    ]);
+    s.assert_ok();
+    let servers = s.json()["servers"].as_array().unwrap().clone();
+    let c_health = servers
+        .iter()
+        .find(|x| x["server"] == c.ready.mcp_url.as_str())
+        .unwrap();
+    assert_eq!(c_health["health"], "expiring_soon", "{servers:?}");
+}

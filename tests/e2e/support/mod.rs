@@ -262,6 +262,12 @@ impl Fixture {
         }
     }
 
+    /// The AS forgets every registered client, as if an admin deleted them.
+    pub fn forget_clients(&self) {
+        let url = format!("{}/__forget_clients", self.ready.as_origin);
+        assert_eq!(http_post_bearer(&url, "", "unused"), 204);
+    }
+
     /// What the AS received: authorize queries, registration bodies, token requests.
     pub fn log(&self) -> Value {
         let (status, body) = http_get(&self.ready.log_url);
