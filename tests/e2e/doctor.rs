@@ -16,11 +16,7 @@ fn doctor(user: &User, server: &str, extra: &[&str]) -> Value {
 
 #[test]
 fn doctor_explains_each_state_and_never_leaks_a_secret() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let secret = "doctor-client-secret-0123456789";
     let f = Fixture::start(json!({"as": {
         "access_token_ttl": 2,

@@ -41,14 +41,6 @@ fn error_code(r: &Run) -> String {
         .to_string()
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 #[test]
 fn gitlab_like_server_gets_exactly_mcp_and_lists_its_tools() {
     let f = Fixture::start(json!({}));

@@ -9,10 +9,8 @@ fn status_explains_every_server_of_the_inventory() {
     let working = Fixture::start(json!({}));
     let fresh = Fixture::start(json!({}));
     let expired = Fixture::start(json!({"as": {"access_token_ttl": 1}}));
-    let down = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        format!("http://127.0.0.1:{}/mcp", l.local_addr().unwrap().port())
-    };
+    // Nothing listens there, and no ephemeral port-0 bind can start listening there.
+    let down = format!("http://127.0.0.1:{}/mcp", free_port());
     let user = User::new("status");
     user.run(&["login", &working.ready.mcp_url, "--json"])
         .assert_ok();

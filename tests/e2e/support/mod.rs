@@ -276,6 +276,22 @@ impl Fixture {
     }
 }
 
+/// A port for a fixed callback (a pre-registered redirect URI). It is taken below the
+/// kernel's ephemeral range (32768 and up here), so no port-0 bind of another test running
+/// at the same time can take it between this pick and the sign-in.
+pub fn free_port() -> u16 {
+    static N: AtomicU32 = AtomicU32::new(0);
+    let base = (std::process::id() % 500) * 20;
+    for _ in 0..2000 {
+        let n = N.fetch_add(1, Ordering::SeqCst);
+        let port = 20_000 + ((base + n * 7) % 12_000) as u16;
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+    panic!("no free port below the ephemeral range");
+}
+
 /// A tiny HTTP/1.0 GET for loopback URLs.
 pub fn http_get(url: &str) -> (u16, String) {
     let rest = url.strip_prefix("http://").expect("http URL");
