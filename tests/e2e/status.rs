@@ -120,10 +120,14 @@ fn reasons_from_real_scenarios() {
     // The server's metadata names its origin as the resource, but it only accepts tokens
     // for its own URL: signing in works, using the token does not.
     let aud = Fixture::start(json!({"mcp": {"prm": {"resource_override": "origin"}}}));
-    user.run(&["login", &aud.ready.mcp_url, "--json"]).assert_ok();
+    user.run(&["login", &aud.ready.mcp_url, "--json"])
+        .assert_ok();
     let d = user.run(&["doctor", &aud.ready.mcp_url, "--json"]).json();
     assert_eq!(d["reason"]["id"], "audience_rejected", "{d}");
-    assert!(d["reason"]["detail"].as_str().unwrap().contains("audience mismatch"));
+    assert!(d["reason"]["detail"]
+        .as_str()
+        .unwrap()
+        .contains("audience mismatch"));
 
     // Ends within 15 minutes and cannot renew: expiring soon.
     let c = Fixture::start(json!({"as": {"access_token_ttl": 600}}));
