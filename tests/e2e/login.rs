@@ -347,11 +347,11 @@ fn refuses_resource_metadata_for_another_resource() {
     assert!(user.authorize_urls().is_empty());
 }
 
-#[test]
-fn refuses_a_callback_with_the_wrong_state_and_stores_nothing() {
+/// Signs in with the browser stand-in tampering with the callback.
+fn tampered_login(tamper: &str) -> (Fixture, User, Run) {
     let f = Fixture::start(json!({}));
-    let mut user = User::new("state");
-    user.tamper = Some("state".into());
+    let mut user = User::new(tamper);
+    user.tamper = Some(tamper.into());
     let r = user.run(&[
         "login",
         &f.ready.mcp_url,
@@ -359,6 +359,12 @@ fn refuses_a_callback_with_the_wrong_state_and_stores_nothing() {
         "--callback-timeout",
         "30",
     ]);
+    (f, user, r)
+}
+
+#[test]
+fn refuses_a_callback_with_the_wrong_state_and_stores_nothing() {
+    let (f, user, r) = tampered_login("state");
     assert_eq!(error_code(&r), "state_mismatch");
     let c = user.run(&["check", &f.ready.mcp_url, "--json"]);
     assert_eq!(c.code, 3, "not signed in: {}", c.stdout);
@@ -371,16 +377,7 @@ fn refuses_a_callback_with_the_wrong_state_and_stores_nothing() {
 
 #[test]
 fn refuses_a_callback_from_another_issuer() {
-    let f = Fixture::start(json!({}));
-    let mut user = User::new("iss");
-    user.tamper = Some("iss".into());
-    let r = user.run(&[
-        "login",
-        &f.ready.mcp_url,
-        "--json",
-        "--callback-timeout",
-        "30",
-    ]);
+    let (f, _user, r) = tampered_login("iss");
     assert_eq!(error_code(&r), "iss_mismatch");
     assert!(f.log()["token"].as_array().unwrap().is_empty());
 }

@@ -4,6 +4,22 @@
 use latchkey_e2e::*;
 use serde_json::{json, Value};
 
+/// `latchkey status` over the tools' settings under `home` only.
+fn status(user: &User, home: &str, extra: &[&str]) -> Run {
+    let mut args = vec![
+        "status",
+        "--home",
+        home,
+        "--no-known-projects",
+        "--project",
+        home,
+        "--timeout",
+        "5",
+    ];
+    args.extend_from_slice(extra);
+    user.run(&args)
+}
+
 #[test]
 fn status_explains_every_server_of_the_inventory() {
     let working = Fixture::start(json!({}));
@@ -32,17 +48,7 @@ fn status_explains_every_server_of_the_inventory() {
     )
     .unwrap();
     let home_s = home.path().to_str().unwrap();
-    let r = user.run(&[
-        "status",
-        "--home",
-        home_s,
-        "--no-known-projects",
-        "--project",
-        home_s,
-        "--json",
-        "--timeout",
-        "5",
-    ]);
+    let r = status(&user, home_s, &["--json"]);
     r.assert_ok();
     let servers = r.json()["servers"].as_array().unwrap().clone();
     let health = |url: &str| -> Value {
@@ -60,16 +66,7 @@ fn status_explains_every_server_of_the_inventory() {
     assert_eq!(d["health"], "unreachable");
     assert_eq!(d["reason"]["id"], "unreachable");
 
-    let text = user.run(&[
-        "status",
-        "--home",
-        home_s,
-        "--no-known-projects",
-        "--project",
-        home_s,
-        "--timeout",
-        "5",
-    ]);
+    let text = status(&user, home_s, &[]);
     text.assert_ok();
     let line = |url: &str| {
         text.stdout
@@ -140,15 +137,7 @@ fn reasons_from_real_scenarios() {
     user.put_bundle(&c.ready.mcp_url, &no_renewal);
     let home = TempDir::new("reasons-home");
     let home_s = home.path().to_str().unwrap();
-    let s = user.run(&[
-        "status",
-        "--home",
-        home_s,
-        "--no-known-projects",
-        "--project",
-        home_s,
-        "--json",
-    ]);
+    let s = status(&user, home_s, &["--json"]);
     s.assert_ok();
     let servers = s.json()["servers"].as_array().unwrap().clone();
     let c_health = servers

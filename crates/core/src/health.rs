@@ -43,10 +43,6 @@ pub struct ServerHealth {
     pub millis: u64,
 }
 
-fn unreachable_reason(e: &Error) -> Reason {
-    reasons::from_error(e)
-}
-
 /// The health of one server. `http` should carry the per-request timeout.
 pub async fn probe(http: &Http, store: &dyn CredentialStore, server: &str) -> ServerHealth {
     let started = std::time::Instant::now();
@@ -96,7 +92,7 @@ async fn probe_inner(
     }
     let resp = match http.send(&url, req).await {
         Ok(r) => r,
-        Err(e) => return (Health::Unreachable, None, Some(unreachable_reason(&e))),
+        Err(e) => return (Health::Unreachable, None, Some(reasons::from_error(&e))),
     };
     match (resp.status, &bundle, token.is_some()) {
         (200..=299, Some(b), true) => {
