@@ -7,6 +7,8 @@
 
 use tauri::{App, AppHandle, Builder, Context, Manager, RunEvent, Runtime, WebviewWindow};
 
+pub mod api;
+pub mod bindings;
 pub mod tray;
 
 pub use tray::{set_tray_state, tray_state, TrayState};

@@ -11,10 +11,11 @@ use serde::{Deserialize, Serialize};
 use url::Url;
 
 /// One thing discovery did, kept so a person can read where each part of the plan came from.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Step {
     pub action: String,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub url: Option<String>,
     pub outcome: String,
 }

@@ -13,8 +13,9 @@ use crate::trace::{Exchange, Recorder};
 use crate::vault::{self, CredentialStore};
 use serde::Serialize;
 use std::time::Duration;
+use ts_rs::TS;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     Working,
@@ -24,7 +25,7 @@ pub enum Status {
     Misconfigured,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, TS)]
 pub struct Working {
     pub server_name: String,
     pub tools: usize,
@@ -33,19 +34,22 @@ pub struct Working {
 }
 
 /// Everything `latchkey doctor` shows, and what its diagnostics file holds.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, TS)]
 pub struct Diagnosis {
     pub latchkey_version: &'static str,
     pub server: String,
     pub checked_at: u64,
     pub status: Status,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub working: Option<Working>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub reason: Option<Reason>,
     pub trace: Vec<Exchange>,
     /// The last sign-in or renewal of this server, as recorded then.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub last_flow: Option<crate::last_flow::Flow>,
 }
 

@@ -15,11 +15,12 @@ use serde::Serialize;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Semaphore;
+use ts_rs::TS;
 
 /// Sessions ending within this are "expiring soon" when nothing can renew them.
 pub const EXPIRING_SOON: Duration = Duration::from_secs(15 * 60);
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum Health {
     Working,
@@ -31,14 +32,16 @@ pub enum Health {
     NeverSignedIn,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, TS)]
 pub struct ServerHealth {
     pub server: String,
     pub health: Health,
     /// When the current access token ends, where known.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub until: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub reason: Option<Reason>,
     pub millis: u64,
 }

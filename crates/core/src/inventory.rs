@@ -8,8 +8,9 @@ use crate::clients::{self, Locations, Scope, ServerEntry, SourceError, Tool};
 use crate::urls::{canonical_resource, parse_http_url};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
+use ts_rs::TS;
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct Inventory {
     /// Remote servers, ordered by URL (those whose URL could not be understood last).
     pub servers: Vec<RemoteServer>,
@@ -24,13 +25,14 @@ pub struct Inventory {
 }
 
 /// One remote server and every tool configuration that points at it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct RemoteServer {
     /// The canonical URL; the URL as written when it is not a usable http(s) URL.
     pub url: String,
     /// Set when the URL as written could not be understood (e.g. it holds a `${env:...}`
     /// placeholder); such a server is never merged with another.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub url_problem: Option<String>,
     /// The names the tools give it, in first-seen order.
     pub names: Vec<String>,
@@ -47,7 +49,7 @@ impl RemoteServer {
 }
 
 /// A config file that was read.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct ConfigFile {
     pub tool: Tool,
     pub file: PathBuf,

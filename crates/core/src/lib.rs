@@ -2,6 +2,7 @@
 
 pub mod browser;
 pub mod clients;
+pub mod dashboard;
 pub mod discovery;
 pub mod doctor;
 pub mod error;

@@ -5,9 +5,10 @@ use crate::discovery::{Discovery, PrmSource};
 use crate::error::{Error, Result};
 use crate::secret::Secret;
 use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 
 /// Where a scope in the plan came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum ScopeSource {
     /// The `scope` of the server's 401 challenge.
@@ -36,7 +37,7 @@ impl ScopeSource {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum FlagKind {
     Administrative,
@@ -45,31 +46,33 @@ pub enum FlagKind {
 }
 
 /// Why a scope deserves a second look before it is requested.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct ScopeFlag {
     pub kind: FlagKind,
     pub explanation: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct PlannedScope {
     pub name: String,
     pub source: ScopeSource,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub flag: Option<ScopeFlag>,
 }
 
 /// A scope the sign-in server lists: available to add, never requested by default.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct CatalogueScope {
     pub name: String,
     pub requested: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub flag: Option<ScopeFlag>,
 }
 
 /// What the recommended scopes were based on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum ScopeBasis {
     Challenge,
@@ -78,7 +81,7 @@ pub enum ScopeBasis {
     None,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum TokenAuthMethod {
     None,
@@ -106,7 +109,7 @@ impl TokenAuthMethod {
 }
 
 /// How the app will identify itself to the sign-in server (DESIGN.md rule 6).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(tag = "method", rename_all = "snake_case")]
 pub enum ClientChoice {
     PreRegistered {
@@ -134,17 +137,19 @@ pub struct ClientConfig {
     pub client_metadata_url: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct Endpoints {
     pub authorization: String,
     pub token: String,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub registration: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub revocation: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
     /// Sign-in cannot start until this is fixed.
@@ -153,15 +158,16 @@ pub enum Severity {
     Warning,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct PlanProblem {
     pub severity: Severity,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub scope: Option<String>,
     pub message: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct LoginPlan {
     pub server_url: String,
     pub resource: String,
@@ -175,6 +181,8 @@ pub struct LoginPlan {
     pub scope_basis: ScopeBasis,
     pub catalogue: Vec<CatalogueScope>,
     pub problems: Vec<PlanProblem>,
+    /// What discovery found, in full (the UI shows it in words through `discovered`).
+    #[ts(skip)]
     pub discovery: Discovery,
 }
 

@@ -4,9 +4,10 @@
 use crate::error::Error;
 use crate::vault::NeedsSignIn;
 use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 
 /// What the app offers as the fix.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum Fix {
     SignIn,
@@ -42,7 +43,7 @@ impl Fix {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct Reason {
     pub id: &'static str,
     pub title: String,

@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 use std::sync::{Arc, Mutex};
+use ts_rs::TS;
 
 /// Parameter and JSON member names whose values are secrets.
 const SENSITIVE: &[&str] = &[
@@ -45,20 +46,24 @@ fn is_sensitive(name: &str) -> bool {
     SENSITIVE.contains(&n.as_str())
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct Exchange {
     pub method: String,
     pub url: String,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub status: Option<u16>,
     pub request_headers: Vec<(String, String)>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub request_body: Option<String>,
     pub response_headers: Vec<(String, String)>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub response_body: Option<String>,
     pub millis: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub error: Option<String>,
 }
 

@@ -21,11 +21,12 @@ pub mod zed;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::path::{Path, PathBuf};
+use ts_rs::TS;
 
 pub use common::shown_value;
 
 /// An AI tool whose MCP configuration Latchkey reads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, TS)]
 #[serde(rename_all = "kebab-case")]
 pub enum Tool {
     ClaudeCode,
@@ -83,7 +84,7 @@ impl fmt::Display for Tool {
 }
 
 /// How the tool talks to the server.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
 #[serde(rename_all = "lowercase")]
 pub enum Transport {
     /// Streamable HTTP.
@@ -105,7 +106,7 @@ impl fmt::Display for Transport {
 }
 
 /// Where a server is configured, in the tool's own terms.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, TS)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Scope {
     /// For every project of this user (e.g. `~/.cursor/mcp.json`).
@@ -130,40 +131,51 @@ impl Scope {
 /// A header the tool sends. The value is never a secret: it is shown only when it is made of
 /// placeholders (`${VAR}`, `${env:VAR}`, `${input:id}`, `$VAR`, optionally after a scheme word
 /// such as `Bearer`); any other value is shown as `[set]`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct HeaderSetting {
     pub name: String,
     pub value: String,
 }
 
 /// A tool's own OAuth settings for one server, where it has any.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct OAuthSettings {
     /// Gemini CLI's `oauth.enabled`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub enabled: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub client_id: Option<String>,
     /// Only ever `[set]` or a placeholder, never the secret.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub client_secret: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[ts(as = "Option<Vec<String>>", optional)]
     pub scopes: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub callback_port: Option<u16>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub redirect_uri: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub authorization_url: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub token_url: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub auth_server_metadata_url: Option<String>,
     /// The RFC 8707 `resource` the tool asks for (Codex `oauth_resource`, mcp-remote `--resource`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub resource: Option<String>,
     /// Gemini CLI's `authProviderType` (e.g. `google_credentials`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub provider: Option<String>,
 }
 
@@ -174,14 +186,17 @@ impl OAuthSettings {
 }
 
 /// The tool's own auth settings for a server.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct AuthSettings {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[ts(as = "Option<Vec<HeaderSetting>>", optional)]
     pub headers: Vec<HeaderSetting>,
     /// Claude Code's `headersHelper` command.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub headers_helper: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub oauth: Option<OAuthSettings>,
 }
 
@@ -194,31 +209,37 @@ impl AuthSettings {
 /// A remote server reached through `mcp-remote`, a local bridge that tools without remote
 /// support (Claude Desktop above all) run as a stdio command: `npx -y mcp-remote URL [PORT]
 /// [--header Name:Value]... [--transport ...] [--resource ...] [--static-oauth-client-info ...]`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct McpRemote {
     /// The package as written (`mcp-remote`, `mcp-remote@0.1.29`, `mcp-remote@latest`).
     pub package: String,
     /// `--transport`: http-first (its default), http-only, sse-first or sse-only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub transport_strategy: Option<String>,
     /// The OAuth callback port given after the URL.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub callback_port: Option<u16>,
     /// `--host`, the callback host name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub callback_host: Option<String>,
     /// `--static-oauth-client-info @FILE` / `--static-oauth-client-metadata @FILE`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub static_client_info_file: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub static_client_metadata_file: Option<String>,
     /// Every option given, in order, without its value (`--header`, `--allow-http`, ...).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[ts(as = "Option<Vec<String>>", optional)]
     pub flags: Vec<String>,
 }
 
 /// One MCP server as one tool has it configured.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct ServerEntry {
     pub tool: Tool,
     /// The config file it is in.
@@ -230,14 +251,18 @@ pub struct ServerEntry {
     pub transport: Transport,
     /// The server's URL exactly as written, for remote servers (also through mcp-remote).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub url: Option<String>,
     /// Set when the tool reaches the remote server through mcp-remote.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub mcp_remote: Option<McpRemote>,
     /// The program a local server runs (`npx`, `uvx`, `docker`, ...); never its arguments.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub command: Option<String>,
     #[serde(default, skip_serializing_if = "AuthSettings::is_empty")]
+    #[ts(as = "Option<AuthSettings>", optional)]
     pub auth: AuthSettings,
     /// False when the tool's config turns the server off (`enabled = false`, `"disabled": true`).
     pub enabled: bool,
@@ -251,18 +276,21 @@ impl ServerEntry {
 }
 
 /// A config file that could not be read, or a part of one that makes no sense to its tool.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct SourceError {
     pub tool: Tool,
     pub file: PathBuf,
     pub scope: Scope,
     /// 1-based; absent when the problem is with the file as a whole (e.g. permissions).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub line: Option<usize>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub column: Option<usize>,
     /// The server the problem is in, when it is in one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub server: Option<String>,
     /// What is wrong, in plain words.
     pub message: String,

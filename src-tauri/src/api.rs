@@ -1,0 +1,127 @@
+//! The types of the commands and events between the shell and the UI. The TypeScript side
+//! is generated from these (see [`crate::bindings`]); no secret ever appears in them.
+
+use latchkey_core::dashboard::Session;
+use latchkey_core::discovery::Step;
+use latchkey_core::plan::{LoginPlan, TokenAuthMethod};
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+/// Event names, shared with the UI through `ui/src/lib/backend.ts`.
+pub mod events {
+    /// Payload [`latchkey_core::dashboard::Dashboard`]: the inventory or the keychain changed.
+    pub const DASHBOARD_CHANGED: &str = "dashboard-changed";
+    /// Payload [`latchkey_core::health::ServerHealth`]: one server's probe finished.
+    pub const HEALTH: &str = "health";
+    /// Payload [`latchkey_core::scheduler::Event`] (TypeScript `SessionEvent`).
+    pub const SESSION_EVENT: &str = "session-event";
+    /// Payload [`super::SignInProgress`].
+    pub const SIGN_IN_PROGRESS: &str = "sign-in-progress";
+    /// Payload [`super::OpenServer`]: a deep link, notification or tray item asks the window
+    /// to show a server.
+    pub const OPEN_SERVER: &str = "open-server";
+}
+
+/// Why a command failed: the core error's stable code, its message and what to do.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct AppError {
+    pub code: String,
+    pub message: String,
+    #[ts(optional)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
+}
+
+/// A client the person registered themselves, typed into the wizard's client step.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct ClientInput {
+    #[ts(optional)]
+    #[serde(default)]
+    pub client_id: Option<String>,
+    /// Sent once to the backend, kept there (and then in the keychain); never sent back.
+    #[ts(optional)]
+    #[serde(default)]
+    pub client_secret: Option<String>,
+    #[ts(optional)]
+    #[serde(default)]
+    pub auth_method: Option<TokenAuthMethod>,
+    #[ts(optional)]
+    #[serde(default)]
+    pub callback_port: Option<u16>,
+}
+
+/// The plan the wizard shows and edits, with what discovery did to arrive at it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct PlanView {
+    pub plan: LoginPlan,
+    /// What discovery found, step by step, in words.
+    pub discovered: Vec<Step>,
+}
+
+/// An edit of the plan's scopes; the backend revalidates the plan after each.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ScopeEdit {
+    Add { name: String },
+    Remove { name: String },
+    Reset,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum SignInStep {
+    Discovering,
+    Listening,
+    ClientReady,
+    /// The sign-in page is open in the browser (or must be opened: see `sign_in_url`).
+    WaitingForBrowser,
+    Exchanging,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct SignInProgress {
+    pub url: String,
+    pub step: SignInStep,
+    /// The sign-in page, for a "open it yourself" link when the browser did not open.
+    #[ts(optional)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sign_in_url: Option<String>,
+    /// False when the browser could not be opened.
+    pub browser_opened: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct SignInResult {
+    pub url: String,
+    pub session: Session,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct HandoffResult {
+    /// What was written, in plain words (e.g. "Claude Code now asks Latchkey for its token").
+    pub message: String,
+    /// The file or keychain entry written.
+    pub target: String,
+    /// Where the previous content was kept, when there was any.
+    #[ts(optional)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backup: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum ServerView {
+    SignIn,
+    Why,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct OpenServer {
+    pub url: String,
+    pub view: ServerView,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct Settings {
+    pub start_at_login: bool,
+}
