@@ -146,3 +146,35 @@ fn reasons_from_real_scenarios() {
         .unwrap();
     assert_eq!(c_health["health"], "expiring_soon", "{servers:?}");
 }
+
+/// A server that now needs a scope the session was not granted answers 403
+/// insufficient_scope: status names it and says how to fix it, and doctor names the scopes.
+#[test]
+fn insufficient_scope_on_use_is_explained() {
+    let f = Fixture::start(json!({"mcp": {"required_scopes": ["mcp", "mcp:write"]}}));
+    let user = User::new("insufficient");
+    let url = f.ready.mcp_url.as_str();
+    // The person narrowed the plan to `mcp` only: signing in works, using the token does not.
+    user.run(&["login", url, "--scope", "mcp", "--json"]).assert_ok();
+    let home = TempDir::new("insufficient-home");
+    let home_s = home.path().to_str().unwrap();
+    let s = status(&user, home_s, &["--json"]);
+    s.assert_ok();
+    let servers = s.json()["servers"].as_array().unwrap().clone();
+    let h = servers.iter().find(|x| x["server"] == url).unwrap();
+    assert_eq!(h["health"], "needs_sign_in", "{servers:?}");
+    assert_eq!(h["reason"]["id"], "insufficient_scope", "{h}");
+    assert_eq!(h["reason"]["fix"], "sign_in_with_more_scopes", "{h}");
+    let text = status(&user, home_s, &[]);
+    assert!(
+        text.stdout.contains("The server needs more permissions"),
+        "{}",
+        text.stdout
+    );
+    let d = user.run(&["doctor", url, "--json"]).json();
+    assert_eq!(d["reason"]["id"], "insufficient_scope", "{d}");
+    assert!(
+        d["reason"]["detail"].as_str().unwrap().contains("mcp:write"),
+        "the detail names the missing scope: {d}"
+    );
+}
