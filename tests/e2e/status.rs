@@ -155,7 +155,8 @@ fn insufficient_scope_on_use_is_explained() {
     let user = User::new("insufficient");
     let url = f.ready.mcp_url.as_str();
     // The person narrowed the plan to `mcp` only: signing in works, using the token does not.
-    user.run(&["login", url, "--scope", "mcp", "--json"]).assert_ok();
+    user.run(&["login", url, "--scope", "mcp", "--json"])
+        .assert_ok();
     let home = TempDir::new("insufficient-home");
     let home_s = home.path().to_str().unwrap();
     let s = status(&user, home_s, &["--json"]);
@@ -174,7 +175,10 @@ fn insufficient_scope_on_use_is_explained() {
     let d = user.run(&["doctor", url, "--json"]).json();
     assert_eq!(d["reason"]["id"], "insufficient_scope", "{d}");
     assert!(
-        d["reason"]["detail"].as_str().unwrap().contains("mcp:write"),
+        d["reason"]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("mcp:write"),
         "the detail names the missing scope: {d}"
     );
 }

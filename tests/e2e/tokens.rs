@@ -355,3 +355,78 @@ fn claude_code_connects_through_latchkey_headers() {
         "Latchkey renewed the token"
     );
 }
+
+fn run_with(user: &User, env: &[(&str, &str)], args: &[&str]) -> Run {
+    let mut c = user.command(args);
+    c.envs(env.iter().copied());
+    let out = c.output().expect("run latchkey");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// The hot path: once a token has been handed out, the next calls read the kernel keyring's
+/// copy and never touch the Secret Service; a sign-out removes the copy.
+#[test]
+fn token_calls_are_served_from_the_kernel_keyring_copy() {
+    let f = Fixture::start(json!({"as": {"access_token_ttl": 3600}}));
+    let user = User::new("hotcache");
+    let url = f.ready.mcp_url.as_str();
+    login(&user, url, &[]);
+    let first = user.run(&["token", url]);
+    first.assert_ok();
+
+    // Lock the keychain: the Secret Service now refuses to hand out the bundle.
+    let lock = std::process::Command::new("dbus-send")
+        .args([
+            "--session",
+            "--print-reply",
+            "--dest=org.freedesktop.secrets",
+            "/org/freedesktop/secrets",
+            "org.freedesktop.Secret.Service.Lock",
+            "array:objpath:/org/freedesktop/secrets/collection/login",
+        ])
+        .envs(user.keychain.env())
+        .output()
+        .expect("dbus-send");
+    assert!(lock.status.success(), "{lock:?}");
+    let without_cache = run_with(&user, &[("LATCHKEY_HOT_CACHE", "off")], &["token", url]);
+    assert_ne!(
+        without_cache.code, 0,
+        "the keychain is locked: {without_cache:?}"
+    );
+    assert!(
+        without_cache.stderr.contains("locked"),
+        "{}",
+        without_cache.stderr
+    );
+    // With the copy: the same token, without the Secret Service.
+    let hot = user.run(&["token", url]);
+    hot.assert_ok();
+    assert_eq!(hot.stdout, first.stdout);
+    let headers = user.run(&["headers", url]);
+    headers.assert_ok();
+    assert!(headers.stdout.contains(first.stdout.trim()));
+    // Another keychain namespace has no copy.
+    let other = run_with(
+        &user,
+        &[("LATCHKEY_KEYCHAIN_SERVICE", "latchkey-other")],
+        &["token", url],
+    );
+    assert_ne!(other.code, 0, "{other:?}");
+}
+
+/// Signing out removes the copy at once: no token is handed out after a logout.
+#[test]
+fn logout_removes_the_kernel_keyring_copy() {
+    let f = Fixture::start(json!({"as": {"access_token_ttl": 3600}}));
+    let user = User::new("hotlogout");
+    let url = f.ready.mcp_url.as_str();
+    login(&user, url, &[]);
+    user.run(&["token", url]).assert_ok();
+    user.run(&["logout", url]).assert_ok();
+    let after = user.run(&["token", url]);
+    assert_eq!(after.code, 3, "{after:?}");
+}

@@ -277,8 +277,8 @@ async fn run(cli: Cli) -> Result<(), Error> {
             Ok(())
         }
         Command::Token { server } => {
-            let b = fresh(&store, &server, cli.timeout).await?;
-            println!("{}", b.tokens.access_token.expose());
+            let token = access_token(&store, &server, cli.timeout).await?;
+            println!("{}", token.expose());
             Ok(())
         }
         Command::Headers { server } => {
@@ -289,8 +289,8 @@ async fn run(cli: Cli) -> Result<(), Error> {
                     input: String::new(),
                     reason: "no server was named: give its URL or name, or run this as Claude Code's headersHelper".into(),
                 })?;
-            let b = fresh(&store, &server, cli.timeout).await?;
-            let header = format!("Bearer {}", b.tokens.access_token.expose());
+            let token = access_token(&store, &server, cli.timeout).await?;
+            let header = format!("Bearer {}", token.expose());
             println!("{}", serde_json::json!({ "Authorization": header }));
             Ok(())
         }
@@ -409,6 +409,21 @@ async fn fresh(
     timeout: u64,
 ) -> Result<CredentialBundle, Error> {
     fresh_for(store, server, timeout, None).await
+}
+
+/// A valid access token: the kernel keyring's copy when it has more than the refresh margin
+/// left (no D-Bus round trip), else the keychain's bundle, renewed if needed and then copied.
+async fn access_token(store: &KeyringStore, server: &str, timeout: u64) -> Result<Secret, Error> {
+    if server.contains("://") {
+        if let Ok(id) = vault::server_id(server) {
+            if let Some(t) = store.cached_access_token(&id, RefreshOptions::from_env().margin) {
+                return Ok(t);
+            }
+        }
+    }
+    let b = fresh(store, server, timeout).await?;
+    store.remember(&b);
+    Ok(b.tokens.access_token)
 }
 
 /// Like `fresh`, with at least `min_left` of validity when given.

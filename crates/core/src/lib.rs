@@ -8,6 +8,7 @@ pub mod doctor;
 pub mod error;
 pub mod handoff;
 pub mod health;
+pub mod hot_cache;
 pub mod http;
 pub mod inventory;
 pub mod last_flow;

@@ -3,12 +3,15 @@
 //! "Credentials").
 
 use crate::error::{Error, Result};
+use crate::hot_cache;
 use crate::register::ClientRegistration;
+use crate::secret::Secret;
 use crate::tokens::TokenSet;
 use crate::urls;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::Mutex;
+use std::time::Duration;
 
 pub const BUNDLE_VERSION: u32 = 1;
 pub const DEFAULT_SERVICE: &str = "latchkey";
@@ -134,6 +137,18 @@ impl KeyringStore {
         }
     }
 
+    /// The kernel keyring's copy of the server's access token, when it has more than
+    /// `margin` left: the hot path of `latchkey token|headers` (see [`hot_cache`]).
+    pub fn cached_access_token(&self, server_id: &str, margin: Duration) -> Option<Secret> {
+        hot_cache::get(&self.service, server_id, margin, crate::tokens::now())
+            .map(|c| c.access_token)
+    }
+
+    /// Keeps a copy of a bundle read from the keychain for the next calls.
+    pub fn remember(&self, bundle: &CredentialBundle) {
+        hot_cache::put(&self.service, bundle, crate::tokens::now());
+    }
+
     fn read(&self, account: &str) -> Result<Option<String>> {
         match self.entry(account)?.get_password() {
             Ok(s) => Ok(Some(s)),
@@ -176,7 +191,12 @@ impl CredentialStore for KeyringStore {
             server: bundle.server_id.clone(),
             detail: e.to_string(),
         })?;
-        self.write(&bundle.server_id, &json)?;
+        if let Err(e) = self.write(&bundle.server_id, &json) {
+            // The keychain may hold the old bundle or none: the copy must not outlive it.
+            hot_cache::forget(&self.service, &bundle.server_id);
+            return Err(e);
+        }
+        hot_cache::put(&self.service, bundle, crate::tokens::now());
         let mut index = self.read_index()?;
         let entry = IndexEntry {
             id: bundle.server_id.clone(),
@@ -192,6 +212,7 @@ impl CredentialStore for KeyringStore {
     }
 
     fn delete(&self, server_id: &str) -> Result<bool> {
+        hot_cache::forget(&self.service, server_id);
         let existed = match self.entry(server_id)?.delete_credential() {
             Ok(()) => true,
             Err(keyring::Error::NoEntry) => false,

@@ -450,6 +450,9 @@ impl User {
             .write_all(v.to_string().as_bytes())
             .expect("write");
         assert!(c.wait().expect("wait").success());
+        // The bundle changed behind Latchkey's back: drop its kernel keyring copies of
+        // access tokens, as Latchkey itself does on every write.
+        purge_hot_cache(&self.service);
     }
 
     /// Latchkey's own files for this user (locks, last flows).
@@ -591,3 +594,30 @@ pub fn claude_status<'a>(list: &'a str, name: &str) -> &'a str {
         .find(|l| l.starts_with(&format!("{name}:")))
         .unwrap_or_default()
 }
+
+/// Removes every kernel keyring copy of an access token that Latchkey keeps for the keychain
+/// namespace `service` (entries `latchkey:hot:v1:<service>:...` in the user keyring).
+#[cfg(target_os = "linux")]
+pub fn purge_hot_cache(service: &str) {
+    use linux_keyutils::{KeyRing, KeyRingIdentifier};
+    let prefix = format!("latchkey:hot:v1:{service}:");
+    let Ok(ring) = KeyRing::from_special_id(KeyRingIdentifier::User, false) else {
+        return;
+    };
+    let Ok(links) = ring.get_links(4096) else {
+        return;
+    };
+    for node in links.iter() {
+        if let Some(key) = node.as_key() {
+            if key
+                .metadata()
+                .is_ok_and(|m| m.get_description().starts_with(&prefix))
+            {
+                let _ = key.invalidate();
+            }
+        }
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+pub fn purge_hot_cache(_service: &str) {}
