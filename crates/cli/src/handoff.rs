@@ -1,9 +1,10 @@
 //! `latchkey handoff`: give a tool what it needs to use a signed-in server.
 
 use clap::Args;
-use latchkey_core::handoff::claude_code::{self, Written};
+use latchkey_core::handoff::claude_code;
 use latchkey_core::handoff::codex;
 use latchkey_core::handoff::gemini;
+use latchkey_core::handoff::keychain::{Keychain, OsKeychain, Stored};
 use latchkey_core::vault::CredentialBundle;
 use latchkey_core::Error;
 use serde_json::json;
@@ -73,22 +74,36 @@ pub fn run(args: &HandoffArgs, bundle: &CredentialBundle, json: bool) -> Result<
             ),
         });
     }
-    let mut written: Vec<(String, Written)> = Vec::new();
+    let mut written: Vec<(String, Stored)> = Vec::new();
     for e in &entries {
         let w = match args.mode.as_str() {
             "native" => {
-                let creds =
-                    claude_code::credentials_path(&claude_code::data_dir(dir.as_deref(), &home));
-                claude_code::write_native(&creds, e, bundle)?
+                let user = std::env::var("USER").ok();
+                let secure = std::env::var("CLAUDE_SECURESTORAGE_CONFIG_DIR").ok();
+                let store = claude_code::credentials_store(
+                    dir.as_deref(),
+                    &home,
+                    cfg!(target_os = "macos"),
+                    user.as_deref(),
+                    secure.as_deref(),
+                );
+                claude_code::write_native(&store, &OsKeychain, e, bundle)?
             }
-            _ => claude_code::set_headers_helper(e, &helper_command()?)?,
+            _ => Stored::File(claude_code::set_headers_helper(e, &helper_command()?)?),
         };
         written.push((e.keys.join(" > "), w));
     }
     if json {
         let items: Vec<_> = written
             .iter()
-            .map(|(at, w)| json!({"entry": at, "file": w.path, "backup": w.backup}))
+            .map(|(at, w)| match w {
+                Stored::File(w) => json!({"entry": at, "file": w.path, "backup": w.backup}),
+                Stored::Keychain { service, account } => json!({
+                    "entry": at,
+                    "keychain": {"service": service, "account": account},
+                    "backup": {"service": format!("{service}{}", claude_code::KEYCHAIN_BACKUP_SUFFIX), "account": account},
+                }),
+            })
             .collect();
         println!(
             "{}",
@@ -97,19 +112,28 @@ pub fn run(args: &HandoffArgs, bundle: &CredentialBundle, json: bool) -> Result<
         return Ok(());
     }
     for (at, w) in &written {
-        let backup = w
-            .backup
-            .as_ref()
-            .map(|b| format!(" (previous version kept in {})", b.display()))
-            .unwrap_or_default();
+        let backup = match w {
+            Stored::File(w) => w
+                .backup
+                .as_ref()
+                .map(|b| format!(" (previous version kept in {})", b.display()))
+                .unwrap_or_default(),
+            Stored::Keychain { service, account } => {
+                let kept = format!("{service}{}", claude_code::KEYCHAIN_BACKUP_SUFFIX);
+                match OsKeychain.get(&kept, account) {
+                    Ok(Some(_)) => {
+                        format!(" (previous version kept in the keychain item \"{kept}\")")
+                    }
+                    _ => String::new(),
+                }
+            }
+        };
         match args.mode.as_str() {
             "native" => println!(
-                "Claude Code's server {at}: its token is in {}{backup}. It is valid until it expires; run this again after renewing, or use --mode helper to stay fresh.",
-                w.path.display()
+                "Claude Code's server {at}: its token is in {w}{backup}. It is valid until it expires; run this again after renewing, or use --mode helper to stay fresh."
             ),
             _ => println!(
-                "Claude Code's server {at} now asks Latchkey for a fresh token on every connection ({}{backup}).",
-                w.path.display()
+                "Claude Code's server {at} now asks Latchkey for a fresh token on every connection ({w}{backup})."
             ),
         }
     }

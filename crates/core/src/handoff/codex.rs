@@ -22,6 +22,7 @@
 use super::atomic::Snapshot;
 use super::claude_code::Written;
 use super::json_edit;
+pub use super::keychain::{Keychain, OsKeychain, Stored};
 use crate::error::{Error, Result};
 use crate::vault::CredentialBundle;
 use sha2::{Digest, Sha256};
@@ -247,49 +248,6 @@ pub fn file_entry(server: &CodexServer, bundle: &CredentialBundle) -> serde_json
     })
 }
 
-/// Where a keychain value is written. The OS keychain in the product; memory in unit tests.
-pub trait Keychain {
-    fn set(&self, service: &str, account: &str, value: &str) -> Result<()>;
-}
-
-/// The OS keychain through the `keyring` crate, as Codex itself uses it (Secret Service on
-/// Linux, the login keychain on macOS).
-pub struct OsKeychain;
-
-fn keychain_error(service: &str, e: keyring::Error) -> Error {
-    let backend = if cfg!(target_os = "macos") {
-        "macOS Keychain"
-    } else if cfg!(windows) {
-        "Windows Credential Manager"
-    } else {
-        "Secret Service"
-    };
-    let detail = match &e {
-        keyring::Error::NoStorageAccess(inner) => format!("it is locked or not running ({inner})"),
-        keyring::Error::PlatformFailure(inner) => format!("the platform store failed ({inner})"),
-        other => other.to_string(),
-    };
-    Error::Keychain {
-        store: format!("{backend}, service \"{service}\""),
-        detail,
-    }
-}
-
-impl Keychain for OsKeychain {
-    fn set(&self, service: &str, account: &str, value: &str) -> Result<()> {
-        keyring::Entry::new(service, account)
-            .and_then(|e| e.set_password(value))
-            .map_err(|e| keychain_error(service, e))
-    }
-}
-
-/// Where a handoff put the sign-in.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Stored {
-    Keychain { service: String, account: String },
-    File(Written),
-}
-
 /// What a handoff did for one server of Codex's config.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Handed {
@@ -393,29 +351,8 @@ pub fn hand_over(
 mod tests {
     use super::*;
     use crate::vault::tests::sample;
-    use std::cell::RefCell;
-    use std::collections::BTreeMap;
 
-    #[derive(Default)]
-    struct MemoryKeychain {
-        items: RefCell<BTreeMap<(String, String), String>>,
-        fail: bool,
-    }
-
-    impl Keychain for MemoryKeychain {
-        fn set(&self, service: &str, account: &str, value: &str) -> Result<()> {
-            if self.fail {
-                return Err(Error::Keychain {
-                    store: "memory".into(),
-                    detail: "it is locked or not running".into(),
-                });
-            }
-            self.items
-                .borrow_mut()
-                .insert((service.into(), account.into()), value.into());
-            Ok(())
-        }
-    }
+    use crate::handoff::keychain::MemoryKeychain;
 
     fn dir(tag: &str) -> PathBuf {
         let d = std::env::temp_dir().join(format!("latchkey-codex-{tag}-{}", std::process::id()));

@@ -6,3 +6,4 @@ pub mod claude_code;
 pub mod codex;
 pub mod gemini;
 pub mod json_edit;
+pub mod keychain;
