@@ -323,6 +323,8 @@ pub struct ErrorReport {
     pub hint: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub oauth: Option<OAuthError>,
+    /// The same failure in the catalogue's plain words, with the fix the app offers.
+    pub reason: crate::reasons::Reason,
 }
 
 impl From<&Error> for ErrorReport {
@@ -332,6 +334,7 @@ impl From<&Error> for ErrorReport {
             message: e.to_string(),
             hint: e.hint(),
             oauth: e.oauth().cloned(),
+            reason: crate::reasons::from_error(e),
         }
     }
 }
