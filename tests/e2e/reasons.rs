@@ -114,19 +114,7 @@ fn stored_credential_failures_have_their_reasons() {
 
     // The keychain is locked.
     user.put_bundle(url, &good);
-    let lock = std::process::Command::new("dbus-send")
-        .args([
-            "--session",
-            "--print-reply",
-            "--dest=org.freedesktop.secrets",
-            "/org/freedesktop/secrets",
-            "org.freedesktop.Secret.Service.Lock",
-            "array:objpath:/org/freedesktop/secrets/collection/login",
-        ])
-        .envs(user.keychain.env())
-        .output()
-        .expect("dbus-send");
-    assert!(lock.status.success(), "{lock:?}");
+    user.lock_keychain();
     let d = doctor(&user, url);
     assert_eq!(d["reason"]["id"], "keychain_unavailable", "{d}");
     assert_eq!(d["reason"]["fix"], "unlock_keychain");

@@ -379,19 +379,7 @@ fn token_calls_are_served_from_the_kernel_keyring_copy() {
     first.assert_ok();
 
     // Lock the keychain: the Secret Service now refuses to hand out the bundle.
-    let lock = std::process::Command::new("dbus-send")
-        .args([
-            "--session",
-            "--print-reply",
-            "--dest=org.freedesktop.secrets",
-            "/org/freedesktop/secrets",
-            "org.freedesktop.Secret.Service.Lock",
-            "array:objpath:/org/freedesktop/secrets/collection/login",
-        ])
-        .envs(user.keychain.env())
-        .output()
-        .expect("dbus-send");
-    assert!(lock.status.success(), "{lock:?}");
+    user.lock_keychain();
     let without_cache = run_with(&user, &[("LATCHKEY_HOT_CACHE", "off")], &["token", url]);
     assert_ne!(
         without_cache.code, 0,

@@ -231,14 +231,18 @@ impl CredentialStore for KeyringStore {
     }
 
     fn describe(&self) -> String {
-        let backend = if cfg!(target_os = "macos") {
-            "macOS Keychain"
-        } else if cfg!(windows) {
-            "Windows Credential Manager"
-        } else {
-            "Secret Service"
-        };
-        format!("{backend}, service \"{}\"", self.service)
+        format!("{}, service \"{}\"", keychain_backend(), self.service)
+    }
+}
+
+/// The OS keychain this platform's `keyring` backend talks to, as people know it.
+pub fn keychain_backend() -> &'static str {
+    if cfg!(target_os = "macos") {
+        "macOS Keychain"
+    } else if cfg!(windows) {
+        "Windows Credential Manager"
+    } else {
+        "Secret Service"
     }
 }
 

@@ -455,6 +455,24 @@ impl User {
         purge_hot_cache(&self.service);
     }
 
+    /// Locks this user's login keychain, as a screen lock or `Lock` in Seahorse does: the
+    /// Secret Service then refuses to hand out secrets until it is unlocked.
+    pub fn lock_keychain(&self) {
+        let lock = Command::new("dbus-send")
+            .args([
+                "--session",
+                "--print-reply",
+                "--dest=org.freedesktop.secrets",
+                "/org/freedesktop/secrets",
+                "org.freedesktop.Secret.Service.Lock",
+                "array:objpath:/org/freedesktop/secrets/collection/login",
+            ])
+            .envs(self.keychain.env())
+            .output()
+            .expect("dbus-send");
+        assert!(lock.status.success(), "{lock:?}");
+    }
+
     /// Latchkey's own files for this user (locks, last flows).
     pub fn state_dir(&self) -> PathBuf {
         self._dir.path().join("state")

@@ -17,13 +17,7 @@ pub trait Keychain {
 pub struct OsKeychain;
 
 pub(crate) fn keychain_error(service: &str, e: keyring::Error) -> Error {
-    let backend = if cfg!(target_os = "macos") {
-        "macOS Keychain"
-    } else if cfg!(windows) {
-        "Windows Credential Manager"
-    } else {
-        "Secret Service"
-    };
+    let backend = crate::vault::keychain_backend();
     let detail = match &e {
         keyring::Error::NoStorageAccess(inner) => format!("it is locked or not running ({inner})"),
         keyring::Error::PlatformFailure(inner) => format!("the platform store failed ({inner})"),
