@@ -182,3 +182,31 @@ fn insufficient_scope_on_use_is_explained() {
         "the detail names the missing scope: {d}"
     );
 }
+
+/// A server nobody signed in to yet, whose sign-in server is broken, shows as misconfigured
+/// with the reason at once, not as "not signed in yet" until the person tries.
+#[test]
+fn a_broken_sign_in_server_shows_before_anyone_signs_in() {
+    let f = Fixture::start(json!({"as": {"discovery": []}}));
+    let user = User::new("status-broken-as");
+    let url = f.ready.mcp_url.as_str();
+    let home = TempDir::new("status-broken-as-home");
+    std::fs::write(
+        home.path().join(".claude.json"),
+        json!({"mcpServers": {"broken": {"type": "http", "url": url}}}).to_string(),
+    )
+    .unwrap();
+    let home_s = home.path().to_str().unwrap();
+    let s = status(&user, home_s, &["--json"]);
+    s.assert_ok();
+    let h = s.json()["servers"][0].clone();
+    assert_eq!(h["health"], "misconfigured", "{h}");
+    assert_eq!(h["reason"]["id"], "as_metadata_missing", "{h}");
+    let text = status(&user, home_s, &[]);
+    assert!(
+        text.stdout
+            .contains("misconfigured: The sign-in server publishes no metadata"),
+        "{}",
+        text.stdout
+    );
+}

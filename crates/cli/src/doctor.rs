@@ -41,9 +41,9 @@ pub fn print(d: &Diagnosis, json: bool) {
     if let Some(f) = &d.last_flow {
         println!();
         println!(
-            "Last {} ({} requests, {} ago): {}",
+            "Last {} ({}, {} ago): {}",
             f.kind,
-            f.exchanges.len(),
+            requests(f.exchanges.len()),
             ago(f.at),
             f.outcome
         );
@@ -56,8 +56,8 @@ pub fn print(d: &Diagnosis, json: bool) {
     }
     println!();
     println!(
-        "What Latchkey did ({} requests, secrets hidden):",
-        d.trace.len()
+        "What Latchkey did ({}, secrets hidden):",
+        requests(d.trace.len())
     );
     for (i, e) in d.trace.iter().enumerate() {
         let outcome = match (&e.status, &e.error) {
@@ -93,5 +93,13 @@ fn ago(at: u64) -> String {
         0..=119 => format!("{s} s"),
         120..=7199 => format!("{} min", s / 60),
         _ => format!("{} h", s / 3600),
+    }
+}
+
+fn requests(n: usize) -> String {
+    if n == 1 {
+        "1 request".into()
+    } else {
+        format!("{n} requests")
     }
 }

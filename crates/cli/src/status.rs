@@ -64,7 +64,12 @@ pub async fn run(args: &ServersArgs, timeout: u64, json: bool) -> Result<(), Err
                 let reason = h
                     .reason
                     .as_ref()
-                    .filter(|_| !matches!(h.health, Health::Working | Health::Refreshable))
+                    .filter(|_| {
+                        !matches!(
+                            h.health,
+                            Health::Working | Health::Refreshable | Health::NeverSignedIn
+                        )
+                    })
                     .map(|r| format!(": {}", r.title))
                     .unwrap_or_default();
                 println!("{}  {}{}", h.server, words(h), reason);

@@ -2,6 +2,7 @@
 //! MCP `initialize` (nothing else is sent to the server, and nothing is refreshed), probed
 //! concurrently with a bound and a per-request timeout, results streamed as they finish.
 
+use crate::discovery;
 use crate::error::Error;
 use crate::http::Http;
 use crate::mcp;
@@ -49,7 +50,7 @@ pub struct ServerHealth {
 /// The health of one server. `http` should carry the per-request timeout.
 pub async fn probe(http: &Http, store: &dyn CredentialStore, server: &str) -> ServerHealth {
     let started = std::time::Instant::now();
-    let (health, until, reason) = probe_inner(http, store, server).await;
+    let (health, until, reason) = probe_inner(http, store, server, started).await;
     ServerHealth {
         server: server.to_string(),
         health,
@@ -63,6 +64,7 @@ async fn probe_inner(
     http: &Http,
     store: &dyn CredentialStore,
     server: &str,
+    started: std::time::Instant,
 ) -> (Health, Option<u64>, Option<Reason>) {
     let url = match urls::parse_http_url(server) {
         Ok(u) => u,
@@ -139,11 +141,20 @@ async fn probe_inner(
             };
             (Health::NeedsSignIn, None, Some(reasons::from_error(&e)))
         }
-        (401 | 403, None, _) => (
-            Health::NeverSignedIn,
-            None,
-            Some(reasons::from_error(&Error::NotSignedIn { server: id })),
-        ),
+        (401 | 403, None, _) => {
+            // Never signed in: check that signing in can work at all (metadata reads only),
+            // so a broken sign-in server shows now, not after the person clicks "Sign in".
+            let left = http.timeout().saturating_sub(started.elapsed());
+            match tokio::time::timeout(left, discovery::discover(http, server)).await {
+                Ok(Err(e)) => (failure_health(&e), None, Some(reasons::from_error(&e))),
+                // Discovery worked, or could not finish in time: nothing known is wrong.
+                Ok(Ok(_)) | Err(_) => (
+                    Health::NeverSignedIn,
+                    None,
+                    Some(reasons::from_error(&Error::NotSignedIn { server: id })),
+                ),
+            }
+        }
         (404 | 410, _, _) => (
             Health::Unreachable,
             None,
@@ -166,6 +177,17 @@ async fn probe_inner(
                 body: None,
             })),
         ),
+    }
+}
+
+/// How bad a failure to reach or understand a server is: it is down, or it is set up wrong.
+fn failure_health(e: &Error) -> Health {
+    match e {
+        Error::Unreachable { .. } | Error::Timeout { .. } | Error::NoServer { .. } => {
+            Health::Unreachable
+        }
+        Error::HttpStatus { status, .. } if *status >= 500 => Health::Unreachable,
+        _ => Health::Misconfigured,
     }
 }
 
