@@ -20,6 +20,7 @@ pub mod metadata;
 pub mod paths;
 pub mod plan;
 pub mod reasons;
+pub mod reauth;
 pub mod refresh;
 pub mod register;
 pub mod revoke;

@@ -4,6 +4,7 @@
 pub mod atomic;
 pub mod claude_code;
 pub mod codex;
+pub mod deliver;
 pub mod gemini;
 pub mod json_edit;
 pub mod keychain;
