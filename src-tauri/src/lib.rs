@@ -9,6 +9,11 @@ use tauri::{App, AppHandle, Builder, Context, Manager, RunEvent, Runtime, Webvie
 
 pub mod api;
 pub mod bindings;
+pub mod commands;
+pub mod live;
+pub mod notify;
+pub mod reauth;
+pub mod state;
 pub mod tray;
 
 pub use tray::{set_tray_state, tray_state, TrayState};
@@ -78,15 +83,61 @@ pub fn show_main_window<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<Webview
     tauri::WebviewWindowBuilder::from_config(app, &config)?.build()
 }
 
-/// Build the app: tray first, then the main window (shown at start for now).
-pub fn build_app<R: Runtime>(builder: Builder<R>, context: Context<R>) -> tauri::Result<App<R>> {
-    builder
-        .setup(|app| {
+/// Whether the window opens at start: the app starts in the tray unless
+/// `LATCHKEY_SHOW_WINDOW_AT_START=1` (for screenshots and tests).
+pub fn show_window_at_start() -> bool {
+    matches!(
+        std::env::var("LATCHKEY_SHOW_WINDOW_AT_START").as_deref(),
+        Ok("1" | "true" | "yes")
+    )
+}
+
+/// Every command the UI may call.
+pub fn with_commands<R: Runtime>(builder: Builder<R>) -> Builder<R> {
+    builder.invoke_handler(tauri::generate_handler![
+        commands::dashboard,
+        commands::last_health,
+        commands::probe_all,
+        commands::plan_sign_in,
+        commands::edit_scopes,
+        commands::sign_in,
+        commands::cancel_sign_in,
+        commands::sign_out,
+        commands::hand_off,
+        commands::why,
+        commands::export_diagnostics,
+        commands::take_pending_open,
+    ])
+}
+
+/// Build the app with `state`: the tray first, then (in the background) the live data;
+/// the window only when asked for.
+pub fn build_app_with<R: Runtime>(
+    builder: Builder<R>,
+    context: Context<R>,
+    state: state::AppState,
+    live_data: bool,
+) -> tauri::Result<App<R>> {
+    with_commands(builder)
+        .plugin(tauri_plugin_notification::init())
+        .manage(state)
+        .setup(move |app| {
             tray::create(app.handle())?;
-            show_main_window(app.handle())?;
+            live::tray_ready();
+            if show_window_at_start() {
+                show_main_window(app.handle())?;
+            }
+            if live_data {
+                live::start(app.handle());
+            }
             Ok(())
         })
         .build(context)
+}
+
+/// Build the app for this user (keychain and config locations from the environment).
+pub fn build_app<R: Runtime>(builder: Builder<R>, context: Context<R>) -> tauri::Result<App<R>> {
+    build_app_with(builder, context, state::AppState::from_env(), true)
 }
 
 /// Run a built app's event loop until [`MenuAction::Quit`]; closing the last window does

@@ -2,6 +2,9 @@
 
 use std::sync::Mutex;
 
+use latchkey_core::dashboard::Overall;
+use latchkey_core::health::{Health, ServerHealth};
+
 use tauri::{
     image::Image,
     menu::{Menu, MenuItem, PredefinedMenuItem},
@@ -55,23 +58,136 @@ impl TrayState {
 /// The shell's record of the tray: its menu (kept so it can be inspected and changed later)
 /// and the state it shows.
 struct TrayRecord<R: Runtime> {
-    menu: Menu<R>,
+    menu: Mutex<Menu<R>>,
     state: Mutex<TrayState>,
 }
 
-/// The tray menu: "Open Latchkey", a separator, "Quit".
-pub fn build_menu<R: Runtime, M: Manager<R>>(manager: &M) -> tauri::Result<Menu<R>> {
-    let open = MenuItem::with_id(manager, MENU_OPEN, "Open Latchkey", true, None::<&str>)?;
-    let quit = MenuItem::with_id(manager, MENU_QUIT, "Quit", true, None::<&str>)?;
-    Menu::with_items(
+/// Prefix of a server's menu item id; the rest is its canonical URL.
+pub const MENU_SERVER_PREFIX: &str = "server:";
+
+/// One line of the tray menu per server: its title and its status in words.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerLine {
+    pub url: String,
+    pub label: String,
+}
+
+/// The tray menu: one item per server, "Open Latchkey", a separator, "Quit".
+pub fn build_menu<R: Runtime, M: Manager<R>>(
+    manager: &M,
+    servers: &[ServerLine],
+) -> tauri::Result<Menu<R>> {
+    let menu = Menu::new(manager)?;
+    if servers.is_empty() {
+        let none = MenuItem::with_id(
+            manager,
+            "no-servers",
+            "No remote MCP servers found yet",
+            false,
+            None::<&str>,
+        )?;
+        menu.append(&none)?;
+    }
+    for s in servers {
+        let id = format!("{MENU_SERVER_PREFIX}{}", s.url);
+        menu.append(&MenuItem::with_id(
+            manager,
+            id,
+            &s.label,
+            true,
+            None::<&str>,
+        )?)?;
+    }
+    menu.append(&PredefinedMenuItem::separator(manager)?)?;
+    menu.append(&MenuItem::with_id(
         manager,
-        &[&open, &PredefinedMenuItem::separator(manager)?, &quit],
-    )
+        MENU_OPEN,
+        "Open Latchkey",
+        true,
+        None::<&str>,
+    )?)?;
+    menu.append(&PredefinedMenuItem::separator(manager)?)?;
+    menu.append(&MenuItem::with_id(
+        manager,
+        MENU_QUIT,
+        "Quit",
+        true,
+        None::<&str>,
+    )?)?;
+    Ok(menu)
+}
+
+/// The tray state for the worst status among the servers.
+pub fn state_of(overall: Overall) -> TrayState {
+    match overall {
+        Overall::Ok => TrayState::Ok,
+        Overall::Warning => TrayState::Warning,
+        Overall::NeedsSignIn => TrayState::NeedsAuth,
+    }
+}
+
+/// A server's status in a few words, for its menu item.
+pub fn status_words(h: Option<&ServerHealth>) -> &'static str {
+    match h.map(|h| h.health) {
+        None => "checking…",
+        Some(Health::Working) | Some(Health::Refreshable) => "working",
+        Some(Health::ExpiringSoon) => "expires soon",
+        Some(Health::NeedsSignIn) => "needs sign-in",
+        Some(Health::NeverSignedIn) => "not signed in",
+        Some(Health::Unreachable) => "unreachable",
+        Some(Health::Misconfigured) => "misconfigured",
+    }
+}
+
+/// Shows the servers' current health in the tray: the icon for the worst, one menu line
+/// each. Best effort: a tray that cannot be updated is logged, never fatal.
+pub fn refresh<R: Runtime>(app: &AppHandle<R>) {
+    let Some(state) = app.try_state::<crate::state::AppState>() else {
+        return;
+    };
+    let health = state.last_health();
+    let lines: Vec<ServerLine> = crate::commands::current_dashboard(&state)
+        .map(|d| d.servers)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|s| s.url_problem.is_none())
+        .map(|s| {
+            let h = health.iter().find(|h| h.server == s.url);
+            ServerLine {
+                label: format!("{} — {}", s.title, status_words(h)),
+                url: s.url,
+            }
+        })
+        .collect();
+    let app2 = app.clone();
+    let overall = Overall::worst(&health);
+    // Tray and menus live on the event loop's thread.
+    let _ = app.run_on_main_thread(move || {
+        if let Err(e) = apply(&app2, state_of(overall), &lines) {
+            tracing::warn!("could not update the tray: {e}");
+        }
+    });
+}
+
+fn apply<R: Runtime>(
+    app: &AppHandle<R>,
+    state: TrayState,
+    lines: &[ServerLine],
+) -> tauri::Result<()> {
+    set_tray_state(app, state)?;
+    let menu = build_menu(app, lines)?;
+    if let Some(tray) = app.tray_by_id(TRAY_ID) {
+        tray.set_menu(Some(menu.clone()))?;
+    }
+    if let Some(record) = app.try_state::<TrayRecord<R>>() {
+        *record.menu.lock().unwrap_or_else(|e| e.into_inner()) = menu;
+    }
+    Ok(())
 }
 
 /// Create the tray icon in the [`TrayState::Ok`] state.
 pub(crate) fn create<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
-    let menu = build_menu(app)?;
+    let menu = build_menu(app, &[])?;
     let state = TrayState::default();
     TrayIconBuilder::with_id(TRAY_ID)
         .icon(state.icon()?)
@@ -79,6 +195,10 @@ pub(crate) fn create<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
         .menu(&menu)
         .show_menu_on_left_click(true)
         .on_menu_event(|app, event| {
+            if let Some(url) = event.id().as_ref().strip_prefix(MENU_SERVER_PREFIX) {
+                crate::reauth::server_chosen(app, url.to_string());
+                return;
+            }
             if let Some(action) = crate::MenuAction::from_id(event.id().as_ref()) {
                 if let Err(err) = crate::perform(app, action) {
                     tracing::error!("tray menu {action:?} failed: {err}");
@@ -87,7 +207,7 @@ pub(crate) fn create<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
         })
         .build(app)?;
     app.manage(TrayRecord {
-        menu,
+        menu: Mutex::new(menu),
         state: Mutex::new(state),
     });
     Ok(())
@@ -95,7 +215,8 @@ pub(crate) fn create<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
 
 /// The tray's menu, once the tray exists.
 pub fn tray_menu<R: Runtime>(app: &AppHandle<R>) -> Option<Menu<R>> {
-    app.try_state::<TrayRecord<R>>().map(|r| r.menu.clone())
+    app.try_state::<TrayRecord<R>>()
+        .map(|r| r.menu.lock().unwrap_or_else(|e| e.into_inner()).clone())
 }
 
 /// The state the tray shows, once the tray exists.

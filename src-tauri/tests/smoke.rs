@@ -1,7 +1,9 @@
 //! Startup smoke test of the shell on tauri's mock runtime: the app builds through the same
-//! `build_app` as the real one, with the real window configuration from tauri.conf.json; the
-//! tray and its menu exist; the menu handlers do what they say; closing the last window
-//! leaves the app running.
+//! `build_app_with` as the real one, with the real window configuration from tauri.conf.json,
+//! an in-memory keychain and a temporary home whose Claude Code config names one server that
+//! is down. It starts in the tray (no window); the tray lists the server and shows the
+//! warning icon once the first probe is in; commands answer through the IPC; the menu
+//! handlers do what they say; closing the last window leaves the app running.
 //!
 //! The tray is the real one (libayatana-appindicator through GTK), so GTK is initialised
 //! here, on the main thread: this test has no libtest harness (see the root Cargo.toml). It
@@ -12,16 +14,21 @@ use std::process::{Command, ExitCode};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use latchkey_app::tray::{tray_menu, MENU_OPEN, MENU_QUIT, TRAY_ID};
+use latchkey_app::state::AppState;
+use latchkey_app::tray::{tray_menu, MENU_OPEN, MENU_QUIT, MENU_SERVER_PREFIX, TRAY_ID};
 use latchkey_app::{
-    build_app, perform, run_until_quit, set_tray_state, show_main_window, tray_state, MenuAction,
-    TrayState, MAIN_WINDOW,
+    build_app_with, perform, run_until_quit, set_tray_state, show_main_window, tray_state,
+    MenuAction, TrayState, MAIN_WINDOW,
 };
+use latchkey_core::clients::Locations;
+use latchkey_core::vault::MemoryStore;
+use std::sync::Arc;
 use tauri::test::{mock_builder, mock_context, noop_assets, MockRuntime};
 use tauri::utils::config::Config;
 use tauri::{AppHandle, Manager};
 
 const REEXEC_ENV: &str = "LATCHKEY_SMOKE_UNDER_XVFB";
+const DOWN: &str = "http://127.0.0.1:9/mcp";
 
 type Check = fn(&AppHandle<MockRuntime>);
 
@@ -31,7 +38,16 @@ fn main() -> ExitCode {
     }
     gtk::init().expect("GTK initialises (is the X display reachable?)");
 
-    let app = build_app(mock_builder(), context()).expect("the app builds");
+    let home = std::env::temp_dir().join(format!("latchkey-smoke-{}", std::process::id()));
+    std::fs::create_dir_all(&home).unwrap();
+    // Nothing listens on port 9 of the loopback address: the server is down.
+    std::fs::write(
+        home.join(".claude.json"),
+        format!(r#"{{"mcpServers": {{"down": {{"type": "http", "url": "{DOWN}"}}}}}}"#),
+    )
+    .unwrap();
+    let state = AppState::new(Arc::new(MemoryStore::default()), Locations::for_home(&home));
+    let app = build_app_with(mock_builder(), context(), state, true).expect("the app builds");
 
     // Setup (tray, main window) runs when the event loop starts, and the tray and menus are
     // only touched on the loop's thread: the checks run on another thread, and tauri sends
@@ -54,9 +70,14 @@ fn run_checks(app: &AppHandle<MockRuntime>) -> i32 {
     }
 
     let checks: &[(&str, Check)] = &[
-        ("startup creates the main window and the tray", startup),
+        ("startup creates the tray and no window", startup),
+        (
+            "the tray lists the server and shows the worst status",
+            tray_lists_servers,
+        ),
         ("tray menu has Open Latchkey and Quit", menu),
-        ("open shows the existing window, no duplicate", open_again),
+        ("open shows the window, no duplicate", open_again),
+        ("commands answer through the IPC", ipc_commands),
         ("tray state can be changed", tray_states),
         ("quit exits the app", quit),
         // Last: it closes the only window.
@@ -89,28 +110,66 @@ fn context() -> tauri::Context<MockRuntime> {
 }
 
 fn startup(app: &AppHandle<MockRuntime>) {
-    let windows = app.webview_windows();
-    assert_eq!(windows.keys().collect::<Vec<_>>(), [MAIN_WINDOW]);
+    assert!(
+        app.webview_windows().is_empty(),
+        "the app starts in the tray"
+    );
     assert!(app.tray_by_id(TRAY_ID).is_some(), "tray {TRAY_ID:?} exists");
-    assert_eq!(tray_state(app), Some(TrayState::Ok));
+}
+
+fn menu_items(app: &AppHandle<MockRuntime>) -> Vec<(String, String)> {
+    let (tx, rx) = mpsc::channel();
+    let handle = app.clone();
+    // Menus are read on the event loop's thread.
+    app.run_on_main_thread(move || {
+        let menu = tray_menu(&handle).expect("tray menu");
+        let items: Vec<(String, String)> = menu
+            .items()
+            .unwrap()
+            .iter()
+            .filter_map(|item| {
+                let text = item.as_menuitem()?.text().unwrap();
+                Some((item.id().0.clone(), text))
+            })
+            .collect();
+        tx.send(items).unwrap();
+    })
+    .unwrap();
+    rx.recv_timeout(Duration::from_secs(10))
+        .expect("menu items")
+}
+
+fn tray_lists_servers(app: &AppHandle<MockRuntime>) {
+    let id = format!("{MENU_SERVER_PREFIX}{DOWN}");
+    let started = Instant::now();
+    loop {
+        let items = menu_items(app);
+        if let Some((_, label)) = items.iter().find(|(i, _)| *i == id) {
+            if label.contains("unreachable") {
+                assert_eq!(label, "down — unreachable");
+                assert_eq!(tray_state(app), Some(TrayState::Warning));
+                return;
+            }
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the tray never showed the down server: {items:?}"
+        );
+        std::thread::sleep(Duration::from_millis(300));
+    }
 }
 
 fn menu(app: &AppHandle<MockRuntime>) {
-    let menu = tray_menu(app).expect("tray menu");
-    let items: Vec<(String, String)> = menu
-        .items()
-        .unwrap()
+    let items = menu_items(app);
+    let fixed: Vec<&(String, String)> = items
         .iter()
-        .filter_map(|item| {
-            let text = item.as_menuitem()?.text().unwrap();
-            Some((item.id().0.clone(), text))
-        })
+        .filter(|(id, _)| !id.starts_with(MENU_SERVER_PREFIX))
         .collect();
     assert_eq!(
-        items,
+        fixed,
         [
-            (MENU_OPEN.to_string(), "Open Latchkey".to_string()),
-            (MENU_QUIT.to_string(), "Quit".to_string()),
+            &(MENU_OPEN.to_string(), "Open Latchkey".to_string()),
+            &(MENU_QUIT.to_string(), "Quit".to_string()),
         ]
     );
     assert_eq!(MenuAction::from_id(MENU_OPEN), Some(MenuAction::Open));
@@ -123,6 +182,49 @@ fn open_again(app: &AppHandle<MockRuntime>) {
     let window = show_main_window(app).expect("show");
     assert_eq!(window.label(), MAIN_WINDOW);
     assert_eq!(app.webview_windows().len(), 1);
+}
+
+fn invoke(
+    app: &AppHandle<MockRuntime>,
+    cmd: &str,
+    args: serde_json::Value,
+) -> Result<serde_json::Value, serde_json::Value> {
+    let window = app.get_webview_window(MAIN_WINDOW).expect("main window");
+    tauri::test::get_ipc_response(
+        &window,
+        tauri::webview::InvokeRequest {
+            cmd: cmd.into(),
+            callback: tauri::ipc::CallbackFn(0),
+            error: tauri::ipc::CallbackFn(1),
+            url: "tauri://localhost".parse().unwrap(),
+            body: tauri::ipc::InvokeBody::Json(args),
+            headers: Default::default(),
+            invoke_key: tauri::test::INVOKE_KEY.to_string(),
+        },
+    )
+    .map(|b| b.deserialize::<serde_json::Value>().unwrap())
+}
+
+fn ipc_commands(app: &AppHandle<MockRuntime>) {
+    let d = invoke(app, "dashboard", serde_json::json!({})).expect("dashboard");
+    assert_eq!(d["servers"][0]["url"], DOWN, "{d}");
+    assert_eq!(d["servers"][0]["title"], "down");
+    assert_eq!(d["servers"][0]["tools"][0]["tool"], "claude-code");
+    let health = invoke(app, "last_health", serde_json::json!({})).expect("last_health");
+    assert_eq!(health[0]["health"], "unreachable", "{health}");
+    let err = invoke(app, "plan_sign_in", serde_json::json!({"url": "not a url"}))
+        .expect_err("a bad address is refused");
+    assert_eq!(err["code"], "invalid_url", "{err}");
+    assert!(err["hint"].as_str().unwrap().contains("address"), "{err}");
+    let err = invoke(
+        app,
+        "edit_scopes",
+        serde_json::json!({"url": DOWN, "edit": {"kind": "reset"}}),
+    )
+    .expect_err("no plan yet");
+    assert_eq!(err["code"], "no_plan", "{err}");
+    let none = invoke(app, "take_pending_open", serde_json::json!({})).expect("pending");
+    assert!(none.is_null());
 }
 
 fn tray_states(app: &AppHandle<MockRuntime>) {

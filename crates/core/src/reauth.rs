@@ -1,7 +1,8 @@
 //! One-click re-authorization: whether a server can be signed in again with what it was
 //! signed in with last time, or whether the plan changed and the person should see it first.
 
-use crate::plan::{ClientChoice, LoginPlan};
+use crate::plan::{ClientChoice, ClientConfig, LoginPlan};
+use crate::register::RegistrationMethod;
 use crate::vault::CredentialBundle;
 use std::collections::BTreeSet;
 
@@ -44,6 +45,21 @@ pub fn compare(plan: &LoginPlan, last: &CredentialBundle) -> PlanChange {
         PlanChange::Unchanged
     } else {
         PlanChange::Changed { what }
+    }
+}
+
+/// The client to plan with when signing in again: the person's own registered client (with
+/// its secret and callback port) is kept; anything else is chosen afresh by the plan.
+pub fn client_config(last: &CredentialBundle) -> ClientConfig {
+    match last.client.method {
+        RegistrationMethod::PreRegistered => ClientConfig {
+            client_id: Some(last.client.client_id.clone()),
+            client_secret: last.client.client_secret.clone(),
+            auth_method: Some(last.client.auth_method),
+            callback_port: last.client.redirect_port(),
+            client_metadata_url: None,
+        },
+        _ => ClientConfig::default(),
     }
 }
 

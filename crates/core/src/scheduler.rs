@@ -68,6 +68,12 @@ impl Scheduler {
         }
     }
 
+    /// Uses `wake` to be woken early (kept by the app, which knows when sign-ins happen).
+    pub fn with_wake(mut self, wake: Arc<Notify>) -> Self {
+        self.wake = wake;
+        self
+    }
+
     /// One pass: handles every bundle that is due, returns the next deadline.
     pub async fn tick(&self, emit: &mut (dyn FnMut(Event) + Send)) -> Option<u64> {
         let ids = self

@@ -1,0 +1,430 @@
+//! The commands the UI calls. Each one is a thin call into latchkey-core; the types are in
+//! [`crate::api`] and exported to TypeScript.
+
+use crate::api::{
+    events, AppError, ClientInput, HandoffResult, PlanView, ScopeEdit, SignInProgress,
+    SignInResult, SignInStep,
+};
+use crate::state::{AppState, KeptPlan};
+use latchkey_core::clients::Tool;
+use latchkey_core::dashboard::{self, Dashboard, Session};
+use latchkey_core::doctor::{self, Diagnosis};
+use latchkey_core::health::{self, ServerHealth};
+use latchkey_core::http::Http;
+use latchkey_core::login::{self, BrowserMode, LoginEvent, LoginOptions};
+use latchkey_core::plan::{self, ClientConfig};
+use latchkey_core::refresh::RefreshOptions;
+use latchkey_core::trace::Recorder;
+use latchkey_core::{discovery, handoff, inventory, last_flow, revoke, vault, Error, Secret};
+use std::path::PathBuf;
+use std::time::Duration;
+use tauri::{AppHandle, Emitter, Manager, Runtime, State};
+
+type Result<T> = std::result::Result<T, AppError>;
+
+impl From<Error> for AppError {
+    fn from(e: Error) -> Self {
+        // Some core hints name CLI commands: where the catalogue knows the failure, the app
+        // offers its fix instead.
+        let reason = latchkey_core::reasons::from_error(&e);
+        let hint = if reason.id == "other" {
+            e.hint()
+        } else {
+            format!("{} {}", reason.explanation, reason.fix.words())
+        };
+        AppError {
+            code: e.code().to_string(),
+            message: e.to_string(),
+            hint: Some(hint),
+        }
+    }
+}
+
+fn canonical(url: &str) -> Result<String> {
+    Ok(vault::server_id(url.trim())?)
+}
+
+/// The dashboard as the config files and the keychain have it now.
+pub fn current_dashboard(state: &AppState) -> Result<Dashboard> {
+    let inv = inventory::scan(&state.locations);
+    Ok(dashboard::build(&inv, state.store.as_ref())?)
+}
+
+#[tauri::command]
+pub async fn dashboard(state: State<'_, AppState>) -> Result<Dashboard> {
+    current_dashboard(&state)
+}
+
+#[tauri::command]
+pub async fn last_health(state: State<'_, AppState>) -> Result<Vec<ServerHealth>> {
+    Ok(state.last_health())
+}
+
+/// Probes every server of the dashboard, emitting each result as it comes.
+pub async fn probe_everything<R: Runtime>(app: &AppHandle<R>) -> Result<Vec<ServerHealth>> {
+    let state = app.state::<AppState>();
+    let urls: Vec<String> = current_dashboard(&state)?
+        .servers
+        .into_iter()
+        .filter(|s| s.url_problem.is_none())
+        .map(|s| s.url)
+        .collect();
+    let results = health::probe_all(urls, state.store.clone(), state.timeout, 16, |h| {
+        state.set_health(h);
+        let _ = app.emit(events::HEALTH, h);
+    })
+    .await;
+    crate::tray::refresh(app);
+    Ok(results)
+}
+
+/// Probes one server and tells the UI and the tray.
+pub async fn probe_one<R: Runtime>(app: &AppHandle<R>, url: &str) -> ServerHealth {
+    let state = app.state::<AppState>();
+    let h = health::probe(&Http::new(state.timeout), state.store.as_ref(), url).await;
+    state.set_health(&h);
+    let _ = app.emit(events::HEALTH, &h);
+    crate::tray::refresh(app);
+    h
+}
+
+pub fn announce_dashboard<R: Runtime>(app: &AppHandle<R>) {
+    let state = app.state::<AppState>();
+    if let Ok(d) = current_dashboard(&state) {
+        let _ = app.emit(events::DASHBOARD_CHANGED, &d);
+    }
+    crate::tray::refresh(app);
+}
+
+#[tauri::command]
+pub async fn probe_all<R: Runtime>(app: AppHandle<R>) -> Result<Vec<ServerHealth>> {
+    probe_everything(&app).await
+}
+
+fn client_config(input: &ClientInput) -> ClientConfig {
+    ClientConfig {
+        client_id: input
+            .client_id
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string),
+        client_secret: input
+            .client_secret
+            .as_deref()
+            .filter(|s| !s.is_empty())
+            .map(|s| Secret::new(s.to_string())),
+        auth_method: input.auth_method,
+        callback_port: input.callback_port,
+        client_metadata_url: None,
+    }
+}
+
+fn view(plan: &plan::LoginPlan) -> PlanView {
+    PlanView {
+        plan: plan.clone(),
+        discovered: plan.discovery.steps.clone(),
+    }
+}
+
+/// Discovery and the plan for a server, kept for the wizard's next steps.
+#[tauri::command]
+pub async fn plan_sign_in(
+    state: State<'_, AppState>,
+    url: String,
+    client: Option<ClientInput>,
+) -> Result<PlanView> {
+    let id = canonical(&url)?;
+    let input = client.unwrap_or_default();
+    let config = client_config(&input);
+    let http = Http::new(state.timeout);
+    let d = discovery::discover(&http, &url).await?;
+    let plan = plan::make_plan(d, &config);
+    let shown = view(&plan);
+    state.keep_plan(
+        &id,
+        KeptPlan {
+            plan,
+            client_secret: config.client_secret,
+        },
+    );
+    Ok(shown)
+}
+
+fn no_plan(url: &str) -> AppError {
+    AppError {
+        code: "no_plan".into(),
+        message: format!("There is no sign-in being prepared for {url}."),
+        hint: Some("Start again from the server's Sign in button.".into()),
+    }
+}
+
+#[tauri::command]
+pub async fn edit_scopes(
+    state: State<'_, AppState>,
+    url: String,
+    edit: ScopeEdit,
+) -> Result<PlanView> {
+    let id = canonical(&url)?;
+    state
+        .with_plan(&id, |kept| -> Result<PlanView> {
+            match edit {
+                ScopeEdit::Add { name } => kept.plan.add_scope(name.trim())?,
+                ScopeEdit::Remove { name } => {
+                    kept.plan.remove_scope(&name);
+                }
+                ScopeEdit::Reset => kept.plan.reset_scopes(),
+            }
+            Ok(view(&kept.plan))
+        })
+        .ok_or_else(|| no_plan(&url))?
+}
+
+fn progress(url: &str, e: &LoginEvent) -> SignInProgress {
+    let (step, sign_in_url, browser_opened) = match e {
+        LoginEvent::Listening { .. } => (SignInStep::Listening, None, true),
+        LoginEvent::ClientReady { .. } => (SignInStep::ClientReady, None, true),
+        LoginEvent::SignInPage { url, opened } => {
+            (SignInStep::WaitingForBrowser, Some(url.clone()), *opened)
+        }
+        LoginEvent::Exchanging => (SignInStep::Exchanging, None, true),
+    };
+    SignInProgress {
+        url: url.to_string(),
+        step,
+        sign_in_url,
+        browser_opened,
+    }
+}
+
+/// Runs a sign-in with a plan and records its flow; the result is the stored session.
+pub async fn run_sign_in<R: Runtime>(
+    app: &AppHandle<R>,
+    id: &str,
+    kept: KeptPlan,
+) -> Result<SignInResult> {
+    let state = app.state::<AppState>();
+    let recorder = Recorder::default();
+    let http = Http::new(state.timeout).with_recorder(recorder.clone());
+    let options = LoginOptions {
+        client_secret: kept.client_secret.clone(),
+        name: None,
+        browser: BrowserMode::Open,
+        timeout: Duration::from_secs(300),
+    };
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let store = state.store.clone();
+    let emitter = app.clone();
+    let url = id.to_string();
+    let task = tauri::async_runtime::spawn(async move {
+        let events = {
+            let app = emitter.clone();
+            let url = url.clone();
+            move |e: LoginEvent| {
+                let _ = app.emit(events::SIGN_IN_PROGRESS, progress(&url, &e));
+            }
+        };
+        let result = login::login(&http, &kept.plan, &options, store.as_ref(), &events).await;
+        last_flow::record("sign-in", &url, &recorder, &result);
+        let _ = tx.send(result);
+    });
+    state.start_sign_in(id, task);
+    let outcome = rx.await;
+    state.finish_sign_in(id);
+    let bundle = match outcome {
+        Ok(r) => r?,
+        Err(_) => {
+            return Err(AppError {
+                code: "cancelled".into(),
+                message: "The sign-in was cancelled.".into(),
+                hint: Some("Start it again when you are ready.".into()),
+            })
+        }
+    };
+    state.scheduler_wake.notify_one();
+    announce_dashboard(app);
+    probe_one(app, id).await;
+    Ok(SignInResult {
+        url: id.to_string(),
+        session: Session::of(&bundle),
+    })
+}
+
+#[tauri::command]
+pub async fn sign_in<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    url: String,
+) -> Result<SignInResult> {
+    let id = canonical(&url)?;
+    let kept = state
+        .with_plan(&id, |k| KeptPlan {
+            plan: k.plan.clone(),
+            client_secret: k.client_secret.clone(),
+        })
+        .ok_or_else(|| no_plan(&url))?;
+    let _ = app.emit(
+        events::SIGN_IN_PROGRESS,
+        SignInProgress {
+            url: id.clone(),
+            step: SignInStep::Discovering,
+            sign_in_url: None,
+            browser_opened: true,
+        },
+    );
+    let result = run_sign_in(&app, &id, kept).await;
+    if result.is_ok() {
+        state.take_plan(&id);
+    }
+    result
+}
+
+#[tauri::command]
+pub async fn cancel_sign_in(state: State<'_, AppState>, url: String) -> Result<()> {
+    let id = canonical(&url)?;
+    state.cancel_sign_in(&id);
+    Ok(())
+}
+
+#[tauri::command]
+pub async fn sign_out<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    url: String,
+) -> Result<()> {
+    let id = canonical(&url)?;
+    if let Some(b) = state.store.load(&id)? {
+        // Ending the session at the sign-in server is best effort: forgetting it here is
+        // what the person asked for, and must happen even when the server is down.
+        let _ = revoke::revoke(&Http::new(state.timeout), &b).await;
+    }
+    state.store.delete(&id)?;
+    state.forget_health(&id);
+    state.scheduler_wake.notify_one();
+    announce_dashboard(&app);
+    probe_one(&app, &id).await;
+    Ok(())
+}
+
+#[tauri::command]
+pub async fn hand_off(
+    state: State<'_, AppState>,
+    url: String,
+    tool: Tool,
+) -> Result<HandoffResult> {
+    let id = canonical(&url)?;
+    let options = RefreshOptions::from_env();
+    let bundle = latchkey_core::refresh::fresh_bundle(state.store.as_ref(), &id, &options, || {
+        Http::new(state.timeout)
+    })
+    .await?;
+    let env = handoff::deliver::Env::from_env(&state.locations, helper_command());
+    let done = handoff::deliver::hand_to(tool, &env, &bundle)?;
+    Ok(HandoffResult {
+        message: done.message,
+        target: done.target,
+        backup: done.backup,
+    })
+}
+
+/// The server the window should show, when the tray, a notification or a link asked for one
+/// before the window was ready.
+#[tauri::command]
+pub async fn take_pending_open(
+    state: State<'_, AppState>,
+) -> Result<Option<crate::api::OpenServer>> {
+    Ok(state.take_pending_open())
+}
+
+#[tauri::command]
+pub async fn why(state: State<'_, AppState>, url: String) -> Result<Diagnosis> {
+    Ok(doctor::diagnose(
+        state.store.as_ref(),
+        &url,
+        &RefreshOptions::from_env(),
+        state.timeout,
+    )
+    .await)
+}
+
+/// How a tool starts Latchkey for fresh headers: the `latchkey` installed beside the app,
+/// else the one on the PATH.
+fn helper_command() -> String {
+    let beside = std::env::current_exe()
+        .ok()
+        .and_then(|e| e.parent().map(|d| d.join("latchkey")))
+        .filter(|p| p.is_file());
+    match beside {
+        Some(p) if !p.display().to_string().contains([' ', '\'', '"']) => {
+            format!("{} headers", p.display())
+        }
+        _ => "latchkey headers".into(),
+    }
+}
+
+/// Where diagnostics files go: the Downloads folder, else Latchkey's own state folder.
+fn diagnostics_dir<R: Runtime>(app: &AppHandle<R>) -> PathBuf {
+    app.path()
+        .download_dir()
+        .ok()
+        .filter(|d| d.is_dir())
+        .unwrap_or_else(|| latchkey_core::paths::state_dir().join("diagnostics"))
+}
+
+#[tauri::command]
+pub async fn export_diagnostics<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    url: String,
+) -> Result<String> {
+    let d = doctor::diagnose(
+        state.store.as_ref(),
+        &url,
+        &RefreshOptions::from_env(),
+        state.timeout,
+    )
+    .await;
+    let host = url::Url::parse(&d.server)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_string))
+        .unwrap_or_else(|| "server".into())
+        .replace(
+            |c: char| !c.is_ascii_alphanumeric() && c != '.' && c != '-',
+            "_",
+        );
+    let file =
+        diagnostics_dir(&app).join(format!("latchkey-diagnostics-{host}-{}.json", d.checked_at));
+    let json = serde_json::to_vec_pretty(&d).unwrap_or_default();
+    latchkey_core::handoff::atomic::write_private(&file, &json)?;
+    Ok(file.display().to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn core_errors_reach_the_ui_with_their_code_and_what_to_do() {
+        let e: AppError = Error::NotSignedIn {
+            server: "https://example.com/mcp".into(),
+        }
+        .into();
+        assert_eq!(e.code, "not_signed_in");
+        assert!(e.hint.unwrap().contains("ign in"));
+    }
+
+    #[test]
+    fn a_typed_client_becomes_the_plan_s_client_and_blank_fields_mean_automatic() {
+        let c = client_config(&ClientInput {
+            client_id: Some("  my-app ".into()),
+            client_secret: Some(String::new()),
+            auth_method: None,
+            callback_port: Some(8765),
+        });
+        assert_eq!(c.client_id.as_deref(), Some("my-app"));
+        assert!(c.client_secret.is_none());
+        assert_eq!(c.callback_port, Some(8765));
+        let auto = client_config(&ClientInput::default());
+        assert!(auto.client_id.is_none());
+    }
+}

@@ -1,0 +1,86 @@
+//! What keeps the app's picture current without anyone asking: the config files watched,
+//! every server probed at start and after changes, and the refresh scheduler's events.
+
+use crate::api::events;
+use crate::commands::{announce_dashboard, probe_everything};
+use crate::state::AppState;
+use latchkey_core::refresh::RefreshOptions;
+use latchkey_core::scheduler::{Event, Scheduler};
+use latchkey_core::watch;
+use std::sync::OnceLock;
+use std::time::Instant;
+use tauri::{AppHandle, Emitter, Manager, Runtime};
+
+static STARTED: OnceLock<Instant> = OnceLock::new();
+
+/// Marks the start of the process, for the "tray ready" figure.
+pub fn mark_start() {
+    STARTED.get_or_init(Instant::now);
+}
+
+/// The tray exists: with `LATCHKEY_READY_FILE` set, write "tray-ready <ms since start>" there
+/// (the benchmark and the real-app tests wait for it).
+pub fn tray_ready() {
+    let Some(path) = std::env::var_os("LATCHKEY_READY_FILE") else {
+        return;
+    };
+    let ms = STARTED.get_or_init(Instant::now).elapsed().as_millis();
+    if let Err(e) = std::fs::write(&path, format!("tray-ready {ms}\n")) {
+        tracing::warn!("could not write the ready file: {e}");
+    }
+}
+
+/// Starts the watcher, the first probe and the scheduler.
+pub fn start<R: Runtime>(app: &AppHandle<R>) {
+    let state = app.state::<AppState>();
+    let watcher_app = app.clone();
+    match watch::ConfigWatcher::start(state.locations.clone(), move |_| {
+        announce_dashboard(&watcher_app);
+        let app = watcher_app.clone();
+        tauri::async_runtime::spawn(async move {
+            let _ = probe_everything(&app).await;
+        });
+    }) {
+        // Kept for the app's life: dropping it stops the watch.
+        Ok(w) => {
+            app.manage(KeepWatcher {
+                _watcher: std::sync::Mutex::new(w),
+            });
+        }
+        Err(e) => tracing::warn!("{e}"),
+    }
+
+    let first = app.clone();
+    tauri::async_runtime::spawn(async move {
+        let _ = probe_everything(&first).await;
+    });
+
+    let scheduler = Scheduler::new(
+        state.store.clone(),
+        RefreshOptions::from_env(),
+        state.timeout,
+    )
+    .with_wake(state.scheduler_wake.clone());
+    let events_app = app.clone();
+    tauri::async_runtime::spawn(async move {
+        scheduler
+            .run(move |e: Event| {
+                let _ = events_app.emit(events::SESSION_EVENT, &e);
+                crate::notify::session_event(&events_app, &e);
+                let app = events_app.clone();
+                let url = match &e {
+                    Event::Refreshed { server, .. }
+                    | Event::ExpiringSoon { server, .. }
+                    | Event::Failed { server, .. } => server.clone(),
+                };
+                tauri::async_runtime::spawn(async move {
+                    crate::commands::probe_one(&app, &url).await;
+                });
+            })
+            .await;
+    });
+}
+
+struct KeepWatcher {
+    _watcher: std::sync::Mutex<watch::ConfigWatcher>,
+}
