@@ -3,6 +3,7 @@
 pub mod browser;
 pub mod clients;
 pub mod dashboard;
+pub mod deeplink;
 pub mod discovery;
 pub mod doctor;
 pub mod error;
