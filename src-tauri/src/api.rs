@@ -33,7 +33,7 @@ pub struct AppError {
 }
 
 /// A client the person registered themselves, typed into the wizard's client step.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct ClientInput {
     #[ts(optional)]
     #[serde(default)]
@@ -48,6 +48,21 @@ pub struct ClientInput {
     #[ts(optional)]
     #[serde(default)]
     pub callback_port: Option<u16>,
+}
+
+/// Never prints the client secret, only whether one was typed.
+impl std::fmt::Debug for ClientInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientInput")
+            .field("client_id", &self.client_id)
+            .field(
+                "client_secret",
+                &self.client_secret.as_ref().map(|_| "[redacted]"),
+            )
+            .field("auth_method", &self.auth_method)
+            .field("callback_port", &self.callback_port)
+            .finish()
+    }
 }
 
 /// The plan the wizard shows and edits, with what discovery did to arrive at it.
@@ -124,4 +139,25 @@ pub struct OpenServer {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct Settings {
     pub start_at_login: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_typed_client_secret_never_reaches_a_log() {
+        let input = ClientInput {
+            client_id: Some("my-app".into()),
+            client_secret: Some("hunter2-very-secret".into()),
+            auth_method: None,
+            callback_port: Some(8765),
+        };
+        let shown = format!("{input:?} {input:#?}");
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(
+            shown.contains("[redacted]") && shown.contains("my-app"),
+            "{shown}"
+        );
+    }
 }

@@ -2,7 +2,7 @@
 //! [`crate::api`] and exported to TypeScript.
 
 use crate::api::{
-    events, AppError, ClientInput, HandoffResult, PlanView, ScopeEdit, SignInProgress,
+    events, AppError, ClientInput, HandoffResult, PlanView, ScopeEdit, Settings, SignInProgress,
     SignInResult, SignInStep,
 };
 use crate::state::{AppState, KeptPlan};
@@ -397,6 +397,46 @@ pub async fn export_diagnostics<R: Runtime>(
     let json = serde_json::to_vec_pretty(&d).unwrap_or_default();
     latchkey_core::handoff::atomic::write_private(&file, &json)?;
     Ok(file.display().to_string())
+}
+
+fn autostart_error(e: impl std::fmt::Display) -> AppError {
+    AppError {
+        code: "autostart".into(),
+        message: format!("Latchkey could not change whether it starts when you log in: {e}"),
+        hint: Some(
+            "Check that your home folder's .config/autostart folder can be written, then try again."
+                .into(),
+        ),
+    }
+}
+
+fn start_at_login<R: Runtime>(app: &AppHandle<R>) -> Result<bool> {
+    use tauri_plugin_autostart::ManagerExt;
+    app.try_state::<tauri_plugin_autostart::AutoLaunchManager>()
+        .ok_or_else(|| autostart_error("the start-at-login service is not running"))?;
+    app.autolaunch().is_enabled().map_err(autostart_error)
+}
+
+#[tauri::command]
+pub async fn get_settings<R: Runtime>(app: AppHandle<R>) -> Result<Settings> {
+    Ok(Settings {
+        start_at_login: start_at_login(&app)?,
+    })
+}
+
+#[tauri::command]
+pub async fn set_start_at_login<R: Runtime>(app: AppHandle<R>, enabled: bool) -> Result<Settings> {
+    use tauri_plugin_autostart::ManagerExt;
+    start_at_login(&app)?;
+    let manager = app.autolaunch();
+    if enabled {
+        manager.enable().map_err(autostart_error)?;
+    } else {
+        manager.disable().map_err(autostart_error)?;
+    }
+    Ok(Settings {
+        start_at_login: start_at_login(&app)?,
+    })
 }
 
 #[cfg(test)]

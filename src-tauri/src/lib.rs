@@ -10,6 +10,7 @@ use tauri::{App, AppHandle, Builder, Context, Manager, RunEvent, Runtime, Webvie
 pub mod api;
 pub mod bindings;
 pub mod commands;
+pub mod links;
 pub mod live;
 pub mod notify;
 pub mod reauth;
@@ -107,6 +108,8 @@ pub fn with_commands<R: Runtime>(builder: Builder<R>) -> Builder<R> {
         commands::why,
         commands::export_diagnostics,
         commands::take_pending_open,
+        commands::get_settings,
+        commands::set_start_at_login,
     ])
 }
 
@@ -120,19 +123,55 @@ pub fn build_app_with<R: Runtime>(
 ) -> tauri::Result<App<R>> {
     with_commands(builder)
         .plugin(tauri_plugin_notification::init())
+        .plugin(tauri_plugin_deep_link::init())
+        .plugin(tauri_plugin_autostart::Builder::new().build())
         .manage(state)
+        .on_page_load(|webview, payload| {
+            if webview.label() == MAIN_WINDOW
+                && payload.event() == tauri::webview::PageLoadEvent::Finished
+            {
+                if let Some(state) = webview.try_state::<state::AppState>() {
+                    state.set_window_ready(true);
+                }
+            }
+        })
+        .on_window_event(|window, event| {
+            if window.label() == MAIN_WINDOW {
+                on_main_window_event(window.app_handle(), event);
+            }
+        })
         .setup(move |app| {
             tray::create(app.handle())?;
             live::tray_ready();
+            notify::listen_for_clicks(app.handle());
             if show_window_at_start() {
                 show_main_window(app.handle())?;
             }
+            links::listen(app.handle());
             if live_data {
                 live::start(app.handle());
             }
             Ok(())
         })
         .build(context)
+}
+
+/// The window was focused: show the server a notification (or the tray, or a link) asked for
+/// meanwhile, where the desktop did not report the click. A window whose page is still
+/// loading asks for it itself (`take_pending_open`). Closing the window frees its webview.
+fn on_main_window_event<R: Runtime>(app: &AppHandle<R>, event: &tauri::WindowEvent) {
+    let Some(state) = app.try_state::<state::AppState>() else {
+        return;
+    };
+    match event {
+        tauri::WindowEvent::Focused(true) if state.window_ready() => {
+            if let Some(open) = state.take_pending_open() {
+                let _ = tauri::Emitter::emit(app, api::events::OPEN_SERVER, &open);
+            }
+        }
+        tauri::WindowEvent::Destroyed => state.set_window_ready(false),
+        _ => {}
+    }
 }
 
 /// Build the app for this user (keychain and config locations from the environment).
@@ -160,9 +199,18 @@ fn on_run_event<R: Runtime>(_app: &AppHandle<R>, event: RunEvent) {
     }
 }
 
-/// The real app, with the wry runtime and the context from tauri.conf.json.
+/// The real app, with the wry runtime and the context from tauri.conf.json. One instance per
+/// user session: a second launch (e.g. the desktop opening a `latchkey://` link) hands its
+/// link to the first, which shows its window, and exits.
 pub fn run() -> tauri::Result<()> {
-    run_app(tauri::Builder::default(), tauri::generate_context!())
+    let builder =
+        tauri::Builder::default().plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
+            // The link itself reaches links::listen through the deep-link plugin.
+            if let Err(e) = show_main_window(app) {
+                tracing::error!("could not show the window for a second launch: {e}");
+            }
+        }));
+    run_app(builder, tauri::generate_context!())
 }
 
 #[cfg(test)]

@@ -10,20 +10,25 @@ use latchkey_core::reauth::{self, PlanChange};
 use latchkey_core::{discovery, plan};
 use tauri::{AppHandle, Emitter, Manager, Runtime};
 
-/// Shows the window on a server's view. The view is also kept until the UI asks for it, as a
-/// window that is just being created misses events sent before it loaded.
+/// Shows the window on a server's view. A window whose page is loaded hears it as an
+/// `open-server` event; a window that is just being created would miss that, so the view is
+/// kept until its page asks for it (`take_pending_open`).
 pub fn open_server<R: Runtime>(app: &AppHandle<R>, url: &str, view: ServerView) {
     let open = OpenServer {
         url: url.to_string(),
         view,
     };
-    if let Some(state) = app.try_state::<AppState>() {
-        state.set_pending_open(open.clone());
+    let state = app.try_state::<AppState>();
+    let listening = app.get_webview_window(crate::MAIN_WINDOW).is_some()
+        && state.as_ref().is_some_and(|s| s.window_ready());
+    if listening {
+        let _ = app.emit(events::OPEN_SERVER, &open);
+    } else if let Some(state) = &state {
+        state.set_pending_open(open);
     }
     if let Err(e) = crate::show_main_window(app) {
         tracing::error!("could not open the window: {e}");
     }
-    let _ = app.emit(events::OPEN_SERVER, &open);
 }
 
 /// A server was chosen in the tray.

@@ -8,6 +8,7 @@ use latchkey_core::plan::LoginPlan;
 use latchkey_core::vault::{CredentialStore, KeyringStore};
 use latchkey_core::Secret;
 use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 use tokio::sync::Notify;
@@ -27,6 +28,8 @@ pub struct AppState {
     sign_ins: Mutex<HashMap<String, tauri::async_runtime::JoinHandle<()>>>,
     health: Mutex<BTreeMap<String, ServerHealth>>,
     pending_open: Mutex<Option<OpenServer>>,
+    /// Whether the main window's page has loaded (so it hears events); false once it closes.
+    window_ready: AtomicBool,
     /// Wakes the refresh scheduler after a sign-in or sign-out.
     pub scheduler_wake: Arc<Notify>,
 }
@@ -45,6 +48,7 @@ impl AppState {
             sign_ins: Mutex::default(),
             health: Mutex::default(),
             pending_open: Mutex::default(),
+            window_ready: AtomicBool::new(false),
             scheduler_wake: Arc::new(Notify::new()),
         }
     }
@@ -108,6 +112,15 @@ impl AppState {
 
     pub fn take_pending_open(&self) -> Option<OpenServer> {
         lock(&self.pending_open).take()
+    }
+
+    /// The main window's page loaded (true) or the window closed (false).
+    pub fn set_window_ready(&self, ready: bool) {
+        self.window_ready.store(ready, Ordering::SeqCst);
+    }
+
+    pub fn window_ready(&self) -> bool {
+        self.window_ready.load(Ordering::SeqCst)
     }
 
     pub fn health_of(&self, url: &str) -> Option<ServerHealth> {

@@ -40,6 +40,10 @@ fn main() -> ExitCode {
 
     let home = std::env::temp_dir().join(format!("latchkey-smoke-{}", std::process::id()));
     std::fs::create_dir_all(&home).unwrap();
+    // Start-at-login writes under $HOME/.config/autostart: never the real home. Set before any
+    // thread starts.
+    std::env::set_var("HOME", &home);
+    std::env::set_var("XDG_CONFIG_HOME", home.join(".config"));
     // Nothing listens on port 9 of the loopback address: the server is down.
     std::fs::write(
         home.join(".claude.json"),
@@ -76,6 +80,11 @@ fn run_checks(app: &AppHandle<MockRuntime>) -> i32 {
             tray_lists_servers,
         ),
         ("tray menu has Open Latchkey and Quit", menu),
+        (
+            "a latchkey:// link opens the server's view, a bad one is refused",
+            links,
+        ),
+        ("start at login is a setting in the home folder", settings),
         ("open shows the window, no duplicate", open_again),
         ("commands answer through the IPC", ipc_commands),
         ("tray state can be changed", tray_states),
@@ -225,6 +234,61 @@ fn ipc_commands(app: &AppHandle<MockRuntime>) {
     assert_eq!(err["code"], "no_plan", "{err}");
     let none = invoke(app, "take_pending_open", serde_json::json!({})).expect("pending");
     assert!(none.is_null());
+}
+
+fn links(app: &AppHandle<MockRuntime>) {
+    let err = latchkey_app::links::open(app, "https://why?url=http://127.0.0.1:9/mcp")
+        .expect_err("not our scheme");
+    assert_eq!(err.code(), "invalid_url");
+    assert!(
+        app.webview_windows().is_empty(),
+        "a refused link opens nothing"
+    );
+    let action = latchkey_app::links::open(
+        app,
+        "latchkey://why?url=http%3A%2F%2F127.0.0.1%3A9%2Fmcp%2F",
+    )
+    .expect("a why link");
+    assert_eq!(action.url(), DOWN);
+    assert!(
+        app.get_webview_window(MAIN_WINDOW).is_some(),
+        "the link shows the window"
+    );
+    // The mock window never loads a page: the view waits for the page to ask for it.
+    let open = invoke(app, "take_pending_open", serde_json::json!({})).expect("pending");
+    assert_eq!(open, serde_json::json!({"url": DOWN, "view": "why"}));
+}
+
+fn settings(app: &AppHandle<MockRuntime>) {
+    let autostart =
+        std::path::PathBuf::from(std::env::var_os("HOME").unwrap()).join(".config/autostart");
+    let entries = || {
+        std::fs::read_dir(&autostart)
+            .map(|d| d.flatten().map(|e| e.path()).collect::<Vec<_>>())
+            .unwrap_or_default()
+    };
+    let s = invoke(app, "get_settings", serde_json::json!({})).expect("get_settings");
+    assert_eq!(s, serde_json::json!({"start_at_login": false}));
+    let s = invoke(
+        app,
+        "set_start_at_login",
+        serde_json::json!({"enabled": true}),
+    )
+    .expect("enable");
+    assert_eq!(s, serde_json::json!({"start_at_login": true}));
+    let files = entries();
+    assert_eq!(files.len(), 1, "{files:?}");
+    let desktop = std::fs::read_to_string(&files[0]).unwrap();
+    let exe = std::env::current_exe().unwrap();
+    assert!(desktop.contains(&*exe.to_string_lossy()), "{desktop}");
+    let s = invoke(
+        app,
+        "set_start_at_login",
+        serde_json::json!({"enabled": false}),
+    )
+    .expect("disable");
+    assert_eq!(s, serde_json::json!({"start_at_login": false}));
+    assert!(entries().is_empty());
 }
 
 fn tray_states(app: &AppHandle<MockRuntime>) {

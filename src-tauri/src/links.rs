@@ -1,0 +1,49 @@
+//! `latchkey://` links, from the desktop (a first launch with the link as its argument) or
+//! from a second launch that the single-instance plugin hands to this one. Reading a link is
+//! core's ([`latchkey_core::deeplink`]); here it becomes a window on the server.
+
+use crate::api::ServerView;
+use latchkey_core::deeplink::{self, LinkAction};
+use tauri::{AppHandle, Runtime};
+
+/// Carries out one link: `login` opens the server's sign-in, `why` its explanation. A link
+/// that is not ours or names no usable server is logged and otherwise ignored (links can
+/// come from any web page).
+pub fn open<R: Runtime>(
+    app: &AppHandle<R>,
+    link: &str,
+) -> Result<LinkAction, latchkey_core::Error> {
+    let action = deeplink::parse(link)?;
+    let view = match action {
+        LinkAction::Login { .. } => ServerView::SignIn,
+        LinkAction::Why { .. } => ServerView::Why,
+    };
+    crate::reauth::open_server(app, action.url(), view);
+    Ok(action)
+}
+
+/// Listens for links while the app runs, and carries out the one it was started with.
+#[cfg(desktop)]
+pub fn listen<R: Runtime>(app: &AppHandle<R>) {
+    use tauri_plugin_deep_link::DeepLinkExt;
+    let handle = app.clone();
+    app.deep_link().on_open_url(move |event| {
+        for url in event.urls() {
+            let app = handle.clone();
+            let link = url.to_string();
+            // Events arrive on any thread; windows are made on the event loop's.
+            let _ = handle.run_on_main_thread(move || {
+                if let Err(e) = open(&app, &link) {
+                    tracing::warn!("ignored a link: {e}");
+                }
+            });
+        }
+    });
+    if let Ok(Some(urls)) = app.deep_link().get_current() {
+        for url in urls {
+            if let Err(e) = open(app, url.as_str()) {
+                tracing::warn!("ignored the link the app was started with: {e}");
+            }
+        }
+    }
+}
