@@ -13,6 +13,10 @@ APT_PACKAGES=(
   libwebkit2gtk-4.1-dev libayatana-appindicator3-dev librsvg2-dev libssl-dev libxdo-dev
   xvfb xauth dbus dbus-x11 gnome-keyring libsecret-tools
   chromium xdotool imagemagick x11-utils librsvg2-bin
+  # The real-app tests: WebKitWebDriver (under tauri-driver), an XEmbed system tray that
+  # hosts the app's icon on Xvfb (stalonetray is not in Debian 12; trayer is), and a small
+  # window manager so windows are closed the way a person closes them (wmctrl -c).
+  webkit2gtk-driver trayer openbox wmctrl
 )
 
 missing=()
@@ -54,6 +58,23 @@ for dir in ui tests/fixtures; do
     echo "$want" >"$stamp"
   fi
 done
+
+# tauri-driver (the W3C WebDriver front of the app, over WebKitWebDriver) for the real-app
+# tests: installed once into a cache outside the clone, pinned.
+TAURI_DRIVER_VERSION=2.1.0
+if [[ -w /var/cache || $(id -u) -eq 0 ]]; then
+  tools_root=/var/cache/latchkey/cargo-bin
+else
+  tools_root="${XDG_CACHE_HOME:-$HOME/.cache}/latchkey/cargo-bin"
+fi
+# cargo records what it installed in .crates.toml under the root.
+if [[ ! -x "$tools_root/bin/tauri-driver" ]] \
+  || ! grep -q "^\"tauri-driver $TAURI_DRIVER_VERSION " "$tools_root/.crates.toml" 2>/dev/null; then
+  say "Installing tauri-driver $TAURI_DRIVER_VERSION into $tools_root"
+  CARGO_TARGET_DIR="$tools_root/build" cargo install tauri-driver --version "$TAURI_DRIVER_VERSION" \
+    --locked --root "$tools_root" --quiet
+  rm -rf "$tools_root/build"
+fi
 
 # Crates: fetched once into cargo's cache; builds reuse a target dir outside the clone.
 say "Fetching crates"

@@ -16,10 +16,25 @@ cargo fmt --all -- --check
 say "Building the UI"
 npm --prefix ui run build --silent
 
+say "Building the app with the UI embedded (for the real-app tests)"
+# A copy aside: another build in the shared target dir (without the feature) would replace
+# target/debug/latchkey-app while the tests run. tests/e2e/app.rs checks that the copy embeds
+# the current ui/dist, runs it under Xvfb and drives it through tauri-driver.
+cargo build --locked -p latchkey-app --features custom-protocol
+mkdir -p "$CARGO_TARGET_DIR/app-e2e"
+cp "$CARGO_TARGET_DIR/debug/latchkey-app" "$CARGO_TARGET_DIR/app-e2e/latchkey-app.tmp"
+mv "$CARGO_TARGET_DIR/app-e2e/latchkey-app.tmp" "$CARGO_TARGET_DIR/app-e2e/latchkey-app"
+export LATCHKEY_APP_BIN="$CARGO_TARGET_DIR/app-e2e/latchkey-app"
+for d in /var/cache/latchkey/cargo-bin "${XDG_CACHE_HOME:-$HOME/.cache}/latchkey/cargo-bin"; do
+  if [[ -x "$d/bin/tauri-driver" ]]; then export LATCHKEY_TAURI_DRIVER="$d/bin/tauri-driver"; break; fi
+done
+# Screenshots and logs of the real-app tests stay in tests/artifacts (also after a failure).
+trap 'echo "Real-app screenshots and logs: $PWD/tests/artifacts/"' EXIT
+
 say "Lints"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
-say "Rust tests (unit, end-to-end, app smoke test)"
+say "Rust tests (unit, end-to-end, app smoke test, the real app under Xvfb)"
 cargo test --workspace --locked
 
 say "UI unit tests"
