@@ -46,8 +46,13 @@ fn canonical(url: &str) -> Result<String> {
 
 /// The dashboard as the config files and the keychain have it now.
 pub fn current_dashboard(state: &AppState) -> Result<Dashboard> {
+    Ok(dashboard_now(state)?)
+}
+
+/// [`current_dashboard`] with core's error, for the tray's words.
+pub fn dashboard_now(state: &AppState) -> latchkey_core::Result<Dashboard> {
     let inv = inventory::scan(&state.locations);
-    Ok(dashboard::build(&inv, state.store.as_ref())?)
+    dashboard::build(&inv, state.store.as_ref())
 }
 
 #[tauri::command]
@@ -63,12 +68,22 @@ pub async fn last_health(state: State<'_, AppState>) -> Result<Vec<ServerHealth>
 /// Probes every server of the dashboard, emitting each result as it comes.
 pub async fn probe_everything<R: Runtime>(app: &AppHandle<R>) -> Result<Vec<ServerHealth>> {
     let state = app.state::<AppState>();
-    let urls: Vec<String> = current_dashboard(&state)?
-        .servers
-        .into_iter()
-        .filter(|s| s.url_problem.is_none())
-        .map(|s| s.url)
-        .collect();
+    // Every server of the dashboard; where the keychain cannot be read, those of the config
+    // files (each probe then says what is wrong with it, and the tray says why).
+    let urls: Vec<String> = match dashboard_now(&state) {
+        Ok(d) => d
+            .servers
+            .into_iter()
+            .filter(|s| s.url_problem.is_none())
+            .map(|s| s.url)
+            .collect(),
+        Err(_) => inventory::scan(&state.locations)
+            .servers
+            .into_iter()
+            .filter(|s| s.url_problem.is_none())
+            .map(|s| s.url)
+            .collect(),
+    };
     let results = health::probe_all(urls, state.store.clone(), state.timeout, 16, |h| {
         state.set_health(h);
         let _ = app.emit(events::HEALTH, h);

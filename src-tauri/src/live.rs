@@ -52,6 +52,8 @@ pub fn start<R: Runtime>(app: &AppHandle<R>) {
 
     let first = app.clone();
     tauri::async_runtime::spawn(async move {
+        // The servers first, from the config files and the keychain; then their health.
+        announce_dashboard(&first);
         let _ = probe_everything(&first).await;
     });
 

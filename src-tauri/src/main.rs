@@ -3,6 +3,14 @@
 
 fn main() {
     latchkey_app::live::mark_start();
+    // Logs go to stderr; `LATCHKEY_LOG` filters them (e.g. `debug`), as for the CLI.
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("LATCHKEY_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
     if let Err(err) = latchkey_app::run() {
         eprintln!("latchkey: {err}");
         std::process::exit(1);

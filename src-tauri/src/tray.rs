@@ -72,13 +72,29 @@ pub struct ServerLine {
     pub label: String,
 }
 
-/// The tray menu: one item per server, "Open Latchkey", a separator, "Quit".
+/// Menu item id of the line that says what keeps Latchkey from reading its data.
+pub const MENU_PROBLEM: &str = "problem";
+
+/// The tray menu: what is wrong, if something keeps Latchkey from working (e.g. the keychain
+/// cannot be read; choosing it opens the window), one item per server, "Open Latchkey", a
+/// separator, "Quit".
 pub fn build_menu<R: Runtime, M: Manager<R>>(
     manager: &M,
     servers: &[ServerLine],
+    problem: Option<&str>,
 ) -> tauri::Result<Menu<R>> {
     let menu = Menu::new(manager)?;
-    if servers.is_empty() {
+    if let Some(problem) = problem {
+        menu.append(&MenuItem::with_id(
+            manager,
+            MENU_PROBLEM,
+            problem,
+            true,
+            None::<&str>,
+        )?)?;
+        menu.append(&PredefinedMenuItem::separator(manager)?)?;
+    }
+    if servers.is_empty() && problem.is_none() {
         let none = MenuItem::with_id(
             manager,
             "no-servers",
@@ -146,36 +162,75 @@ pub fn refresh<R: Runtime>(app: &AppHandle<R>) {
         return;
     };
     let health = state.last_health();
-    let lines: Vec<ServerLine> = crate::commands::current_dashboard(&state)
-        .map(|d| d.servers)
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|s| s.url_problem.is_none())
-        .map(|s| {
-            let h = health.iter().find(|h| h.server == s.url);
-            ServerLine {
-                label: format!("{} — {}", s.title, status_words(h)),
-                url: s.url,
+    let line = |url: String, title: String| {
+        let h = health.iter().find(|h| h.server == url);
+        ServerLine {
+            label: format!("{title} — {}", status_words(h)),
+            url,
+        }
+    };
+    let (lines, problem): (Vec<ServerLine>, Option<String>) =
+        match crate::commands::dashboard_now(&state) {
+            Ok(d) => (
+                d.servers
+                    .into_iter()
+                    .filter(|s| s.url_problem.is_none())
+                    .map(|s| line(s.url, s.title))
+                    .collect(),
+                None,
+            ),
+            // The keychain could not be read: the servers are still listed from the config
+            // files, under a line that says what is wrong.
+            Err(e) => {
+                tracing::warn!("the dashboard cannot be built: {e}");
+                (
+                    latchkey_core::inventory::scan(&state.locations)
+                        .servers
+                        .into_iter()
+                        .filter(|s| s.url_problem.is_none())
+                        .map(|s| {
+                            let title = s.names.first().cloned().unwrap_or_else(|| s.url.clone());
+                            line(s.url, title)
+                        })
+                        .collect(),
+                    Some(problem_line(&e)),
+                )
             }
-        })
-        .collect();
+        };
+    if let Some(p) = &problem {
+        tracing::warn!("tray: {p}");
+    }
+    tracing::debug!(
+        "tray: {:?}",
+        lines.iter().map(|l| &l.label).collect::<Vec<_>>()
+    );
     let app2 = app.clone();
-    let overall = Overall::worst(&health);
+    let mut tray_state = state_of(Overall::worst(&health));
+    if problem.is_some() && tray_state == TrayState::Ok {
+        tray_state = TrayState::Warning;
+    }
     // Tray and menus live on the event loop's thread.
     let _ = app.run_on_main_thread(move || {
-        if let Err(e) = apply(&app2, state_of(overall), &lines) {
+        if let Err(e) = apply(&app2, tray_state, &lines, problem.as_deref()) {
             tracing::warn!("could not update the tray: {e}");
         }
     });
+}
+
+/// A menu line for what keeps the app from working, in the catalogue's words (e.g. "The
+/// keychain is locked or unavailable").
+pub fn problem_line(e: &latchkey_core::Error) -> String {
+    format!("⚠ {}", latchkey_core::reasons::from_error(e).title)
 }
 
 fn apply<R: Runtime>(
     app: &AppHandle<R>,
     state: TrayState,
     lines: &[ServerLine],
+    problem: Option<&str>,
 ) -> tauri::Result<()> {
     set_tray_state(app, state)?;
-    let menu = build_menu(app, lines)?;
+    let menu = build_menu(app, lines, problem)?;
     if let Some(tray) = app.tray_by_id(TRAY_ID) {
         tray.set_menu(Some(menu.clone()))?;
     }
@@ -187,7 +242,7 @@ fn apply<R: Runtime>(
 
 /// Create the tray icon in the [`TrayState::Ok`] state.
 pub(crate) fn create<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
-    let menu = build_menu(app, &[])?;
+    let menu = build_menu(app, &[], None)?;
     let state = TrayState::default();
     TrayIconBuilder::with_id(TRAY_ID)
         .icon(state.icon()?)
@@ -195,6 +250,12 @@ pub(crate) fn create<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
         .menu(&menu)
         .show_menu_on_left_click(true)
         .on_menu_event(|app, event| {
+            if event.id().as_ref() == MENU_PROBLEM {
+                if let Err(err) = crate::show_main_window(app) {
+                    tracing::error!("could not open the window: {err}");
+                }
+                return;
+            }
             if let Some(url) = event.id().as_ref().strip_prefix(MENU_SERVER_PREFIX) {
                 crate::reauth::server_chosen(app, url.to_string());
                 return;
