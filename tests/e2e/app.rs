@@ -366,6 +366,35 @@ fn signs_in_from_the_wizard_asking_for_exactly_mcp() {
     assert_eq!(bundle["tokens"]["scopes"], json!(["mcp"]), "{bundle}");
 }
 
+/// Presses the wizard's "next" until `css` shows (a step may need a moment to load); its id.
+fn advance_until(wd: &WebDriver, css: &str) -> String {
+    let mut clicks = 0;
+    wait_for(
+        &format!("`{css}` in the wizard (pressing next up to 8 times)"),
+        Duration::from_secs(45),
+        || {
+            if let Some(e) = wd.find_all(css).into_iter().next() {
+                return Some(e);
+            }
+            if let Some(err) = wd.find_all(r#"[data-testid="error"]"#).into_iter().next() {
+                panic!("the wizard shows an error: {}", wd.text(&err));
+            }
+            if let Some(next) = wd
+                .find_all(r#"[data-testid="wizard-next"]"#)
+                .into_iter()
+                .next()
+            {
+                if clicks < 8 {
+                    clicks += 1;
+                    wd.click(&next);
+                }
+            }
+            std::thread::sleep(Duration::from_millis(300));
+            None
+        },
+    )
+}
+
 /// Captures the app's window (with its frame) into tests/artifacts/NAME, when it is there.
 fn snap(desktop: &Desktop, name: &str) {
     if let Some(w) = desktop.search(&["--name", "^Latchkey$"]) {
@@ -403,7 +432,7 @@ fn wizard_sign_in(wd: &WebDriver, desktop: &Desktop, row_css: &str) -> Option<()
     wd.click(&sign_in);
     wd.wait(r#"[data-testid="wizard"]"#, long);
     wd.wait(r#"[data-testid="wizard"] [data-testid="discovered"]"#, long);
-    wd.wait(r#"[data-testid="wizard"] [data-testid="scope"]"#, long);
+    advance_until(wd, r#"[data-testid="wizard"] [data-testid="scope"]"#);
     let scopes: Vec<String> = wd
         .find_all(r#"[data-testid="wizard"] [data-testid="scope"]"#)
         .iter()
@@ -423,28 +452,7 @@ fn wizard_sign_in(wd: &WebDriver, desktop: &Desktop, row_css: &str) -> Option<()
     snap(desktop, "app-wizard-scopes.png");
 
     // Next until the start button (the client step keeps "automatic").
-    let start = wait_for(
-        "the wizard's start-sign-in button",
-        Duration::from_secs(30),
-        || {
-            if let Some(b) = wd
-                .find_all(r#"[data-testid="start-sign-in"]"#)
-                .into_iter()
-                .next()
-            {
-                return Some(b);
-            }
-            if let Some(next) = wd
-                .find_all(r#"[data-testid="wizard-next"]"#)
-                .into_iter()
-                .next()
-            {
-                wd.click(&next);
-                std::thread::sleep(Duration::from_millis(300));
-            }
-            None
-        },
-    );
+    let start = advance_until(wd, r#"[data-testid="start-sign-in"]"#);
     wd.click(&start);
     let result = wait_for(
         "the sign-in result (the browser stand-in completes the AS flow)",
