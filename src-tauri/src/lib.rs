@@ -199,6 +199,12 @@ fn on_run_event<R: Runtime>(_app: &AppHandle<R>, event: RunEvent) {
     }
 }
 
+/// The app's context: tauri.conf.json, the icons, and the capabilities (the ACL) as
+/// tauri-build compiled them. Generic so that tests run the real ACL on the mock runtime.
+pub fn context<R: Runtime>() -> Context<R> {
+    tauri::generate_context!()
+}
+
 /// The real app, with the wry runtime and the context from tauri.conf.json. One instance per
 /// user session: a second launch (e.g. the desktop opening a `latchkey://` link) hands its
 /// link to the first, which shows its window, and exits.
@@ -210,7 +216,7 @@ pub fn run() -> tauri::Result<()> {
                 tracing::error!("could not show the window for a second launch: {e}");
             }
         }));
-    run_app(builder, tauri::generate_context!())
+    run_app(builder, context())
 }
 
 #[cfg(test)]

@@ -23,8 +23,7 @@ use latchkey_app::{
 use latchkey_core::clients::Locations;
 use latchkey_core::vault::MemoryStore;
 use std::sync::Arc;
-use tauri::test::{mock_builder, mock_context, noop_assets, MockRuntime};
-use tauri::utils::config::Config;
+use tauri::test::{mock_builder, MockRuntime};
 use tauri::{AppHandle, Manager};
 
 const REEXEC_ENV: &str = "LATCHKEY_SMOKE_UNDER_XVFB";
@@ -87,6 +86,10 @@ fn run_checks(app: &AppHandle<MockRuntime>) -> i32 {
         ("start at login is a setting in the home folder", settings),
         ("open shows the window, no duplicate", open_again),
         ("commands answer through the IPC", ipc_commands),
+        (
+            "the capabilities grant the app's commands and events, not the plugins' own",
+            capabilities,
+        ),
         ("tray state can be changed", tray_states),
         ("quit exits the app", quit),
         // Last: it closes the only window.
@@ -109,13 +112,9 @@ fn run_checks(app: &AppHandle<MockRuntime>) -> i32 {
     i32::from(failed > 0)
 }
 
-/// The mock context, with the app's real window configuration.
+/// The app's real context (configuration, window, capabilities) on the mock runtime.
 fn context() -> tauri::Context<MockRuntime> {
-    let config: Config = serde_json::from_str(include_str!("../../tauri.conf.json"))
-        .expect("tauri.conf.json parses");
-    let mut context = mock_context(noop_assets());
-    context.config_mut().app.windows = config.app.windows;
-    context
+    latchkey_app::context()
 }
 
 fn startup(app: &AppHandle<MockRuntime>) {
@@ -289,6 +288,30 @@ fn settings(app: &AppHandle<MockRuntime>) {
     .expect("disable");
     assert_eq!(s, serde_json::json!({"start_at_login": false}));
     assert!(entries().is_empty());
+}
+
+fn capabilities(app: &AppHandle<MockRuntime>) {
+    // The UI listens to the app's events through the core event plugin.
+    invoke(
+        app,
+        "plugin:event|listen",
+        serde_json::json!({"event": "health", "target": {"kind": "Any"}, "handler": 7}),
+    )
+    .expect("the window may listen to events");
+    invoke(app, "get_settings", serde_json::json!({})).expect("an app command");
+    // The plugins are driven by the shell only: a page cannot turn start-at-login on, show
+    // notifications or register link handlers by itself.
+    for cmd in [
+        "plugin:autostart|enable",
+        "plugin:notification|notify",
+        "plugin:deep-link|register",
+    ] {
+        let err = invoke(app, cmd, serde_json::json!({})).expect_err(cmd);
+        assert!(
+            err.to_string().contains("not allowed"),
+            "{cmd} must be refused by the ACL: {err}"
+        );
+    }
 }
 
 fn tray_states(app: &AppHandle<MockRuntime>) {
