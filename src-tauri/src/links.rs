@@ -14,6 +14,7 @@ pub fn open<R: Runtime>(
     link: &str,
 ) -> Result<LinkAction, latchkey_core::Error> {
     let action = deeplink::parse(link)?;
+    tracing::info!("link: {action:?}");
     let view = match action {
         LinkAction::Login { .. } => ServerView::SignIn,
         LinkAction::Why { .. } => ServerView::Why,

@@ -43,6 +43,9 @@ fn main() -> ExitCode {
     // thread starts.
     std::env::set_var("HOME", &home);
     std::env::set_var("XDG_CONFIG_HOME", home.join(".config"));
+    // The browser stand-in: opens nothing, so a sign-in waits until it is cancelled.
+    std::env::set_var("BROWSER", "true");
+    std::env::set_var("LATCHKEY_STATE_DIR", home.join("state"));
     // Nothing listens on port 9 of the loopback address: the server is down.
     std::fs::write(
         home.join(".claude.json"),
@@ -86,6 +89,10 @@ fn run_checks(app: &AppHandle<MockRuntime>) -> i32 {
         ("start at login is a setting in the home folder", settings),
         ("open shows the window, no duplicate", open_again),
         ("commands answer through the IPC", ipc_commands),
+        (
+            "the wizard plans, edits scopes, signs in and cancels",
+            wizard,
+        ),
         (
             "the capabilities grant the app's commands and events, not the plugins' own",
             capabilities,
@@ -288,6 +295,160 @@ fn settings(app: &AppHandle<MockRuntime>) {
     .expect("disable");
     assert_eq!(s, serde_json::json!({"start_at_login": false}));
     assert!(entries().is_empty());
+}
+
+/// A GitLab-like server on the loopback address: the MCP endpoint answers 401 naming its
+/// metadata, which asks for `mcp`; the sign-in server lists a catalogue with `sudo` and
+/// registers clients.
+fn sign_in_server() -> String {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
+    let origin = base.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let mut reader = BufReader::new(stream);
+            let mut request_line = String::new();
+            let _ = reader.read_line(&mut request_line);
+            let mut length = 0usize;
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    length = v.trim().parse().unwrap_or(0);
+                }
+            }
+            let mut body = vec![0u8; length];
+            let _ = reader.read_exact(&mut body);
+            let path = request_line.split_whitespace().nth(1).unwrap_or("/");
+            let (status, headers, json) = match path {
+                "/mcp" => (
+                    "401 Unauthorized",
+                    format!(
+                        "www-authenticate: Bearer resource_metadata=\"{origin}/.well-known/oauth-protected-resource/mcp\"\r\n"
+                    ),
+                    serde_json::json!({"error": "unauthorized"}),
+                ),
+                "/.well-known/oauth-protected-resource/mcp" => (
+                    "200 OK",
+                    String::new(),
+                    serde_json::json!({"resource": format!("{origin}/mcp"),
+                        "authorization_servers": [origin], "scopes_supported": ["mcp"]}),
+                ),
+                "/.well-known/oauth-authorization-server" => (
+                    "200 OK",
+                    String::new(),
+                    serde_json::json!({"issuer": origin,
+                        "authorization_endpoint": format!("{origin}/authorize"),
+                        "token_endpoint": format!("{origin}/token"),
+                        "registration_endpoint": format!("{origin}/register"),
+                        "code_challenge_methods_supported": ["S256"],
+                        "scopes_supported": ["mcp", "read_user", "sudo", "admin_mode"]}),
+                ),
+                "/register" => {
+                    let asked: serde_json::Value =
+                        serde_json::from_slice(&body).unwrap_or_default();
+                    (
+                        "201 Created",
+                        String::new(),
+                        serde_json::json!({"client_id": "smoke-client",
+                            "redirect_uris": asked["redirect_uris"],
+                            "token_endpoint_auth_method": "none"}),
+                    )
+                }
+                _ => ("404 Not Found", String::new(), serde_json::json!({})),
+            };
+            let body = json.to_string();
+            let mut stream = reader.into_inner();
+            let _ = write!(
+                stream,
+                "HTTP/1.1 {status}\r\ncontent-type: application/json\r\n{headers}content-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    format!("{base}/mcp")
+}
+
+fn scope_names(view: &serde_json::Value) -> Vec<String> {
+    view["plan"]["scopes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn wizard(app: &AppHandle<MockRuntime>) {
+    use tauri::Listener;
+    let url = sign_in_server();
+    let secret = "typed-secret-never-returned";
+    let view = invoke(
+        app,
+        "plan_sign_in",
+        serde_json::json!({"url": url, "client": {"client_secret": secret}}),
+    )
+    .expect("plan_sign_in");
+    assert!(!view.to_string().contains(secret), "{view}");
+    assert_eq!(scope_names(&view), ["mcp"], "{view}");
+    let catalogue = view["plan"]["catalogue"].to_string();
+    assert!(catalogue.contains("sudo"), "{catalogue}");
+    assert!(!view["discovered"].as_array().unwrap().is_empty(), "{view}");
+
+    let edit = |edit: serde_json::Value| {
+        invoke(
+            app,
+            "edit_scopes",
+            serde_json::json!({"url": url, "edit": edit}),
+        )
+    };
+    let added = edit(serde_json::json!({"kind": "add", "name": "sudo"})).expect("add");
+    assert_eq!(scope_names(&added), ["mcp", "sudo"]);
+    let sudo = &added["plan"]["scopes"][1];
+    assert!(sudo["flag"].is_object(), "sudo is flagged: {sudo}");
+    let removed = edit(serde_json::json!({"kind": "remove", "name": "mcp"})).expect("remove");
+    assert_eq!(scope_names(&removed), ["sudo"]);
+    let reset = edit(serde_json::json!({"kind": "reset"})).expect("reset");
+    assert_eq!(scope_names(&reset), ["mcp"]);
+    let err = edit(serde_json::json!({"kind": "add", "name": "two words"}))
+        .expect_err("a scope name with a space");
+    assert!(
+        err["message"].as_str().is_some() && err["code"].is_string(),
+        "{err}"
+    );
+
+    // Sign in: the browser stand-in opens nothing, so the sign-in waits; cancel ends it.
+    let (tx, rx) = mpsc::channel();
+    app.listen(latchkey_app::api::events::SIGN_IN_PROGRESS, move |e| {
+        let _ = tx.send(e.payload().to_string());
+    });
+    let signing = {
+        let app = app.clone();
+        let url = url.clone();
+        std::thread::spawn(move || invoke(&app, "sign_in", serde_json::json!({"url": url})))
+    };
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let p: serde_json::Value =
+            serde_json::from_str(&rx.recv_timeout(left).expect("sign-in progress")).unwrap();
+        assert_eq!(p["url"], url.as_str());
+        if p["step"] == "waiting_for_browser" {
+            let page = p["sign_in_url"].as_str().unwrap();
+            assert!(page.contains("code_challenge_method=S256"), "{page}");
+            assert!(page.contains("scope=mcp"), "{page}");
+            assert!(page.contains("client_id=smoke-client"), "{page}");
+            break;
+        }
+    }
+    invoke(app, "cancel_sign_in", serde_json::json!({"url": url})).expect("cancel");
+    let err = signing
+        .join()
+        .unwrap()
+        .expect_err("a cancelled sign-in rejects");
+    assert_eq!(err["code"], "cancelled", "{err}");
 }
 
 fn capabilities(app: &AppHandle<MockRuntime>) {
