@@ -22,6 +22,10 @@ pub fn open_server<R: Runtime>(app: &AppHandle<R>, url: &str, view: ServerView) 
     let listening = app.get_webview_window(crate::MAIN_WINDOW).is_some()
         && state.as_ref().is_some_and(|s| s.window_ready());
     if listening {
+        // Said now: an older pending view (e.g. from a notification) is no longer wanted.
+        if let Some(state) = &state {
+            state.take_pending_open();
+        }
         let _ = app.emit(events::OPEN_SERVER, &open);
     } else if let Some(state) = &state {
         state.set_pending_open(open);

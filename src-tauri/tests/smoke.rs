@@ -59,7 +59,12 @@ fn main() -> ExitCode {
     // only touched on the loop's thread: the checks run on another thread, and tauri sends
     // their calls to the loop, as it does for a real app's commands.
     let handle = app.handle().clone();
-    std::thread::spawn(move || std::process::exit(run_checks(&handle)));
+    let temp_home = home.clone();
+    std::thread::spawn(move || {
+        let code = run_checks(&handle);
+        let _ = std::fs::remove_dir_all(&temp_home);
+        std::process::exit(code)
+    });
     run_until_quit(app);
     println!("the event loop ended before the checks did");
     ExitCode::FAILURE
@@ -240,6 +245,28 @@ fn ipc_commands(app: &AppHandle<MockRuntime>) {
     assert_eq!(err["code"], "no_plan", "{err}");
     let none = invoke(app, "take_pending_open", serde_json::json!({})).expect("pending");
     assert!(none.is_null());
+
+    let err = invoke(
+        app,
+        "hand_off",
+        serde_json::json!({"url": DOWN, "tool": "claude-code"}),
+    )
+    .expect_err("nothing to hand over before signing in");
+    assert_eq!(err["code"], "not_signed_in", "{err}");
+    let why = invoke(app, "why", serde_json::json!({"url": DOWN})).expect("why");
+    assert_eq!(why["server"], DOWN, "{why}");
+    let file = invoke(app, "export_diagnostics", serde_json::json!({"url": DOWN}))
+        .expect("export_diagnostics");
+    let file = std::path::PathBuf::from(file.as_str().unwrap());
+    let home = std::path::PathBuf::from(std::env::var_os("HOME").unwrap());
+    assert!(
+        file.starts_with(&home),
+        "written inside the test's home: {file:?}"
+    );
+    let written: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    assert_eq!(written["server"], DOWN);
+    invoke(app, "sign_out", serde_json::json!({"url": DOWN})).expect("sign_out");
 }
 
 fn links(app: &AppHandle<MockRuntime>) {
