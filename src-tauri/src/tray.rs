@@ -304,6 +304,15 @@ mod tests {
     use super::*;
 
     #[test]
+    fn an_unreadable_keychain_is_one_plain_line_in_the_menu() {
+        let e = latchkey_core::Error::Keychain {
+            store: "Secret Service, service \"latchkey\"".into(),
+            detail: "DBus error: org.freedesktop.secrets was not provided".into(),
+        };
+        assert_eq!(problem_line(&e), "⚠ The keychain is locked or unavailable");
+    }
+
+    #[test]
     fn every_state_has_a_distinct_decodable_icon() {
         let states = [TrayState::Ok, TrayState::Warning, TrayState::NeedsAuth];
         for (i, a) in states.iter().enumerate() {
