@@ -133,6 +133,18 @@ pub fn build_app_with<R: Runtime>(
                 if let Some(state) = webview.try_state::<state::AppState>() {
                     state.set_window_ready(true);
                 }
+                // A view asked for while the page loaded: said once the page's listeners are
+                // set up (the page may also have asked with `take_pending_open` by then).
+                let app = webview.app_handle().clone();
+                tauri::async_runtime::spawn(async move {
+                    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+                    if let Some(open) = app
+                        .try_state::<state::AppState>()
+                        .and_then(|s| s.take_pending_open())
+                    {
+                        let _ = tauri::Emitter::emit(&app, api::events::OPEN_SERVER, &open);
+                    }
+                });
             }
         })
         .on_window_event(|window, event| {
@@ -158,7 +170,7 @@ pub fn build_app_with<R: Runtime>(
 
 /// The window was focused: show the server a notification (or the tray, or a link) asked for
 /// meanwhile, where the desktop did not report the click. A window whose page is still
-/// loading asks for it itself (`take_pending_open`). Closing the window frees its webview.
+/// loading hears it once loaded (or asks for it with `take_pending_open`).
 fn on_main_window_event<R: Runtime>(app: &AppHandle<R>, event: &tauri::WindowEvent) {
     let Some(state) = app.try_state::<state::AppState>() else {
         return;
