@@ -17,6 +17,7 @@ mod desktop;
 use desktop::*;
 use latchkey_e2e::*;
 use serde_json::{json, Value};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::Duration;
@@ -418,10 +419,12 @@ fn wizard_sign_in(wd: &WebDriver, desktop: &Desktop, row_css: &str) -> Option<()
     );
     if !built_ui_has("server-row") {
         snap(desktop, "app-webdriver-dashboard.png");
-        eprintln!(
-            "SKIPPED the wizard sign-in: the built UI (ui/dist) has no [data-testid=\"server-row\"] \
+        // Straight to stderr, past the test harness's capture: a skip must be seen.
+        let _ = writeln!(
+            std::io::stderr(),
+            "\nSKIPPED the wizard sign-in: the built UI (ui/dist) has no [data-testid=\"server-row\"] \
              yet, so there is no dashboard row to click. The app started under tauri-driver and \
-             WebKitWebDriver attached to it (screenshot: tests/artifacts/app-webdriver-dashboard.png)."
+             WebKitWebDriver attached to it (screenshot: tests/artifacts/app-webdriver-dashboard.png).\n"
         );
         return None;
     }
