@@ -16,6 +16,7 @@ pub mod notify;
 pub mod reauth;
 pub mod state;
 pub mod tray;
+pub mod webkit;
 
 pub use tray::{set_tray_state, tray_state, TrayState};
 
@@ -181,7 +182,10 @@ fn on_main_window_event<R: Runtime>(app: &AppHandle<R>, event: &tauri::WindowEve
                 let _ = tauri::Emitter::emit(app, api::events::OPEN_SERVER, &open);
             }
         }
-        tauri::WindowEvent::Destroyed => state.set_window_ready(false),
+        tauri::WindowEvent::Destroyed => {
+            state.set_window_ready(false);
+            webkit::free_network_process();
+        }
         _ => {}
     }
 }
