@@ -3,6 +3,8 @@
 
 fn main() {
     latchkey_app::live::mark_start();
+    // Before GTK starts, while this is the only thread.
+    latchkey_app::webkit::prefer_software_rendering();
     // Logs go to stderr; `LATCHKEY_LOG` filters them (e.g. `debug`), as for the CLI.
     tracing_subscriber::fmt()
         .with_env_filter(
