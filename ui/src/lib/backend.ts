@@ -1,57 +1,87 @@
-// The one place where the UI reaches the Latchkey backend (the Tauri shell).
-//
-// Every screen imports from here, never from @tauri-apps/api directly, so the same
-// screens run inside the app (Tauri IPC) and in a plain browser or a unit test
-// (a mock backend). Add a method here for each typed command/event the shell exposes.
-import { getVersion } from "@tauri-apps/api/app";
-import { isTauri } from "@tauri-apps/api/core";
+// The one place where the UI reaches the Latchkey backend (the Tauri shell): typed wrappers
+// over the shell's commands and events, with the types generated from Rust (src/bindings).
+// The screens never import @tauri-apps/api themselves, so tests mock the IPC at one
+// boundary (window.__TAURI_INTERNALS__) and the same screens run in a plain browser.
+import { invoke } from "@tauri-apps/api/core";
+import { listen, type UnlistenFn } from "@tauri-apps/api/event";
+import type { AppError } from "../bindings/AppError";
+import type { ClientInput } from "../bindings/ClientInput";
+import type { Dashboard } from "../bindings/Dashboard";
+import type { Diagnosis } from "../bindings/Diagnosis";
+import type { HandoffResult } from "../bindings/HandoffResult";
+import type { OpenServer } from "../bindings/OpenServer";
+import type { PlanView } from "../bindings/PlanView";
+import type { ScopeEdit } from "../bindings/ScopeEdit";
+import type { ServerHealth } from "../bindings/ServerHealth";
+import type { SessionEvent } from "../bindings/SessionEvent";
+import type { Settings } from "../bindings/Settings";
+import type { SignInProgress } from "../bindings/SignInProgress";
+import type { SignInResult } from "../bindings/SignInResult";
+import type { Tool } from "../bindings/Tool";
 
-export interface Backend {
-  /** Which backend answers: the real app, or the browser/test mock. */
-  readonly kind: "tauri" | "mock";
-  /** The app's version, as Tauri reads it from tauri.conf.json / Cargo.toml. */
-  appVersion(): Promise<string>;
+/** Event names, as the shell emits them (src-tauri/src/api.rs `events`). */
+export const EVENTS = {
+  dashboardChanged: "dashboard-changed",
+  health: "health",
+  sessionEvent: "session-event",
+  signInProgress: "sign-in-progress",
+  openServer: "open-server",
+} as const;
+
+/** Any failure of a command, as an AppError: the shell's own, or one made from what the
+ * IPC threw (a string, an Error). */
+export function asAppError(e: unknown): AppError {
+  if (e && typeof e === "object" && "code" in e && "message" in e) {
+    return e as AppError;
+  }
+  const message = e instanceof Error ? e.message : String(e);
+  return { code: "ipc", message, hint: "Try again; if it keeps failing, restart Latchkey." };
 }
 
-/** What the mock backend reports as the version, so a browser build is recognisable. */
-export const MOCK_VERSION = "0.0.0-browser";
+async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> {
+  try {
+    return await invoke<T>(cmd, args);
+  } catch (e) {
+    throw asAppError(e);
+  }
+}
 
-/** The backend of the real app: Tauri IPC. */
-export function tauriBackend(): Backend {
-  return {
-    kind: "tauri",
-    appVersion: () => getVersion(),
+export const api = {
+  dashboard: () => call<Dashboard>("dashboard"),
+  probeAll: () => call<ServerHealth[]>("probe_all"),
+  lastHealth: () => call<ServerHealth[]>("last_health"),
+  planSignIn: (url: string, client?: ClientInput) =>
+    call<PlanView>("plan_sign_in", { url, client: client ?? null }),
+  editScopes: (url: string, edit: ScopeEdit) => call<PlanView>("edit_scopes", { url, edit }),
+  signIn: (url: string) => call<SignInResult>("sign_in", { url }),
+  cancelSignIn: (url: string) => call<void>("cancel_sign_in", { url }),
+  signOut: (url: string) => call<void>("sign_out", { url }),
+  handOff: (url: string, tool: Tool) => call<HandoffResult>("hand_off", { url, tool }),
+  why: (url: string) => call<Diagnosis>("why", { url }),
+  exportDiagnostics: (url: string) => call<string>("export_diagnostics", { url }),
+  takePendingOpen: () => call<OpenServer | null>("take_pending_open"),
+  getSettings: () => call<Settings>("get_settings"),
+  setStartAtLogin: (enabled: boolean) => call<Settings>("set_start_at_login", { enabled }),
+};
+
+export interface Listeners {
+  dashboardChanged?: (d: Dashboard) => void;
+  health?: (h: ServerHealth) => void;
+  sessionEvent?: (e: SessionEvent) => void;
+  signInProgress?: (p: SignInProgress) => void;
+  openServer?: (o: OpenServer) => void;
+}
+
+/** Subscribes to the shell's events; returns one function that unsubscribes them all. */
+export async function subscribe(l: Listeners): Promise<() => void> {
+  const offs: UnlistenFn[] = [];
+  const on = async <T>(name: string, f?: (p: T) => void) => {
+    if (f) offs.push(await listen<T>(name, (e) => f(e.payload)));
   };
-}
-
-/** A backend for a plain browser and for tests; override any method. */
-export function mockBackend(overrides: Partial<Omit<Backend, "kind">> = {}): Backend {
-  return {
-    kind: "mock",
-    appVersion: async () => MOCK_VERSION,
-    ...overrides,
-  };
-}
-
-/** Tauri's backend when running inside the app, else the mock. */
-export function selectBackend(inTauri: boolean = isTauri()): Backend {
-  return inTauri ? tauriBackend() : mockBackend();
-}
-
-let current: Backend | undefined;
-
-/** The backend in use; chosen on first use. */
-export function backend(): Backend {
-  current ??= selectBackend();
-  return current;
-}
-
-/** Replace the backend (tests, or a browser harness with scripted answers). */
-export function setBackend(next: Backend | undefined): void {
-  current = next;
-}
-
-/** The app's version, from whichever backend is in use. */
-export function appVersion(): Promise<string> {
-  return backend().appVersion();
+  await on(EVENTS.dashboardChanged, l.dashboardChanged);
+  await on(EVENTS.health, l.health);
+  await on(EVENTS.sessionEvent, l.sessionEvent);
+  await on(EVENTS.signInProgress, l.signInProgress);
+  await on(EVENTS.openServer, l.openServer);
+  return () => offs.forEach((off) => off());
 }
