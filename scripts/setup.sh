@@ -46,7 +46,7 @@ if command -v rustup >/dev/null; then
 fi
 
 # npm packages from the lock files; skipped when the lock file has not changed since.
-for dir in ui tests/fixtures; do
+for dir in ui tests/fixtures tests/ui; do
   stamp="$dir/node_modules/.latchkey-lock-stamp"
   want=$(sha256sum "$dir/package-lock.json" | cut -d' ' -f1)
   if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$want" ]]; then

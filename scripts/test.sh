@@ -40,6 +40,9 @@ cargo test --workspace --locked
 say "UI unit tests"
 npm --prefix ui test --silent
 
+say "The built UI in Chromium (IPC mocked at the boundary)"
+node --test tests/ui/
+
 say "Fixture self-test"
 node --test tests/fixtures/
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { clientWords, fixButton, fixSignsIn, healthWords, relativeTime, sessionEnds } from "./words";
+import { clientWords, fixButton, fixSignsIn, healthWords, relativeTime, sessionEnds, toolName } from "./words";
 
 describe("words", () => {
   it("says every status in plain words with a tone", () => {
@@ -19,6 +19,7 @@ describe("words", () => {
     expect(sessionEnds(now + 600, false, now)).toBe("Session ends in 10 minutes");
     expect(sessionEnds(now - 600, false, now)).toBe("Session ended 10 minutes ago");
     expect(sessionEnds(now + 600, true, now)).toMatch(/renews automatically/);
+    expect(sessionEnds(now - 600, true, now)).toBe("Token ended 10 minutes ago; Latchkey renews it on next use");
     expect(sessionEnds(undefined, false, now)).toMatch(/No end date/);
   });
 
@@ -29,5 +30,6 @@ describe("words", () => {
     expect(fixButton("nothing")).toBeNull();
     expect(fixSignsIn("configure_client")).toBe(true);
     expect(fixSignsIn("retry")).toBe(false);
+    expect(toolName("vs-code")).toBe("VS Code");
   });
 });

@@ -49,7 +49,11 @@ export function relativeTime(at: number, now: number = Date.now() / 1000): strin
 export function sessionEnds(expiresAt: number | undefined, renewable: boolean, now?: number): string {
   if (expiresAt === undefined) return "No end date given by the sign-in server";
   const when = relativeTime(expiresAt, now);
-  if (renewable) return `Token renews automatically (current one ends ${when})`;
+  if (renewable) {
+    return when.startsWith("in ")
+      ? `Token renews automatically (current one ends ${when})`
+      : `Token ended ${when}; Latchkey renews it on next use`;
+  }
   return when.startsWith("in ") ? `Session ends ${when}` : `Session ended ${when}`;
 }
 
@@ -108,4 +112,20 @@ export function fixButton(f: Fix): string | null {
 /** Whether a fix is carried out by signing in (the wizard) rather than by checking again. */
 export function fixSignsIn(f: Fix): boolean {
   return f === "sign_in" || f === "sign_in_with_recommended_scopes" || f === "sign_in_with_more_scopes" || f === "configure_client";
+}
+
+const TOOL_NAMES: Record<string, string> = {
+  "claude-code": "Claude Code",
+  "claude-desktop": "Claude Desktop",
+  cursor: "Cursor",
+  "vs-code": "VS Code",
+  "gemini-cli": "Gemini CLI",
+  codex: "Codex",
+  windsurf: "Windsurf",
+  zed: "Zed",
+};
+
+/** A tool's name as people know it. */
+export function toolName(id: string): string {
+  return TOOL_NAMES[id] ?? id;
 }

@@ -1,0 +1,114 @@
+// A realistic backend for the UI tests: four servers in four states, used by several tools,
+// GitLab's exact scope catalogue (shared/field-reports) with its flagged scopes, a diagnosis
+// with a redacted trace. Loaded into the page before the app, as window.__LATCHKEY_FIXTURE__.
+(() => {
+  const now = Math.floor(Date.now() / 1000);
+  const entry = (tool, name, url, scope = { kind: "user" }) => ({
+    tool, file: `/home/alex/${tool}.json`, line: 3, scope, name, transport: "http", url, enabled: true,
+  });
+  const use = (tool, tool_name, can_hand_off) => ({
+    tool, tool_name, can_hand_off,
+    note: can_hand_off
+      ? `Latchkey can give ${tool_name} its sign-in.`
+      : `${tool_name} has no way to take a sign-in from another app: it signs in by itself.`,
+  });
+  const GITLAB = "https://gitlab.example.com/api/v4/mcp";
+  const LINEAR = "https://mcp.linear.app/mcp";
+  const SENTRY = "https://mcp.sentry.dev/mcp";
+  const INTERNAL = "https://mcp.internal.example/mcp";
+  const GITLAB_SCOPES = [
+    "api", "read_api", "read_user", "create_runner", "manage_runner", "k8s_proxy",
+    "self_rotate", "mcp", "read_repository", "write_repository",
+    "read_virtual_registry", "write_virtual_registry",
+    "read_observability", "write_observability", "ai_features",
+    "sudo", "admin_mode", "read_service_ping",
+    "openid", "profile", "email", "ai_workflows", "user:*",
+  ];
+  const FLAGS = {
+    sudo: { kind: "administrative", explanation: "Lets the app act as any user of the server: only administrators can grant it, and most sign-ins fail if it is asked for." },
+    admin_mode: { kind: "administrative", explanation: "Administrator mode: only administrators can grant it." },
+    "user:*": { kind: "template", explanation: "A pattern, not a permission: the server lists it as a template for per-user scopes; asking for it literally is refused." },
+  };
+  const flagged = (name) => (FLAGS[name] ? { flag: FLAGS[name] } : {});
+  const reason = (id, title, explanation, fix, detail) => ({ id, title, explanation, fix, detail });
+  const linearReason = reason(
+    "refresh_token_reused",
+    "The sign-in server saw the saved session used twice and ended it",
+    "Another program used the same renewal at the same time, so the server ended the session to be safe.",
+    "sign_in",
+    "invalid_grant: grant request is invalid (refresh token already used)",
+  );
+  window.__LATCHKEY_FIXTURE__ = {
+    urls: { GITLAB, LINEAR, SENTRY, INTERNAL },
+    dashboard: {
+      servers: [
+        {
+          url: GITLAB, title: "gitlab", names: ["gitlab"],
+          tools: [use("claude-code", "Claude Code", true), use("cursor", "Cursor", false)],
+          used_by: [entry("claude-code", "gitlab", GITLAB), entry("cursor", "gitlab", GITLAB)],
+          session: { issuer: "https://gitlab.example.com", client_id: "dyn-1", expires_at: now + 2 * 3600, renewable: true,
+                     granted_scopes: ["mcp"], requested_scopes: ["mcp"], updated_at: now - 600 },
+        },
+        {
+          url: LINEAR, title: "linear", names: ["linear"],
+          tools: [use("claude-code", "Claude Code", true), use("gemini-cli", "Gemini CLI", true)],
+          used_by: [entry("claude-code", "linear", LINEAR), entry("gemini-cli", "linear", LINEAR)],
+          session: { issuer: "https://mcp.linear.app", client_id: "dyn-2", expires_at: now - 3600, renewable: true,
+                     granted_scopes: ["read", "write"], requested_scopes: ["read", "write"], updated_at: now - 86400,
+                     needs_sign_in: linearReason },
+        },
+        {
+          url: SENTRY, title: "sentry", names: ["sentry"],
+          tools: [use("vs-code", "VS Code", false)],
+          used_by: [entry("vs-code", "sentry", SENTRY, { kind: "project", project: "/home/alex/work/api" })],
+        },
+        {
+          url: INTERNAL, title: "internal-docs", names: ["internal-docs"],
+          tools: [use("windsurf", "Windsurf", false)],
+          used_by: [entry("windsurf", "internal-docs", INTERNAL)],
+        },
+      ],
+      local_count: 3,
+      errors: [{ tool: "vs-code", file: "/home/alex/.config/Code/User/mcp.json", scope: { kind: "user" }, line: 12, column: 5,
+                 message: "a comma is missing after the \"github\" server" }],
+    },
+    health: [
+      { server: GITLAB, health: "working", until: now + 2 * 3600, millis: 40 },
+      { server: LINEAR, health: "needs_sign_in", reason: linearReason, millis: 55 },
+      { server: SENTRY, health: "never_signed_in", reason: reason("no_credentials", "Not signed in yet", "Latchkey has no credentials for this server.", "sign_in", "not signed in"), millis: 61 },
+      { server: INTERNAL, health: "unreachable", reason: reason("unreachable", "Cannot reach the server", "The connection failed: the server is down, or the address or network is wrong.", "retry", "connection refused"), millis: 12 },
+    ],
+    plan: (url) => {
+      const recommended = [{ name: "mcp", source: "challenge" }];
+      return {
+        plan: {
+          server_url: url, resource: url, issuer: "https://gitlab.example.com",
+          endpoints: { authorization: "https://gitlab.example.com/oauth/authorize", token: "https://gitlab.example.com/oauth/token", registration: "https://gitlab.example.com/oauth/register" },
+          client: { method: "dynamic", registration_endpoint: "https://gitlab.example.com/oauth/register" },
+          callback_port: null,
+          scopes: recommended.slice(),
+          recommended,
+          scope_basis: "challenge",
+          catalogue: GITLAB_SCOPES.map((name) => ({ name, requested: name === "mcp", ...flagged(name) })),
+          problems: [],
+        },
+        discovered: [
+          { action: "Asked the server to start an MCP session without a token", url, outcome: "HTTP 401, asking for scope \"mcp\"" },
+          { action: "Read the server's protected resource metadata", url: "https://gitlab.example.com/.well-known/oauth-protected-resource/api/v4/mcp", outcome: "sign-in server https://gitlab.example.com" },
+          { action: "Read the sign-in server's metadata", url: "https://gitlab.example.com/.well-known/oauth-authorization-server", outcome: "23 scopes offered; PKCE S256; open registration" },
+        ],
+      };
+    },
+    flags: FLAGS,
+    why: {
+      server: LINEAR, latchkey_version: "0.1.0", checked_at: now, status: "needs_sign_in", reason: linearReason,
+      trace: [
+        { method: "POST", url: "https://mcp.linear.app/oauth/token", status: 400, millis: 182,
+          request_headers: [["content-type", "application/x-www-form-urlencoded"]],
+          request_body: "grant_type=refresh_token&refresh_token=[redacted]&resource=https%3A%2F%2Fmcp.linear.app%2Fmcp",
+          response_headers: [["content-type", "application/json"]],
+          response_body: "{\"error\":\"invalid_grant\",\"error_description\":\"grant request is invalid (refresh token already used)\"}" },
+      ],
+    },
+  };
+})();
