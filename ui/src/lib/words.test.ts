@@ -15,6 +15,7 @@ describe("words", () => {
     expect(relativeTime(now + 60, now)).toBe("in 1 minute");
     expect(relativeTime(now + 25 * 60, now)).toBe("in 25 minutes");
     expect(relativeTime(now + 3 * 3600, now)).toBe("in about 3 hours");
+    expect(relativeTime(now + 3599, now)).toBe("in about 1 hour");
     expect(relativeTime(now - 5 * 86400, now)).toBe("5 days ago");
     expect(sessionEnds(now + 600, false, now)).toBe("Session ends in 10 minutes");
     expect(sessionEnds(now - 600, false, now)).toBe("Session ended 10 minutes ago");

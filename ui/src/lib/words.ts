@@ -32,7 +32,7 @@ export function relativeTime(at: number, now: number = Date.now() / 1000): strin
   const abs = Math.abs(d);
   let text: string;
   if (abs < 60) text = "less than a minute";
-  else if (abs < 3600) {
+  else if (abs < 3570) {
     const m = Math.round(abs / 60);
     text = `${m} minute${m === 1 ? "" : "s"}`;
   } else if (abs < 86400 * 2) {
