@@ -138,11 +138,11 @@ fn menu_window(desktop: &Desktop) -> Option<(String, Geometry)> {
 }
 
 fn open_tray_menu(desktop: &Desktop) -> (String, Geometry) {
-    let tray = desktop.tray_with_icon(Duration::from_secs(10));
+    let tray = desktop.tray_with_icon(Duration::from_secs(60));
     desktop.click(tray.x + tray.w / 2, tray.y + tray.h / 2);
     wait_for(
         "the tray menu to open after a click on the icon",
-        Duration::from_secs(10),
+        Duration::from_secs(60),
         || menu_window(desktop),
     )
 }
@@ -174,7 +174,7 @@ fn starts_in_the_tray_lists_the_servers_and_opens_from_its_menu() {
         ),
         &app_env(&user, &desktop, &ready_file),
     );
-    let pid: u32 = wait_for("the app's pid", Duration::from_secs(10), || {
+    let pid: u32 = wait_for("the app's pid", Duration::from_secs(60), || {
         std::fs::read_to_string(&pid_file).ok()?.trim().parse().ok()
     });
 
@@ -259,7 +259,7 @@ fn starts_in_the_tray_lists_the_servers_and_opens_from_its_menu() {
     desktop.run("wmctrl", &["-i", "-c", &window]);
     wait_for(
         "the window to close (wmctrl -c)",
-        Duration::from_secs(10),
+        Duration::from_secs(60),
         || {
             desktop
                 .search(&["--name", "^Latchkey$"])
@@ -269,7 +269,7 @@ fn starts_in_the_tray_lists_the_servers_and_opens_from_its_menu() {
     );
     wait_for(
         "the webview's process to end after the window closed",
-        Duration::from_secs(15),
+        Duration::from_secs(60),
         || (!alive(web.0)).then_some(()),
     );
     assert!(
@@ -284,7 +284,7 @@ fn starts_in_the_tray_lists_the_servers_and_opens_from_its_menu() {
     desktop.keys(&["Up", "Return"]);
     wait_for(
         "the app to exit after \"Quit\" in the tray menu",
-        Duration::from_secs(15),
+        Duration::from_secs(60),
         || (!alive(pid)).then_some(()),
     );
 }

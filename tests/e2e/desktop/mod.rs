@@ -149,12 +149,12 @@ impl Desktop {
             _wm: wm,
             _xvfb: (xvfb, reader.into_inner()),
         };
-        wait_for("trayer's panel", Duration::from_secs(15), || {
+        wait_for("trayer's panel", Duration::from_secs(60), || {
             desktop.search(&["--name", "^panel$"])
         });
         wait_for(
             "openbox to manage the screen",
-            Duration::from_secs(15),
+            Duration::from_secs(60),
             || {
                 let out = desktop.run("xprop", &["-root", "_NET_SUPPORTING_WM_CHECK"]);
                 out.contains("window id").then_some(())
