@@ -16,14 +16,9 @@
   const LINEAR = "https://mcp.linear.app/mcp";
   const SENTRY = "https://mcp.sentry.dev/mcp";
   const INTERNAL = "https://mcp.internal.example/mcp";
-  const GITLAB_SCOPES = [
-    "api", "read_api", "read_user", "create_runner", "manage_runner", "k8s_proxy",
-    "self_rotate", "mcp", "read_repository", "write_repository",
-    "read_virtual_registry", "write_virtual_registry",
-    "read_observability", "write_observability", "ai_features",
-    "sudo", "admin_mode", "read_service_ping",
-    "openid", "profile", "email", "ai_workflows", "user:*",
-  ];
+  // GitLab's scopes_supported, byte for byte, as the fixture AS serves it (set by the test
+  // from tests/fixtures/serve.mjs, the one copy of the field report's list).
+  const GITLAB_SCOPES = window.__GITLAB_SCOPES__;
   const FLAGS = {
     sudo: { kind: "administrative", explanation: "Lets the app act as any user of the server: only administrators can grant it, and most sign-ins fail if it is asked for." },
     admin_mode: { kind: "administrative", explanation: "Administrator mode: only administrators can grant it." },

@@ -18,6 +18,12 @@ const CHROMIUM = process.env.LATCHKEY_CHROMIUM || "/usr/bin/chromium";
 const TYPES = { ".html": "text/html", ".js": "text/javascript", ".css": "text/css", ".svg": "image/svg+xml", ".png": "image/png" };
 let server, base, browser;
 
+// The GitLab-like catalogue of the fixture AS, so the UI is shown the very same list.
+const serveSource = fs.readFileSync(path.join(root, "tests/fixtures/serve.mjs"), "utf8");
+const GITLAB_SCOPES = JSON.parse(
+  serveSource.match(/const GITLAB_SCOPES = (\[[^\]]*\]);/)[1].replace(/'/g, '"').replace(/,\s*\]/, "]"),
+);
+
 before(async () => {
   assert.ok(fs.existsSync(path.join(dist, "index.html")), "build the UI first: npm --prefix ui run build");
   server = http.createServer((req, res) => {
@@ -49,6 +55,7 @@ async function open(colorScheme = "light") {
   page.on("pageerror", (e) => errors.push(String(e)));
   // Only the page's own server: nothing may leave 127.0.0.1.
   await page.route("**/*", (route) => (route.request().url().startsWith(base) ? route.continue() : route.abort()));
+  await page.addInitScript(`window.__GITLAB_SCOPES__ = ${JSON.stringify(GITLAB_SCOPES)};`);
   await page.addInitScript({ path: path.join(here, "fixture.js") });
   await page.addInitScript({ path: path.join(here, "ipc-mock.js") });
   await page.goto(base);
@@ -111,6 +118,7 @@ test("the scope step removes, adds and resets scopes and says why a scope is fla
 
   // The catalogue: 22 to add (mcp is already asked for), filterable, with flags explained.
   await wizard.locator("summary", { hasText: "Add a permission" }).click();
+  assert.equal(GITLAB_SCOPES.length, 23);
   assert.equal(await wizard.locator('[data-testid="catalogue-scope"]').count(), 22);
   await wizard.locator('[data-testid="catalogue-filter"]').fill("su");
   assert.deepEqual(
