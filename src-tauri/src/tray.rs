@@ -84,52 +84,31 @@ pub fn build_menu<R: Runtime, M: Manager<R>>(
     problem: Option<&str>,
 ) -> tauri::Result<Menu<R>> {
     let menu = Menu::new(manager)?;
-    if let Some(problem) = problem {
-        menu.append(&MenuItem::with_id(
-            manager,
-            MENU_PROBLEM,
-            problem,
-            true,
-            None::<&str>,
-        )?)?;
-        menu.append(&PredefinedMenuItem::separator(manager)?)?;
-    }
-    if servers.is_empty() && problem.is_none() {
-        let none = MenuItem::with_id(
-            manager,
-            "no-servers",
-            "No remote MCP servers found yet",
-            false,
-            None::<&str>,
-        )?;
-        menu.append(&none)?;
-    }
-    for s in servers {
-        let id = format!("{MENU_SERVER_PREFIX}{}", s.url);
+    let item = |id: &str, text: &str, enabled: bool| -> tauri::Result<()> {
         menu.append(&MenuItem::with_id(
             manager,
             id,
-            &s.label,
-            true,
+            text,
+            enabled,
             None::<&str>,
-        )?)?;
+        )?)
+    };
+    let separator =
+        || -> tauri::Result<()> { menu.append(&PredefinedMenuItem::separator(manager)?) };
+    if let Some(problem) = problem {
+        item(MENU_PROBLEM, problem, true)?;
+        separator()?;
     }
-    menu.append(&PredefinedMenuItem::separator(manager)?)?;
-    menu.append(&MenuItem::with_id(
-        manager,
-        MENU_OPEN,
-        "Open Latchkey",
-        true,
-        None::<&str>,
-    )?)?;
-    menu.append(&PredefinedMenuItem::separator(manager)?)?;
-    menu.append(&MenuItem::with_id(
-        manager,
-        MENU_QUIT,
-        "Quit",
-        true,
-        None::<&str>,
-    )?)?;
+    if servers.is_empty() && problem.is_none() {
+        item("no-servers", "No remote MCP servers found yet", false)?;
+    }
+    for s in servers {
+        item(&format!("{MENU_SERVER_PREFIX}{}", s.url), &s.label, true)?;
+    }
+    separator()?;
+    item(MENU_OPEN, "Open Latchkey", true)?;
+    separator()?;
+    item(MENU_QUIT, "Quit", true)?;
     Ok(menu)
 }
 
