@@ -16,14 +16,17 @@ cargo fmt --all -- --check
 say "Building the UI"
 npm --prefix ui run build --silent
 
-say "Building the app with the UI embedded (for the real-app tests)"
-# A copy aside: another build in the shared target dir (without the feature) would replace
-# target/debug/latchkey-app while the tests run. tests/e2e/app.rs checks that the copy embeds
-# the current ui/dist, runs it under Xvfb and drives it through tauri-driver.
-cargo build --locked -p latchkey-app --features custom-protocol
+say "Building the app with the UI embedded, and its tray (for the real-app tests)"
+# Copies aside, side by side as installed: another build in the shared target dir (without the
+# feature) would replace target/debug/latchkey-app while the tests run. tests/e2e/app.rs checks
+# that the copy embeds the current ui/dist, runs it under Xvfb and drives it through
+# tauri-driver.
+cargo build --locked -p latchkey-app --features custom-protocol -p latchkey-tray
 mkdir -p "$CARGO_TARGET_DIR/app-e2e"
-cp "$CARGO_TARGET_DIR/debug/latchkey-app" "$CARGO_TARGET_DIR/app-e2e/latchkey-app.tmp"
-mv "$CARGO_TARGET_DIR/app-e2e/latchkey-app.tmp" "$CARGO_TARGET_DIR/app-e2e/latchkey-app"
+for bin in latchkey-app latchkey-tray; do
+  cp "$CARGO_TARGET_DIR/debug/$bin" "$CARGO_TARGET_DIR/app-e2e/$bin.tmp"
+  mv "$CARGO_TARGET_DIR/app-e2e/$bin.tmp" "$CARGO_TARGET_DIR/app-e2e/$bin"
+done
 export LATCHKEY_APP_BIN="$CARGO_TARGET_DIR/app-e2e/latchkey-app"
 for d in /var/cache/latchkey/cargo-bin "${XDG_CACHE_HOME:-$HOME/.cache}/latchkey/cargo-bin"; do
   if [[ -x "$d/bin/tauri-driver" ]]; then export LATCHKEY_TAURI_DRIVER="$d/bin/tauri-driver"; break; fi

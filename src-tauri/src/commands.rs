@@ -89,7 +89,6 @@ pub async fn probe_everything<R: Runtime>(app: &AppHandle<R>) -> Result<Vec<Serv
         let _ = app.emit(events::HEALTH, h);
     })
     .await;
-    crate::tray::refresh(app);
     Ok(results)
 }
 
@@ -99,7 +98,6 @@ pub async fn probe_one<R: Runtime>(app: &AppHandle<R>, url: &str) -> ServerHealt
     let h = health::probe(&Http::new(state.timeout), state.store.as_ref(), url).await;
     state.set_health(&h);
     let _ = app.emit(events::HEALTH, &h);
-    crate::tray::refresh(app);
     h
 }
 
@@ -108,7 +106,6 @@ pub fn announce_dashboard<R: Runtime>(app: &AppHandle<R>) {
     if let Ok(d) = current_dashboard(&state) {
         let _ = app.emit(events::DASHBOARD_CHANGED, &d);
     }
-    crate::tray::refresh(app);
 }
 
 #[tauri::command]
@@ -257,6 +254,7 @@ pub async fn run_sign_in<R: Runtime>(
         }
     };
     state.scheduler_wake.notify_one();
+    crate::handover::tell_tray_changed();
     announce_dashboard(app);
     probe_one(app, id).await;
     Ok(SignInResult {
@@ -316,6 +314,7 @@ pub async fn sign_out<R: Runtime>(
     state.store.delete(&id)?;
     state.forget_health(&id);
     state.scheduler_wake.notify_one();
+    crate::handover::tell_tray_changed();
     announce_dashboard(&app);
     probe_one(&app, &id).await;
     Ok(())

@@ -1,70 +1,31 @@
-//! Latchkey's desktop shell: the tray, the main window and (later) the commands and events
-//! the UI talks to. Every rule of the product lives in `latchkey-core`; this crate only
+//! Latchkey's window: the dashboard, the sign-in wizard and "why", over the commands and
+//! events the UI talks to. Every rule of the product lives in `latchkey-core`; this crate only
 //! wires it to Tauri.
+//!
+//! The tray is another program (`latchkey-tray`, in src-tauri/tray) that never loads WebKit:
+//! `latchkey-app` hands over to it ([`handover`]) unless started with `--window`, and the tray
+//! starts `latchkey-app --window [link]` when the window is asked for. Closing the window ends
+//! this process, so a closed window costs no memory at all.
 //!
 //! Startup is generic over the Tauri runtime ([`build_app`], [`run_app`]) so that it can be
 //! driven by `tauri::test::mock_builder()` in tests; [`run`] is the real app.
 
-use tauri::{App, AppHandle, Builder, Context, Manager, RunEvent, Runtime, WebviewWindow};
+use tauri::{App, AppHandle, Builder, Context, Manager, Runtime, WebviewWindow};
 
 pub mod api;
 pub mod bindings;
 pub mod commands;
+pub mod handover;
 pub mod links;
 pub mod live;
-pub mod notify;
-pub mod reauth;
 pub mod state;
-pub mod tray;
 pub mod webkit;
-
-pub use tray::{set_tray_state, tray_state, TrayState};
 
 /// Label of the main window; its settings are the `app.windows` entry with this label in
 /// tauri.conf.json (marked `"create": false`: the shell creates it, see [`show_main_window`]).
 pub const MAIN_WINDOW: &str = "main";
 
-/// What a tray menu item does.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum MenuAction {
-    /// Show the main window, creating it again if it was closed.
-    Open,
-    /// Leave the app (the only way out: closing the window keeps the tray).
-    Quit,
-}
-
-impl MenuAction {
-    /// The action of a menu item id, if it is one of ours.
-    pub fn from_id(id: &str) -> Option<Self> {
-        match id {
-            tray::MENU_OPEN => Some(Self::Open),
-            tray::MENU_QUIT => Some(Self::Quit),
-            _ => None,
-        }
-    }
-}
-
-/// Carry out a menu action.
-pub fn perform<R: Runtime>(app: &AppHandle<R>, action: MenuAction) -> tauri::Result<()> {
-    match action {
-        MenuAction::Open => show_main_window(app).map(|_| ()),
-        MenuAction::Quit => {
-            app.exit(0);
-            Ok(())
-        }
-    }
-}
-
-/// Whether an exit request should be refused so that the app stays in the tray.
-///
-/// Tauri asks with `code: None` when the last window closed, and with `Some(code)` when the
-/// app itself asked to exit ([`MenuAction::Quit`]).
-pub fn keep_running_on_exit_request(code: Option<i32>) -> bool {
-    code.is_none()
-}
-
-/// Show and focus the main window, creating it (again) from its configuration if it does
-/// not exist: closing the window destroys its webview, so nothing runs while it is hidden.
+/// Show and focus the main window, creating it from its configuration if it does not exist.
 pub fn show_main_window<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<WebviewWindow<R>> {
     if let Some(window) = app.get_webview_window(MAIN_WINDOW) {
         window.unminimize()?;
@@ -83,15 +44,6 @@ pub fn show_main_window<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<Webview
             anyhow::anyhow!("tauri.conf.json has no app.windows entry labelled {MAIN_WINDOW:?}")
         })?;
     tauri::WebviewWindowBuilder::from_config(app, &config)?.build()
-}
-
-/// Whether the window opens at start: the app starts in the tray unless
-/// `LATCHKEY_SHOW_WINDOW_AT_START=1` (for screenshots and tests).
-pub fn show_window_at_start() -> bool {
-    matches!(
-        std::env::var("LATCHKEY_SHOW_WINDOW_AT_START").as_deref(),
-        Ok("1" | "true" | "yes")
-    )
 }
 
 /// Every command the UI may call.
@@ -114,8 +66,7 @@ pub fn with_commands<R: Runtime>(builder: Builder<R>) -> Builder<R> {
     ])
 }
 
-/// Build the app with `state`: the tray first, then (in the background) the live data;
-/// the window only when asked for.
+/// Build the app with `state`: the window, then (in the background) the live data.
 pub fn build_app_with<R: Runtime>(
     builder: Builder<R>,
     context: Context<R>,
@@ -123,7 +74,6 @@ pub fn build_app_with<R: Runtime>(
     live_data: bool,
 ) -> tauri::Result<App<R>> {
     with_commands(builder)
-        .plugin(tauri_plugin_notification::init())
         .plugin(tauri_plugin_deep_link::init())
         .plugin(tauri_plugin_autostart::Builder::new().build())
         .manage(state)
@@ -154,12 +104,7 @@ pub fn build_app_with<R: Runtime>(
             }
         })
         .setup(move |app| {
-            tray::create(app.handle())?;
-            live::tray_ready();
-            notify::listen_for_clicks(app.handle());
-            if show_window_at_start() {
-                show_main_window(app.handle())?;
-            }
+            show_main_window(app.handle())?;
             links::listen(app.handle());
             if live_data {
                 live::start(app.handle());
@@ -169,24 +114,12 @@ pub fn build_app_with<R: Runtime>(
         .build(context)
 }
 
-/// The window was focused: show the server a notification (or the tray, or a link) asked for
-/// meanwhile, where the desktop did not report the click. A window whose page is still
-/// loading hears it once loaded (or asks for it with `take_pending_open`).
+/// The window closed: nothing listens any more (the process ends with it).
 fn on_main_window_event<R: Runtime>(app: &AppHandle<R>, event: &tauri::WindowEvent) {
-    let Some(state) = app.try_state::<state::AppState>() else {
-        return;
-    };
-    match event {
-        tauri::WindowEvent::Focused(true) if state.window_ready() => {
-            if let Some(open) = state.take_pending_open() {
-                let _ = tauri::Emitter::emit(app, api::events::OPEN_SERVER, &open);
-            }
-        }
-        tauri::WindowEvent::Destroyed => {
-            state.set_window_ready(false);
-            webkit::free_network_process();
-        }
-        _ => {}
+    if let (tauri::WindowEvent::Destroyed, Some(state)) =
+        (event, app.try_state::<state::AppState>())
+    {
+        state.set_window_ready(false);
     }
 }
 
@@ -195,24 +128,15 @@ pub fn build_app<R: Runtime>(builder: Builder<R>, context: Context<R>) -> tauri:
     build_app_with(builder, context, state::AppState::from_env(), true)
 }
 
-/// Run a built app's event loop until [`MenuAction::Quit`]; closing the last window does
-/// not end it (the app stays in the tray).
+/// Run a built app's event loop until its window closes.
 pub fn run_until_quit<R: Runtime>(app: App<R>) {
-    app.run(on_run_event);
+    app.run(|_, _| {});
 }
 
-/// Build the app and run it until [`MenuAction::Quit`].
+/// Build the app and run it until its window closes.
 pub fn run_app<R: Runtime>(builder: Builder<R>, context: Context<R>) -> tauri::Result<()> {
     run_until_quit(build_app(builder, context)?);
     Ok(())
-}
-
-fn on_run_event<R: Runtime>(_app: &AppHandle<R>, event: RunEvent) {
-    if let RunEvent::ExitRequested { code, api, .. } = &event {
-        if keep_running_on_exit_request(*code) {
-            api.prevent_exit();
-        }
-    }
 }
 
 /// The app's context: tauri.conf.json, the icons, and the capabilities (the ACL) as
@@ -221,9 +145,9 @@ pub fn context<R: Runtime>() -> Context<R> {
     tauri::generate_context!()
 }
 
-/// The real app, with the wry runtime and the context from tauri.conf.json. One instance per
-/// user session: a second launch (e.g. the desktop opening a `latchkey://` link) hands its
-/// link to the first, which shows its window, and exits.
+/// The real window, with the wry runtime and the context from tauri.conf.json. One window per
+/// user session: a second `--window` launch (the tray asking for the window again, maybe
+/// with a link) hands its link to the first, which comes to the front, and exits.
 pub fn run() -> tauri::Result<()> {
     let builder =
         tauri::Builder::default().plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
@@ -233,22 +157,4 @@ pub fn run() -> tauri::Result<()> {
             }
         }));
     run_app(builder, context())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn menu_ids_map_to_actions() {
-        assert_eq!(MenuAction::from_id("open"), Some(MenuAction::Open));
-        assert_eq!(MenuAction::from_id("quit"), Some(MenuAction::Quit));
-        assert_eq!(MenuAction::from_id("something-else"), None);
-    }
-
-    #[test]
-    fn closing_the_last_window_keeps_the_app_but_quit_exits() {
-        assert!(keep_running_on_exit_request(None));
-        assert!(!keep_running_on_exit_request(Some(0)));
-    }
 }

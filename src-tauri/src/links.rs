@@ -2,9 +2,10 @@
 //! from a second launch that the single-instance plugin hands to this one. Reading a link is
 //! core's ([`latchkey_core::deeplink`]); here it becomes a window on the server.
 
-use crate::api::ServerView;
+use crate::api::{events, OpenServer, ServerView};
+use crate::state::AppState;
 use latchkey_core::deeplink::{self, LinkAction};
-use tauri::{AppHandle, Runtime};
+use tauri::{AppHandle, Emitter, Manager, Runtime};
 
 /// Carries out one link: `login` opens the server's sign-in, `why` its explanation. A link
 /// that is not ours or names no usable server is logged and otherwise ignored (links can
@@ -19,8 +20,29 @@ pub fn open<R: Runtime>(
         LinkAction::Login { .. } => ServerView::SignIn,
         LinkAction::Why { .. } => ServerView::Why,
     };
-    crate::reauth::open_server(app, action.url(), view);
+    open_server(app, action.url(), view);
     Ok(action)
+}
+
+/// Shows the window on a server's view. A window whose page is loaded hears it as an
+/// `open-server` event; a window that is just being created would miss that, so the view is
+/// kept until its page asks for it (`take_pending_open`).
+pub fn open_server<R: Runtime>(app: &AppHandle<R>, url: &str, view: ServerView) {
+    let open = OpenServer {
+        url: url.to_string(),
+        view,
+    };
+    let state = app.try_state::<AppState>();
+    let listening = app.get_webview_window(crate::MAIN_WINDOW).is_some()
+        && state.as_ref().is_some_and(|s| s.window_ready());
+    if listening {
+        let _ = app.emit(events::OPEN_SERVER, &open);
+    } else if let Some(state) = &state {
+        state.set_pending_open(open);
+    }
+    if let Err(e) = crate::show_main_window(app) {
+        tracing::error!("could not open the window: {e}");
+    }
 }
 
 /// Listens for links while the app runs, and carries out the one it was started with.

@@ -1,5 +1,7 @@
-//! What keeps the app's picture current without anyone asking: the config files watched,
-//! every server probed at start and after changes, and the refresh scheduler's events.
+//! What keeps the window's picture current without anyone asking: the config files watched,
+//! every server probed at start and after changes, and the refresh scheduler's events (the
+//! tray runs a scheduler too: renewals go through core's cross-process lock, so one renews
+//! and the other finds the new token; only the tray notifies).
 
 use crate::api::events;
 use crate::commands::{announce_dashboard, probe_everything};
@@ -7,28 +9,7 @@ use crate::state::AppState;
 use latchkey_core::refresh::RefreshOptions;
 use latchkey_core::scheduler::{Event, Scheduler};
 use latchkey_core::watch;
-use std::sync::OnceLock;
-use std::time::Instant;
 use tauri::{AppHandle, Emitter, Manager, Runtime};
-
-static STARTED: OnceLock<Instant> = OnceLock::new();
-
-/// Marks the start of the process, for the "tray ready" figure.
-pub fn mark_start() {
-    STARTED.get_or_init(Instant::now);
-}
-
-/// The tray exists: with `LATCHKEY_READY_FILE` set, write "tray-ready <ms since start>" there
-/// (the benchmark and the real-app tests wait for it).
-pub fn tray_ready() {
-    let Some(path) = std::env::var_os("LATCHKEY_READY_FILE") else {
-        return;
-    };
-    let ms = STARTED.get_or_init(Instant::now).elapsed().as_millis();
-    if let Err(e) = std::fs::write(&path, format!("tray-ready {ms}\n")) {
-        tracing::warn!("could not write the ready file: {e}");
-    }
-}
 
 /// Starts the watcher, the first probe and the scheduler.
 pub fn start<R: Runtime>(app: &AppHandle<R>) {
@@ -68,7 +49,6 @@ pub fn start<R: Runtime>(app: &AppHandle<R>) {
         scheduler
             .run(move |e: Event| {
                 let _ = events_app.emit(events::SESSION_EVENT, &e);
-                crate::notify::session_event(&events_app, &e);
                 let app = events_app.clone();
                 let url = match &e {
                     Event::Refreshed { server, .. }

@@ -1,42 +1,30 @@
 //! Startup smoke test of the shell on tauri's mock runtime: the app builds through the same
 //! `build_app_with` as the real one, with the real window configuration from tauri.conf.json,
 //! an in-memory keychain and a temporary home whose Claude Code config names one server that
-//! is down. It starts in the tray (no window); the tray lists the server and shows the
-//! warning icon once the first probe is in; commands answer through the IPC; the menu
-//! handlers do what they say; closing the last window leaves the app running.
+//! is down. It starts with its window (the tray is another program, `latchkey-tray`); the
+//! first probe reaches the window; commands answer through the IPC; links open views.
 //!
-//! The tray is the real one (libayatana-appindicator through GTK), so GTK is initialised
-//! here, on the main thread: this test has no libtest harness (see the root Cargo.toml). It
-//! needs an X display; without one it runs itself again under `xvfb-run -a`.
+//! The event loop runs on the main thread, as a real app's: this test has no libtest harness
+//! (see the root Cargo.toml).
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::process::{Command, ExitCode};
+use std::process::ExitCode;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use latchkey_app::state::AppState;
-use latchkey_app::tray::{tray_menu, MENU_OPEN, MENU_QUIT, MENU_SERVER_PREFIX, TRAY_ID};
-use latchkey_app::{
-    build_app_with, perform, run_until_quit, set_tray_state, show_main_window, tray_state,
-    MenuAction, TrayState, MAIN_WINDOW,
-};
+use latchkey_app::{build_app_with, run_until_quit, show_main_window, MAIN_WINDOW};
 use latchkey_core::clients::Locations;
 use latchkey_core::vault::MemoryStore;
 use std::sync::Arc;
 use tauri::test::{mock_builder, MockRuntime};
 use tauri::{AppHandle, Manager};
 
-const REEXEC_ENV: &str = "LATCHKEY_SMOKE_UNDER_XVFB";
 const DOWN: &str = "http://127.0.0.1:9/mcp";
 
 type Check = fn(&AppHandle<MockRuntime>);
 
 fn main() -> ExitCode {
-    if std::env::var_os("DISPLAY").is_none() && std::env::var_os(REEXEC_ENV).is_none() {
-        return rerun_under_xvfb();
-    }
-    gtk::init().expect("GTK initialises (is the X display reachable?)");
-
     let home = std::env::temp_dir().join(format!("latchkey-smoke-{}", std::process::id()));
     std::fs::create_dir_all(&home).unwrap();
     // Start-at-login writes under $HOME/.config/autostart: never the real home. Set before any
@@ -55,8 +43,8 @@ fn main() -> ExitCode {
     let state = AppState::new(Arc::new(MemoryStore::default()), Locations::for_home(&home));
     let app = build_app_with(mock_builder(), context(), state, true).expect("the app builds");
 
-    // Setup (tray, main window) runs when the event loop starts, and the tray and menus are
-    // only touched on the loop's thread: the checks run on another thread, and tauri sends
+    // Setup (the main window) runs when the event loop starts, and windows are only touched
+    // on the loop's thread: the checks run on another thread, and tauri sends
     // their calls to the loop, as it does for a real app's commands.
     let handle = app.handle().clone();
     let temp_home = home.clone();
@@ -72,7 +60,7 @@ fn main() -> ExitCode {
 
 fn run_checks(app: &AppHandle<MockRuntime>) -> i32 {
     let started = Instant::now();
-    while app.tray_by_id(TRAY_ID).is_none() {
+    while app.get_webview_window(MAIN_WINDOW).is_none() {
         if started.elapsed() > Duration::from_secs(30) {
             println!("the app did not finish its setup in 30 s");
             return 1;
@@ -81,18 +69,14 @@ fn run_checks(app: &AppHandle<MockRuntime>) -> i32 {
     }
 
     let checks: &[(&str, Check)] = &[
-        ("startup creates the tray and no window", startup),
-        (
-            "the tray lists the server and shows the worst status",
-            tray_lists_servers,
-        ),
-        ("tray menu has Open Latchkey and Quit", menu),
+        ("startup opens the window", startup),
+        ("the first probe reaches the window", first_probe),
         (
             "a latchkey:// link opens the server's view, a bad one is refused",
             links,
         ),
         ("start at login is a setting in the home folder", settings),
-        ("open shows the window, no duplicate", open_again),
+        ("showing the window again makes no duplicate", open_again),
         ("commands answer through the IPC", ipc_commands),
         (
             "the wizard plans, edits scopes, signs in and cancels",
@@ -101,13 +85,6 @@ fn run_checks(app: &AppHandle<MockRuntime>) -> i32 {
         (
             "the capabilities grant the app's commands and events, not the plugins' own",
             capabilities,
-        ),
-        ("tray state can be changed", tray_states),
-        ("quit exits the app", quit),
-        // Last: it closes the only window.
-        (
-            "closing the last window keeps the app running",
-            close_keeps_running,
         ),
     ];
     let mut failed = 0;
@@ -130,75 +107,31 @@ fn context() -> tauri::Context<MockRuntime> {
 }
 
 fn startup(app: &AppHandle<MockRuntime>) {
-    assert!(
-        app.webview_windows().is_empty(),
-        "the app starts in the tray"
+    assert_eq!(
+        app.webview_windows().len(),
+        1,
+        "the window process shows its window at once"
     );
-    assert!(app.tray_by_id(TRAY_ID).is_some(), "tray {TRAY_ID:?} exists");
 }
 
-fn menu_items(app: &AppHandle<MockRuntime>) -> Vec<(String, String)> {
-    let (tx, rx) = mpsc::channel();
-    let handle = app.clone();
-    // Menus are read on the event loop's thread.
-    app.run_on_main_thread(move || {
-        let menu = tray_menu(&handle).expect("tray menu");
-        let items: Vec<(String, String)> = menu
-            .items()
-            .unwrap()
-            .iter()
-            .filter_map(|item| {
-                let text = item.as_menuitem()?.text().unwrap();
-                Some((item.id().0.clone(), text))
-            })
-            .collect();
-        tx.send(items).unwrap();
-    })
-    .unwrap();
-    rx.recv_timeout(Duration::from_secs(10))
-        .expect("menu items")
-}
-
-fn tray_lists_servers(app: &AppHandle<MockRuntime>) {
-    let id = format!("{MENU_SERVER_PREFIX}{DOWN}");
+fn first_probe(app: &AppHandle<MockRuntime>) {
     let started = Instant::now();
     loop {
-        let items = menu_items(app);
-        if let Some((_, label)) = items.iter().find(|(i, _)| *i == id) {
-            if label.contains("unreachable") {
-                assert_eq!(label, "down — unreachable");
-                assert_eq!(tray_state(app), Some(TrayState::Warning));
-                return;
-            }
+        let health = invoke(app, "last_health", serde_json::json!({})).expect("last_health");
+        if health[0]["health"] == "unreachable" {
+            assert_eq!(health[0]["server"], DOWN, "{health}");
+            return;
         }
         assert!(
             started.elapsed() < Duration::from_secs(30),
-            "the tray never showed the down server: {items:?}"
+            "the down server was never probed: {health}"
         );
         std::thread::sleep(Duration::from_millis(300));
     }
 }
 
-fn menu(app: &AppHandle<MockRuntime>) {
-    let items = menu_items(app);
-    let fixed: Vec<&(String, String)> = items
-        .iter()
-        .filter(|(id, _)| !id.starts_with(MENU_SERVER_PREFIX))
-        .collect();
-    assert_eq!(
-        fixed,
-        [
-            &(MENU_OPEN.to_string(), "Open Latchkey".to_string()),
-            &(MENU_QUIT.to_string(), "Quit".to_string()),
-        ]
-    );
-    assert_eq!(MenuAction::from_id(MENU_OPEN), Some(MenuAction::Open));
-    assert_eq!(MenuAction::from_id(MENU_QUIT), Some(MenuAction::Quit));
-}
-
 fn open_again(app: &AppHandle<MockRuntime>) {
     // Building "main" again would fail with WindowLabelAlreadyExists.
-    perform(app, MenuAction::Open).expect("open");
     let window = show_main_window(app).expect("show");
     assert_eq!(window.label(), MAIN_WINDOW);
     assert_eq!(app.webview_windows().len(), 1);
@@ -273,10 +206,8 @@ fn links(app: &AppHandle<MockRuntime>) {
     let err = latchkey_app::links::open(app, "https://why?url=http://127.0.0.1:9/mcp")
         .expect_err("not our scheme");
     assert_eq!(err.code(), "invalid_url");
-    assert!(
-        app.webview_windows().is_empty(),
-        "a refused link opens nothing"
-    );
+    let none = invoke(app, "take_pending_open", serde_json::json!({})).expect("pending");
+    assert!(none.is_null(), "a refused link asks for no view: {none}");
     let action = latchkey_app::links::open(
         app,
         "latchkey://why?url=http%3A%2F%2F127.0.0.1%3A9%2Fmcp%2F",
@@ -487,75 +418,13 @@ fn capabilities(app: &AppHandle<MockRuntime>) {
     )
     .expect("the window may listen to events");
     invoke(app, "get_settings", serde_json::json!({})).expect("an app command");
-    // The plugins are driven by the shell only: a page cannot turn start-at-login on, show
-    // notifications or register link handlers by itself.
-    for cmd in [
-        "plugin:autostart|enable",
-        "plugin:notification|notify",
-        "plugin:deep-link|register",
-    ] {
+    // The plugins are driven by the shell only: a page cannot turn start-at-login on or
+    // register link handlers by itself.
+    for cmd in ["plugin:autostart|enable", "plugin:deep-link|register"] {
         let err = invoke(app, cmd, serde_json::json!({})).expect_err(cmd);
         assert!(
             err.to_string().contains("not allowed"),
             "{cmd} must be refused by the ACL: {err}"
         );
-    }
-}
-
-fn tray_states(app: &AppHandle<MockRuntime>) {
-    for state in [TrayState::NeedsAuth, TrayState::Warning, TrayState::Ok] {
-        set_tray_state(app, state).expect("set tray state");
-        assert_eq!(tray_state(app), Some(state));
-    }
-}
-
-fn quit(app: &AppHandle<MockRuntime>) {
-    // The mock runtime does not implement exit: it panics in `request_exit`. Reaching it is
-    // what Quit must do (the real runtime then sends ExitRequested with a code, which the
-    // shell does not prevent; see the lib's unit tests).
-    let hook = std::panic::take_hook();
-    std::panic::set_hook(Box::new(|_| {}));
-    let outcome = catch_unwind(AssertUnwindSafe(|| perform(app, MenuAction::Quit)));
-    std::panic::set_hook(hook);
-    let panic = outcome.expect_err("Quit reaches the runtime's exit");
-    let message = panic
-        .downcast_ref::<String>()
-        .map(String::as_str)
-        .or_else(|| panic.downcast_ref::<&str>().copied())
-        .unwrap_or_default();
-    assert!(
-        message.contains("not implemented"),
-        "unexpected panic: {message}"
-    );
-}
-
-fn close_keeps_running(app: &AppHandle<MockRuntime>) {
-    let window = app.get_webview_window(MAIN_WINDOW).expect("main window");
-    window.close().expect("close request sent");
-    // The mock loop takes one message a second; give it the close, then ask it for work.
-    std::thread::sleep(Duration::from_millis(2500));
-    let (tx, rx) = mpsc::channel();
-    app.run_on_main_thread(move || tx.send(()).unwrap())
-        .expect("the event loop still takes work");
-    rx.recv_timeout(Duration::from_secs(5))
-        .expect("the event loop ran the task after the window closed");
-}
-
-fn rerun_under_xvfb() -> ExitCode {
-    let exe = std::env::current_exe().expect("own path");
-    println!("no DISPLAY: running again under xvfb-run -a");
-    match Command::new("xvfb-run")
-        .arg("-a")
-        .arg(exe)
-        .args(std::env::args_os().skip(1))
-        .env(REEXEC_ENV, "1")
-        .status()
-    {
-        Ok(status) if status.success() => ExitCode::SUCCESS,
-        Ok(_) => ExitCode::FAILURE,
-        Err(err) => {
-            eprintln!("this test needs an X display or xvfb-run (Debian: xvfb, xauth): {err}");
-            ExitCode::FAILURE
-        }
     }
 }

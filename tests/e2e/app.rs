@@ -2,9 +2,11 @@
 //! gnome-keyring's Secret Service, a HOME whose Claude Code and Cursor settings name fixture
 //! MCP servers on 127.0.0.1, and the browser stand-in as $BROWSER.
 //!
-//! - It starts in the tray (no window), its icon shows in a system tray, its menu lists the
-//!   servers; "Open Latchkey" opens the window; closing the window keeps the tray and ends
-//!   the webview's process; "Quit" ends the app. Screenshots: tests/artifacts/app-tray-menu.png
+//! - It starts in the tray (no window, and no WebKit in the tray's process), its icon shows
+//!   in a system tray, its menu lists the servers; "Open Latchkey" opens the window (a process
+//!   of its own); closing the window ends that process and keeps the tray; a second launch
+//!   with a `latchkey://` link hands it to the tray, which opens the window on it; "Quit" ends
+//!   the app and its window. Screenshots: tests/artifacts/app-tray-menu.png
 //!   and tests/artifacts/app-window.png.
 //! - Through tauri-driver and WebKitWebDriver, a person's sign-in from the wizard against the
 //!   GitLab-like fixture asks for exactly `mcp` and ends with the server shown as working.
@@ -125,12 +127,11 @@ fn tail(path: &Path) -> String {
     lines[lines.len().saturating_sub(40)..].join("\n")
 }
 
-/// The tray menu's popup window (a visible app window that is not the main one).
+/// The tray menu's popup window (a visible window of the tray's program).
 fn menu_window(desktop: &Desktop) -> Option<(String, Geometry)> {
     desktop
-        .search_all(&["--class", "latchkey-app"])
+        .search_all(&["--class", "latchkey-tray"])
         .into_iter()
-        .filter(|w| desktop.name(w) != "Latchkey")
         .find_map(|w| {
             let g = desktop.geometry(&w)?;
             (g.w > 50 && g.h > 30).then_some((w, g))
@@ -231,15 +232,7 @@ fn starts_in_the_tray_lists_the_servers_and_opens_from_its_menu() {
         Duration::from_secs(20),
         || desktop.search(&["--name", "^Latchkey$"]),
     );
-    let web = wait_for(
-        "the window's WebKitWebProcess",
-        Duration::from_secs(20),
-        || {
-            children(pid)
-                .into_iter()
-                .find(|(_, name)| name.starts_with("WebKitWebProces"))
-        },
-    );
+    let (win, web) = window_processes(pid);
     let shot = art.join("app-window.png");
     let mut last = 0;
     wait_for(
@@ -255,7 +248,7 @@ fn starts_in_the_tray_lists_the_servers_and_opens_from_its_menu() {
     last = desktop.capture_window(&window, &shot);
     eprintln!("window captured into {} ({last} colours)", shot.display());
 
-    // Closing the window keeps the app in the tray and ends the webview's process.
+    // Closing the window ends its process (WebKit with it) and keeps the tray.
     desktop.run("wmctrl", &["-i", "-c", &window]);
     wait_for(
         "the window to close (wmctrl -c)",
@@ -268,9 +261,9 @@ fn starts_in_the_tray_lists_the_servers_and_opens_from_its_menu() {
         },
     );
     wait_for(
-        "the webview's process to end after the window closed",
+        "the window's process and its WebKit to end after the window closed",
         Duration::from_secs(60),
-        || (!alive(web.0)).then_some(()),
+        || (!alive(win) && !alive(web)).then_some(()),
     );
     assert!(
         alive(pid),
@@ -278,14 +271,63 @@ fn starts_in_the_tray_lists_the_servers_and_opens_from_its_menu() {
         tail(&log)
     );
     desktop.tray_with_icon(Duration::from_secs(5));
+    assert_no_webkit(pid);
 
-    // "Quit" (the last item) ends the app.
+    // A second launch with a link (as the desktop opens `latchkey://` links) hands the link
+    // to the tray and exits at once; the tray opens the window on that server.
+    let link = format!(
+        "latchkey://why?url={}",
+        gitlab.ready.mcp_url.replace(':', "%3A").replace('/', "%2F")
+    );
+    let mut second = std::process::Command::new(&app);
+    second
+        .arg(&link)
+        .envs(app_env(&user, &desktop, &ready_file));
+    let status = second.status().expect("a second launch");
+    assert!(status.success(), "the second launch failed: {status}");
+    wait_for(
+        "the window, on the link a second launch handed over",
+        Duration::from_secs(60),
+        || desktop.search(&["--name", "^Latchkey$"]),
+    );
+    let (win, _) = window_processes(pid);
+
+    // "Quit" (the last item) ends the app and its window.
     open_tray_menu(&desktop);
     desktop.keys(&["Up", "Return"]);
     wait_for(
         "the app to exit after \"Quit\" in the tray menu",
         Duration::from_secs(60),
-        || (!alive(pid)).then_some(()),
+        || (!alive(pid) && !alive(win)).then_some(()),
+    );
+}
+
+/// The window's process (`latchkey-app --window`, a child of the tray) and its WebKit web
+/// process, once both run.
+fn window_processes(tray: u32) -> (u32, u32) {
+    wait_for(
+        "the window's process and its WebKitWebProcess",
+        Duration::from_secs(30),
+        || {
+            children(tray)
+                .into_iter()
+                .filter(|(_, name)| name == "latchkey-app")
+                .find_map(|(win, _)| {
+                    let web = children(win)
+                        .into_iter()
+                        .find(|(_, name)| name.starts_with("WebKitWebProces"))?;
+                    Some((win, web.0))
+                })
+        },
+    )
+}
+
+/// The tray's process never loads WebKit (that is what keeps it small).
+fn assert_no_webkit(pid: u32) {
+    let maps = std::fs::read_to_string(format!("/proc/{pid}/maps")).expect("the tray's maps");
+    assert!(
+        !maps.contains("libwebkit2gtk") && !maps.contains("libjavascriptcoregtk"),
+        "the tray's process has WebKit mapped"
     );
 }
 
@@ -316,9 +358,7 @@ fn signs_in_from_the_wizard_asking_for_exactly_mcp() {
     let art = artifacts_dir();
     let log = art.join("app-webdriver.log");
     let ready_file = user.state_dir().with_file_name("ready");
-    let mut env = app_env(&user, &desktop, &ready_file);
-    // WebKit's automation attaches to a window that exists at start.
-    env.push(("LATCHKEY_SHOW_WINDOW_AT_START".into(), "1".into()));
+    let env = app_env(&user, &desktop, &ready_file);
     let port = free_port();
     let native_port = free_port();
     let _driver = spawn_with_env(
@@ -329,7 +369,13 @@ fn signs_in_from_the_wizard_asking_for_exactly_mcp() {
         ),
         &env,
     );
-    let wd = WebDriver::open(&format!("127.0.0.1:{port}"), &app, Duration::from_secs(60));
+    // WebKit's automation attaches to the window process, which opens its window at start.
+    let wd = WebDriver::open(
+        &format!("127.0.0.1:{port}"),
+        &app,
+        &["--window"],
+        Duration::from_secs(60),
+    );
     let row_css = format!(
         r#"[data-testid="server-row"][data-url="{}"]"#,
         gitlab.ready.mcp_url

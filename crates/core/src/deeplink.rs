@@ -24,6 +24,18 @@ impl LinkAction {
             LinkAction::Login { url } | LinkAction::Why { url } => url,
         }
     }
+
+    /// The link that asks for this action, as [`parse`] reads it back.
+    pub fn link(&self) -> String {
+        let (action, url) = match self {
+            LinkAction::Login { url } => ("login", url),
+            LinkAction::Why { url } => ("why", url),
+        };
+        let query: String = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("url", url)
+            .finish();
+        format!("{SCHEME}://{action}?{query}")
+    }
 }
 
 fn refuse(link: &str, reason: impl Into<String>) -> Error {
@@ -88,6 +100,20 @@ pub fn parse(link: &str) -> Result<LinkAction> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_built_link_reads_back_as_the_same_action() {
+        for action in [
+            super::LinkAction::Login {
+                url: "https://gitlab.example.com/api/v4/mcp?x=1&y=2".into(),
+            },
+            super::LinkAction::Why {
+                url: "http://127.0.0.1:8080/mcp".into(),
+            },
+        ] {
+            assert_eq!(super::parse(&action.link()).unwrap(), action);
+        }
+    }
+
     use super::*;
 
     #[test]

@@ -194,12 +194,6 @@ impl Desktop {
             .collect()
     }
 
-    pub fn name(&self, window: &str) -> String {
-        self.run("xdotool", &["getwindowname", window])
-            .trim()
-            .to_string()
-    }
-
     pub fn geometry(&self, window: &str) -> Option<Geometry> {
         let out = self.run("xdotool", &["getwindowgeometry", "--shell", window]);
         let get = |k: &str| -> Option<i32> {
@@ -340,7 +334,7 @@ fn check_embeds_ui(bin: &Path, assets: &Path) {
     }
 }
 
-/// Builds the app with the UI embedded, and copies it aside: other builds in the same target
+/// Builds the app with the UI embedded and its tray, and copies them aside: other builds in the same target
 /// dir (without the feature) would replace target/debug/latchkey-app under the test.
 fn build_app(root: &Path) -> PathBuf {
     let exe = std::env::current_exe().expect("current exe");
@@ -354,6 +348,8 @@ fn build_app(root: &Path) -> PathBuf {
             "latchkey-app",
             "--features",
             "custom-protocol",
+            "-p",
+            "latchkey-tray",
         ])
         .env("CARGO_TARGET_DIR", target_dir)
         .current_dir(root)
@@ -362,11 +358,13 @@ fn build_app(root: &Path) -> PathBuf {
     assert!(status.success(), "building the app failed");
     let aside = target_dir.join("app-e2e");
     std::fs::create_dir_all(&aside).expect("create the app's copy dir");
-    let tmp = aside.join(format!(".latchkey-app-{}", std::process::id()));
-    let copy = aside.join("latchkey-app");
-    std::fs::copy(profile_dir.join("latchkey-app"), &tmp).expect("copy the app");
-    std::fs::rename(&tmp, &copy).expect("move the app's copy in place");
-    copy
+    // Side by side, as installed: the app hands over to the tray next to it.
+    for bin in ["latchkey-tray", "latchkey-app"] {
+        let tmp = aside.join(format!(".{bin}-{}", std::process::id()));
+        std::fs::copy(profile_dir.join(bin), &tmp).expect("copy the app");
+        std::fs::rename(&tmp, aside.join(bin)).expect("move the app's copy in place");
+    }
+    aside.join("latchkey-app")
 }
 
 /// tauri-driver: `LATCHKEY_TAURI_DRIVER`, else on PATH, else where scripts/setup.sh puts it.
@@ -445,11 +443,11 @@ fn http(addr: &str, method: &str, path: &str, body: Option<&Value>) -> Result<Va
 }
 
 impl WebDriver {
-    /// Opens a session on tauri-driver at `addr`, which starts `app` (the app must open a
-    /// window at start for WebKit's automation to attach to it).
-    pub fn open(addr: &str, app: &Path, timeout: Duration) -> WebDriver {
+    /// Opens a session on tauri-driver at `addr`, which starts `app` with `args` (the app must
+    /// open a window at start for WebKit's automation to attach to it).
+    pub fn open(addr: &str, app: &Path, args: &[&str], timeout: Duration) -> WebDriver {
         let caps = json!({"capabilities": {"alwaysMatch": {
-            "tauri:options": {"application": app.to_string_lossy()}
+            "tauri:options": {"application": app.to_string_lossy(), "args": args}
         }}});
         let deadline = Instant::now() + timeout;
         // tauri-driver listens a moment after it starts.

@@ -1,0 +1,92 @@
+//! `latchkey-app` is the one program people (and the desktop, autostart, links) start. Without
+//! `--window` it becomes the tray (`latchkey-tray`), in place (exec) so that the WebKit this
+//! program links is never initialised and its memory is given back at once; the tray starts
+//! `latchkey-app --window` when the window is wanted. The window tells the tray when a sign-in
+//! or sign-out changed something, over the tray's D-Bus name.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+/// The argument that makes this program the window.
+pub const WINDOW_ARG: &str = "--window";
+
+/// Whether these arguments (without the program's name) ask for the window.
+pub fn wants_window(args: &[OsString]) -> bool {
+    args.iter().any(|a| a == WINDOW_ARG)
+}
+
+/// The tray program: `LATCHKEY_TRAY_BIN`, else `latchkey-tray` next to this program.
+pub fn tray_bin() -> PathBuf {
+    if let Some(p) = std::env::var_os("LATCHKEY_TRAY_BIN") {
+        return PathBuf::from(p);
+    }
+    let name = format!("latchkey-tray{}", std::env::consts::EXE_SUFFIX);
+    std::env::current_exe()
+        .ok()
+        .and_then(|p| p.parent().map(|d| d.join(&name)))
+        .unwrap_or_else(|| PathBuf::from(name))
+}
+
+/// Becomes the tray with `args`. Returns only when that failed, with what to tell the person.
+pub fn become_tray(args: &[OsString]) -> String {
+    let tray = tray_bin();
+    let mut cmd = std::process::Command::new(&tray);
+    cmd.args(args);
+    if let Ok(me) = std::env::current_exe() {
+        cmd.env("LATCHKEY_APP_BIN", me);
+    }
+    if let Ok(now) = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH) {
+        cmd.env("LATCHKEY_LAUNCHED_AT_NS", now.as_nanos().to_string());
+    }
+    #[cfg(unix)]
+    let err = {
+        use std::os::unix::process::CommandExt;
+        cmd.exec()
+    };
+    #[cfg(not(unix))]
+    let err = match cmd.spawn() {
+        Ok(_) => std::process::exit(0),
+        Err(e) => e,
+    };
+    format!(
+        "could not start the tray ({}: {err}); Latchkey opens its window instead. Reinstalling Latchkey puts the tray program back.",
+        tray.display()
+    )
+}
+
+/// Tells the tray that credentials changed (a sign-in, a sign-out), so that its icon and menu
+/// follow at once. Best effort: without a tray, or without D-Bus, there is no one to tell.
+pub fn tell_tray_changed() {
+    std::thread::spawn(|| {
+        let told = zbus::blocking::Connection::session().and_then(|c| {
+            c.call_method(
+                Some("dev.latchkey.app.Tray"),
+                "/dev/latchkey/app/Tray",
+                Some("dev.latchkey.Tray1"),
+                "Changed",
+                &(),
+            )
+        });
+        if let Err(e) = told {
+            tracing::debug!("the tray was not told of the change: {e}");
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_window_makes_the_window() {
+        let a = |v: &[&str]| v.iter().map(OsString::from).collect::<Vec<_>>();
+        assert!(wants_window(&a(&["--window"])));
+        assert!(wants_window(&a(&[
+            "--window",
+            "latchkey://login?url=https://a/mcp"
+        ])));
+        assert!(!wants_window(&a(&[])));
+        assert!(!wants_window(&a(&["latchkey://why?url=https://a/mcp"])));
+        assert!(!wants_window(&a(&["--windows"])));
+    }
+}

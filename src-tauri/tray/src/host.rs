@@ -1,0 +1,269 @@
+//! What the tray keeps and does while it runs: the servers' last health, the probes that
+//! keep it current (at start, after config changes, after the window changed something),
+//! the refresh scheduler and its notifications, and one-click re-authorization.
+
+use crate::model::{self, MenuChoice};
+use crate::window::Windows;
+use crate::{notify, tray};
+use latchkey_core::clients::Locations;
+use latchkey_core::deeplink::{self, LinkAction};
+use latchkey_core::health::{self, Health, ServerHealth};
+use latchkey_core::http::Http;
+use latchkey_core::login::{self, BrowserMode, LoginOptions};
+use latchkey_core::reauth::{self, PlanChange};
+use latchkey_core::refresh::RefreshOptions;
+use latchkey_core::scheduler::{Event, Scheduler};
+use latchkey_core::trace::Recorder;
+use latchkey_core::vault::{CredentialStore, KeyringStore};
+use latchkey_core::{discovery, last_flow, plan, watch};
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+use tokio::sync::Notify;
+
+pub struct Host {
+    pub store: Arc<dyn CredentialStore>,
+    pub locations: Locations,
+    /// Per-request timeout for probes, discovery and sign-in requests.
+    pub timeout: Duration,
+    pub windows: Windows,
+    rt: tokio::runtime::Handle,
+    health: Mutex<BTreeMap<String, ServerHealth>>,
+    /// Servers with a one-click sign-in in flight (a second click does not start another).
+    signing_in: Mutex<BTreeSet<String>>,
+    scheduler_wake: Arc<Notify>,
+    watcher: Mutex<Option<watch::ConfigWatcher>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl Host {
+    /// The keychain and config locations of this user, from the environment
+    /// (`LATCHKEY_KEYCHAIN_SERVICE`, `HOME`, `CLAUDE_CONFIG_DIR`, ...).
+    pub fn from_env(rt: tokio::runtime::Handle) -> Arc<Host> {
+        Arc::new(Host {
+            store: Arc::new(KeyringStore::from_env()),
+            locations: Locations::from_env(),
+            timeout: Duration::from_secs(10),
+            windows: Windows::default(),
+            rt,
+            health: Mutex::default(),
+            signing_in: Mutex::default(),
+            scheduler_wake: Arc::new(Notify::new()),
+            watcher: Mutex::default(),
+        })
+    }
+
+    /// Redraws the tray from the config files, the keychain and the last health.
+    pub fn redraw(&self) {
+        let (servers, problem) = model::servers(&self.locations, self.store.as_ref());
+        if let Some(p) = &problem {
+            tracing::warn!("tray: {p}");
+        }
+        let health: Vec<ServerHealth> = lock(&self.health).values().cloned().collect();
+        tray::show(model::view(&servers, problem, &health));
+    }
+
+    /// Probes every server (at most 16 at once), redrawing as each answers.
+    pub async fn probe_everything(self: &Arc<Self>) {
+        let (servers, _) = model::servers(&self.locations, self.store.as_ref());
+        let urls: Vec<String> = servers.into_iter().map(|(url, _)| url).collect();
+        // Servers no longer configured leave the tray's memory too.
+        lock(&self.health).retain(|url, _| urls.contains(url));
+        self.redraw();
+        let host = self.clone();
+        health::probe_all(urls, self.store.clone(), self.timeout, 16, move |h| {
+            lock(&host.health).insert(h.server.clone(), h.clone());
+            host.redraw();
+        })
+        .await;
+    }
+
+    pub async fn probe_one(&self, url: &str) -> ServerHealth {
+        let h = health::probe(&Http::new(self.timeout), self.store.as_ref(), url).await;
+        lock(&self.health).insert(h.server.clone(), h.clone());
+        self.redraw();
+        h
+    }
+
+    /// Something changed credentials or configs (the window signed in or out, the config
+    /// files changed): renew the picture and let the scheduler look again.
+    pub fn changed(self: &Arc<Self>) {
+        self.scheduler_wake.notify_one();
+        let host = self.clone();
+        self.rt.spawn(async move { host.probe_everything().await });
+    }
+
+    /// Starts the config watcher, the first probe and the refresh scheduler.
+    pub fn start(self: &Arc<Self>) {
+        let host = self.clone();
+        match watch::ConfigWatcher::start(self.locations.clone(), move |_| host.changed()) {
+            Ok(w) => *lock(&self.watcher) = Some(w),
+            Err(e) => tracing::warn!("config files will not be watched: {e}"),
+        }
+        let host = self.clone();
+        self.rt.spawn(async move { host.probe_everything().await });
+
+        let scheduler =
+            Scheduler::new(self.store.clone(), RefreshOptions::from_env(), self.timeout)
+                .with_wake(self.scheduler_wake.clone());
+        let host = self.clone();
+        self.rt.spawn(async move {
+            scheduler.run(move |e: Event| host.session_event(e)).await;
+        });
+    }
+
+    fn session_event(self: &Arc<Self>, e: Event) {
+        let url = notify::server_of(&e).to_string();
+        let host = self.clone();
+        let link = LinkAction::Login { url: url.clone() }.link();
+        notify::show(&e, &self.display_name(&url), move || {
+            host.windows.open(Some(&link))
+        });
+        let host = self.clone();
+        self.rt.spawn(async move {
+            host.probe_one(&url).await;
+        });
+    }
+
+    /// A name people recognise: the first name a tool gives the server, else its address.
+    fn display_name(&self, url: &str) -> String {
+        model::servers(&self.locations, self.store.as_ref())
+            .0
+            .into_iter()
+            .find(|(u, _)| u == url)
+            .map(|(_, title)| title)
+            .unwrap_or_else(|| url.to_string())
+    }
+
+    /// A tray menu item was chosen (main thread).
+    pub fn chosen(self: &Arc<Self>, choice: MenuChoice) {
+        match choice {
+            MenuChoice::Open | MenuChoice::Problem => self.windows.open(None),
+            MenuChoice::Quit => {
+                self.windows.close_all();
+                gtk::main_quit();
+            }
+            MenuChoice::Server(url) => {
+                let host = self.clone();
+                self.rt.spawn(async move { host.server_chosen(url).await });
+            }
+        }
+    }
+
+    /// Carries out `latchkey://` links among a launch's arguments; the others are ignored
+    /// (links can come from any web page: a bad one is logged, never acted on).
+    pub fn open_links(&self, argv: &[String]) -> usize {
+        let mut opened = 0;
+        for arg in argv.iter().filter(|a| is_link(a)) {
+            match deeplink::parse(arg) {
+                Ok(action) => {
+                    self.windows.open(Some(&action.link()));
+                    opened += 1;
+                }
+                Err(e) => tracing::warn!("ignored a link: {e}"),
+            }
+        }
+        opened
+    }
+
+    /// A server chosen in the tray: one-click sign-in when it needs one and its last plan
+    /// still holds; the wizard when the plan changed or it never signed in; else "why".
+    async fn server_chosen(self: Arc<Self>, url: String) {
+        let known = lock(&self.health).get(&url).map(|h| h.health);
+        let needs = matches!(
+            known,
+            Some(Health::NeedsSignIn | Health::NeverSignedIn | Health::ExpiringSoon)
+        );
+        if !needs {
+            self.windows
+                .open(Some(&LinkAction::Why { url: url.clone() }.link()));
+            return;
+        }
+        if !lock(&self.signing_in).insert(url.clone()) {
+            tracing::info!("a sign-in for {url} is already waiting for the browser");
+            return;
+        }
+        let outcome = self.one_click(&url).await;
+        lock(&self.signing_in).remove(&url);
+        match outcome {
+            Ok(()) => {
+                self.scheduler_wake.notify_one();
+                self.probe_one(&url).await;
+            }
+            Err(OneClick::NeedsWindow(why)) => {
+                tracing::info!("sign-in for {url} opens the window: {why}");
+                self.windows
+                    .open(Some(&LinkAction::Login { url: url.clone() }.link()));
+            }
+            Err(OneClick::Failed(why)) => {
+                tracing::warn!("one-click sign-in for {url} failed: {why}");
+                self.probe_one(&url).await;
+                self.windows
+                    .open(Some(&LinkAction::Why { url: url.clone() }.link()));
+            }
+        }
+    }
+
+    /// Signs in again at once with the last plan when nothing changed.
+    async fn one_click(&self, url: &str) -> Result<(), OneClick> {
+        let last = self
+            .store
+            .load(url)
+            .map_err(|e| OneClick::NeedsWindow(e.to_string()))?
+            .ok_or_else(|| {
+                OneClick::NeedsWindow("never signed in: the person chooses the scopes".into())
+            })?;
+        let recorder = Recorder::default();
+        let http = Http::new(self.timeout).with_recorder(recorder.clone());
+        let d = discovery::discover(&http, url)
+            .await
+            .map_err(|e| OneClick::NeedsWindow(e.to_string()))?;
+        let config = reauth::client_config(&last);
+        let plan = reauth::with_last_scopes(plan::make_plan(d, &config), &last);
+        if let PlanChange::Changed { what } = reauth::compare(&plan, &last) {
+            return Err(OneClick::NeedsWindow(what.join("; ")));
+        }
+        let options = LoginOptions {
+            client_secret: config.client_secret.clone(),
+            name: None,
+            browser: BrowserMode::Open,
+            timeout: Duration::from_secs(300),
+        };
+        let result = login::login(&http, &plan, &options, self.store.as_ref(), &|_| {}).await;
+        last_flow::record("sign-in", url, &recorder, &result);
+        result
+            .map(|_| ())
+            .map_err(|e| OneClick::Failed(e.to_string()))
+    }
+}
+
+enum OneClick {
+    /// The person should look first (a changed plan, a first sign-in): the wizard.
+    NeedsWindow(String),
+    /// The sign-in ran and failed: "why" says what happened.
+    Failed(String),
+}
+
+/// Whether a launch argument is a `latchkey:` link (the scheme is case-insensitive).
+pub fn is_link(arg: &str) -> bool {
+    arg.get(..deeplink::SCHEME.len() + 1)
+        .is_some_and(|p| p.eq_ignore_ascii_case(&format!("{}:", deeplink::SCHEME)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn links_are_told_from_other_arguments() {
+        assert!(is_link("latchkey://login?url=https://a/mcp"));
+        assert!(is_link("LatchKey:why?url=x"));
+        assert!(!is_link("--window"));
+        assert!(!is_link("latch"));
+        assert!(!is_link("https://a/mcp"));
+        assert!(!is_link("é"));
+    }
+}

@@ -1,0 +1,130 @@
+//! Latchkey's tray: the icon and its menu, the probes behind them, the refresh scheduler and
+//! its notifications, links and one-click sign-in. It runs in a process that never loads
+//! WebKit; the window is `latchkey-app --window`, started when asked for and gone when closed
+//! (see window.rs). `latchkey-app` without `--window` hands over to this program.
+
+mod host;
+mod instance;
+mod model;
+mod notify;
+mod tray;
+mod window;
+
+use std::process::ExitCode;
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+static STARTED: OnceLock<Instant> = OnceLock::new();
+
+fn main() -> ExitCode {
+    // The launch time `latchkey-app` measured before it handed over, else ours.
+    let started = std::env::var("LATCHKEY_LAUNCHED_AT_NS")
+        .ok()
+        .and_then(|ns| ns.parse::<u128>().ok())
+        .and_then(|ns| {
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .ok()?
+                .as_nanos();
+            let ago = Duration::from_nanos(u64::try_from(now.checked_sub(ns)?).ok()?);
+            Instant::now().checked_sub(ago)
+        })
+        .unwrap_or_else(Instant::now);
+    STARTED.get_or_init(|| started);
+    // GTK would otherwise set up OpenGL on opening the display, which maps Mesa and LLVM
+    // (about 50 MB) for a tray icon. Set before any thread exists.
+    if std::env::var_os("GDK_GL").is_none() {
+        std::env::set_var("GDK_GL", "disable");
+    }
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("LATCHKEY_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("latchkey: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> anyhow::Result<()> {
+    let argv: Vec<String> = std::env::args().skip(1).collect();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("latchkey-tray-rt")
+        .enable_all()
+        .build()?;
+    let host = host::Host::from_env(rt.handle().clone());
+
+    let for_requests = host.clone();
+    let claim = instance::claim(&argv, move |req| {
+        let host = for_requests.clone();
+        // Heard on D-Bus's thread; the tray and windows are handled on GTK's.
+        gtk::glib::MainContext::default().invoke(move || match req {
+            instance::Request::Launched(argv) => {
+                if host.open_links(&argv) == 0 {
+                    host.windows.open(None);
+                }
+            }
+            instance::Request::Changed => host.changed(),
+        });
+    })?;
+    let _bus = match claim {
+        instance::Claim::Forwarded => {
+            tracing::info!("Latchkey already runs: it was handed this launch");
+            return Ok(());
+        }
+        instance::Claim::First(bus) => bus,
+    };
+
+    gtk::init().map_err(|e| {
+        anyhow::anyhow!("cannot open the display for the tray ({e}); is a desktop session running?")
+    })?;
+    let chooser = host.clone();
+    tray::create(model::TrayView::default(), move |choice| {
+        chooser.chosen(choice)
+    })?;
+    tray_ready();
+    host.start();
+    host.open_links(&argv);
+    if show_window_at_start() && !host.windows.any() {
+        host.windows.open(None);
+    }
+    // A window that ended may have signed in or out: look again.
+    let reaper = host.clone();
+    gtk::glib::timeout_add_seconds_local(1, move || {
+        if reaper.windows.reap() {
+            reaper.changed();
+        }
+        gtk::glib::ControlFlow::Continue
+    });
+    gtk::main();
+    host.windows.close_all();
+    rt.shutdown_timeout(Duration::from_secs(1));
+    Ok(())
+}
+
+/// The window opens at start with `LATCHKEY_SHOW_WINDOW_AT_START=1` (screenshots, tests).
+fn show_window_at_start() -> bool {
+    matches!(
+        std::env::var("LATCHKEY_SHOW_WINDOW_AT_START").as_deref(),
+        Ok("1" | "true" | "yes")
+    )
+}
+
+/// The tray exists: with `LATCHKEY_READY_FILE` set, write "tray-ready <ms since launch>" there
+/// (the benchmark and the real-app tests wait for it).
+fn tray_ready() {
+    let Some(path) = std::env::var_os("LATCHKEY_READY_FILE") else {
+        return;
+    };
+    let ms = STARTED.get_or_init(Instant::now).elapsed().as_millis();
+    if let Err(e) = std::fs::write(&path, format!("tray-ready {ms}\n")) {
+        tracing::warn!("could not write the ready file: {e}");
+    }
+}
