@@ -150,10 +150,12 @@ pub fn context<R: Runtime>() -> Context<R> {
 /// with a link) hands its link to the first, which comes to the front, and exits.
 pub fn run() -> tauri::Result<()> {
     let builder =
-        tauri::Builder::default().plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
-            // The link itself reaches links::listen through the deep-link plugin.
-            if let Err(e) = show_main_window(app) {
-                tracing::error!("could not show the window for a second launch: {e}");
+        tauri::Builder::default().plugin(tauri_plugin_single_instance::init(|app, args, _cwd| {
+            let links: Vec<String> = args.into_iter().skip(1).collect();
+            if links::open_args(app, &links) == 0 {
+                if let Err(e) = show_main_window(app) {
+                    tracing::error!("could not show the window for a second launch: {e}");
+                }
             }
         }));
     run_app(builder, context())

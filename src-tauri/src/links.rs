@@ -45,7 +45,25 @@ pub fn open_server<R: Runtime>(app: &AppHandle<R>, url: &str, view: ServerView) 
     }
 }
 
-/// Listens for links while the app runs, and carries out the one it was started with.
+/// Carries out the `latchkey:` links among a launch's arguments (the tray starts the window
+/// as `latchkey-app --window [link]`, and a second launch's arguments arrive through the
+/// single-instance handover); how many it opened. The deep-link plugin's own reading of the
+/// arguments only takes a link that is the sole argument.
+pub fn open_args<R: Runtime>(app: &AppHandle<R>, args: &[String]) -> usize {
+    args.iter()
+        .filter(|a| deeplink::is_link(a))
+        .filter(|link| match open(app, link) {
+            Ok(_) => true,
+            Err(e) => {
+                tracing::warn!("ignored a link: {e}");
+                false
+            }
+        })
+        .count()
+}
+
+/// Listens for links while the app runs (where the desktop delivers them to the running app),
+/// and carries out those it was started with.
 #[cfg(desktop)]
 pub fn listen<R: Runtime>(app: &AppHandle<R>) {
     use tauri_plugin_deep_link::DeepLinkExt;
@@ -62,11 +80,6 @@ pub fn listen<R: Runtime>(app: &AppHandle<R>) {
             });
         }
     });
-    if let Ok(Some(urls)) = app.deep_link().get_current() {
-        for url in urls {
-            if let Err(e) = open(app, url.as_str()) {
-                tracing::warn!("ignored the link the app was started with: {e}");
-            }
-        }
-    }
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    open_args(app, &args);
 }

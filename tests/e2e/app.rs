@@ -263,7 +263,7 @@ fn starts_in_the_tray_lists_the_servers_and_opens_from_its_menu() {
     wait_for(
         "the window's process and its WebKit to end after the window closed",
         Duration::from_secs(60),
-        || (!alive(win) && !alive(web)).then_some(()),
+        || (!alive(win) && !web.iter().any(|p| alive(*p))).then_some(()),
     );
     assert!(
         alive(pid),
@@ -302,9 +302,179 @@ fn starts_in_the_tray_lists_the_servers_and_opens_from_its_menu() {
     );
 }
 
-/// The window's process (`latchkey-app --window`, a child of the tray) and its WebKit web
-/// process, once both run.
-fn window_processes(tray: u32) -> (u32, u32) {
+/// Starts the app (it becomes the tray) for `user`; its pid and log once the tray is ready.
+fn start_tray(user: &User, desktop: &Desktop, name: &str) -> (Tethered, u32, PathBuf) {
+    let log = artifacts_dir().join(format!("{name}.log"));
+    let pid_file = user.state_dir().with_file_name("app.pid");
+    let ready_file = user.state_dir().with_file_name("ready");
+    let app = spawn_with_env(
+        &format!(
+            "echo $BASHPID > {}; exec {} > {} 2>&1",
+            sh_quote(&pid_file),
+            sh_quote(&app_bin()),
+            sh_quote(&log)
+        ),
+        &app_env(user, desktop, &ready_file),
+    );
+    let pid: u32 = wait_for("the app's pid", Duration::from_secs(60), || {
+        std::fs::read_to_string(&pid_file).ok()?.trim().parse().ok()
+    });
+    wait_for("the tray to be ready", Duration::from_secs(30), || {
+        assert!(alive(pid), "the app exited at start:\n{}", tail(&log));
+        read_ready(&ready_file)
+    });
+    (app, pid, log)
+}
+
+/// The labels of the tray menu's server lines, as the tray last logged them.
+fn menu_lines(log: &Path) -> Vec<String> {
+    let text = std::fs::read_to_string(log).unwrap_or_default();
+    let Some(last) = text.lines().rev().find(|l| l.contains(" tray: ")) else {
+        return Vec::new();
+    };
+    let after = &last[last.find(" tray: ").unwrap_or(0)..];
+    let list = &after[after.find('[').unwrap_or(after.len())..];
+    serde_json::from_str(list).unwrap_or_default()
+}
+
+/// Chooses the server line that starts with `title` in the tray menu. From the bottom, Up
+/// selects Quit, then Open Latchkey, then the server lines from the last.
+fn choose_server(desktop: &Desktop, log: &Path, title: &str) {
+    let lines = menu_lines(log);
+    let at = lines
+        .iter()
+        .position(|l| l.starts_with(&format!("{title} ")))
+        .unwrap_or_else(|| panic!("no {title:?} in the tray menu: {lines:?}"));
+    open_tray_menu(desktop);
+    let ups = vec!["Up"; 2 + lines.len() - at];
+    let mut keys = ups;
+    keys.push("Return");
+    desktop.keys(&keys);
+}
+
+/// Waits until the tray's log says it shows `line` in its menu.
+fn wait_for_menu_line(log: &Path, line: &str) {
+    wait_for(
+        &format!("the tray menu to say {line:?}"),
+        Duration::from_secs(60),
+        || {
+            let text = std::fs::read_to_string(log).ok()?;
+            let last = text.lines().rev().find(|l| l.contains(" tray: "))?;
+            last.contains(line).then_some(())
+        },
+    );
+}
+
+#[test]
+fn choosing_a_server_that_needs_sign_in_signs_it_in_again_in_one_click() {
+    let _one = one_app();
+    let desktop = Desktop::start();
+    let gitlab = Fixture::start(json!({}));
+    let tenant = Fixture::start(json!({"as": {"issuer_path": "/tenant-a"}}));
+    let user = User::new("app-one-click");
+    let url = gitlab.ready.mcp_url.as_str();
+    write_tool_configs(
+        &user,
+        &[("gitlab", url)],
+        &[("tenant", &tenant.ready.mcp_url)],
+    );
+    // Signed in once (asking for `mcp`), then the session dies: the access token has ended
+    // and the sign-in server refuses the refresh token.
+    user.run(&["login", url, "--json"]).assert_ok();
+    let mut dead = user.stored_bundle(url).expect("a session");
+    dead["tokens"]["expires_at"] = json!(1);
+    dead["tokens"]["refresh_token"] = json!("refused-refresh-token");
+    user.put_bundle(url, &dead);
+    assert_eq!(
+        user.run(&["token", url]).code,
+        3,
+        "the session needs sign-in"
+    );
+    assert_eq!(user.authorize_urls().len(), 1);
+
+    let (_app, pid, log) = start_tray(&user, &desktop, "app-one-click");
+    wait_for_menu_line(&log, "gitlab — needs sign-in");
+    assert!(
+        tail(&log).contains("NeedsAuth"),
+        "the icon shows that a server needs sign-in:\n{}",
+        tail(&log)
+    );
+
+    wait_for_menu_line(&log, "tenant — not signed in");
+
+    // Choosing it signs in at once with the last plan: the browser opens, no window asks
+    // anything first.
+    choose_server(&desktop, &log, "gitlab");
+    wait_for_menu_line(&log, "gitlab — working");
+    assert_eq!(
+        user.authorize_urls().len(),
+        2,
+        "the browser opened once more"
+    );
+    assert!(
+        desktop.search(&["--name", "^Latchkey$"]).is_none(),
+        "an unchanged plan signs in without the window"
+    );
+    let authorize = gitlab.log()["authorize"].clone();
+    let authorize = authorize.as_array().expect("authorize log");
+    assert_eq!(authorize.len(), 2, "{authorize:?}");
+    assert_eq!(
+        authorize[1]["scope"], "mcp",
+        "the same scopes: {authorize:?}"
+    );
+    let bundle = user.stored_bundle(url).expect("the new session");
+    assert_ne!(bundle["tokens"]["refresh_token"], "refused-refresh-token");
+    assert!(
+        bundle.get("needs_sign_in").is_none_or(Value::is_null),
+        "{bundle}"
+    );
+
+    // A server never signed in has no last plan: choosing it opens the window on its sign-in,
+    // where the person sees the permissions first.
+    choose_server(&desktop, &log, "tenant");
+    let window = wait_for(
+        "the window on the never-signed-in server's sign-in",
+        Duration::from_secs(60),
+        || desktop.search(&["--name", "^Latchkey$"]),
+    );
+    let (win, _) = window_processes(pid);
+    let cmdline = std::fs::read_to_string(format!("/proc/{win}/cmdline")).unwrap_or_default();
+    assert!(
+        cmdline.contains("--window\0latchkey://login?url="),
+        "the window was asked for the sign-in: {cmdline:?}"
+    );
+    // The window's process logs to the tray's log (it inherits it).
+    wait_for(
+        "the window to take the sign-in link",
+        Duration::from_secs(30),
+        || tail(&log).contains("link: Login").then_some(()),
+    );
+    std::thread::sleep(Duration::from_secs(3)); // the wizard loaded its plan
+    let shot = artifacts_dir().join("app-wizard-from-tray.png");
+    let colours = desktop.capture_window(&window, &shot);
+    eprintln!(
+        "wizard opened from the tray, captured into {}",
+        shot.display()
+    );
+    assert!(
+        colours > 64,
+        "the window looks blank (see {})",
+        shot.display()
+    );
+    assert_eq!(
+        tenant.log()["authorize"]
+            .as_array()
+            .map(Vec::len)
+            .unwrap_or(0),
+        0,
+        "nothing is asked of the sign-in server before the person confirms"
+    );
+    assert!(alive(pid));
+}
+
+/// The window's process (`latchkey-app --window`, a child of the tray) and its WebKit
+/// processes, once its web process runs.
+fn window_processes(tray: u32) -> (u32, Vec<u32>) {
     wait_for(
         "the window's process and its WebKitWebProcess",
         Duration::from_secs(30),
@@ -313,10 +483,14 @@ fn window_processes(tray: u32) -> (u32, u32) {
                 .into_iter()
                 .filter(|(_, name)| name == "latchkey-app")
                 .find_map(|(win, _)| {
-                    let web = children(win)
+                    let webkit: Vec<(u32, String)> = children(win)
                         .into_iter()
-                        .find(|(_, name)| name.starts_with("WebKitWebProces"))?;
-                    Some((win, web.0))
+                        .filter(|(_, name)| name.starts_with("WebKit"))
+                        .collect();
+                    webkit
+                        .iter()
+                        .any(|(_, name)| name.starts_with("WebKitWebProces"))
+                        .then(|| (win, webkit.into_iter().map(|(pid, _)| pid).collect()))
                 })
         },
     )

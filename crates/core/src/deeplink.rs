@@ -38,6 +38,13 @@ impl LinkAction {
     }
 }
 
+/// Whether a program argument is a `latchkey:` link (the scheme is case-insensitive); the
+/// others (options, file names) are not for [`parse`].
+pub fn is_link(arg: &str) -> bool {
+    arg.get(..SCHEME.len() + 1)
+        .is_some_and(|p| p[..SCHEME.len()].eq_ignore_ascii_case(SCHEME) && p.ends_with(':'))
+}
+
 fn refuse(link: &str, reason: impl Into<String>) -> Error {
     // A link can be long and arbitrary: only its start is repeated.
     let shown: String = link.chars().take(200).collect();
@@ -100,6 +107,17 @@ pub fn parse(link: &str) -> Result<LinkAction> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn links_are_told_from_other_arguments() {
+        assert!(super::is_link("latchkey://login?url=https://a/mcp"));
+        assert!(super::is_link("LatchKey:why?url=x"));
+        assert!(!super::is_link("--window"));
+        assert!(!super::is_link("latch"));
+        assert!(!super::is_link("latchkeys://x"));
+        assert!(!super::is_link("https://a/mcp"));
+        assert!(!super::is_link("é"));
+    }
+
     #[test]
     fn a_built_link_reads_back_as_the_same_action() {
         for action in [

@@ -59,9 +59,6 @@ impl Host {
     /// Redraws the tray from the config files, the keychain and the last health.
     pub fn redraw(&self) {
         let (servers, problem) = model::servers(&self.locations, self.store.as_ref());
-        if let Some(p) = &problem {
-            tracing::warn!("tray: {p}");
-        }
         let health: Vec<ServerHealth> = lock(&self.health).values().cloned().collect();
         tray::show(model::view(&servers, problem, &health));
     }
@@ -157,7 +154,7 @@ impl Host {
     /// (links can come from any web page: a bad one is logged, never acted on).
     pub fn open_links(&self, argv: &[String]) -> usize {
         let mut opened = 0;
-        for arg in argv.iter().filter(|a| is_link(a)) {
+        for arg in argv.iter().filter(|a| deeplink::is_link(a)) {
             match deeplink::parse(arg) {
                 Ok(action) => {
                     self.windows.open(Some(&action.link()));
@@ -245,25 +242,4 @@ enum OneClick {
     NeedsWindow(String),
     /// The sign-in ran and failed: "why" says what happened.
     Failed(String),
-}
-
-/// Whether a launch argument is a `latchkey:` link (the scheme is case-insensitive).
-pub fn is_link(arg: &str) -> bool {
-    arg.get(..deeplink::SCHEME.len() + 1)
-        .is_some_and(|p| p.eq_ignore_ascii_case(&format!("{}:", deeplink::SCHEME)))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn links_are_told_from_other_arguments() {
-        assert!(is_link("latchkey://login?url=https://a/mcp"));
-        assert!(is_link("LatchKey:why?url=x"));
-        assert!(!is_link("--window"));
-        assert!(!is_link("latch"));
-        assert!(!is_link("https://a/mcp"));
-        assert!(!is_link("é"));
-    }
 }

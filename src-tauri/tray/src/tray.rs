@@ -56,7 +56,6 @@ pub fn create(
         .with_id("latchkey")
         .with_icon(icon_of(view.state)?)
         .with_tooltip(view.state.tooltip())
-        .with_title("Latchkey")
         .with_menu(Box::new(menu_of(&view)?))
         .with_menu_on_left_click(true)
         .build()?;
@@ -83,11 +82,18 @@ fn apply(view: TrayView) -> anyhow::Result<()> {
         if shown.view == view {
             return Ok(());
         }
-        tracing::debug!(
+        tracing::info!(
             "tray: {:?} {:?}",
             view.state,
             view.servers.iter().map(|s| &s.label).collect::<Vec<_>>()
         );
+        if let Some(p) = view
+            .problem
+            .as_ref()
+            .filter(|p| shown.view.problem.as_ref() != Some(p))
+        {
+            tracing::warn!("tray: {p}");
+        }
         if shown.view.state != view.state {
             shown.icon.set_icon(Some(icon_of(view.state)?))?;
             shown.icon.set_tooltip(Some(view.state.tooltip()))?;
