@@ -13,7 +13,8 @@ export LATCHKEY_FIXTURE_QUIET=1
 say "Formatting"
 cargo fmt --all -- --check
 
-say "Building the UI"
+say "Checking the UI's types, and building it"
+npm --prefix ui run check --silent
 npm --prefix ui run build --silent
 
 say "Building the app with the UI embedded, and its tray (for the real-app tests)"

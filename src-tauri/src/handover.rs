@@ -89,4 +89,16 @@ mod tests {
         assert!(!wants_window(&a(&["latchkey://why?url=https://a/mcp"])));
         assert!(!wants_window(&a(&["--windows"])));
     }
+
+    #[test]
+    fn a_missing_tray_is_said_plainly_and_the_window_opens_instead() {
+        // The only test that sets it: a tray that is not there.
+        std::env::set_var("LATCHKEY_TRAY_BIN", "/nonexistent/latchkey-tray");
+        let said = become_tray(&[]);
+        assert!(
+            said.starts_with("could not start the tray (/nonexistent/latchkey-tray: "),
+            "{said}"
+        );
+        assert!(said.contains("opens its window instead"), "{said}");
+    }
 }
