@@ -29,6 +29,9 @@ pub struct Host {
     pub windows: Windows,
     rt: tokio::runtime::Handle,
     health: Mutex<BTreeMap<String, ServerHealth>>,
+    /// The servers (url, title) and what keeps Latchkey from reading them, as last read from
+    /// the config files and the keychain: redrawing after each probe result reads nothing.
+    known: Mutex<model::Known>,
     /// Servers with a one-click sign-in in flight (a second click does not start another).
     signing_in: Mutex<BTreeSet<String>>,
     scheduler_wake: Arc<Notify>,
@@ -50,23 +53,31 @@ impl Host {
             windows: Windows::default(),
             rt,
             health: Mutex::default(),
+            known: Mutex::default(),
             signing_in: Mutex::default(),
             scheduler_wake: Arc::new(Notify::new()),
             watcher: Mutex::default(),
         })
     }
 
-    /// Redraws the tray from the config files, the keychain and the last health.
+    /// Reads the servers again from the config files and the keychain; their urls.
+    fn reload_servers(&self) -> Vec<String> {
+        let known = model::servers(&self.locations, self.store.as_ref());
+        let urls = known.servers.iter().map(|(url, _)| url.clone()).collect();
+        *lock(&self.known) = known;
+        urls
+    }
+
+    /// Redraws the tray from the servers last read and their last health.
     pub fn redraw(&self) {
-        let (servers, problem) = model::servers(&self.locations, self.store.as_ref());
+        let known = lock(&self.known).clone();
         let health: Vec<ServerHealth> = lock(&self.health).values().cloned().collect();
-        tray::show(model::view(&servers, problem, &health));
+        tray::show(model::view(&known.servers, known.problem, &health));
     }
 
     /// Probes every server (at most 16 at once), redrawing as each answers.
     pub async fn probe_everything(self: &Arc<Self>) {
-        let (servers, _) = model::servers(&self.locations, self.store.as_ref());
-        let urls: Vec<String> = servers.into_iter().map(|(url, _)| url).collect();
+        let urls = self.reload_servers();
         // Servers no longer configured leave the tray's memory too.
         lock(&self.health).retain(|url, _| urls.contains(url));
         self.redraw();
@@ -80,6 +91,7 @@ impl Host {
 
     pub async fn probe_one(&self, url: &str) -> ServerHealth {
         let h = health::probe(&Http::new(self.timeout), self.store.as_ref(), url).await;
+        self.reload_servers();
         lock(&self.health).insert(h.server.clone(), h.clone());
         self.redraw();
         h
@@ -127,11 +139,11 @@ impl Host {
 
     /// A name people recognise: the first name a tool gives the server, else its address.
     fn display_name(&self, url: &str) -> String {
-        model::servers(&self.locations, self.store.as_ref())
-            .0
-            .into_iter()
+        lock(&self.known)
+            .servers
+            .iter()
             .find(|(u, _)| u == url)
-            .map(|(_, title)| title)
+            .map(|(_, title)| title.clone())
             .unwrap_or_else(|| url.to_string())
     }
 

@@ -111,24 +111,31 @@ pub fn problem_line(e: &latchkey_core::Error) -> String {
     format!("⚠ {}", reasons::from_error(e).title)
 }
 
+/// The servers the tray knows of, and what keeps Latchkey from reading them.
+#[derive(Debug, Clone, Default)]
+pub struct Known {
+    /// (canonical url, title) of each server.
+    pub servers: Vec<(String, String)>,
+    pub problem: Option<String>,
+}
+
 /// The servers to show and probe: those of the dashboard; where the keychain cannot be read,
 /// those of the config files, with the reason as the problem line.
-pub fn servers(
-    locations: &Locations,
-    store: &dyn CredentialStore,
-) -> (Vec<(String, String)>, Option<String>) {
+pub fn servers(locations: &Locations, store: &dyn CredentialStore) -> Known {
     let inv = inventory::scan(locations);
     match dashboard::build(&inv, store) {
-        Ok(d) => (
-            d.servers
+        Ok(d) => Known {
+            servers: d
+                .servers
                 .into_iter()
                 .filter(|s| s.url_problem.is_none())
                 .map(|s| (s.url, s.title))
                 .collect(),
-            None,
-        ),
-        Err(e) => (
-            inv.servers
+            problem: None,
+        },
+        Err(e) => Known {
+            servers: inv
+                .servers
                 .into_iter()
                 .filter(|s| s.url_problem.is_none())
                 .map(|s| {
@@ -136,8 +143,8 @@ pub fn servers(
                     (s.url, title)
                 })
                 .collect(),
-            Some(problem_line(&e)),
-        ),
+            problem: Some(problem_line(&e)),
+        },
     }
 }
 
