@@ -17,14 +17,7 @@ pub fn wants_window(args: &[OsString]) -> bool {
 
 /// The tray program: `LATCHKEY_TRAY_BIN`, else `latchkey-tray` next to this program.
 pub fn tray_bin() -> PathBuf {
-    if let Some(p) = std::env::var_os("LATCHKEY_TRAY_BIN") {
-        return PathBuf::from(p);
-    }
-    let name = format!("latchkey-tray{}", std::env::consts::EXE_SUFFIX);
-    std::env::current_exe()
-        .ok()
-        .and_then(|p| p.parent().map(|d| d.join(&name)))
-        .unwrap_or_else(|| PathBuf::from(name))
+    latchkey_core::paths::sibling_program("LATCHKEY_TRAY_BIN", "latchkey-tray")
 }
 
 /// Becomes the tray with `args`. Returns only when that failed, with what to tell the person.

@@ -9,14 +9,7 @@ fn main() {
     // Before GTK starts, while this is the only thread.
     latchkey_app::webkit::prefer_software_rendering();
     // Logs go to stderr; `LATCHKEY_LOG` filters them (e.g. `debug`), as for the CLI.
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("LATCHKEY_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
-        )
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
+    latchkey_core::logging::init();
     if let Some(why) = fallback {
         tracing::error!("{why}");
     }

@@ -176,13 +176,7 @@ impl ClientArgs {
 const EXIT_NEEDS_SIGN_IN: u8 = 3;
 
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("LATCHKEY_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    latchkey_core::logging::init();
     let cli = Cli::parse();
     let json = cli.json;
     let one_line = matches!(cli.command, Command::Token { .. } | Command::Headers { .. });

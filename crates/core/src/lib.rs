@@ -14,6 +14,7 @@ pub mod http;
 pub mod inventory;
 pub mod last_flow;
 pub mod lock;
+pub mod logging;
 pub mod login;
 pub mod loopback;
 pub mod mcp;

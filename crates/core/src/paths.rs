@@ -1,5 +1,5 @@
-//! Where Latchkey keeps its own files (lock files today). Every path is injectable:
-//! `LATCHKEY_STATE_DIR` wins, so tests never touch the real home directory.
+//! Where Latchkey keeps its own files (lock files today), and where its programs are. Every
+//! path is injectable: `LATCHKEY_STATE_DIR` wins, so tests never touch the real home directory.
 
 use std::path::PathBuf;
 
@@ -26,4 +26,18 @@ pub fn state_dir() -> PathBuf {
         }
     }
     std::env::temp_dir().join("latchkey")
+}
+
+/// Another of Latchkey's programs (`latchkey-app`, `latchkey-tray`): the path in `env_var`,
+/// else `name` next to the running program (they are installed side by side), else `name`
+/// on the PATH.
+pub fn sibling_program(env_var: &str, name: &str) -> PathBuf {
+    if let Some(p) = std::env::var_os(env_var).filter(|p| !p.is_empty()) {
+        return PathBuf::from(p);
+    }
+    let file = format!("{name}{}", std::env::consts::EXE_SUFFIX);
+    std::env::current_exe()
+        .ok()
+        .and_then(|p| p.parent().map(|d| d.join(&file)))
+        .unwrap_or_else(|| PathBuf::from(file))
 }

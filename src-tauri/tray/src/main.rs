@@ -31,19 +31,14 @@ fn main() -> ExitCode {
         })
         .unwrap_or_else(Instant::now);
     STARTED.get_or_init(|| started);
+    // Not for the window processes this tray starts. Still the only thread.
+    std::env::remove_var("LATCHKEY_LAUNCHED_AT_NS");
     // GTK would otherwise set up OpenGL on opening the display, which maps Mesa and LLVM
     // (about 50 MB) for a tray icon. Set before any thread exists.
     if std::env::var_os("GDK_GL").is_none() {
         std::env::set_var("GDK_GL", "disable");
     }
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("LATCHKEY_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
-        )
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
+    latchkey_core::logging::init();
     match run() {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

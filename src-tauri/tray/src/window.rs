@@ -13,14 +13,7 @@ pub const WINDOW_ARG: &str = "--window";
 /// The window program: `LATCHKEY_APP_BIN` (set by `latchkey-app` when it hands over to the
 /// tray), else `latchkey-app` next to this program.
 pub fn app_bin() -> PathBuf {
-    if let Some(p) = std::env::var_os("LATCHKEY_APP_BIN") {
-        return PathBuf::from(p);
-    }
-    let name = format!("latchkey-app{}", std::env::consts::EXE_SUFFIX);
-    std::env::current_exe()
-        .ok()
-        .and_then(|p| p.parent().map(|d| d.join(&name)))
-        .unwrap_or_else(|| PathBuf::from(name))
+    latchkey_core::paths::sibling_program("LATCHKEY_APP_BIN", "latchkey-app")
 }
 
 /// The window processes this tray started and has not seen end yet.
