@@ -8,6 +8,9 @@
 //!   with a `latchkey://` link hands it to the tray, which opens the window on it; "Quit" ends
 //!   the app and its window. Screenshots: tests/artifacts/app-tray-menu.png
 //!   and tests/artifacts/app-window.png.
+//! - A renewal that failed and a session about to end without renewal are notified (to a
+//!   notification server on the private D-Bus); a click opens the server's sign-in. Choosing
+//!   a server that needs sign-in in the tray menu signs it in again in one click.
 //! - Through tauri-driver and WebKitWebDriver, a person's sign-in from the wizard against the
 //!   GitLab-like fixture asks for exactly `mcp` and ends with the server shown as working.
 //!
@@ -16,6 +19,7 @@
 
 mod desktop;
 
+use desktop::notifications::Notifications;
 use desktop::*;
 use latchkey_e2e::*;
 use serde_json::{json, Value};
@@ -470,6 +474,88 @@ fn choosing_a_server_that_needs_sign_in_signs_it_in_again_in_one_click() {
         "nothing is asked of the sign-in server before the person confirms"
     );
     assert!(alive(pid));
+}
+
+#[test]
+fn sessions_that_need_the_person_are_notified_and_a_click_opens_the_sign_in() {
+    let _one = one_app();
+    let desktop = Desktop::start();
+    let gitlab = Fixture::start(json!({}));
+    let tenant = Fixture::start(json!({"as": {"issuer_path": "/tenant-a"}}));
+    let user = User::new("app-notify");
+    let url = gitlab.ready.mcp_url.as_str();
+    write_tool_configs(
+        &user,
+        &[("gitlab", url)],
+        &[("tenant", &tenant.ready.mcp_url)],
+    );
+    // gitlab: the access token has ended and the sign-in server refuses the refresh token.
+    user.run(&["login", url, "--json"]).assert_ok();
+    let mut dead = user.stored_bundle(url).expect("a session");
+    dead["tokens"]["expires_at"] = json!(1);
+    dead["tokens"]["refresh_token"] = json!("refused-refresh-token");
+    user.put_bundle(url, &dead);
+    // tenant: a session that ends in 10 minutes with nothing to renew it.
+    user.run(&["login", &tenant.ready.mcp_url, "--json"])
+        .assert_ok();
+    let mut ending = user
+        .stored_bundle(&tenant.ready.mcp_url)
+        .expect("a session");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    ending["tokens"]["expires_at"] = json!(now + 600);
+    ending["tokens"]
+        .as_object_mut()
+        .unwrap()
+        .remove("refresh_token");
+    user.put_bundle(&tenant.ready.mcp_url, &ending);
+
+    let notifications = Notifications::start(&user.keychain.address);
+    let (_app, pid, log) = start_tray(&user, &desktop, "app-notify");
+    let shown = wait_for(
+        "the tray's two notifications",
+        Duration::from_secs(60),
+        || {
+            let shown = notifications.shown();
+            (shown.len() >= 2).then_some(shown)
+        },
+    );
+    let failed = shown
+        .iter()
+        .find(|n| n.summary == "gitlab needs you to sign in")
+        .unwrap_or_else(|| panic!("no notice of the failed renewal: {shown:?}"));
+    assert!(failed.body.ends_with("Sign in again."), "{failed:?}");
+    assert_eq!(failed.app_name, "Latchkey");
+    assert_eq!(failed.actions.first().map(String::as_str), Some("default"));
+    let soon = shown
+        .iter()
+        .find(|n| n.summary == "tenant: sign in again soon")
+        .unwrap_or_else(|| panic!("no notice of the session ending: {shown:?}"));
+    assert!(soon.body.contains("about 10 min"), "{soon:?}");
+    for n in &shown {
+        assert!(
+            !n.body.contains("refused-refresh-token") && !n.body.contains("eyJ"),
+            "a notification shows a secret: {n:?}"
+        );
+    }
+    wait_for_menu_line(&log, "gitlab — needs sign-in");
+
+    // A click on the failed renewal's notification opens the window on gitlab's sign-in.
+    notifications.click(failed.id);
+    wait_for(
+        "the window after a click on the notification",
+        Duration::from_secs(60),
+        || desktop.search(&["--name", "^Latchkey$"]),
+    );
+    let (win, _) = window_processes(pid);
+    let cmdline = std::fs::read_to_string(format!("/proc/{win}/cmdline")).unwrap_or_default();
+    let encoded = url.replace(':', "%3A").replace('/', "%2F");
+    assert!(
+        cmdline.contains(&format!("--window\0latchkey://login?url={encoded}")),
+        "the window was asked for gitlab's sign-in: {cmdline:?}"
+    );
 }
 
 /// The window's process (`latchkey-app --window`, a child of the tray) and its WebKit

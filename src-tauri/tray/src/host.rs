@@ -138,12 +138,20 @@ impl Host {
     }
 
     /// A name people recognise: the first name a tool gives the server, else its address.
+    /// Events can come before the first probe has read the servers: then they are read now.
     fn display_name(&self, url: &str) -> String {
-        lock(&self.known)
-            .servers
-            .iter()
-            .find(|(u, _)| u == url)
-            .map(|(_, title)| title.clone())
+        let known = |host: &Self| {
+            lock(&host.known)
+                .servers
+                .iter()
+                .find(|(u, _)| u == url)
+                .map(|(_, title)| title.clone())
+        };
+        known(self)
+            .or_else(|| {
+                self.reload_servers();
+                known(self)
+            })
             .unwrap_or_else(|| url.to_string())
     }
 

@@ -8,6 +8,8 @@
 //! the private bus of these tests has none, so it falls back to an XEmbed GtkStatusIcon,
 //! which trayer embeds.
 
+pub mod notifications;
+
 use latchkey_e2e::Tethered;
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader, Read, Write};
