@@ -369,6 +369,16 @@ fn wait_for_menu_line(log: &Path, line: &str) {
     );
 }
 
+/// Signs in to `url` (asking for `mcp`), then the session dies: the access token has ended
+/// and the sign-in server refuses the refresh token.
+fn sign_in_then_lose_the_session(user: &User, url: &str) {
+    user.run(&["login", url, "--json"]).assert_ok();
+    let mut dead = user.stored_bundle(url).expect("a session");
+    dead["tokens"]["expires_at"] = json!(1);
+    dead["tokens"]["refresh_token"] = json!("refused-refresh-token");
+    user.put_bundle(url, &dead);
+}
+
 #[test]
 fn choosing_a_server_that_needs_sign_in_signs_it_in_again_in_one_click() {
     let _one = one_app();
@@ -382,13 +392,7 @@ fn choosing_a_server_that_needs_sign_in_signs_it_in_again_in_one_click() {
         &[("gitlab", url)],
         &[("tenant", &tenant.ready.mcp_url)],
     );
-    // Signed in once (asking for `mcp`), then the session dies: the access token has ended
-    // and the sign-in server refuses the refresh token.
-    user.run(&["login", url, "--json"]).assert_ok();
-    let mut dead = user.stored_bundle(url).expect("a session");
-    dead["tokens"]["expires_at"] = json!(1);
-    dead["tokens"]["refresh_token"] = json!("refused-refresh-token");
-    user.put_bundle(url, &dead);
+    sign_in_then_lose_the_session(&user, url);
     assert_eq!(
         user.run(&["token", url]).code,
         3,
@@ -489,12 +493,7 @@ fn sessions_that_need_the_person_are_notified_and_a_click_opens_the_sign_in() {
         &[("gitlab", url)],
         &[("tenant", &tenant.ready.mcp_url)],
     );
-    // gitlab: the access token has ended and the sign-in server refuses the refresh token.
-    user.run(&["login", url, "--json"]).assert_ok();
-    let mut dead = user.stored_bundle(url).expect("a session");
-    dead["tokens"]["expires_at"] = json!(1);
-    dead["tokens"]["refresh_token"] = json!("refused-refresh-token");
-    user.put_bundle(url, &dead);
+    sign_in_then_lose_the_session(&user, url);
     // tenant: a session that ends in 10 minutes with nothing to renew it.
     user.run(&["login", &tenant.ready.mcp_url, "--json"])
         .assert_ok();
