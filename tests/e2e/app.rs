@@ -369,30 +369,33 @@ fn wait_for_menu_line(log: &Path, line: &str) {
     );
 }
 
-/// Signs in to `url` (asking for `mcp`), then the session dies: the access token has ended
-/// and the sign-in server refuses the refresh token.
-fn sign_in_then_lose_the_session(user: &User, url: &str) {
-    user.run(&["login", url, "--json"]).assert_ok();
-    let mut dead = user.stored_bundle(url).expect("a session");
-    dead["tokens"]["expires_at"] = json!(1);
-    dead["tokens"]["refresh_token"] = json!("refused-refresh-token");
-    user.put_bundle(url, &dead);
-}
-
-#[test]
-fn choosing_a_server_that_needs_sign_in_signs_it_in_again_in_one_click() {
-    let _one = one_app();
+/// A desktop and a person whose Claude Code names "gitlab" and whose Cursor names "tenant"
+/// (another sign-in server). gitlab was signed in once (asking for `mcp`), then its session
+/// died: the access token has ended and the sign-in server refuses the refresh token.
+fn gitlab_with_a_lost_session_and_tenant(tag: &str) -> (Desktop, Fixture, Fixture, User) {
     let desktop = Desktop::start();
     let gitlab = Fixture::start(json!({}));
     let tenant = Fixture::start(json!({"as": {"issuer_path": "/tenant-a"}}));
-    let user = User::new("app-one-click");
+    let user = User::new(tag);
     let url = gitlab.ready.mcp_url.as_str();
     write_tool_configs(
         &user,
         &[("gitlab", url)],
         &[("tenant", &tenant.ready.mcp_url)],
     );
-    sign_in_then_lose_the_session(&user, url);
+    user.run(&["login", url, "--json"]).assert_ok();
+    let mut dead = user.stored_bundle(url).expect("a session");
+    dead["tokens"]["expires_at"] = json!(1);
+    dead["tokens"]["refresh_token"] = json!("refused-refresh-token");
+    user.put_bundle(url, &dead);
+    (desktop, gitlab, tenant, user)
+}
+
+#[test]
+fn choosing_a_server_that_needs_sign_in_signs_it_in_again_in_one_click() {
+    let _one = one_app();
+    let (desktop, gitlab, tenant, user) = gitlab_with_a_lost_session_and_tenant("app-one-click");
+    let url = gitlab.ready.mcp_url.as_str();
     assert_eq!(
         user.run(&["token", url]).code,
         3,
@@ -483,17 +486,8 @@ fn choosing_a_server_that_needs_sign_in_signs_it_in_again_in_one_click() {
 #[test]
 fn sessions_that_need_the_person_are_notified_and_a_click_opens_the_sign_in() {
     let _one = one_app();
-    let desktop = Desktop::start();
-    let gitlab = Fixture::start(json!({}));
-    let tenant = Fixture::start(json!({"as": {"issuer_path": "/tenant-a"}}));
-    let user = User::new("app-notify");
+    let (desktop, gitlab, tenant, user) = gitlab_with_a_lost_session_and_tenant("app-notify");
     let url = gitlab.ready.mcp_url.as_str();
-    write_tool_configs(
-        &user,
-        &[("gitlab", url)],
-        &[("tenant", &tenant.ready.mcp_url)],
-    );
-    sign_in_then_lose_the_session(&user, url);
     // tenant: a session that ends in 10 minutes with nothing to renew it.
     user.run(&["login", &tenant.ready.mcp_url, "--json"])
         .assert_ok();
