@@ -52,13 +52,8 @@ pub fn become_tray(args: &[OsString]) -> String {
 pub fn tell_tray_changed() {
     std::thread::spawn(|| {
         let told = zbus::blocking::Connection::session().and_then(|c| {
-            c.call_method(
-                Some("dev.latchkey.app.Tray"),
-                "/dev/latchkey/app/Tray",
-                Some("dev.latchkey.Tray1"),
-                "Changed",
-                &(),
-            )
+            use latchkey_core::tray_bus::{BUS_NAME, INTERFACE, OBJECT_PATH};
+            c.call_method(Some(BUS_NAME), OBJECT_PATH, Some(INTERFACE), "Changed", &())
         });
         if let Err(e) = told {
             tracing::debug!("the tray was not told of the change: {e}");

@@ -31,6 +31,7 @@ pub mod secret;
 pub mod stepup;
 pub mod tokens;
 pub mod trace;
+pub mod tray_bus;
 pub mod urls;
 pub mod vault;
 pub mod watch;

@@ -22,10 +22,10 @@ use std::time::Duration;
 use tokio::sync::Notify;
 
 pub struct Host {
-    pub store: Arc<dyn CredentialStore>,
-    pub locations: Locations,
+    store: Arc<dyn CredentialStore>,
+    locations: Locations,
     /// Per-request timeout for probes, discovery and sign-in requests.
-    pub timeout: Duration,
+    timeout: Duration,
     pub windows: Windows,
     rt: tokio::runtime::Handle,
     health: Mutex<BTreeMap<String, ServerHealth>>,

@@ -3,12 +3,8 @@
 //! arguments to the first and exits. The window process also tells the tray here when a
 //! sign-in or sign-out changed something.
 
+use latchkey_core::tray_bus::{BUS_NAME, INTERFACE, OBJECT_PATH};
 use zbus::blocking::{connection, Connection};
-
-/// The tray's D-Bus name and object (the window process uses `dev.latchkey.app.SingleInstance`).
-pub const BUS_NAME: &str = "dev.latchkey.app.Tray";
-pub const OBJECT_PATH: &str = "/dev/latchkey/app/Tray";
-pub const INTERFACE: &str = "dev.latchkey.Tray1";
 
 /// What another process asks of the tray.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -86,5 +82,17 @@ pub fn claim(
             tracing::warn!("could not take the tray's D-Bus name ({e}); running alone");
             Ok(Claim::First(None))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_served_interface_is_the_one_the_window_calls() {
+        // The attribute needs a literal: this keeps it equal to the shared name.
+        let served = <Tray as zbus::object_server::Interface>::name();
+        assert_eq!(served.as_str(), INTERFACE);
     }
 }

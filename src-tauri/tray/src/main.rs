@@ -82,9 +82,11 @@ fn run() -> anyhow::Result<()> {
         anyhow::anyhow!("cannot open the display for the tray ({e}); is a desktop session running?")
     })?;
     let chooser = host.clone();
-    tray::create(model::TrayView::default(), move |choice| {
-        chooser.chosen(choice)
-    })?;
+    let start = model::TrayView {
+        looking: true,
+        ..model::TrayView::default()
+    };
+    tray::create(start, move |choice| chooser.chosen(choice))?;
     tray_ready();
     host.start();
     host.open_links(&argv);

@@ -57,6 +57,9 @@ pub struct ServerLine {
 /// Everything the tray shows.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct TrayView {
+    /// Before the servers were first read (at start): the menu says it is looking, rather
+    /// than that there are none.
+    pub looking: bool,
     pub state: TrayState,
     /// What keeps Latchkey from working (e.g. the keychain is locked), in the catalogue's words.
     pub problem: Option<String>,
@@ -173,6 +176,7 @@ pub fn view(
         state = TrayState::Warning;
     }
     TrayView {
+        looking: false,
         state,
         problem,
         servers: lines,
@@ -186,7 +190,13 @@ pub fn menu_rows(v: &TrayView) -> Vec<Option<(String, String, bool)>> {
         rows.push(Some((MENU_PROBLEM.into(), p.clone(), true)));
         rows.push(None);
     }
-    if v.servers.is_empty() && v.problem.is_none() {
+    if v.looking {
+        rows.push(Some((
+            MENU_NO_SERVERS.into(),
+            "Looking for your servers…".into(),
+            false,
+        )));
+    } else if v.servers.is_empty() && v.problem.is_none() {
         rows.push(Some((
             MENU_NO_SERVERS.into(),
             "No remote MCP servers found yet".into(),
@@ -295,6 +305,24 @@ mod tests {
                 false
             ))
         );
+    }
+
+    #[test]
+    fn at_start_the_menu_says_it_is_looking_not_that_there_are_none() {
+        let start = TrayView {
+            looking: true,
+            ..TrayView::default()
+        };
+        let rows = menu_rows(&start);
+        assert_eq!(
+            rows[0],
+            Some((
+                "no-servers".into(),
+                "Looking for your servers…".into(),
+                false
+            ))
+        );
+        assert!(!view(&[], None, &[]).looking);
     }
 
     #[test]
