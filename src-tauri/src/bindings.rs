@@ -4,7 +4,9 @@
 //! `LATCHKEY_WRITE_BINDINGS=1 cargo test -p latchkey-app bindings`.
 
 use crate::api;
-use latchkey_core::{dashboard, doctor, health, plan, scheduler};
+use latchkey_core::health::{dashboard, probe as health};
+use latchkey_core::oauth::plan;
+use latchkey_core::usecase::{scheduler, why as doctor};
 use std::path::Path;
 use ts_rs::{Config, ExportError, TS};
 

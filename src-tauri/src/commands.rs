@@ -6,16 +6,20 @@ use crate::api::{
     SignInResult, SignInStep,
 };
 use crate::state::{AppState, KeptPlan};
-use latchkey_core::clients::Tool;
-use latchkey_core::dashboard::{self, Dashboard, Session};
-use latchkey_core::doctor::{self, Diagnosis};
-use latchkey_core::health::{self, ServerHealth};
-use latchkey_core::http::Http;
-use latchkey_core::login::{self, BrowserMode, LoginEvent, LoginOptions};
-use latchkey_core::plan::{self, ClientConfig};
-use latchkey_core::refresh::RefreshOptions;
-use latchkey_core::trace::Recorder;
-use latchkey_core::{discovery, handoff, inventory, last_flow, revoke, vault, Error, Secret};
+use latchkey_core::health::dashboard::{self, Dashboard, Session};
+use latchkey_core::health::probe::{self, ServerHealth};
+use latchkey_core::oauth::plan::{self, ClientConfig};
+use latchkey_core::oauth::revoke;
+use latchkey_core::protocol::discovery;
+use latchkey_core::protocol::http::Http;
+use latchkey_core::protocol::trace::Recorder;
+use latchkey_core::store::{flow_record as last_flow, vault};
+use latchkey_core::tools::inventory;
+use latchkey_core::tools::Tool;
+use latchkey_core::usecase::renew::RefreshOptions;
+use latchkey_core::usecase::sign_in::{self, BrowserMode, LoginEvent, LoginOptions};
+use latchkey_core::usecase::why::{self, Diagnosis};
+use latchkey_core::{Error, Secret};
 use std::path::PathBuf;
 use std::time::Duration;
 use tauri::{AppHandle, Emitter, Manager, Runtime, State};
@@ -26,7 +30,7 @@ impl From<Error> for AppError {
     fn from(e: Error) -> Self {
         // Some core hints name CLI commands: where the catalogue knows the failure, the app
         // offers its fix instead.
-        let reason = latchkey_core::reasons::from_error(&e);
+        let reason = latchkey_core::health::reasons::from_error(&e);
         let hint = if reason.id == "other" {
             e.hint()
         } else {
@@ -84,7 +88,7 @@ pub async fn probe_everything<R: Runtime>(app: &AppHandle<R>) -> Result<Vec<Serv
             .map(|s| s.url)
             .collect(),
     };
-    let results = health::probe_all(urls, state.store.clone(), state.timeout, 16, |h| {
+    let results = probe::probe_all(urls, state.store.clone(), state.timeout, 16, |h| {
         state.set_health(h);
         let _ = app.emit(events::HEALTH, h);
     })
@@ -95,7 +99,7 @@ pub async fn probe_everything<R: Runtime>(app: &AppHandle<R>) -> Result<Vec<Serv
 /// Probes one server and tells the UI and the tray.
 pub async fn probe_one<R: Runtime>(app: &AppHandle<R>, url: &str) -> ServerHealth {
     let state = app.state::<AppState>();
-    let h = health::probe(&Http::new(state.timeout), state.store.as_ref(), url).await;
+    let h = probe::probe(&Http::new(state.timeout), state.store.as_ref(), url).await;
     state.set_health(&h);
     let _ = app.emit(events::HEALTH, &h);
     h
@@ -236,7 +240,7 @@ pub async fn run_sign_in<R: Runtime>(
                 let _ = app.emit(events::SIGN_IN_PROGRESS, progress(&url, &e));
             }
         };
-        let result = login::login(&http, &kept.plan, &options, store.as_ref(), &events).await;
+        let result = sign_in::login(&http, &kept.plan, &options, store.as_ref(), &events).await;
         last_flow::record("sign-in", &url, &recorder, &result);
         let _ = tx.send(result);
     });
@@ -328,12 +332,13 @@ pub async fn hand_off(
 ) -> Result<HandoffResult> {
     let id = canonical(&url)?;
     let options = RefreshOptions::from_env();
-    let bundle = latchkey_core::refresh::fresh_bundle(state.store.as_ref(), &id, &options, || {
-        Http::new(state.timeout)
-    })
-    .await?;
-    let env = handoff::deliver::Env::from_env(&state.locations, helper_command());
-    let done = handoff::deliver::hand_to(tool, &env, &bundle)?;
+    let bundle =
+        latchkey_core::usecase::renew::fresh_bundle(state.store.as_ref(), &id, &options, || {
+            Http::new(state.timeout)
+        })
+        .await?;
+    let env = latchkey_core::usecase::hand_off::Env::from_env(&state.locations, helper_command());
+    let done = latchkey_core::usecase::hand_off::hand_to(tool, &env, &bundle)?;
     Ok(HandoffResult {
         message: done.message,
         target: done.target,
@@ -352,7 +357,7 @@ pub async fn take_pending_open(
 
 #[tauri::command]
 pub async fn why(state: State<'_, AppState>, url: String) -> Result<Diagnosis> {
-    Ok(doctor::diagnose(
+    Ok(why::diagnose(
         state.store.as_ref(),
         &url,
         &RefreshOptions::from_env(),
@@ -382,7 +387,7 @@ fn diagnostics_dir<R: Runtime>(app: &AppHandle<R>) -> PathBuf {
         .download_dir()
         .ok()
         .filter(|d| d.is_dir())
-        .unwrap_or_else(|| latchkey_core::paths::state_dir().join("diagnostics"))
+        .unwrap_or_else(|| latchkey_core::store::paths::state_dir().join("diagnostics"))
 }
 
 #[tauri::command]
@@ -391,7 +396,7 @@ pub async fn export_diagnostics<R: Runtime>(
     state: State<'_, AppState>,
     url: String,
 ) -> Result<String> {
-    let d = doctor::diagnose(
+    let d = why::diagnose(
         state.store.as_ref(),
         &url,
         &RefreshOptions::from_env(),
@@ -409,7 +414,7 @@ pub async fn export_diagnostics<R: Runtime>(
     let file =
         diagnostics_dir(&app).join(format!("latchkey-diagnostics-{host}-{}.json", d.checked_at));
     let json = serde_json::to_vec_pretty(&d).unwrap_or_default();
-    latchkey_core::handoff::atomic::write_private(&file, &json)?;
+    latchkey_core::store::atomic_file::write_private(&file, &json)?;
     Ok(file.display().to_string())
 }
 

@@ -17,7 +17,7 @@ pub fn wants_window(args: &[OsString]) -> bool {
 
 /// The tray program: `LATCHKEY_TRAY_BIN`, else `latchkey-tray` next to this program.
 pub fn tray_bin() -> PathBuf {
-    latchkey_core::paths::sibling_program("LATCHKEY_TRAY_BIN", "latchkey-tray")
+    latchkey_core::store::paths::sibling_program("LATCHKEY_TRAY_BIN", "latchkey-tray")
 }
 
 /// Becomes the tray with `args`. Returns only when that failed, with what to tell the person.
@@ -52,7 +52,7 @@ pub fn become_tray(args: &[OsString]) -> String {
 pub fn tell_tray_changed() {
     std::thread::spawn(|| {
         let told = zbus::blocking::Connection::session().and_then(|c| {
-            use latchkey_core::tray_bus::{BUS_NAME, INTERFACE, OBJECT_PATH};
+            use latchkey_core::usecase::tray_bus::{BUS_NAME, INTERFACE, OBJECT_PATH};
             c.call_method(Some(BUS_NAME), OBJECT_PATH, Some(INTERFACE), "Changed", &())
         });
         if let Err(e) = told {

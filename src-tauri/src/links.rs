@@ -1,10 +1,10 @@
 //! `latchkey://` links, from the desktop (a first launch with the link as its argument) or
 //! from a second launch that the single-instance plugin hands to this one. Reading a link is
-//! core's ([`latchkey_core::deeplink`]); here it becomes a window on the server.
+//! core's ([`latchkey_core::usecase::links`]); here it becomes a window on the server.
 
 use crate::api::{events, OpenServer, ServerView};
 use crate::state::AppState;
-use latchkey_core::deeplink::{self, LinkAction};
+use latchkey_core::usecase::links::{self, LinkAction};
 use tauri::{AppHandle, Emitter, Manager, Runtime};
 
 /// Carries out one link: `login` opens the server's sign-in, `why` its explanation. A link
@@ -14,7 +14,7 @@ pub fn open<R: Runtime>(
     app: &AppHandle<R>,
     link: &str,
 ) -> Result<LinkAction, latchkey_core::Error> {
-    let action = deeplink::parse(link)?;
+    let action = links::parse(link)?;
     tracing::info!("link: {action:?}");
     let view = match action {
         LinkAction::Login { .. } => ServerView::SignIn,
@@ -51,7 +51,7 @@ pub fn open_server<R: Runtime>(app: &AppHandle<R>, url: &str, view: ServerView) 
 /// arguments only takes a link that is the sole argument.
 pub fn open_args<R: Runtime>(app: &AppHandle<R>, args: &[String]) -> usize {
     args.iter()
-        .filter(|a| deeplink::is_link(a))
+        .filter(|a| links::is_link(a))
         .filter(|link| match open(app, link) {
             Ok(_) => true,
             Err(e) => {

@@ -6,9 +6,9 @@
 use crate::api::events;
 use crate::commands::{announce_dashboard, probe_everything};
 use crate::state::AppState;
-use latchkey_core::refresh::RefreshOptions;
-use latchkey_core::scheduler::{Event, Scheduler};
-use latchkey_core::watch;
+use latchkey_core::tools::watch;
+use latchkey_core::usecase::renew::RefreshOptions;
+use latchkey_core::usecase::scheduler::{Event, Scheduler};
 use tauri::{AppHandle, Emitter, Manager, Runtime};
 
 /// Starts the watcher, the first probe and the scheduler.

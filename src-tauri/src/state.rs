@@ -2,10 +2,10 @@
 //! person is editing, the sign-ins in flight, and the last health of every server.
 
 use crate::api::OpenServer;
-use latchkey_core::clients::Locations;
-use latchkey_core::health::ServerHealth;
-use latchkey_core::plan::LoginPlan;
-use latchkey_core::vault::{CredentialStore, KeyringStore};
+use latchkey_core::health::probe::ServerHealth;
+use latchkey_core::oauth::plan::LoginPlan;
+use latchkey_core::store::vault::{CredentialStore, KeyringStore};
+use latchkey_core::tools::Locations;
 use latchkey_core::Secret;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -14,8 +14,8 @@ use std::time::{Duration, Instant};
 
 use latchkey_app::state::AppState;
 use latchkey_app::{build_app_with, run_until_quit, show_main_window, MAIN_WINDOW};
-use latchkey_core::clients::Locations;
-use latchkey_core::vault::MemoryStore;
+use latchkey_core::store::vault::MemoryStore;
+use latchkey_core::tools::Locations;
 use std::sync::Arc;
 use tauri::test::{mock_builder, MockRuntime};
 use tauri::{AppHandle, Manager};

@@ -2,9 +2,9 @@
 //! due, renews it once per expiry, and reports a refused renewal with its reason.
 //! Its own test binary: it points this process's keychain client at a private bus.
 
-use latchkey_core::refresh::RefreshOptions;
-use latchkey_core::scheduler::{Event, Scheduler};
-use latchkey_core::vault::KeyringStore;
+use latchkey_core::store::vault::KeyringStore;
+use latchkey_core::usecase::renew::RefreshOptions;
+use latchkey_core::usecase::scheduler::{Event, Scheduler};
 use latchkey_e2e::*;
 use serde_json::json;
 use std::sync::{Arc, Mutex};

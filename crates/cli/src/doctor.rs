@@ -1,12 +1,12 @@
 //! `latchkey doctor SERVER`: the reason in plain words, the fix, and the requests behind it.
 
-use latchkey_core::doctor::{Diagnosis, Status};
+use latchkey_core::usecase::why::{Diagnosis, Status};
 use latchkey_core::Error;
 use std::path::Path;
 
 pub fn export(d: &Diagnosis, file: &Path) -> Result<(), Error> {
     let json = serde_json::to_string_pretty(d).unwrap_or_default();
-    let snap = latchkey_core::handoff::atomic::Snapshot::read(file)?;
+    let snap = latchkey_core::store::atomic_file::Snapshot::read(file)?;
     snap.replace(json.as_bytes())?;
     Ok(())
 }
@@ -88,7 +88,7 @@ pub fn print(d: &Diagnosis, json: bool) {
 }
 
 fn ago(at: u64) -> String {
-    let s = latchkey_core::tokens::now().saturating_sub(at);
+    let s = latchkey_core::clock::now().saturating_sub(at);
     match s {
         0..=119 => format!("{s} s"),
         120..=7199 => format!("{} min", s / 60),

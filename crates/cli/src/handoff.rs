@@ -1,11 +1,11 @@
 //! `latchkey handoff`: give a tool what it needs to use a signed-in server.
 
 use clap::Args;
-use latchkey_core::clients::Locations;
-use latchkey_core::handoff::deliver::{self, ClaudeMode, Delivered, Env};
-use latchkey_core::handoff::gemini;
-use latchkey_core::handoff::keychain::Stored;
-use latchkey_core::vault::CredentialBundle;
+use latchkey_core::store::vault::CredentialBundle;
+use latchkey_core::tools::handoff::gemini;
+use latchkey_core::tools::handoff::keychain::Stored;
+use latchkey_core::tools::Locations;
+use latchkey_core::usecase::hand_off::{self, ClaudeMode, Delivered, Env};
 use latchkey_core::Error;
 use serde_json::json;
 use std::path::PathBuf;
@@ -49,17 +49,17 @@ pub fn run(args: &HandoffArgs, bundle: &CredentialBundle, json: bool) -> Result<
     }
     let (tool, mode, done, warning) = match args.tool.as_str() {
         "gemini-cli" => {
-            let (done, warning) = deliver::gemini(&env, bundle)?;
+            let (done, warning) = hand_off::gemini(&env, bundle)?;
             ("gemini-cli", "native", done, warning)
         }
-        "codex" => ("codex", "native", deliver::codex(&env, bundle)?, None),
+        "codex" => ("codex", "native", hand_off::codex(&env, bundle)?, None),
         _ => {
             let mode = if args.mode == "native" {
                 ClaudeMode::Native
             } else {
                 ClaudeMode::Helper
             };
-            let done = deliver::claude_code(&env, bundle, mode)?;
+            let done = hand_off::claude_code(&env, bundle, mode)?;
             ("claude-code", args.mode.as_str(), done, None)
         }
     };

@@ -7,16 +7,16 @@ mod servers;
 mod status;
 
 use clap::{Args, Parser, Subcommand};
-use latchkey_core::discovery;
-use latchkey_core::http::Http;
-use latchkey_core::last_flow;
-use latchkey_core::login::{self, BrowserMode, LoginEvent, LoginOptions};
-use latchkey_core::plan::{self, ClientConfig, LoginPlan, TokenAuthMethod};
-use latchkey_core::refresh::{self, RefreshOptions};
-use latchkey_core::revoke;
-use latchkey_core::stepup;
-use latchkey_core::trace::Recorder;
-use latchkey_core::vault::{self, CredentialBundle, CredentialStore, KeyringStore};
+use latchkey_core::oauth::plan::{self, ClientConfig, LoginPlan, TokenAuthMethod};
+use latchkey_core::oauth::revoke;
+use latchkey_core::protocol::discovery;
+use latchkey_core::protocol::http::Http;
+use latchkey_core::protocol::trace::Recorder;
+use latchkey_core::store::flow_record;
+use latchkey_core::store::vault::{self, CredentialBundle, CredentialStore, KeyringStore};
+use latchkey_core::usecase::renew::{self, RefreshOptions};
+use latchkey_core::usecase::sign_in::{self, BrowserMode, LoginEvent, LoginOptions};
+use latchkey_core::usecase::step_up;
 use latchkey_core::{Error, Secret};
 use std::io::BufRead;
 use std::process::ExitCode;
@@ -313,7 +313,7 @@ async fn run(cli: Cli) -> Result<(), Error> {
             Ok(())
         }
         Command::Doctor { server, export } => {
-            let d = latchkey_core::doctor::diagnose(
+            let d = latchkey_core::usecase::why::diagnose(
                 &store,
                 &server,
                 &RefreshOptions::from_env(),
@@ -341,7 +341,7 @@ async fn run(cli: Cli) -> Result<(), Error> {
         }
         Command::Check { url } => {
             let bundle = fresh(&store, &url, cli.timeout).await?;
-            let (info, tools) = stepup::check(&http, &bundle).await?;
+            let (info, tools) = step_up::check(&http, &bundle).await?;
             output::checked(&bundle, &info, &tools, cli.json);
             Ok(())
         }
@@ -368,7 +368,7 @@ async fn run(cli: Cli) -> Result<(), Error> {
                 ..Default::default()
             };
             let bundle = fresh(&store, &url, cli.timeout).await?;
-            let (result, step_ups) = stepup::call_tool_with_step_up(
+            let (result, step_ups) = step_up::call_tool_with_step_up(
                 &http,
                 bundle,
                 &tool,
@@ -433,12 +433,12 @@ async fn fresh_for(
         options.margin = options.margin.max(m);
     }
     let recorder = Recorder::default();
-    let result = refresh::fresh_bundle(store, &id, &options, || {
+    let result = renew::fresh_bundle(store, &id, &options, || {
         Http::new(Duration::from_secs(timeout.max(1))).with_recorder(recorder.clone())
     })
     .await;
     // Only a renewal sends anything; a token from the keychain records nothing.
-    last_flow::record("renewal", &id, &recorder, &result);
+    flow_record::record("renewal", &id, &recorder, &result);
     result
 }
 
@@ -452,9 +452,9 @@ async fn do_login(
     let events = move |e: LoginEvent| output::login_event(&e, json);
     let recorder = Recorder::default();
     let http = http.clone().with_recorder(recorder.clone());
-    let result = login::login(&http, plan, options, store, &events).await;
+    let result = sign_in::login(&http, plan, options, store, &events).await;
     if let Ok(id) = vault::server_id(&plan.server_url) {
-        last_flow::record("sign-in", &id, &recorder, &result);
+        flow_record::record("sign-in", &id, &recorder, &result);
     }
     result
 }

@@ -1,14 +1,14 @@
 //! Everything the command line prints: plain words for people, JSON for programs.
 //! Nothing here prints a token, code, verifier or secret.
 
-use latchkey_core::discovery::AsSource;
-use latchkey_core::error::ErrorReport;
-use latchkey_core::login::LoginEvent;
-use latchkey_core::mcp::{ServerInfo, ToolInfo};
-use latchkey_core::plan::{ClientChoice, LoginPlan, Severity};
-use latchkey_core::register::RegistrationMethod;
-use latchkey_core::tokens::now;
-use latchkey_core::vault::CredentialBundle;
+use latchkey_core::clock::now;
+use latchkey_core::health::reasons::ErrorReport;
+use latchkey_core::oauth::plan::{ClientChoice, LoginPlan, Severity};
+use latchkey_core::oauth::register::RegistrationMethod;
+use latchkey_core::protocol::discovery::AsSource;
+use latchkey_core::protocol::mcp::{ServerInfo, ToolInfo};
+use latchkey_core::store::vault::CredentialBundle;
+use latchkey_core::usecase::sign_in::LoginEvent;
 use latchkey_core::Error;
 use serde_json::json;
 
@@ -44,7 +44,7 @@ pub fn list(bundles: &[Result<CredentialBundle, (String, Error)>], json: bool) {
                     v["needs_sign_in"] = json!(b
                         .needs_sign_in
                         .as_ref()
-                        .map(latchkey_core::refresh::sign_in_reason));
+                        .map(latchkey_core::usecase::renew::sign_in_reason));
                     v
                 }
                 Err((id, e)) => json!({ "server_id": id, "error": ErrorReport::from(e) }),
@@ -69,7 +69,7 @@ pub fn list(bundles: &[Result<CredentialBundle, (String, Error)>], json: bool) {
                 match &b.needs_sign_in {
                     Some(n) => println!(
                         "  needs sign-in: {}",
-                        latchkey_core::refresh::sign_in_reason(n)
+                        latchkey_core::usecase::renew::sign_in_reason(n)
                     ),
                     None => println!(
                         "  token {}{}",
@@ -140,7 +140,7 @@ fn client_words(plan: &LoginPlan) -> String {
 
 fn callback_words(plan: &LoginPlan) -> String {
     match plan.callback_port {
-        Some(p) => latchkey_core::plan::redirect_uri(p),
+        Some(p) => latchkey_core::oauth::plan::redirect_uri(p),
         None => "http://127.0.0.1:<a free port>/callback".into(),
     }
 }

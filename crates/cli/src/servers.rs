@@ -2,10 +2,10 @@
 //! with, each once, with the tools that use it; local servers counted; unreadable files named.
 
 use clap::Args;
-use latchkey_core::clients::{
+use latchkey_core::tools::inventory::{self, Inventory};
+use latchkey_core::tools::{
     AuthSettings, Locations, OAuthSettings, Scope, ServerEntry, Tool, Transport,
 };
-use latchkey_core::inventory::{self, Inventory};
 use latchkey_core::Error;
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -430,7 +430,7 @@ fn auth_lines(e: &ServerEntry) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use latchkey_core::clients::Os;
+    use latchkey_core::tools::Os;
 
     fn fixture() -> (PathBuf, Inventory, Vec<PathBuf>) {
         let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"))

@@ -2,9 +2,9 @@
 //! health, and for a failing one the reason in one line. Printed as each probe finishes.
 
 use crate::servers::{self, ServersArgs};
-use latchkey_core::health::{self, Health, ServerHealth};
-use latchkey_core::inventory;
-use latchkey_core::vault::{CredentialStore, KeyringStore};
+use latchkey_core::health::probe::{self, Health, ServerHealth};
+use latchkey_core::store::vault::{CredentialStore, KeyringStore};
+use latchkey_core::tools::inventory;
 use latchkey_core::Error;
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,7 +12,7 @@ use std::time::Duration;
 fn words(h: &ServerHealth) -> String {
     let until = |t: Option<u64>| {
         t.map(|t| {
-            let left = t.saturating_sub(latchkey_core::tokens::now());
+            let left = t.saturating_sub(latchkey_core::clock::now());
             if left >= 7200 {
                 format!(" (about {} h left)", left / 3600)
             } else {
@@ -54,7 +54,7 @@ pub async fn run(args: &ServersArgs, timeout: u64, json: bool) -> Result<(), Err
         return Ok(());
     }
     let store_dyn: Arc<dyn CredentialStore> = store;
-    let results = health::probe_all(
+    let results = probe::probe_all(
         urls,
         store_dyn,
         Duration::from_secs(timeout.max(1)),

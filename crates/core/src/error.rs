@@ -315,30 +315,6 @@ impl Error {
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-/// The error as programs see it (`--json`).
-#[derive(Debug, Serialize)]
-pub struct ErrorReport {
-    pub code: &'static str,
-    pub message: String,
-    pub hint: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub oauth: Option<OAuthError>,
-    /// The same failure in the catalogue's plain words, with the fix the app offers.
-    pub reason: crate::reasons::Reason,
-}
-
-impl From<&Error> for ErrorReport {
-    fn from(e: &Error) -> Self {
-        ErrorReport {
-            code: e.code(),
-            message: e.to_string(),
-            hint: e.hint(),
-            oauth: e.oauth().cloned(),
-            reason: crate::reasons::from_error(e),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

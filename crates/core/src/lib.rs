@@ -1,41 +1,29 @@
 //! latchkey-core: every rule of Latchkey. No UI, no Tauri: fully testable headless.
+//!
+//! The folders are layers; each uses only the ones above it in this list (see
+//! ARCHITECTURE.md, "Layers"):
+//! - [`error`], [`secret`], [`clock`]: the vocabulary every layer shares.
+//! - [`protocol`]: HTTP, `WWW-Authenticate`, protected resource and authorization server
+//!   metadata, discovery, the MCP session.
+//! - [`oauth`]: the sign-in plan, client registration, the loopback redirect, PKCE and
+//!   tokens, revocation.
+//! - [`store`]: the keychain vault, the kernel copy, locks, paths, flow records, atomic files.
+//! - [`tools`]: the AI tools, one module each: where their configs are, what they say, and
+//!   what Latchkey writes for them.
+//! - [`health`]: probes, reasons, the dashboard.
+//! - [`usecase`]: what the command line, the window and the tray call; nothing below it
+//!   is called by them for behaviour.
 
-pub mod browser;
-pub mod clients;
-pub mod dashboard;
-pub mod deeplink;
-pub mod discovery;
-pub mod doctor;
+pub mod clock;
 pub mod error;
-pub mod handoff;
 pub mod health;
-pub mod hot_cache;
-pub mod http;
-pub mod inventory;
-pub mod last_flow;
-pub mod lock;
 pub mod logging;
-pub mod login;
-pub mod loopback;
-pub mod mcp;
-pub mod metadata;
-pub mod paths;
-pub mod plan;
-pub mod reasons;
-pub mod reauth;
-pub mod refresh;
-pub mod register;
-pub mod revoke;
-pub mod scheduler;
+pub mod oauth;
+pub mod protocol;
 pub mod secret;
-pub mod stepup;
-pub mod tokens;
-pub mod trace;
-pub mod tray_bus;
-pub mod urls;
-pub mod vault;
-pub mod watch;
-pub mod www_authenticate;
+pub mod store;
+pub mod tools;
+pub mod usecase;
 
 pub use error::{Error, Result};
 pub use secret::Secret;

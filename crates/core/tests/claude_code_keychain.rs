@@ -2,10 +2,10 @@
 //! written through the real OS keychain API: here the Secret Service (gnome-keyring on a
 //! private D-Bus), which the `keyring` crate drives exactly as it drives the macOS keychain.
 
-use latchkey_core::handoff::claude_code::{
+use latchkey_core::tools::handoff::claude_code::{
     credentials_key, write_native, CredentialsStore, ServerEntry, KEYCHAIN_BACKUP_SUFFIX,
 };
-use latchkey_core::handoff::keychain::{Keychain, OsKeychain};
+use latchkey_core::tools::handoff::keychain::{Keychain, OsKeychain};
 use latchkey_e2e::{SecretService, TempDir};
 
 #[test]
@@ -27,7 +27,7 @@ fn native_handoff_into_the_keychain_item_keeps_everything_else() {
         keys: vec!["mcpServers".into(), "fx".into()],
     };
     // A bundle as the vault keeps it (the vault's own sample is test-only).
-    let bundle: latchkey_core::vault::CredentialBundle = serde_json::from_value(serde_json::json!({
+    let bundle: latchkey_core::store::vault::CredentialBundle = serde_json::from_value(serde_json::json!({
         "version": 1, "server_id": "https://example.com/mcp", "server_url": "https://example.com/mcp",
         "resource": "https://example.com/mcp", "issuer": "https://as.example.com",
         "authorization_endpoint": "https://as.example.com/auth", "token_endpoint": "https://as.example.com/token",

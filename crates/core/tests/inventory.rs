@@ -3,10 +3,10 @@
 //! several projects. The exact inventory is asserted; each malformed copy of a file gives one
 //! clear error with file and line while every other file still loads; no input panics.
 
-use latchkey_core::clients::{
+use latchkey_core::tools::inventory::{self, Inventory};
+use latchkey_core::tools::{
     self, parse_source, Locations, Os, Scope, ServerEntry, Source, SourceKind, Tool,
 };
-use latchkey_core::inventory::{self, Inventory};
 use std::path::{Path, PathBuf};
 
 /// A server as the test sees it: URL, URL problem, names, one line per use.
@@ -290,7 +290,7 @@ const MALFORMED: [(&str, usize, usize, &str, usize); 9] = [
 fn each_malformed_file_gives_one_clear_error_and_hides_nothing_else() {
     let valid = {
         let (_tmp, loc) = fixture_copy();
-        let scan = clients::scan(&loc);
+        let scan = tools::scan(&loc);
         assert!(scan.errors.is_empty());
         scan.entries
             .into_iter()
@@ -305,7 +305,7 @@ fn each_malformed_file_gives_one_clear_error_and_hides_nothing_else() {
     for (rel, line, column, words, left) in MALFORMED {
         let (tmp, loc) = fixture_copy();
         std::fs::copy(fixtures().join("malformed").join(rel), tmp.path().join(rel)).unwrap();
-        let scan = clients::scan(&loc);
+        let scan = tools::scan(&loc);
         assert_eq!(scan.errors.len(), 1, "{rel}: {:#?}", scan.errors);
         let e = &scan.errors[0];
         assert_eq!(e.file, tmp.path().join(rel), "{rel}");
@@ -555,7 +555,7 @@ fn per_os_default_paths() {
     let win = Locations::for_home_on("C:/Users/al", Os::Windows);
     let lin = Locations::for_home_on("/home/al", Os::Linux);
     let paths = |loc: &Locations| -> Vec<PathBuf> {
-        clients::user_sources(loc)
+        tools::user_sources(loc)
             .into_iter()
             .map(|s| s.path)
             .collect()
@@ -643,7 +643,7 @@ fn mcp_remote_is_recognised_in_every_tool_that_runs_commands() {
         let r = parse_source(&source(kind), json);
         assert!(r.errors.is_empty(), "{kind:?}: {:?}", r.errors);
         assert_eq!(r.entries[0].url.as_deref(), Some("https://r.example/mcp"));
-        assert_eq!(r.entries[0].transport, clients::Transport::Sse);
+        assert_eq!(r.entries[0].transport, tools::Transport::Sse);
         assert_eq!(
             r.entries[0].mcp_remote.as_ref().unwrap().package,
             "mcp-remote@latest"

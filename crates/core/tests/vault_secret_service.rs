@@ -1,10 +1,10 @@
 //! The vault against the real Secret Service: gnome-keyring on a private D-Bus session, each
 //! test in its own keychain namespace.
 
-use latchkey_core::plan::TokenAuthMethod;
-use latchkey_core::register::{ClientRegistration, RegistrationMethod};
-use latchkey_core::tokens::TokenSet;
-use latchkey_core::vault::{
+use latchkey_core::oauth::plan::TokenAuthMethod;
+use latchkey_core::oauth::register::{ClientRegistration, RegistrationMethod};
+use latchkey_core::oauth::tokens::TokenSet;
+use latchkey_core::store::vault::{
     server_id, CredentialBundle, CredentialStore, KeyringStore, BUNDLE_VERSION,
 };
 use latchkey_core::Secret;

@@ -3,8 +3,8 @@
 //! file renamed over it, as editors and the tools do) and deleted: each is reported. The
 //! limits are generous on purpose; the watcher itself reports within a second.
 
-use latchkey_core::clients::{Locations, Os};
-use latchkey_core::watch::{watch_inventory, ChangeEvent, ConfigWatcher};
+use latchkey_core::tools::watch::{watch_inventory, ChangeEvent, ConfigWatcher};
+use latchkey_core::tools::{Locations, Os};
 use std::path::Path;
 use std::sync::mpsc::{self, Receiver};
 use std::time::{Duration, Instant};

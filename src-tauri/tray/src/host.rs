@@ -5,17 +5,20 @@
 use crate::model::{self, MenuChoice};
 use crate::window::Windows;
 use crate::{notify, tray};
-use latchkey_core::clients::Locations;
-use latchkey_core::deeplink::{self, LinkAction};
-use latchkey_core::health::{self, Health, ServerHealth};
-use latchkey_core::http::Http;
-use latchkey_core::login::{self, BrowserMode, LoginOptions};
-use latchkey_core::reauth::{self, PlanChange};
-use latchkey_core::refresh::RefreshOptions;
-use latchkey_core::scheduler::{Event, Scheduler};
-use latchkey_core::trace::Recorder;
-use latchkey_core::vault::{CredentialStore, KeyringStore};
-use latchkey_core::{discovery, last_flow, plan, watch};
+use latchkey_core::health::probe::{self, Health, ServerHealth};
+use latchkey_core::oauth::plan;
+use latchkey_core::protocol::discovery;
+use latchkey_core::protocol::http::Http;
+use latchkey_core::protocol::trace::Recorder;
+use latchkey_core::store::flow_record as last_flow;
+use latchkey_core::store::vault::{CredentialStore, KeyringStore};
+use latchkey_core::tools::watch;
+use latchkey_core::tools::Locations;
+use latchkey_core::usecase::links::{self, LinkAction};
+use latchkey_core::usecase::reauth::{self, PlanChange};
+use latchkey_core::usecase::renew::RefreshOptions;
+use latchkey_core::usecase::scheduler::{Event, Scheduler};
+use latchkey_core::usecase::sign_in::{self, BrowserMode, LoginOptions};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -82,7 +85,7 @@ impl Host {
         lock(&self.health).retain(|url, _| urls.contains(url));
         self.redraw();
         let host = self.clone();
-        health::probe_all(urls, self.store.clone(), self.timeout, 16, move |h| {
+        probe::probe_all(urls, self.store.clone(), self.timeout, 16, move |h| {
             lock(&host.health).insert(h.server.clone(), h.clone());
             host.redraw();
         })
@@ -90,7 +93,7 @@ impl Host {
     }
 
     pub async fn probe_one(&self, url: &str) -> ServerHealth {
-        let h = health::probe(&Http::new(self.timeout), self.store.as_ref(), url).await;
+        let h = probe::probe(&Http::new(self.timeout), self.store.as_ref(), url).await;
         self.reload_servers();
         lock(&self.health).insert(h.server.clone(), h.clone());
         self.redraw();
@@ -174,8 +177,8 @@ impl Host {
     /// (links can come from any web page: a bad one is logged, never acted on).
     pub fn open_links(&self, argv: &[String]) -> usize {
         let mut opened = 0;
-        for arg in argv.iter().filter(|a| deeplink::is_link(a)) {
-            match deeplink::parse(arg) {
+        for arg in argv.iter().filter(|a| links::is_link(a)) {
+            match links::parse(arg) {
                 Ok(action) => {
                     self.windows.open(Some(&action.link()));
                     opened += 1;
@@ -249,7 +252,7 @@ impl Host {
             browser: BrowserMode::Open,
             timeout: Duration::from_secs(300),
         };
-        let result = login::login(&http, &plan, &options, self.store.as_ref(), &|_| {}).await;
+        let result = sign_in::login(&http, &plan, &options, self.store.as_ref(), &|_| {}).await;
         last_flow::record("sign-in", url, &recorder, &result);
         result
             .map(|_| ())

@@ -3,7 +3,7 @@
 //! arguments to the first and exits. The window process also tells the tray here when a
 //! sign-in or sign-out changed something.
 
-use latchkey_core::tray_bus::{BUS_NAME, INTERFACE, OBJECT_PATH};
+use latchkey_core::usecase::tray_bus::{BUS_NAME, INTERFACE, OBJECT_PATH};
 use zbus::blocking::{connection, Connection};
 
 /// What another process asks of the tray.

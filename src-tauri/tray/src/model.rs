@@ -2,11 +2,12 @@
 //! and a line for what keeps Latchkey from reading its data. Built from core's dashboard and
 //! the last health of each server; drawing it is `tray.rs`'s job.
 
-use latchkey_core::clients::Locations;
-use latchkey_core::dashboard::{self, Overall};
-use latchkey_core::health::{Health, ServerHealth};
-use latchkey_core::vault::CredentialStore;
-use latchkey_core::{inventory, reasons};
+use latchkey_core::health::dashboard::{self, Overall};
+use latchkey_core::health::probe::{Health, ServerHealth};
+use latchkey_core::health::reasons;
+use latchkey_core::store::vault::CredentialStore;
+use latchkey_core::tools::inventory;
+use latchkey_core::tools::Locations;
 
 /// What the tray icon says about the servers, worst first wins.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -13,7 +13,7 @@ pub const WINDOW_ARG: &str = "--window";
 /// The window program: `LATCHKEY_APP_BIN` (set by `latchkey-app` when it hands over to the
 /// tray), else `latchkey-app` next to this program.
 pub fn app_bin() -> PathBuf {
-    latchkey_core::paths::sibling_program("LATCHKEY_APP_BIN", "latchkey-app")
+    latchkey_core::store::paths::sibling_program("LATCHKEY_APP_BIN", "latchkey-app")
 }
 
 /// The window processes this tray started and has not seen end yet.

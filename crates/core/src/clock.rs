@@ -1,0 +1,77 @@
+//! Time, injected: the use cases read the clock through [`Clock`] so renewal decisions and
+//! token lifetimes can be tested with a [`FakeClock`]; [`now`] is the system clock for the
+//! code that has no clock handed to it.
+//!
+//! All times are whole seconds since the Unix epoch (UTC), as OAuth's `expires_in` and JWT
+//! `exp` count them (RFC 6749 section 5.1, RFC 7519 section 4.1.4).
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// A source of the current time, in seconds since the Unix epoch.
+pub trait Clock: Send + Sync {
+    fn now(&self) -> u64;
+}
+
+/// The system clock. A clock before 1970 reads as 0 rather than failing.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> u64 {
+        now()
+    }
+}
+
+/// A clock that only moves when told to; clones share the same time.
+#[derive(Debug, Clone, Default)]
+pub struct FakeClock(Arc<AtomicU64>);
+
+impl FakeClock {
+    /// A clock standing at `at` seconds since the epoch.
+    pub fn at(at: u64) -> Self {
+        FakeClock(Arc::new(AtomicU64::new(at)))
+    }
+
+    /// Moves the clock forward by `secs` seconds.
+    pub fn advance(&self, secs: u64) {
+        self.0.fetch_add(secs, Ordering::SeqCst);
+    }
+
+    /// Sets the clock to `at` seconds since the epoch.
+    pub fn set(&self, at: u64) {
+        self.0.store(at, Ordering::SeqCst);
+    }
+}
+
+impl Clock for FakeClock {
+    fn now(&self) -> u64 {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+/// The system clock's time, in seconds since the Unix epoch.
+pub fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_fake_clock_moves_only_when_told_and_its_clones_follow() {
+        let c = FakeClock::at(1_000);
+        let shared = c.clone();
+        assert_eq!(c.now(), 1_000);
+        c.advance(30);
+        assert_eq!(shared.now(), 1_030);
+        shared.set(5);
+        assert_eq!(c.now(), 5);
+        assert!(SystemClock.now() > 1_700_000_000);
+    }
+}

@@ -1,0 +1,263 @@
+//! Why a server does not work, in plain words, with the one action that fixes it. Each
+//! reason has a stable id the app and scripts can rely on.
+
+use crate::error::{Error, OAuthError};
+use crate::store::vault::NeedsSignIn;
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+/// What the app offers as the fix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum Fix {
+    SignIn,
+    SignInWithRecommendedScopes,
+    SignInWithMoreScopes,
+    ConfigureClient,
+    Retry,
+    CheckAddress,
+    UnlockKeychain,
+    ContactServerOperator,
+    Nothing,
+}
+
+impl Fix {
+    pub fn words(self) -> &'static str {
+        match self {
+            Fix::SignIn => "Sign in again.",
+            Fix::SignInWithRecommendedScopes => "Sign in again with the recommended scopes.",
+            Fix::SignInWithMoreScopes => {
+                "Sign in again, approving the extra permissions the server asks for."
+            }
+            Fix::ConfigureClient => {
+                "Register an app at the sign-in server and enter its client id."
+            }
+            Fix::Retry => "Try again in a minute.",
+            Fix::CheckAddress => "Check the server's address.",
+            Fix::UnlockKeychain => "Unlock your keychain, then try again.",
+            Fix::ContactServerOperator => {
+                "Tell the server's operator; the details below are what they need."
+            }
+            Fix::Nothing => "Nothing to do.",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct Reason {
+    pub id: &'static str,
+    pub title: String,
+    pub explanation: String,
+    pub fix: Fix,
+    /// The technical detail: status, the AS's error and description, the URL that failed.
+    pub detail: String,
+}
+
+fn r(id: &'static str, title: &str, explanation: &str, fix: Fix, detail: String) -> Reason {
+    Reason {
+        id,
+        title: title.into(),
+        explanation: explanation.into(),
+        fix,
+        detail,
+    }
+}
+
+/// The reason behind a stored failure of a refresh.
+pub fn from_needs_sign_in(n: &NeedsSignIn) -> Reason {
+    let detail = format!(
+        "{}{}",
+        n.code,
+        n.description
+            .as_deref()
+            .map(|d| format!(": {d}"))
+            .unwrap_or_default()
+    );
+    let d = n
+        .description
+        .as_deref()
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    match n.code.as_str() {
+        "invalid_grant" if d.contains("already used") || d.contains("reuse") => r(
+            "refresh_token_reused",
+            "The saved session was ended because it was used twice",
+            "The sign-in server saw the same renewal used twice (often two programs renewing at once) and ended the session to be safe.",
+            Fix::SignIn,
+            detail,
+        ),
+        "invalid_grant" if d.contains("expired") => r(
+            "refresh_token_expired",
+            "The saved session expired",
+            "The sign-in server only keeps a session for a limited time, and this one ran out.",
+            Fix::SignIn,
+            detail,
+        ),
+        "invalid_grant" => r(
+            "refresh_token_rejected",
+            "The sign-in server no longer accepts the saved session",
+            "It was revoked or expired at the sign-in server (for example after a password change or by an administrator).",
+            Fix::SignIn,
+            detail,
+        ),
+        "invalid_client" | "unauthorized_client" => r(
+            "client_unknown",
+            "The sign-in server no longer knows Latchkey's registration",
+            "The app registration was deleted, or the server now uses another sign-in server.",
+            Fix::SignIn,
+            detail,
+        ),
+        "client_drift" => r(
+            "client_drift",
+            "The saved registration belongs to another sign-in server",
+            "The stored app registration and session do not match, so renewing could only fail.",
+            Fix::SignIn,
+            detail,
+        ),
+        "no_refresh_token" => r(
+            "expired_no_refresh",
+            "The session ended and cannot be renewed",
+            "The sign-in server gave no way to renew the session when you signed in.",
+            Fix::SignIn,
+            detail,
+        ),
+        _ => r(
+            "refresh_failed",
+            "Renewing the session failed",
+            "The sign-in server refused to renew the session.",
+            Fix::SignIn,
+            detail,
+        ),
+    }
+}
+
+/// The reason behind an error of any flow.
+pub fn from_error(e: &Error) -> Reason {
+    let detail = e.to_string();
+    match e {
+        Error::NotSignedIn { .. } => r("no_credentials", "Not signed in yet", "Latchkey has no credentials for this server.", Fix::SignIn, detail),
+        Error::NeedsSignIn { .. } => r("needs_sign_in", "Needs sign-in", "The saved session can no longer be used.", Fix::SignIn, detail),
+        Error::OAuth(o) => match o.code.as_str() {
+            "invalid_scope" => r("scope_refused", "The sign-in server refused a requested permission", "One of the scopes asked for cannot be granted to your account.", Fix::SignInWithRecommendedScopes, detail),
+            "access_denied" => r("access_denied", "Sign-in was declined", "The sign-in was cancelled or your account is not allowed.", Fix::SignIn, detail),
+            "invalid_client" | "unauthorized_client" => r("client_unknown", "The sign-in server does not know this app", "Its registration was deleted or is not allowed to sign in this way.", Fix::SignIn, detail),
+            "invalid_grant" => r("refresh_token_rejected", "The sign-in server no longer accepts the saved session", "It was revoked or expired.", Fix::SignIn, detail),
+            _ => r("as_error", "The sign-in server reported an error", "It refused the request; its description is below.", Fix::Retry, detail),
+        },
+        Error::InsufficientScope { .. } => r("insufficient_scope", "The server needs more permissions", "The token works, but this action needs scopes it was not granted.", Fix::SignInWithMoreScopes, detail),
+        Error::TokenRejected { status: 403, error: Some(err), .. } if err == "insufficient_scope" => r("insufficient_scope", "The server needs more permissions", "The token works, but this action needs scopes it was not granted.", Fix::SignInWithMoreScopes, detail),
+        Error::TokenRejected { description, .. } if description.as_deref().is_some_and(|d| d.to_ascii_lowercase().contains("audience")) => r("audience_rejected", "The server rejected the token as meant for another server", "The token's audience does not match this server; signing in again asks for a token for this server.", Fix::SignIn, detail),
+        Error::TokenRejected { .. } => r("token_rejected", "The server rejected the saved token", "It may have been revoked, or the server expects different permissions.", Fix::SignIn, detail),
+        Error::Unreachable { .. } => r("unreachable", "Cannot reach the server", "The connection failed: the server is down, or the address or network is wrong.", Fix::Retry, detail),
+        Error::Timeout { .. } => r("timeout", "The server did not answer in time", "It may be overloaded or down.", Fix::Retry, detail),
+        Error::NoServer { .. } => r("server_not_found", "No MCP server at this address", "The address answered, but not as an MCP server (404).", Fix::CheckAddress, detail),
+        Error::HttpStatus { status, .. } if *status >= 500 => r("server_error", "The server is failing", "It answered with a server error.", Fix::Retry, detail),
+        Error::HttpStatus { .. } => r("http_error", "The server answered unexpectedly", "It answered with an HTTP error.", Fix::ContactServerOperator, detail),
+        Error::BadMetadata { .. } => r("metadata_invalid", "The server's sign-in information is broken", "Its metadata cannot be read.", Fix::ContactServerOperator, detail),
+        Error::ResourceMismatch { .. } => r("resource_mismatch", "The server's metadata describes another server", "Latchkey refuses it so a token never goes to the wrong server.", Fix::ContactServerOperator, detail),
+        Error::NoAuthorizationServer { .. } => r("prm_invalid", "The server names no sign-in server", "Its protected resource metadata lists no authorization server.", Fix::ContactServerOperator, detail),
+        Error::IssuerMismatch { .. } => r("issuer_mismatch", "The sign-in server's metadata does not match", "It claims a different identity than the address it was reached at.", Fix::ContactServerOperator, detail),
+        Error::NoAuthServerMetadata { .. } => r("as_metadata_missing", "The sign-in server publishes no metadata", "Latchkey cannot find out how to sign in there.", Fix::ContactServerOperator, detail),
+        Error::PkceUnsupported { .. } => r("pkce_unsupported", "The sign-in server does not support safe sign-in for apps", "It does not offer PKCE with S256.", Fix::ContactServerOperator, detail),
+        Error::InsecureEndpoint { .. } => r("insecure_endpoint", "The sign-in server is not protected by HTTPS", "Tokens would travel unencrypted.", Fix::ContactServerOperator, detail),
+        Error::NoClientRegistration { .. } => r("no_client", "This sign-in server needs an app registered by you", "It does not let apps register themselves.", Fix::ConfigureClient, detail),
+        Error::NotProtected { .. } => r("not_protected", "No sign-in needed", "The server works without credentials.", Fix::Nothing, detail),
+        Error::Keychain { .. } => r("keychain_unavailable", "The keychain is locked or unavailable", "Latchkey keeps credentials in your keychain and cannot reach it.", Fix::UnlockKeychain, detail),
+        Error::CorruptBundle { .. } => r("credentials_unreadable", "The saved credentials cannot be read", "They are damaged or from a newer Latchkey.", Fix::SignIn, detail),
+        Error::StateMismatch | Error::IssuerResponseMismatch { .. } | Error::MissingCode | Error::CallbackTimeout { .. } => r("sign_in_incomplete", "The last sign-in did not finish", "The answer from the browser was missing or did not match.", Fix::SignIn, detail),
+        _ => r("other", "Something went wrong", "See the details below.", Fix::Retry, detail),
+    }
+}
+
+/// The error as programs see it (`--json`).
+#[derive(Debug, Serialize)]
+pub struct ErrorReport {
+    pub code: &'static str,
+    pub message: String,
+    pub hint: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub oauth: Option<OAuthError>,
+    /// The same failure in the catalogue's plain words, with the fix the app offers.
+    pub reason: Reason,
+}
+
+impl From<&Error> for ErrorReport {
+    fn from(e: &Error) -> Self {
+        ErrorReport {
+            code: e.code(),
+            message: e.to_string(),
+            hint: e.hint(),
+            oauth: e.oauth().cloned(),
+            reason: from_error(e),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::{OAuthError, OAuthStage};
+
+    #[test]
+    fn stored_refresh_failures_say_which() {
+        let n = |code: &str, d: &str| NeedsSignIn {
+            code: code.into(),
+            description: Some(d.into()),
+            at: 0,
+        };
+        assert_eq!(
+            from_needs_sign_in(&n(
+                "invalid_grant",
+                "grant request is invalid (refresh token already used)"
+            ))
+            .id,
+            "refresh_token_reused"
+        );
+        assert_eq!(
+            from_needs_sign_in(&n("invalid_grant", "refresh token is expired")).id,
+            "refresh_token_expired"
+        );
+        assert_eq!(
+            from_needs_sign_in(&n("invalid_grant", "grant request is invalid")).id,
+            "refresh_token_rejected"
+        );
+        assert_eq!(
+            from_needs_sign_in(&n("invalid_client", "client not found")).id,
+            "client_unknown"
+        );
+    }
+
+    #[test]
+    fn errors_map_to_plain_reasons_with_the_detail() {
+        let e = Error::OAuth(OAuthError {
+            stage: OAuthStage::Authorization,
+            code: "invalid_scope".into(),
+            description: Some("sudo".into()),
+            uri: None,
+        });
+        let reason = from_error(&e);
+        assert_eq!(
+            (reason.id, reason.fix),
+            ("scope_refused", Fix::SignInWithRecommendedScopes)
+        );
+        assert!(reason.detail.contains("sudo"));
+        assert_eq!(
+            from_error(&Error::Timeout {
+                url: "u".into(),
+                seconds: 3
+            })
+            .id,
+            "timeout"
+        );
+        assert_eq!(
+            from_error(&Error::HttpStatus {
+                url: "u".into(),
+                status: 503,
+                doing: "x".into(),
+                body: None
+            })
+            .id,
+            "server_error"
+        );
+    }
+}

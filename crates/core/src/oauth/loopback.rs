@@ -1,0 +1,339 @@
+//! The loopback callback (RFC 8252 §7.3): one listener on 127.0.0.1, one sign-in answer,
+//! checked (state, RFC 9207 `iss`) before the page tells the person how it went, then closed.
+
+use crate::error::{Error, OAuthError, OAuthStage, Result};
+use crate::oauth::plan::{redirect_uri, CALLBACK_PATH};
+use crate::secret::Secret;
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+pub struct CallbackListener {
+    listener: TcpListener,
+    port: u16,
+}
+
+/// What the callback must carry to be accepted.
+pub struct Expected<'a> {
+    pub state: &'a Secret,
+    pub issuer: &'a str,
+    /// The AS promised `iss` (authorization_response_iss_parameter_supported).
+    pub iss_required: bool,
+}
+
+impl CallbackListener {
+    /// Binds 127.0.0.1 on `port`, or on any free port when None.
+    pub async fn bind(port: Option<u16>) -> Result<Self> {
+        let address = format!("127.0.0.1:{}", port.unwrap_or(0));
+        let listener = TcpListener::bind(&address)
+            .await
+            .map_err(|e| Error::CallbackListen {
+                address: address.clone(),
+                detail: e.to_string(),
+            })?;
+        let port = listener
+            .local_addr()
+            .map_err(|e| Error::CallbackListen {
+                address,
+                detail: e.to_string(),
+            })?
+            .port();
+        Ok(CallbackListener { listener, port })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn redirect_uri(&self) -> String {
+        redirect_uri(self.port)
+    }
+
+    /// Waits for the sign-in answer and returns the authorization code. The listener is
+    /// consumed: a second answer finds the port closed.
+    pub async fn wait(self, expected: Expected<'_>, timeout: Duration) -> Result<Secret> {
+        let fut = async {
+            loop {
+                let Ok((stream, _)) = self.listener.accept().await else {
+                    continue;
+                };
+                if let Some(result) = handle(stream, &expected).await {
+                    return result;
+                }
+            }
+        };
+        tokio::time::timeout(timeout, fut)
+            .await
+            .map_err(|_| Error::CallbackTimeout {
+                seconds: timeout.as_secs(),
+            })?
+    }
+}
+
+/// Some(result) when this request was the callback; None for anything else (favicon, probes).
+async fn handle(mut stream: TcpStream, expected: &Expected<'_>) -> Option<Result<Secret>> {
+    let mut buf = Vec::with_capacity(2048);
+    let read = tokio::time::timeout(Duration::from_secs(5), async {
+        let mut chunk = [0u8; 2048];
+        loop {
+            let n = stream.read(&mut chunk).await.ok()?;
+            if n == 0 {
+                return Some(());
+            }
+            buf.extend_from_slice(&chunk[..n]);
+            if buf.windows(4).any(|w| w == b"\r\n\r\n") || buf.len() > 16 * 1024 {
+                return Some(());
+            }
+        }
+    })
+    .await;
+    if !matches!(read, Ok(Some(()))) {
+        return None;
+    }
+    let head = String::from_utf8_lossy(&buf);
+    let target = head
+        .lines()
+        .next()
+        .and_then(|l| {
+            let mut parts = l.split_whitespace();
+            match (parts.next(), parts.next()) {
+                (Some("GET"), Some(t)) => Some(t.to_string()),
+                _ => None,
+            }
+        })
+        .unwrap_or_default();
+    let (path, query) = target.split_once('?').unwrap_or((&target, ""));
+    if path != CALLBACK_PATH {
+        respond(
+            &mut stream,
+            404,
+            "Not found",
+            "This address only receives sign-in answers for Latchkey.",
+        )
+        .await;
+        return None;
+    }
+    let result = check(query, expected);
+    match &result {
+        Ok(_) => {
+            respond(
+                &mut stream,
+                200,
+                "You're signed in",
+                "Latchkey has what it needs. You can close this tab and return to the app.",
+            )
+            .await
+        }
+        Err(e) => {
+            respond(
+                &mut stream,
+                400,
+                "Sign-in did not finish",
+                &format!(
+                    "{}. Return to Latchkey to see what to do next.",
+                    capitalized(&e.to_string())
+                ),
+            )
+            .await
+        }
+    }
+    Some(result)
+}
+
+fn check(query: &str, expected: &Expected<'_>) -> Result<Secret> {
+    let mut code = None;
+    let mut state = None;
+    let mut iss = None;
+    let mut error = None;
+    let mut description = None;
+    let mut uri = None;
+    for (k, v) in url::form_urlencoded::parse(query.as_bytes()) {
+        match k.as_ref() {
+            "code" => code = Some(v.into_owned()),
+            "state" => state = Some(v.into_owned()),
+            "iss" => iss = Some(v.into_owned()),
+            "error" => error = Some(v.into_owned()),
+            "error_description" => description = Some(v.into_owned()),
+            "error_uri" => uri = Some(v.into_owned()),
+            _ => {}
+        }
+    }
+    // State first: an answer that is not ours must not be believed, errors included.
+    match state {
+        Some(s) if constant_time_eq(s.as_bytes(), expected.state.expose().as_bytes()) => {}
+        _ => return Err(Error::StateMismatch),
+    }
+    match iss {
+        Some(i) if i != expected.issuer => {
+            return Err(Error::IssuerResponseMismatch {
+                expected: expected.issuer.to_string(),
+                found: i,
+            })
+        }
+        None if expected.iss_required => {
+            return Err(Error::IssuerResponseMismatch {
+                expected: expected.issuer.to_string(),
+                found: "an answer without an issuer".into(),
+            })
+        }
+        _ => {}
+    }
+    if let Some(code) = error {
+        return Err(Error::OAuth(OAuthError {
+            stage: OAuthStage::Authorization,
+            code,
+            description,
+            uri,
+        }));
+    }
+    code.filter(|c| !c.is_empty())
+        .map(Secret::new)
+        .ok_or(Error::MissingCode)
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+fn capitalized(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().chain(c).collect(),
+        None => String::new(),
+    }
+}
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+async fn respond(stream: &mut TcpStream, status: u16, title: &str, text: &str) {
+    let body = format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{t} · Latchkey</title>\
+<meta name=\"viewport\" content=\"width=device-width\"><style>\
+body{{font-family:system-ui,sans-serif;display:grid;place-items:center;min-height:90vh;margin:0;background:#f6f7f9;color:#1d2330}}\
+main{{max-width:28rem;padding:2rem;background:#fff;border-radius:12px;box-shadow:0 2px 12px #0001}}\
+@media (prefers-color-scheme:dark){{body{{background:#15171c;color:#e8eaf0}}main{{background:#20232b}}}}\
+</style></head><body><main><h1>{t}</h1><p>{x}</p></main></body></html>",
+        t = escape(title),
+        x = escape(text)
+    );
+    let reason = match status {
+        200 => "OK",
+        404 => "Not Found",
+        _ => "Bad Request",
+    };
+    let resp = format!(
+        "HTTP/1.1 {status} {reason}\r\ncontent-type: text/html; charset=utf-8\r\ncontent-length: {}\r\ncache-control: no-store\r\nreferrer-policy: no-referrer\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let _ = stream.write_all(resp.as_bytes()).await;
+    let _ = stream.shutdown().await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn get(port: u16, path: &str) -> String {
+        let mut s = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+        s.write_all(format!("GET {path} HTTP/1.1\r\nhost: x\r\n\r\n").as_bytes())
+            .await
+            .unwrap();
+        let mut out = String::new();
+        s.read_to_string(&mut out).await.unwrap();
+        out
+    }
+
+    fn expected(state: &Secret) -> Expected<'_> {
+        Expected {
+            state,
+            issuer: "http://127.0.0.1:9/as",
+            iss_required: true,
+        }
+    }
+
+    #[tokio::test]
+    async fn accepts_one_good_answer_then_closes() {
+        let l = CallbackListener::bind(None).await.unwrap();
+        let port = l.port();
+        let state = Secret::new("st4te");
+        let waiter = tokio::spawn(async move {
+            l.wait(expected(&Secret::new("st4te")), Duration::from_secs(5))
+                .await
+        });
+        let page = get(port, "/favicon.ico").await;
+        assert!(page.starts_with("HTTP/1.1 404"));
+        let page = get(
+            port,
+            "/callback?code=abc&state=st4te&iss=http%3A%2F%2F127.0.0.1%3A9%2Fas",
+        )
+        .await;
+        assert!(page.contains("signed in"), "{page}");
+        let code = waiter.await.unwrap().unwrap();
+        assert_eq!(code.expose(), "abc");
+        let _ = state;
+        // Single use is structural: `wait` consumed the listener, so the port is closed.
+    }
+
+    #[test]
+    fn checks_state_iss_and_errors() {
+        let st = Secret::new("s1");
+        let ok = "code=c&state=s1&iss=http%3A%2F%2F127.0.0.1%3A9%2Fas";
+        assert_eq!(check(ok, &expected(&st)).unwrap().expose(), "c");
+        assert!(matches!(
+            check(
+                "code=c&state=s2&iss=http%3A%2F%2F127.0.0.1%3A9%2Fas",
+                &expected(&st)
+            ),
+            Err(Error::StateMismatch)
+        ));
+        assert!(matches!(
+            check("code=c&iss=x", &expected(&st)),
+            Err(Error::StateMismatch)
+        ));
+        assert!(matches!(
+            check("code=c&state=s1&iss=http%3A%2F%2Fevil", &expected(&st)),
+            Err(Error::IssuerResponseMismatch { .. })
+        ));
+        assert!(matches!(
+            check("code=c&state=s1", &expected(&st)),
+            Err(Error::IssuerResponseMismatch { .. })
+        ));
+        let lax = Expected {
+            iss_required: false,
+            ..expected(&st)
+        };
+        assert!(check("code=c&state=s1", &lax).is_ok());
+        let e = check(
+            "error=invalid_scope&error_description=sudo+is+not+allowed&state=s1",
+            &lax,
+        )
+        .unwrap_err();
+        let o = e.oauth().unwrap();
+        assert_eq!(
+            (o.code.as_str(), o.description.as_deref()),
+            ("invalid_scope", Some("sudo is not allowed"))
+        );
+        assert!(matches!(check("state=s1", &lax), Err(Error::MissingCode)));
+    }
+
+    #[tokio::test]
+    async fn times_out() {
+        let l = CallbackListener::bind(None).await.unwrap();
+        let st = Secret::new("s");
+        let r = l.wait(expected(&st), Duration::from_millis(50)).await;
+        assert!(matches!(r, Err(Error::CallbackTimeout { .. })));
+    }
+
+    #[tokio::test]
+    async fn a_busy_fixed_port_is_a_clear_error() {
+        let l = CallbackListener::bind(None).await.unwrap();
+        let e = CallbackListener::bind(Some(l.port())).await.err().unwrap();
+        assert!(e.to_string().contains("could not listen"), "{e}");
+        assert!(e.hint().contains("--callback-port"));
+    }
+}

@@ -1,0 +1,210 @@
+//! Tokens: the authorization URL with PKCE, the code exchange and the refresh, through the
+//! `oauth2` crate, with `resource` on every request (RFC 8707).
+
+use crate::clock::now;
+use crate::error::{Error, OAuthError, OAuthStage, Result};
+use crate::oauth::plan::TokenAuthMethod;
+use crate::oauth::register::ClientRegistration;
+use crate::protocol::http::Http;
+use crate::protocol::urls;
+use crate::secret::Secret;
+use oauth2::basic::BasicClient;
+use oauth2::{
+    AuthType, AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, PkceCodeChallenge,
+    PkceCodeVerifier, RedirectUrl, RefreshToken, RequestTokenError, Scope, TokenResponse, TokenUrl,
+};
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenSet {
+    pub access_token: Secret,
+    pub token_type: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<Secret>,
+    /// Seconds since the epoch; None when the AS did not say.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<u64>,
+    /// The granted scopes as the AS reported them (or as requested, when it did not say).
+    #[serde(default)]
+    pub scopes: Vec<String>,
+    pub obtained_at: u64,
+}
+
+/// A fresh PKCE pair (S256 only) and state for one sign-in.
+pub struct AuthorizationRequest {
+    pub url: Url,
+    pub state: Secret,
+    pub verifier: Secret,
+}
+
+/// Everything needed to talk to the token endpoint as one client.
+pub struct Endpoint<'a> {
+    pub authorization: &'a str,
+    pub token: &'a str,
+    pub client: &'a ClientRegistration,
+    pub redirect_uri: &'a str,
+    pub resource: &'a str,
+}
+
+type Client = BasicClient<
+    oauth2::EndpointSet,
+    oauth2::EndpointNotSet,
+    oauth2::EndpointNotSet,
+    oauth2::EndpointNotSet,
+    oauth2::EndpointSet,
+>;
+
+fn bad(url: &str, detail: String) -> Error {
+    Error::BadMetadata {
+        what: "sign-in server metadata",
+        url: url.to_string(),
+        detail,
+    }
+}
+
+fn client(ep: &Endpoint<'_>) -> Result<Client> {
+    let token_url = Url::parse(ep.token).map_err(|e| bad(ep.token, e.to_string()))?;
+    urls::require_secure(&token_url, "token endpoint")?;
+    let mut c = BasicClient::new(ClientId::new(ep.client.client_id.clone()))
+        .set_auth_uri(
+            AuthUrl::new(ep.authorization.to_string())
+                .map_err(|e| bad(ep.authorization, e.to_string()))?,
+        )
+        .set_token_uri(TokenUrl::from_url(token_url))
+        .set_redirect_uri(
+            RedirectUrl::new(ep.redirect_uri.to_string())
+                .map_err(|e| bad(ep.redirect_uri, e.to_string()))?,
+        )
+        .set_auth_type(match ep.client.auth_method {
+            TokenAuthMethod::ClientSecretBasic => AuthType::BasicAuth,
+            TokenAuthMethod::ClientSecretPost | TokenAuthMethod::None => AuthType::RequestBody,
+        });
+    if let (Some(secret), false) = (
+        &ep.client.client_secret,
+        ep.client.auth_method == TokenAuthMethod::None,
+    ) {
+        c = c.set_client_secret(ClientSecret::new(secret.expose().to_string()));
+    }
+    Ok(c)
+}
+
+pub fn authorization_request(
+    ep: &Endpoint<'_>,
+    scope: Option<&str>,
+) -> Result<AuthorizationRequest> {
+    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+    let c = client(ep)?;
+    let mut req = c
+        .authorize_url(CsrfToken::new_random)
+        .set_pkce_challenge(challenge)
+        .add_extra_param("resource", ep.resource);
+    if let Some(scope) = scope {
+        req = req.add_scopes(scope.split_whitespace().map(|s| Scope::new(s.to_string())));
+    }
+    let (url, state) = req.url();
+    Ok(AuthorizationRequest {
+        url,
+        state: Secret::new(state.secret().clone()),
+        verifier: Secret::new(verifier.secret().clone()),
+    })
+}
+
+pub async fn exchange_code(
+    http: &Http,
+    ep: &Endpoint<'_>,
+    code: &Secret,
+    verifier: &Secret,
+    requested_scopes: &[String],
+) -> Result<TokenSet> {
+    let result = client(ep)?
+        .exchange_code(AuthorizationCode::new(code.expose().to_string()))
+        .set_pkce_verifier(PkceCodeVerifier::new(verifier.expose().to_string()))
+        .add_extra_param("resource", ep.resource)
+        .request_async(http)
+        .await;
+    to_token_set(
+        result,
+        ep.token,
+        OAuthStage::TokenExchange,
+        requested_scopes,
+        None,
+    )
+}
+
+pub async fn refresh(
+    http: &Http,
+    ep: &Endpoint<'_>,
+    refresh_token: &Secret,
+    previous_scopes: &[String],
+) -> Result<TokenSet> {
+    let rt = RefreshToken::new(refresh_token.expose().to_string());
+    let c = client(ep)?;
+    let result = c
+        .exchange_refresh_token(&rt)
+        .add_extra_param("resource", ep.resource)
+        .request_async(http)
+        .await;
+    // A refresh answer without a refresh token keeps the old one (RFC 6749 §6).
+    to_token_set(
+        result,
+        ep.token,
+        OAuthStage::Refresh,
+        previous_scopes,
+        Some(refresh_token),
+    )
+}
+
+type TokenResult = std::result::Result<
+    oauth2::basic::BasicTokenResponse,
+    RequestTokenError<oauth2::HttpClientError<reqwest::Error>, oauth2::basic::BasicErrorResponse>,
+>;
+
+fn to_token_set(
+    result: TokenResult,
+    token_url: &str,
+    stage: OAuthStage,
+    requested_scopes: &[String],
+    keep_refresh: Option<&Secret>,
+) -> Result<TokenSet> {
+    let resp = result.map_err(|e| match e {
+        RequestTokenError::ServerResponse(r) => Error::OAuth(OAuthError {
+            stage,
+            code: r.error().to_string(),
+            description: r.error_description().cloned(),
+            uri: r.error_uri().cloned(),
+        }),
+        RequestTokenError::Request(e) => Error::Unreachable {
+            url: token_url.to_string(),
+            detail: e.to_string(),
+        },
+        // The parse error names the field, never the body (which may hold tokens).
+        RequestTokenError::Parse(e, _) => Error::BadTokenResponse {
+            url: token_url.to_string(),
+            detail: e.to_string(),
+        },
+        RequestTokenError::Other(s) => Error::BadTokenResponse {
+            url: token_url.to_string(),
+            detail: s,
+        },
+    })?;
+    let obtained_at = now();
+    let token_type = match resp.token_type() {
+        oauth2::basic::BasicTokenType::Bearer => "Bearer".to_string(),
+        other => format!("{other:?}"),
+    };
+    Ok(TokenSet {
+        access_token: Secret::new(resp.access_token().secret().clone()),
+        token_type,
+        refresh_token: resp
+            .refresh_token()
+            .map(|r| Secret::new(r.secret().clone()))
+            .or_else(|| keep_refresh.cloned()),
+        expires_at: resp.expires_in().map(|d| obtained_at + d.as_secs()),
+        scopes: match resp.scopes() {
+            Some(s) => s.iter().map(|s| s.to_string()).collect(),
+            None => requested_scopes.to_vec(),
+        },
+        obtained_at,
+    })
+}

@@ -1,0 +1,419 @@
+//! How a server wants to be signed into: probe, challenge, protected resource metadata,
+//! authorization server metadata (DESIGN.md rules 1-4 and 11).
+
+use crate::error::{Error, Result};
+use crate::protocol::http::{Fetched, Http};
+use crate::protocol::mcp;
+use crate::protocol::metadata::{AuthServerMetadata, ProtectedResourceMetadata};
+use crate::protocol::urls;
+use crate::protocol::www_authenticate::{self, BearerChallenge};
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+/// One thing discovery did, kept so a person can read where each part of the plan came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+pub struct Step {
+    pub action: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub url: Option<String>,
+    pub outcome: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PrmSource {
+    /// The `resource_metadata` URL of the 401 challenge.
+    Challenge,
+    /// `/.well-known/oauth-protected-resource/<path>`.
+    PathWellKnown,
+    /// `/.well-known/oauth-protected-resource`.
+    RootWellKnown,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AsSource {
+    /// Named by the protected resource metadata.
+    ResourceMetadata,
+    /// No protected resource metadata: the server's origin is the AS (2025-03-26 servers).
+    LegacyOrigin,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Discovery {
+    pub server_url: String,
+    /// The canonical resource URI sent as `resource` on authorize, token and refresh.
+    pub resource: String,
+    pub probe_status: u16,
+    pub challenge: Option<BearerChallenge>,
+    pub prm: Option<ProtectedResourceMetadata>,
+    pub prm_url: Option<String>,
+    pub prm_source: Option<PrmSource>,
+    pub issuer: String,
+    pub as_source: AsSource,
+    pub as_metadata: AuthServerMetadata,
+    /// None when the legacy default endpoints are used.
+    pub as_metadata_url: Option<String>,
+    pub steps: Vec<Step>,
+}
+
+pub async fn discover(http: &Http, server_url: &str) -> Result<Discovery> {
+    let server = urls::parse_http_url(server_url)?;
+    urls::require_secure(&server, "MCP server address")?;
+    let mut steps = Vec::new();
+
+    let probe = probe(http, &server).await?;
+    let status = probe.status;
+    let (challenge, challenge_note) = read_challenge(&probe);
+    steps.push(Step {
+        action: "Asked the server to start an MCP session without a token".into(),
+        url: Some(server.to_string()),
+        outcome: format!("HTTP {status}{challenge_note}"),
+    });
+    match status {
+        200..=299 => {
+            return Err(Error::NotProtected {
+                url: server.to_string(),
+            })
+        }
+        401 | 403 | 400 | 405 | 406 | 415 => {}
+        404 | 410 => {
+            return Err(Error::NoServer {
+                url: server.to_string(),
+                status,
+            })
+        }
+        _ => {
+            return Err(Error::HttpStatus {
+                url: server.to_string(),
+                status,
+                doing: "starting an MCP session".into(),
+                body: Some(probe.text_excerpt()),
+            })
+        }
+    }
+
+    let prm = find_prm(http, &server, challenge.as_ref(), &mut steps).await?;
+
+    let (issuer, as_source, resource) = match &prm {
+        Some((doc, _, _)) => {
+            let Some(first) = doc.authorization_servers.first() else {
+                return Err(Error::NoAuthorizationServer {
+                    prm_url: prm.as_ref().map(|p| p.1.clone()).unwrap_or_default(),
+                });
+            };
+            if doc.authorization_servers.len() > 1 {
+                steps.push(Step {
+                    action: "Chose the first of several sign-in servers".into(),
+                    url: None,
+                    outcome: format!(
+                        "using {first}; also listed: {}",
+                        doc.authorization_servers[1..].join(", ")
+                    ),
+                });
+            }
+            let resource_url = urls::parse_http_url(&doc.resource)?;
+            (
+                first.clone(),
+                AsSource::ResourceMetadata,
+                urls::canonical_resource(&resource_url),
+            )
+        }
+        None => (
+            server.origin().ascii_serialization(),
+            AsSource::LegacyOrigin,
+            urls::canonical_resource(&server),
+        ),
+    };
+
+    let issuer_url = urls::parse_http_url(&issuer).map_err(|_| Error::BadMetadata {
+        what: "protected resource metadata",
+        url: prm.as_ref().map(|p| p.1.clone()).unwrap_or_default(),
+        detail: format!("the authorization server {issuer:?} is not a valid URL"),
+    })?;
+    urls::require_secure(&issuer_url, "sign-in server")?;
+
+    let (as_metadata, as_metadata_url) =
+        match find_as_metadata(http, &issuer_url, &issuer, &mut steps).await? {
+            Some((m, u)) => (m, Some(u)),
+            None if as_source == AsSource::LegacyOrigin => {
+                steps.push(Step {
+                    action: "Used the default endpoints of 2025-03-26 servers".into(),
+                    url: None,
+                    outcome: "/authorize, /token and /register at the server's origin".into(),
+                });
+                (AuthServerMetadata::legacy_defaults(&server), None)
+            }
+            None => {
+                return Err(Error::NoAuthServerMetadata {
+                    issuer: issuer.clone(),
+                    tried: as_metadata_candidates(&issuer_url)
+                        .iter()
+                        .map(|u| u.to_string())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                })
+            }
+        };
+
+    if !as_metadata.supports_s256() {
+        return Err(Error::PkceUnsupported {
+            issuer: issuer.clone(),
+            advertised: match &as_metadata.code_challenge_methods_supported {
+                Some(m) if !m.is_empty() => m.join(", "),
+                _ => "nothing".into(),
+            },
+        });
+    }
+    check_endpoints(&as_metadata, as_metadata_url.as_deref().unwrap_or(&issuer))?;
+
+    let (prm, prm_url, prm_source) = match prm {
+        Some((d, u, s)) => (Some(d), Some(u), Some(s)),
+        None => (None, None, None),
+    };
+    Ok(Discovery {
+        server_url: server.to_string(),
+        resource,
+        probe_status: status,
+        challenge,
+        prm,
+        prm_url,
+        prm_source,
+        issuer,
+        as_source,
+        as_metadata,
+        as_metadata_url,
+        steps,
+    })
+}
+
+async fn probe(http: &Http, server: &Url) -> Result<Fetched> {
+    let req = http
+        .client()
+        .post(server.clone())
+        .header("accept", "application/json, text/event-stream")
+        .header("content-type", "application/json")
+        .body(mcp::initialize_body(1).to_string());
+    http.send(server, req).await
+}
+
+fn read_challenge(probe: &Fetched) -> (Option<BearerChallenge>, String) {
+    let values = probe.header_values("www-authenticate");
+    if values.is_empty() {
+        return (None, ", with no WWW-Authenticate header".into());
+    }
+    match www_authenticate::bearer(values.iter().map(String::as_str)) {
+        Ok(Some(b)) => {
+            let mut note = String::from(", with a Bearer challenge");
+            if let Some(s) = &b.scope {
+                note.push_str(&format!(" asking for scope \"{s}\""));
+            }
+            if b.resource_metadata.is_some() {
+                note.push_str(" that names its metadata");
+            }
+            (Some(b), note)
+        }
+        Ok(None) => (None, ", with no Bearer challenge".into()),
+        Err(e) => (
+            None,
+            format!(", with a WWW-Authenticate header Latchkey could not read ({e}); falling back to well-known addresses"),
+        ),
+    }
+}
+
+async fn find_prm(
+    http: &Http,
+    server: &Url,
+    challenge: Option<&BearerChallenge>,
+    steps: &mut Vec<Step>,
+) -> Result<Option<(ProtectedResourceMetadata, String, PrmSource)>> {
+    let mut candidates: Vec<(Url, PrmSource)> = Vec::new();
+    if let Some(rm) = challenge.and_then(|c| c.resource_metadata.as_deref()) {
+        match server.join(rm) {
+            Ok(u) if u.scheme() == "https" || urls::is_loopback(&u) => {
+                candidates.push((u, PrmSource::Challenge))
+            }
+            Ok(u) => steps.push(Step {
+                action: "Ignored the metadata address in the challenge".into(),
+                url: Some(u.to_string()),
+                outcome: "it is plain HTTP on another machine".into(),
+            }),
+            Err(e) => steps.push(Step {
+                action: "Ignored the metadata address in the challenge".into(),
+                url: None,
+                outcome: format!("{rm:?} is not a URL ({e})"),
+            }),
+        }
+    }
+    if urls::has_path(server) {
+        candidates.push((
+            urls::well_known_inserted(server, "oauth-protected-resource"),
+            PrmSource::PathWellKnown,
+        ));
+    }
+    candidates.push((
+        urls::well_known_root(server, "oauth-protected-resource"),
+        PrmSource::RootWellKnown,
+    ));
+    candidates.dedup_by(|a, b| a.0 == b.0);
+
+    for (url, source) in candidates {
+        let fetched = match http.get(&url, "application/json").await {
+            Ok(f) => f,
+            Err(e @ (Error::Unreachable { .. } | Error::Timeout { .. }))
+                if source != PrmSource::Challenge =>
+            {
+                steps.push(Step {
+                    action: "Looked for the server's protected resource metadata".into(),
+                    url: Some(url.to_string()),
+                    outcome: e.to_string(),
+                });
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
+        if fetched.status != 200 {
+            steps.push(Step {
+                action: "Looked for the server's protected resource metadata".into(),
+                url: Some(url.to_string()),
+                outcome: format!("HTTP {}", fetched.status),
+            });
+            continue;
+        }
+        let doc: ProtectedResourceMetadata =
+            serde_json::from_slice(&fetched.body).map_err(|e| Error::BadMetadata {
+                what: "protected resource metadata",
+                url: url.to_string(),
+                detail: format!("{e}"),
+            })?;
+        let resource = Url::parse(&doc.resource).map_err(|e| Error::BadMetadata {
+            what: "protected resource metadata",
+            url: url.to_string(),
+            detail: format!("its resource {:?} is not a URL ({e})", doc.resource),
+        })?;
+        if !urls::resource_covers(&resource, server) {
+            return Err(Error::ResourceMismatch {
+                expected: urls::canonical_resource(server),
+                found: doc.resource.clone(),
+                prm_url: url.to_string(),
+            });
+        }
+        steps.push(Step {
+            action: "Read the server's protected resource metadata".into(),
+            url: Some(url.to_string()),
+            outcome: format!(
+                "resource {}, sign-in server {}{}",
+                doc.resource,
+                doc.authorization_servers
+                    .first()
+                    .map(String::as_str)
+                    .unwrap_or("(none)"),
+                match &doc.scopes_supported {
+                    Some(s) if !s.is_empty() => format!(", scopes {}", s.join(" ")),
+                    _ => String::new(),
+                }
+            ),
+        });
+        return Ok(Some((doc, url.to_string(), source)));
+    }
+    steps.push(Step {
+        action: "Found no protected resource metadata".into(),
+        url: None,
+        outcome: "treating the server's origin as its sign-in server (2025-03-26 servers)".into(),
+    });
+    Ok(None)
+}
+
+/// RFC 8414 §3.1 and OpenID Discovery, in the order DESIGN.md rule 3 gives.
+pub fn as_metadata_candidates(issuer: &Url) -> Vec<Url> {
+    if urls::has_path(issuer) {
+        vec![
+            urls::well_known_inserted(issuer, "oauth-authorization-server"),
+            urls::well_known_inserted(issuer, "openid-configuration"),
+            urls::well_known_appended(issuer, "openid-configuration"),
+        ]
+    } else {
+        vec![
+            urls::well_known_root(issuer, "oauth-authorization-server"),
+            urls::well_known_root(issuer, "openid-configuration"),
+        ]
+    }
+}
+
+async fn find_as_metadata(
+    http: &Http,
+    issuer_url: &Url,
+    issuer: &str,
+    steps: &mut Vec<Step>,
+) -> Result<Option<(AuthServerMetadata, String)>> {
+    for url in as_metadata_candidates(issuer_url) {
+        let fetched = http.get(&url, "application/json").await?;
+        if fetched.status != 200 {
+            steps.push(Step {
+                action: "Looked for the sign-in server's metadata".into(),
+                url: Some(url.to_string()),
+                outcome: format!("HTTP {}", fetched.status),
+            });
+            continue;
+        }
+        let value: serde_json::Value = match serde_json::from_slice(&fetched.body) {
+            Ok(v) => v,
+            Err(_) => {
+                steps.push(Step {
+                    action: "Looked for the sign-in server's metadata".into(),
+                    url: Some(url.to_string()),
+                    outcome: format!("HTTP 200 but not JSON ({})", fetched.content_type()),
+                });
+                continue;
+            }
+        };
+        let meta: AuthServerMetadata =
+            serde_json::from_value(value).map_err(|e| Error::BadMetadata {
+                what: "sign-in server metadata",
+                url: url.to_string(),
+                detail: e.to_string(),
+            })?;
+        if !urls::same_issuer(&meta.issuer, issuer) {
+            return Err(Error::IssuerMismatch {
+                expected: issuer.to_string(),
+                found: meta.issuer,
+                url: url.to_string(),
+            });
+        }
+        steps.push(Step {
+            action: "Read the sign-in server's metadata".into(),
+            url: Some(url.to_string()),
+            outcome: format!(
+                "issuer {}; dynamic registration {}",
+                meta.issuer,
+                if meta.registration_endpoint.is_some() {
+                    "offered"
+                } else {
+                    "not offered"
+                }
+            ),
+        });
+        return Ok(Some((meta, url.to_string())));
+    }
+    Ok(None)
+}
+
+fn check_endpoints(m: &AuthServerMetadata, source: &str) -> Result<()> {
+    let mut all = vec![
+        ("sign-in page", &m.authorization_endpoint),
+        ("token endpoint", &m.token_endpoint),
+    ];
+    if let Some(r) = &m.registration_endpoint {
+        all.push(("registration endpoint", r));
+    }
+    for (what, e) in all {
+        let u = Url::parse(e).map_err(|err| Error::BadMetadata {
+            what: "sign-in server metadata",
+            url: source.to_string(),
+            detail: format!("its {what} {e:?} is not a URL ({err})"),
+        })?;
+        urls::require_secure(&u, what)?;
+    }
+    Ok(())
+}

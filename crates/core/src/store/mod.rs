@@ -1,0 +1,10 @@
+//! What Latchkey keeps: one credential bundle per server in the OS keychain (the vault),
+//! the kernel keyring's copy of the access token on Linux, cross-process locks, the state
+//! folder, the last flow of each server (for "why"), and atomic private file writes.
+
+pub mod atomic_file;
+pub mod flow_record;
+pub mod kernel_copy;
+pub mod lock;
+pub mod paths;
+pub mod vault;

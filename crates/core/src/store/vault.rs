@@ -1,0 +1,424 @@
+//! The credential vault: one keychain entry per server holding the whole bundle as one JSON
+//! value, so client registration and tokens are always written together (DESIGN.md,
+//! "Credentials").
+
+use crate::error::{Error, Result};
+use crate::oauth::register::ClientRegistration;
+use crate::oauth::tokens::TokenSet;
+use crate::protocol::urls;
+use crate::secret::Secret;
+use crate::store::kernel_copy;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+use std::time::Duration;
+
+pub const BUNDLE_VERSION: u32 = 1;
+pub const DEFAULT_SERVICE: &str = "latchkey";
+const INDEX_ACCOUNT: &str = "latchkey:index";
+
+/// A refresh or use that failed for good, kept for the explanation screen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NeedsSignIn {
+    pub code: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    pub at: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CredentialBundle {
+    pub version: u32,
+    /// The stable id: the canonical URL of the server.
+    pub server_id: String,
+    pub server_url: String,
+    pub resource: String,
+    pub issuer: String,
+    pub authorization_endpoint: String,
+    pub token_endpoint: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revocation_endpoint: Option<String>,
+    pub client: ClientRegistration,
+    pub tokens: TokenSet,
+    pub requested_scopes: Vec<String>,
+    pub updated_at: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub needs_sign_in: Option<NeedsSignIn>,
+    /// Names people and tools use for this server, e.g. a tool's config key.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub names: Vec<String>,
+}
+
+impl CredentialBundle {
+    /// True while the access token has more than `margin` left at `now` (seconds since the
+    /// epoch), or has no known expiry.
+    pub fn is_fresh(&self, margin: Duration, now: u64) -> bool {
+        match self.tokens.expires_at {
+            None => true,
+            Some(t) => t > now.saturating_add(margin.as_secs()),
+        }
+    }
+
+    /// What the kernel keyring keeps of this bundle: the access token and its times.
+    pub fn kernel_copy(&self) -> kernel_copy::Copy<'_> {
+        kernel_copy::Copy {
+            server_id: &self.server_id,
+            access_token: &self.tokens.access_token,
+            expires_at: self.tokens.expires_at,
+            obtained_at: self.tokens.obtained_at,
+            unusable: self.needs_sign_in.is_some(),
+        }
+    }
+}
+
+/// One stored server, as the index lists it: enough to resolve a name without reading bundles.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IndexEntry {
+    pub id: String,
+    #[serde(default)]
+    pub names: Vec<String>,
+}
+
+/// A server as a person names it: a URL, or a name given at sign-in.
+pub fn resolve(store: &dyn CredentialStore, server: &str) -> Result<String> {
+    if server.contains("://") {
+        return server_id(server);
+    }
+    let entries = store.list()?;
+    if let Some(e) = entries.iter().find(|e| e.names.iter().any(|n| n == server)) {
+        return Ok(e.id.clone());
+    }
+    Err(Error::UnknownServer {
+        name: server.to_string(),
+        known: entries
+            .iter()
+            .flat_map(|e| e.names.iter().cloned())
+            .collect::<Vec<_>>()
+            .join(", "),
+    })
+}
+
+/// The stable identity of a server: its canonical URL.
+pub fn server_id(server_url: &str) -> Result<String> {
+    Ok(urls::canonical_resource(&urls::parse_http_url(server_url)?))
+}
+
+/// Where bundles live. The keychain in the product; memory in unit tests.
+pub trait CredentialStore: Send + Sync {
+    fn load(&self, server_id: &str) -> Result<Option<CredentialBundle>>;
+    fn save(&self, bundle: &CredentialBundle) -> Result<()>;
+    /// True when there was something to delete.
+    fn delete(&self, server_id: &str) -> Result<bool>;
+    /// Every stored bundle's id and names.
+    fn list(&self) -> Result<Vec<IndexEntry>>;
+    /// Which store this is, for error messages ("Secret Service, namespace latchkey").
+    fn describe(&self) -> String;
+}
+
+/// The OS keychain through the `keyring` crate: Secret Service, macOS Keychain, Windows
+/// Credential Manager. `service` is the namespace; tests use their own.
+pub struct KeyringStore {
+    service: String,
+}
+
+impl KeyringStore {
+    pub fn new(service: impl Into<String>) -> Self {
+        KeyringStore {
+            service: service.into(),
+        }
+    }
+
+    /// The namespace from `LATCHKEY_KEYCHAIN_SERVICE`, else `latchkey`.
+    pub fn from_env() -> Self {
+        Self::new(
+            std::env::var("LATCHKEY_KEYCHAIN_SERVICE")
+                .ok()
+                .filter(|s| !s.is_empty())
+                .unwrap_or_else(|| DEFAULT_SERVICE.to_string()),
+        )
+    }
+
+    fn entry(&self, account: &str) -> Result<keyring::Entry> {
+        keyring::Entry::new(&self.service, account).map_err(|e| self.err(e))
+    }
+
+    fn err(&self, e: keyring::Error) -> Error {
+        let detail = match &e {
+            keyring::Error::NoStorageAccess(inner) => {
+                format!("it is locked or not running ({inner})")
+            }
+            keyring::Error::PlatformFailure(inner) => {
+                format!("the platform store failed ({inner})")
+            }
+            keyring::Error::TooLong(what, max) => format!("the {what} is longer than {max}"),
+            other => other.to_string(),
+        };
+        Error::Keychain {
+            store: self.describe(),
+            detail,
+        }
+    }
+
+    /// The kernel keyring's copy of the server's access token, when it has more than
+    /// `margin` left: the hot path of `latchkey token|headers` (see [`kernel_copy`]).
+    pub fn cached_access_token(&self, server_id: &str, margin: Duration) -> Option<Secret> {
+        kernel_copy::get(&self.service, server_id, margin, crate::clock::now())
+            .map(|c| c.access_token)
+    }
+
+    /// Keeps a copy of a bundle read from the keychain for the next calls.
+    pub fn remember(&self, bundle: &CredentialBundle) {
+        kernel_copy::put(&self.service, &bundle.kernel_copy(), crate::clock::now());
+    }
+
+    fn read(&self, account: &str) -> Result<Option<String>> {
+        match self.entry(account)?.get_password() {
+            Ok(s) => Ok(Some(s)),
+            Err(keyring::Error::NoEntry) => Ok(None),
+            Err(e) => Err(self.err(e)),
+        }
+    }
+
+    fn write(&self, account: &str, value: &str) -> Result<()> {
+        self.entry(account)?
+            .set_password(value)
+            .map_err(|e| self.err(e))
+    }
+
+    fn read_index(&self) -> Result<Vec<IndexEntry>> {
+        Ok(self
+            .read(INDEX_ACCOUNT)?
+            .and_then(|s| serde_json::from_str(&s).ok())
+            .unwrap_or_default())
+    }
+
+    fn write_index(&self, index: &[IndexEntry]) -> Result<()> {
+        self.write(
+            INDEX_ACCOUNT,
+            &serde_json::to_string(index).unwrap_or_else(|_| "[]".into()),
+        )
+    }
+}
+
+impl CredentialStore for KeyringStore {
+    fn load(&self, server_id: &str) -> Result<Option<CredentialBundle>> {
+        match self.read(server_id)? {
+            None => Ok(None),
+            Some(json) => decode(server_id, &json).map(Some),
+        }
+    }
+
+    fn save(&self, bundle: &CredentialBundle) -> Result<()> {
+        let json = serde_json::to_string(bundle).map_err(|e| Error::CorruptBundle {
+            server: bundle.server_id.clone(),
+            detail: e.to_string(),
+        })?;
+        if let Err(e) = self.write(&bundle.server_id, &json) {
+            // The keychain may hold the old bundle or none: the copy must not outlive it.
+            kernel_copy::forget(&self.service, &bundle.server_id);
+            return Err(e);
+        }
+        kernel_copy::put(&self.service, &bundle.kernel_copy(), crate::clock::now());
+        let mut index = self.read_index()?;
+        let entry = IndexEntry {
+            id: bundle.server_id.clone(),
+            names: bundle.names.clone(),
+        };
+        if !index.contains(&entry) {
+            index.retain(|e| e.id != entry.id);
+            index.push(entry);
+            index.sort_by(|a, b| a.id.cmp(&b.id));
+            self.write_index(&index)?;
+        }
+        Ok(())
+    }
+
+    fn delete(&self, server_id: &str) -> Result<bool> {
+        kernel_copy::forget(&self.service, server_id);
+        let existed = match self.entry(server_id)?.delete_credential() {
+            Ok(()) => true,
+            Err(keyring::Error::NoEntry) => false,
+            Err(e) => return Err(self.err(e)),
+        };
+        let mut index = self.read_index()?;
+        if index.iter().any(|e| e.id == server_id) {
+            index.retain(|e| e.id != server_id);
+            self.write_index(&index)?;
+        }
+        Ok(existed)
+    }
+
+    fn list(&self) -> Result<Vec<IndexEntry>> {
+        self.read_index()
+    }
+
+    fn describe(&self) -> String {
+        format!("{}, service \"{}\"", keychain_backend(), self.service)
+    }
+}
+
+/// The OS keychain this platform's `keyring` backend talks to, as people know it.
+pub fn keychain_backend() -> &'static str {
+    if cfg!(target_os = "macos") {
+        "macOS Keychain"
+    } else if cfg!(windows) {
+        "Windows Credential Manager"
+    } else {
+        "Secret Service"
+    }
+}
+
+fn decode(server_id: &str, json: &str) -> Result<CredentialBundle> {
+    let b: CredentialBundle = serde_json::from_str(json).map_err(|e| Error::CorruptBundle {
+        server: server_id.to_string(),
+        detail: format!("{e}"),
+    })?;
+    if b.version > BUNDLE_VERSION {
+        return Err(Error::CorruptBundle {
+            server: server_id.to_string(),
+            detail: format!(
+                "it was written by a newer Latchkey (format {}, this one reads {BUNDLE_VERSION})",
+                b.version
+            ),
+        });
+    }
+    Ok(b)
+}
+
+/// An in-memory store for unit tests and previews; it stores the JSON like the keychain does.
+#[derive(Default)]
+pub struct MemoryStore {
+    entries: Mutex<BTreeMap<String, String>>,
+}
+
+impl CredentialStore for MemoryStore {
+    fn load(&self, server_id: &str) -> Result<Option<CredentialBundle>> {
+        let map = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        map.get(server_id).map(|j| decode(server_id, j)).transpose()
+    }
+
+    fn save(&self, bundle: &CredentialBundle) -> Result<()> {
+        let json = serde_json::to_string(bundle).map_err(|e| Error::CorruptBundle {
+            server: bundle.server_id.clone(),
+            detail: e.to_string(),
+        })?;
+        self.entries
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(bundle.server_id.clone(), json);
+        Ok(())
+    }
+
+    fn delete(&self, server_id: &str) -> Result<bool> {
+        Ok(self
+            .entries
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(server_id)
+            .is_some())
+    }
+
+    fn list(&self) -> Result<Vec<IndexEntry>> {
+        let map = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        map.iter()
+            .map(|(id, json)| {
+                Ok(IndexEntry {
+                    id: id.clone(),
+                    names: decode(id, json)?.names,
+                })
+            })
+            .collect()
+    }
+
+    fn describe(&self) -> String {
+        "memory".into()
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::oauth::plan::TokenAuthMethod;
+    use crate::oauth::register::RegistrationMethod;
+    use crate::secret::Secret;
+
+    pub fn sample(server: &str) -> CredentialBundle {
+        CredentialBundle {
+            version: BUNDLE_VERSION,
+            server_id: server_id(server).unwrap(),
+            server_url: server.into(),
+            resource: server_id(server).unwrap(),
+            issuer: "https://as.example.com".into(),
+            authorization_endpoint: "https://as.example.com/auth".into(),
+            token_endpoint: "https://as.example.com/token".into(),
+            revocation_endpoint: None,
+            client: ClientRegistration {
+                method: RegistrationMethod::Dynamic,
+                issuer: "https://as.example.com".into(),
+                client_id: "client-1".into(),
+                client_secret: None,
+                auth_method: TokenAuthMethod::None,
+                redirect_uris: vec!["http://127.0.0.1:1234/callback".into()],
+                registration_access_token: Some(Secret::new("rat-secret-value")),
+                registration_client_uri: None,
+                client_secret_expires_at: None,
+                registered_scope: None,
+            },
+            tokens: TokenSet {
+                access_token: Secret::new("at-secret-value"),
+                token_type: "Bearer".into(),
+                refresh_token: Some(Secret::new("rt-secret-value")),
+                expires_at: Some(2_000_000_000),
+                scopes: vec!["mcp".into()],
+                obtained_at: 1_700_000_000,
+            },
+            requested_scopes: vec!["mcp".into()],
+            updated_at: 1_700_000_000,
+            needs_sign_in: None,
+            names: vec!["example".into()],
+        }
+    }
+
+    #[test]
+    fn memory_store_round_trips_and_debug_is_redacted() {
+        let s = MemoryStore::default();
+        let b = sample("https://Example.com/mcp/");
+        assert_eq!(b.server_id, "https://example.com/mcp");
+        s.save(&b).unwrap();
+        assert_eq!(s.load(&b.server_id).unwrap().unwrap(), b);
+        assert_eq!(
+            s.list().unwrap(),
+            vec![IndexEntry {
+                id: b.server_id.clone(),
+                names: vec!["example".into()]
+            }]
+        );
+        assert_eq!(resolve(&s, "example").unwrap(), b.server_id);
+        assert_eq!(
+            resolve(&s, "HTTPS://EXAMPLE.com:443/mcp").unwrap(),
+            b.server_id
+        );
+        let e = resolve(&s, "nope").unwrap_err();
+        assert!(
+            e.to_string().contains("nope") && e.hint().contains("example"),
+            "{e} / {}",
+            e.hint()
+        );
+        let dbg = format!("{b:?}");
+        assert!(!dbg.contains("secret-value"), "{dbg}");
+        assert!(s.delete(&b.server_id).unwrap());
+        assert!(!s.delete(&b.server_id).unwrap());
+        assert!(s.load(&b.server_id).unwrap().is_none());
+    }
+
+    #[test]
+    fn a_newer_format_is_a_clear_error() {
+        let mut b = sample("https://example.com/mcp");
+        b.version = 99;
+        let json = serde_json::to_string(&b).unwrap();
+        let e = decode(&b.server_id, &json).unwrap_err();
+        assert!(e.to_string().contains("newer Latchkey"), "{e}");
+        let e = decode("x", "{not json").unwrap_err();
+        assert_eq!(e.code(), "corrupt_bundle");
+    }
+}

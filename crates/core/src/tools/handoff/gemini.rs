@@ -1,0 +1,609 @@
+//! Gemini CLI: the access token written into the file Gemini CLI reads MCP OAuth tokens
+//! from, `~/.gemini/mcp-oauth-tokens.json` (`$GEMINI_CLI_HOME/.gemini/` when that is set).
+//! Verified against Gemini CLI 0.61.0 (tests/fixtures/gemini-notes):
+//! - the file is a JSON array of `{serverName, token: {accessToken, tokenType, refreshToken?,
+//!   scope?, expiresAt? (ms)}, clientId?, tokenUrl?, mcpServerUrl?, updatedAt}`; an object
+//!   map is not read at all ("tokens is not iterable"); two entries of one name: the last wins;
+//! - `serverName` is the server's key in `mcpServers` of settings.json, and a stored entry is
+//!   used for that name without any `oauth` setting;
+//! - a token with less than five minutes left counts as expired;
+//! - with a refresh token, client id and token URL it refreshes by itself and writes the
+//!   rotated tokens back, so the refresh token is never handed over: two refreshers of one
+//!   rotating grant revoke it. Latchkey renews and hands over again instead;
+//! - with `GEMINI_FORCE_ENCRYPTED_FILE_STORAGE=true` it reads the OS keychain (or an
+//!   encrypted file) instead, which Latchkey does not write.
+
+use super::json_edit;
+use crate::error::{Error, Result};
+use crate::store::atomic_file::{Snapshot, Written};
+use crate::store::vault::CredentialBundle;
+use serde::Serialize;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+/// Gemini CLI treats a token as expired this long before it expires.
+pub const EXPIRY_BUFFER_SECS: u64 = 300;
+
+/// Set to `true`, Gemini CLI keeps MCP tokens in the keychain or an encrypted file, not in
+/// `mcp-oauth-tokens.json`.
+pub const ENCRYPTED_STORE_ENV: &str = "GEMINI_FORCE_ENCRYPTED_FILE_STORAGE";
+
+/// A remote server in one of Gemini CLI's settings files.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerEntry {
+    pub settings: PathBuf,
+    /// Its key in `mcpServers`: the name Gemini CLI stores its tokens under.
+    pub name: String,
+    /// `httpUrl` when set (Gemini CLI prefers it), else `url`.
+    pub url: String,
+    /// `authProviderType`, when set.
+    pub auth_provider: Option<String>,
+}
+
+impl ServerEntry {
+    /// False for the Google providers, which sign in their own way and never read the store.
+    pub fn reads_stored_tokens(&self) -> bool {
+        !matches!(
+            self.auth_provider.as_deref(),
+            Some("google_credentials" | "service_account_impersonation")
+        )
+    }
+}
+
+/// Gemini CLI's directory: `$GEMINI_CLI_HOME/.gemini`, else `~/.gemini`.
+pub fn gemini_dir(gemini_cli_home: Option<&Path>, home: &Path) -> PathBuf {
+    gemini_cli_home.unwrap_or(home).join(".gemini")
+}
+
+/// The user settings, `settings.json` in Gemini CLI's directory.
+pub fn user_settings_path(gemini_dir: &Path) -> PathBuf {
+    gemini_dir.join("settings.json")
+}
+
+/// A project's settings, `.gemini/settings.json` in its folder.
+pub fn project_settings_path(project: &Path) -> PathBuf {
+    project.join(".gemini").join("settings.json")
+}
+
+/// The token store, `mcp-oauth-tokens.json` in Gemini CLI's directory.
+pub fn tokens_path(gemini_dir: &Path) -> PathBuf {
+    gemini_dir.join("mcp-oauth-tokens.json")
+}
+
+fn bad(path: &Path, detail: impl Into<String>) -> Error {
+    Error::BadConfig {
+        path: path.display().to_string(),
+        detail: detail.into(),
+    }
+}
+
+/// Every server of a settings file that has a URL. A missing file has none.
+fn url_servers(settings: &Path) -> Result<Vec<ServerEntry>> {
+    let Some(text) = Snapshot::read(settings)?.text() else {
+        return Ok(Vec::new());
+    };
+    // Settings are JSON with comments.
+    let servers = json_edit::get(&text, &["mcpServers"]).map_err(|e| bad(settings, e.0))?;
+    let mut out = Vec::new();
+    if let Some(map) = servers.as_ref().and_then(|s| s.as_object()) {
+        for (name, s) in map {
+            let url = s["httpUrl"].as_str().or_else(|| s["url"].as_str());
+            if let Some(url) = url {
+                out.push(ServerEntry {
+                    settings: settings.to_path_buf(),
+                    name: name.clone(),
+                    url: url.to_string(),
+                    auth_provider: s["authProviderType"].as_str().map(str::to_string),
+                });
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The entries of `settings_files` (user first, then a project) whose URL is this server.
+/// Gemini CLI keeps tokens by name only, so a name that means this server in one file and
+/// another server in another is refused: the token would go to the other server too.
+pub fn find_entries(settings_files: &[PathBuf], server_id: &str) -> Result<Vec<ServerEntry>> {
+    let mut all = Vec::new();
+    for f in settings_files {
+        all.extend(url_servers(f)?);
+    }
+    let same =
+        |e: &ServerEntry| crate::store::vault::server_id(&e.url).is_ok_and(|id| id == server_id);
+    let matching: Vec<ServerEntry> = all.iter().filter(|e| same(e)).cloned().collect();
+    for m in &matching {
+        if let Some(other) = all.iter().find(|o| o.name == m.name && !same(o)) {
+            return Err(bad(
+                &other.settings,
+                format!(
+                    "its server {:?} is {}, while {} gives that name to {}; Gemini CLI keeps tokens by name, so the token would reach {} too (rename one of them)",
+                    m.name,
+                    other.url,
+                    m.settings.display(),
+                    m.url,
+                    other.url
+                ),
+            ));
+        }
+    }
+    Ok(matching)
+}
+
+/// One entry of `mcp-oauth-tokens.json`, members in the order Gemini CLI writes them.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StoredCredential<'a> {
+    pub server_name: &'a str,
+    pub token: StoredToken<'a>,
+    pub client_id: &'a str,
+    pub token_url: &'a str,
+    pub mcp_server_url: &'a str,
+    /// Milliseconds since the epoch.
+    pub updated_at: u64,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StoredToken<'a> {
+    pub access_token: &'a str,
+    pub token_type: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    /// Milliseconds since the epoch; without it Gemini CLI never treats the token as expired.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<u64>,
+}
+
+/// The entry for server `name` (reached at `mcp_server_url`), without the refresh token.
+pub fn stored_credential<'a>(
+    name: &'a str,
+    mcp_server_url: &'a str,
+    bundle: &'a CredentialBundle,
+    now_ms: u64,
+) -> StoredCredential<'a> {
+    let t = &bundle.tokens;
+    let token_type = if t.token_type.eq_ignore_ascii_case("bearer") {
+        "Bearer"
+    } else {
+        t.token_type.as_str()
+    };
+    StoredCredential {
+        server_name: name,
+        token: StoredToken {
+            access_token: t.access_token.expose(),
+            token_type,
+            scope: (!t.scopes.is_empty()).then(|| t.scopes.join(" ")),
+            expires_at: t.expires_at.map(|s| s * 1000),
+        },
+        client_id: &bundle.client.client_id,
+        token_url: &bundle.token_endpoint,
+        mcp_server_url,
+        updated_at: now_ms,
+    }
+}
+
+/// True when Gemini CLI would still use this bundle's access token at `now` (seconds).
+pub fn usable_by_gemini(bundle: &CredentialBundle, now: u64) -> bool {
+    bundle
+        .tokens
+        .expires_at
+        .is_none_or(|t| t > now.saturating_add(EXPIRY_BUFFER_SECS))
+}
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+/// Writes the access token for every name of `entries` into the token store at `tokens`.
+/// Entries of other servers keep their bytes; an entry of the same name is replaced whole.
+pub fn write_tokens(
+    tokens: &Path,
+    entries: &[ServerEntry],
+    bundle: &CredentialBundle,
+) -> Result<Written> {
+    let now = now_ms();
+    let mut creds: Vec<StoredCredential<'_>> = Vec::new();
+    for e in entries {
+        if !creds.iter().any(|c| c.server_name == e.name) {
+            creds.push(stored_credential(&e.name, &e.url, bundle, now));
+        }
+    }
+    let snap = Snapshot::read(tokens)?;
+    let new = match snap.text() {
+        Some(text) if !text.trim().is_empty() => {
+            with_entries(&text, &creds).map_err(|e| bad(tokens, e))?
+        }
+        _ => serde_json::to_string_pretty(&creds).map_err(|e| bad(tokens, e.to_string()))?,
+    };
+    let backup = snap.replace(new.as_bytes())?;
+    Ok(Written {
+        path: tokens.to_path_buf(),
+        backup,
+    })
+}
+
+fn skip_ws(b: &[u8], mut i: usize) -> usize {
+    while matches!(b.get(i), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+        i += 1;
+    }
+    i
+}
+
+/// The top-level array of `text`: the span of each element with its value, and the
+/// positions of `[` and `]`.
+type Elements = (usize, Vec<(Range<usize>, serde_json::Value)>, usize);
+
+fn elements(text: &str) -> std::result::Result<Elements, String> {
+    let not_ours = |what: &str| format!("it is not the JSON array Gemini CLI writes ({what})");
+    let b = text.as_bytes();
+    let open = skip_ws(b, 0);
+    if b.get(open) != Some(&b'[') {
+        return Err(not_ours("it does not start with '['"));
+    }
+    let mut out = Vec::new();
+    let mut i = open + 1;
+    loop {
+        i = skip_ws(b, i);
+        match b.get(i) {
+            Some(b']') if out.is_empty() => break,
+            Some(b'{') => {
+                let mut values =
+                    serde_json::Deserializer::from_str(&text[i..]).into_iter::<serde_json::Value>();
+                let v = match values.next() {
+                    Some(Ok(v)) => v,
+                    Some(Err(e)) => return Err(not_ours(&e.to_string())),
+                    None => return Err(not_ours("an entry is missing")),
+                };
+                let end = i + values.byte_offset();
+                out.push((i..end, v));
+                i = skip_ws(b, end);
+                match b.get(i) {
+                    Some(b',') => i += 1,
+                    Some(b']') => break,
+                    _ => return Err(not_ours("expected ',' or ']' after an entry")),
+                }
+            }
+            _ => return Err(not_ours("each entry must be an object")),
+        }
+    }
+    if skip_ws(b, i + 1) != b.len() {
+        return Err(not_ours("something follows the array"));
+    }
+    Ok((open, out, i))
+}
+
+/// The indentation of the line that holds byte `at`.
+fn indent_of(text: &str, at: usize) -> &str {
+    let start = text[..at].rfind('\n').map(|i| i + 1).unwrap_or(0);
+    let line = &text[start..];
+    &line[..line.len() - line.trim_start_matches([' ', '\t']).len()]
+}
+
+/// Pretty JSON whose continuation lines start at `indent`.
+fn rendered(c: &StoredCredential<'_>, indent: &str) -> String {
+    let pretty = serde_json::to_string_pretty(c).unwrap_or_default();
+    pretty.replace('\n', &format!("\n{indent}"))
+}
+
+/// `text` (a token store) with `creds` in it: entries of the same name replaced in place
+/// (every one: Gemini CLI uses the last), new names appended; every other byte kept.
+fn with_entries(text: &str, creds: &[StoredCredential<'_>]) -> std::result::Result<String, String> {
+    let (open, elems, close) = elements(text)?;
+    let name_of = |v: &serde_json::Value| v["serverName"].as_str().map(str::to_string);
+    let mut edits: Vec<(Range<usize>, String)> = Vec::new();
+    for (span, v) in &elems {
+        if let Some(c) = creds
+            .iter()
+            .find(|c| name_of(v).as_deref() == Some(c.server_name))
+        {
+            edits.push((span.clone(), rendered(c, indent_of(text, span.start))));
+        }
+    }
+    let new: Vec<&StoredCredential<'_>> = creds
+        .iter()
+        .filter(|c| {
+            !elems
+                .iter()
+                .any(|(_, v)| name_of(v).as_deref() == Some(c.server_name))
+        })
+        .collect();
+    if !new.is_empty() {
+        match elems.last() {
+            Some((last, _)) => {
+                // In the layout of the previous entry: on its own line, or inline.
+                let before = match elems.len() {
+                    1 => &text[open + 1..last.start],
+                    n => &text[elems[n - 2].0.end..last.start],
+                };
+                let indent = indent_of(text, last.start);
+                let sep = if before.contains('\n') {
+                    format!(",\n{indent}")
+                } else {
+                    ", ".to_string()
+                };
+                let added: String = new
+                    .iter()
+                    .map(|c| format!("{sep}{}", rendered(c, indent)))
+                    .collect();
+                edits.push((last.end..last.end, added));
+            }
+            None => {
+                let outer = indent_of(text, open);
+                let inner = format!("{outer}  ");
+                let items: Vec<String> = new.iter().map(|c| rendered(c, &inner)).collect();
+                let body = format!("[\n{inner}{}\n{outer}]", items.join(&format!(",\n{inner}")));
+                edits.push((open..close + 1, body));
+            }
+        }
+    }
+    let mut out = text.to_string();
+    edits.sort_by_key(|(r, _)| std::cmp::Reverse(r.start));
+    for (r, s) in edits {
+        out.replace_range(r, &s);
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::secret::Secret;
+    use serde_json::{json, Value};
+
+    fn bundle() -> CredentialBundle {
+        let mut b = crate::store::vault::tests::sample("https://mcp.example.com/mcp");
+        b.tokens.access_token = Secret::new("at-1");
+        b.tokens.refresh_token = Some(Secret::new("rt-1"));
+        b.tokens.token_type = "bearer".into();
+        b.tokens.scopes = vec!["mcp".into(), "read".into()];
+        b.tokens.obtained_at = 1_999_996_400;
+        b.client.redirect_uris = vec!["http://127.0.0.1:1/callback".into()];
+        b.client.registration_access_token = None;
+        b.updated_at = 0;
+        b.names = vec![];
+        b
+    }
+
+    fn entry(name: &str) -> ServerEntry {
+        ServerEntry {
+            settings: PathBuf::from("/h/.gemini/settings.json"),
+            name: name.into(),
+            url: "https://mcp.example.com/mcp".into(),
+            auth_provider: None,
+        }
+    }
+
+    fn dir(tag: &str) -> PathBuf {
+        let d = std::env::temp_dir().join(format!("latchkey-gemini-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
+        d
+    }
+
+    #[test]
+    fn the_entry_has_geminis_shape_and_no_refresh_token() {
+        let b = bundle();
+        let c = stored_credential("fx", "https://mcp.example.com/mcp", &b, 1234);
+        let text = serde_json::to_string_pretty(&c).unwrap();
+        assert_eq!(
+            text,
+            r#"{
+  "serverName": "fx",
+  "token": {
+    "accessToken": "at-1",
+    "tokenType": "Bearer",
+    "scope": "mcp read",
+    "expiresAt": 2000000000000
+  },
+  "clientId": "client-1",
+  "tokenUrl": "https://as.example.com/token",
+  "mcpServerUrl": "https://mcp.example.com/mcp",
+  "updatedAt": 1234
+}"#
+        );
+        assert!(!text.contains("rt-1") && !text.contains("refresh"));
+    }
+
+    #[test]
+    fn no_expiry_and_no_scope_are_left_out() {
+        let mut b = bundle();
+        b.tokens.expires_at = None;
+        b.tokens.scopes.clear();
+        let v = serde_json::to_value(stored_credential("fx", "u", &b, 1)).unwrap();
+        assert_eq!(
+            v["token"],
+            json!({"accessToken": "at-1", "tokenType": "Bearer"})
+        );
+        assert!(usable_by_gemini(&b, u64::MAX));
+    }
+
+    #[test]
+    fn gemini_ignores_a_token_with_five_minutes_left() {
+        let b = bundle();
+        let exp = b.tokens.expires_at.unwrap();
+        assert!(usable_by_gemini(&b, exp - 301));
+        assert!(!usable_by_gemini(&b, exp - 300));
+    }
+
+    const STORE: &str = r#"[
+  {
+    "serverName": "other",
+    "token": {
+      "accessToken": "keep-me",
+      "tokenType": "Bearer"
+    },
+    "updatedAt": 1
+  },
+  {
+    "serverName": "fx",
+    "token": {
+      "accessToken": "old",
+      "tokenType": "Bearer",
+      "refreshToken": "old-refresh"
+    },
+    "updatedAt": 2
+  }
+]"#;
+
+    #[test]
+    fn replaces_the_entry_of_the_same_name_in_place() {
+        let b = bundle();
+        let c = stored_credential("fx", "https://mcp.example.com/mcp", &b, 9);
+        let out = with_entries(STORE, std::slice::from_ref(&c)).unwrap();
+        let second = STORE.find("{\n    \"serverName\": \"fx\"").unwrap();
+        // The other entry kept its bytes; the replaced one is in Gemini CLI's own layout
+        // (JSON.stringify(list, null, 2)).
+        assert_eq!(
+            out,
+            format!("{}{}\n]", &STORE[..second], rendered(&c, "  "))
+        );
+        let v: Vec<Value> = serde_json::from_str(&out).unwrap();
+        assert_eq!(v.len(), 2);
+        assert_eq!(v[1]["token"]["accessToken"], "at-1");
+        assert!(v[1]["token"].get("refreshToken").is_none());
+        assert_eq!(v[1], serde_json::to_value(&c).unwrap());
+    }
+
+    #[test]
+    fn appends_a_new_name_after_the_others() {
+        let b = bundle();
+        let c = stored_credential("new", "https://mcp.example.com/mcp", &b, 9);
+        let out = with_entries(STORE, std::slice::from_ref(&c)).unwrap();
+        let cut = STORE.len() - "\n]".len();
+        assert_eq!(&out[..cut], &STORE[..cut]);
+        assert_eq!(
+            &out[cut..],
+            format!(",\n  {}\n]", rendered(&c, "  ")).as_str()
+        );
+        let v: Vec<Value> = serde_json::from_str(&out).unwrap();
+        assert_eq!(v.len(), 3);
+        assert_eq!(v[2]["serverName"], "new");
+    }
+
+    #[test]
+    fn fills_an_empty_or_inline_array() {
+        let b = bundle();
+        let c = stored_credential("fx", "u", &b, 9);
+        let out = with_entries("[]\n", std::slice::from_ref(&c)).unwrap();
+        assert_eq!(
+            out,
+            format!("{}\n", serde_json::to_string_pretty(&[&c]).unwrap())
+        );
+        let inline = r#"[{"serverName":"a","token":{"accessToken":"x","tokenType":"Bearer"}}]"#;
+        let out = with_entries(inline, std::slice::from_ref(&c)).unwrap();
+        assert!(out.starts_with(&inline[..inline.len() - 1]));
+        let v: Vec<Value> = serde_json::from_str(&out).unwrap();
+        assert_eq!(v[1]["serverName"], "fx");
+    }
+
+    #[test]
+    fn every_duplicate_of_the_name_is_replaced() {
+        let dup = r#"[{"serverName":"fx","token":{"accessToken":"a","tokenType":"Bearer"}},{"serverName":"fx","token":{"accessToken":"b","tokenType":"Bearer"}}]"#;
+        let b = bundle();
+        let c = stored_credential("fx", "u", &b, 9);
+        let out = with_entries(dup, std::slice::from_ref(&c)).unwrap();
+        let v: Vec<Value> = serde_json::from_str(&out).unwrap();
+        assert!(v.iter().all(|e| e["token"]["accessToken"] == "at-1"));
+    }
+
+    #[test]
+    fn a_file_gemini_cannot_read_is_refused() {
+        let b = bundle();
+        let c = stored_credential("fx", "u", &b, 9);
+        for bad in [
+            r#"{"fx": {}}"#,
+            "[1, 2]",
+            "[{\"serverName\": \"a\"} x]",
+            "[{}] trailing",
+            "[{\"a\": ",
+        ] {
+            let e = with_entries(bad, std::slice::from_ref(&c)).unwrap_err();
+            assert!(e.contains("not the JSON array"), "{bad}: {e}");
+        }
+    }
+
+    #[test]
+    fn write_tokens_creates_a_private_file_then_backs_up() {
+        let d = dir("write");
+        let path = tokens_path(&d.join(".gemini"));
+        let b = bundle();
+        let w = write_tokens(&path, &[entry("fx"), entry("fx")], &b).unwrap();
+        assert!(w.backup.is_none());
+        let first = std::fs::read_to_string(&path).unwrap();
+        let v: Vec<Value> = serde_json::from_str(&first).unwrap();
+        assert_eq!(v.len(), 1, "one entry per name");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600);
+        }
+        let w = write_tokens(&path, &[entry("other")], &b).unwrap();
+        assert_eq!(std::fs::read_to_string(w.backup.unwrap()).unwrap(), first);
+        let v: Vec<Value> = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        assert_eq!(v.len(), 2);
+        let _ = std::fs::remove_dir_all(&d);
+    }
+
+    #[test]
+    fn finds_servers_by_url_in_user_and_project_settings() {
+        let d = dir("find");
+        let user = d.join("home/.gemini/settings.json");
+        let project = d.join("p/.gemini/settings.json");
+        std::fs::create_dir_all(user.parent().unwrap()).unwrap();
+        std::fs::create_dir_all(project.parent().unwrap()).unwrap();
+        std::fs::write(
+            &user,
+            r#"{
+  // Gemini settings are JSON with comments
+  "general": {"vimMode": true},
+  "mcpServers": {
+    "fx": {"httpUrl": "https://MCP.example.com:443/mcp"},
+    "google": {"url": "https://mcp.example.com/mcp", "authProviderType": "google_credentials"},
+    "elsewhere": {"url": "https://other.example.com/mcp", "type": "http"},
+    "local": {"command": "npx", "args": ["x"]},
+  },
+}"#,
+        )
+        .unwrap();
+        std::fs::write(
+            &project,
+            r#"{"mcpServers": {"proj": {"url": "https://mcp.example.com/mcp", "type": "http"}}}"#,
+        )
+        .unwrap();
+        let found = find_entries(
+            &[user.clone(), project.clone(), d.join("missing.json")],
+            "https://mcp.example.com/mcp",
+        )
+        .unwrap();
+        let names: Vec<_> = found.iter().map(|e| e.name.as_str()).collect();
+        assert_eq!(names, ["fx", "google", "proj"]);
+        assert_eq!(found[0].url, "https://MCP.example.com:443/mcp");
+        assert!(found[0].reads_stored_tokens() && !found[1].reads_stored_tokens());
+        assert_eq!(found[2].settings, project);
+
+        // The same name for another server elsewhere would leak the token: refused.
+        std::fs::write(
+            &project,
+            r#"{"mcpServers": {"fx": {"url": "https://evil.example.com/mcp"}}}"#,
+        )
+        .unwrap();
+        let e = find_entries(&[user, project], "https://mcp.example.com/mcp").unwrap_err();
+        assert!(e.to_string().contains("evil.example.com"), "{e}");
+        let _ = std::fs::remove_dir_all(&d);
+    }
+
+    #[test]
+    fn a_malformed_settings_file_names_its_line() {
+        let d = dir("bad");
+        let s = d.join("settings.json");
+        std::fs::write(&s, "{\n\"mcpServers\": {\n\"fx\": {\"url\": }\n").unwrap();
+        let e = find_entries(&[s], "https://mcp.example.com/mcp").unwrap_err();
+        assert!(e.to_string().contains("line 3"), "{e}");
+        let _ = std::fs::remove_dir_all(&d);
+    }
+}

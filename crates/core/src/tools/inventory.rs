@@ -1,0 +1,133 @@
+//! The server inventory: every remote MCP server configured in any AI tool, once, merged by
+//! canonical URL (RFC 8707 / MCP: lower-case scheme and host, no default port, no trailing
+//! slash, no fragment), with every tool (and scope) that uses it and each tool's own auth
+//! settings. Local (stdio) servers are counted apart. Problems with a file are listed per file
+//! and never hide the other files.
+
+use crate::protocol::urls::{canonical_resource, parse_http_url};
+use crate::tools::{self, Locations, Scope, ServerEntry, SourceError, Tool};
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+use ts_rs::TS;
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct Inventory {
+    /// Remote servers, ordered by URL (those whose URL could not be understood last).
+    pub servers: Vec<RemoteServer>,
+    /// Local servers (run by the tool on this computer; no sign-in), in tool order.
+    pub local: Vec<ServerEntry>,
+    /// Files, or parts of files, that could not be read.
+    pub errors: Vec<SourceError>,
+    /// Every config file that exists and was read.
+    pub files: Vec<ConfigFile>,
+    /// The project folders looked in.
+    pub projects: Vec<PathBuf>,
+}
+
+/// One remote server and every tool configuration that points at it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct RemoteServer {
+    /// The canonical URL; the URL as written when it is not a usable http(s) URL.
+    pub url: String,
+    /// Set when the URL as written could not be understood (e.g. it holds a `${env:...}`
+    /// placeholder); such a server is never merged with another.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub url_problem: Option<String>,
+    /// The names the tools give it, in first-seen order.
+    pub names: Vec<String>,
+    /// Each tool configuration that uses it, in tool order.
+    pub used_by: Vec<ServerEntry>,
+}
+
+impl RemoteServer {
+    pub fn tools(&self) -> Vec<Tool> {
+        let mut tools: Vec<Tool> = self.used_by.iter().map(|e| e.tool).collect();
+        tools.dedup();
+        tools
+    }
+}
+
+/// A config file that was read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct ConfigFile {
+    pub tool: Tool,
+    pub file: PathBuf,
+    pub scope: Scope,
+}
+
+impl Inventory {
+    /// How many remote servers the inventory lists.
+    pub fn remote_count(&self) -> usize {
+        self.servers.len()
+    }
+
+    /// Builds the inventory from what the tools' files gave.
+    pub fn from_scan(scan: tools::Scan) -> Inventory {
+        let mut servers: Vec<RemoteServer> = Vec::new();
+        let mut local = Vec::new();
+        for entry in scan.entries {
+            let Some(url) = entry.url.clone() else {
+                local.push(entry);
+                continue;
+            };
+            let (key, problem) = match parse_http_url(&url) {
+                Ok(u) => (canonical_resource(&u), None),
+                Err(e) => (url.trim().to_string(), Some(problem_words(&url, &e))),
+            };
+            let found = servers
+                .iter_mut()
+                .find(|s| s.url == key && s.url_problem.is_none() && problem.is_none());
+            match found {
+                Some(s) => {
+                    if !s.names.contains(&entry.name) {
+                        s.names.push(entry.name.clone());
+                    }
+                    s.used_by.push(entry);
+                }
+                None => servers.push(RemoteServer {
+                    url: key,
+                    url_problem: problem,
+                    names: vec![entry.name.clone()],
+                    used_by: vec![entry],
+                }),
+            }
+        }
+        // By URL; addresses that could not be understood last.
+        servers.sort_by(|a, b| {
+            (a.url_problem.is_some(), &a.url).cmp(&(b.url_problem.is_some(), &b.url))
+        });
+        Inventory {
+            servers,
+            local,
+            errors: scan.errors,
+            files: scan
+                .files_read
+                .into_iter()
+                .map(|s| ConfigFile {
+                    tool: s.tool(),
+                    file: s.path,
+                    scope: s.scope,
+                })
+                .collect(),
+            projects: scan.projects,
+        }
+    }
+}
+
+fn problem_words(url: &str, e: &crate::Error) -> String {
+    if url.contains("${") || url.contains("{env:") {
+        return "it holds a placeholder that the tool fills in when it starts, so Latchkey \
+                cannot tell which server it is"
+            .into();
+    }
+    match e {
+        crate::Error::InvalidUrl { reason, .. } => reason.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// Reads every tool's files under `loc` and builds the inventory.
+pub fn scan(loc: &Locations) -> Inventory {
+    Inventory::from_scan(tools::scan(loc))
+}

@@ -1,0 +1,739 @@
+//! The AI tools' own config files, read: one module per tool lists the MCP servers configured
+//! in it, with the tool's own auth settings (secrets redacted). Nothing here writes a file.
+//!
+//! Every path comes from [`Locations`], built from the environment by default and fully
+//! injectable, so tests never read the real home directory. A file that cannot be read or
+//! parsed gives a [`SourceError`] (which file, which line, what is wrong) and never hides the
+//! other files.
+
+mod common;
+mod tree;
+
+pub mod claude_code;
+pub mod claude_desktop;
+pub mod codex;
+pub mod cursor;
+pub mod gemini;
+pub mod vscode;
+pub mod windsurf;
+pub mod zed;
+
+pub mod handoff;
+pub mod inventory;
+pub mod watch;
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::path::{Path, PathBuf};
+use ts_rs::TS;
+
+pub use common::shown_value;
+
+/// An AI tool whose MCP configuration Latchkey reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, TS)]
+#[serde(rename_all = "kebab-case")]
+pub enum Tool {
+    ClaudeCode,
+    ClaudeDesktop,
+    Cursor,
+    VsCode,
+    GeminiCli,
+    Codex,
+    Windsurf,
+    Zed,
+}
+
+impl Tool {
+    pub const ALL: [Tool; 8] = [
+        Tool::ClaudeCode,
+        Tool::ClaudeDesktop,
+        Tool::Cursor,
+        Tool::VsCode,
+        Tool::GeminiCli,
+        Tool::Codex,
+        Tool::Windsurf,
+        Tool::Zed,
+    ];
+
+    /// How Latchkey gives this tool a token: the handoff command, or None when the tool has
+    /// no way to read one and signs in by itself.
+    pub fn handoff(self) -> Option<&'static str> {
+        match self {
+            Tool::ClaudeCode => Some("latchkey handoff claude-code"),
+            Tool::GeminiCli => Some("latchkey handoff gemini-cli"),
+            Tool::Codex => Some("latchkey handoff codex"),
+            Tool::ClaudeDesktop | Tool::Cursor | Tool::VsCode | Tool::Windsurf | Tool::Zed => None,
+        }
+    }
+
+    /// The tool's name as people know it.
+    pub fn display_name(self) -> &'static str {
+        match self {
+            Tool::ClaudeCode => "Claude Code",
+            Tool::ClaudeDesktop => "Claude Desktop",
+            Tool::Cursor => "Cursor",
+            Tool::VsCode => "VS Code",
+            Tool::GeminiCli => "Gemini CLI",
+            Tool::Codex => "Codex",
+            Tool::Windsurf => "Windsurf",
+            Tool::Zed => "Zed",
+        }
+    }
+}
+
+impl fmt::Display for Tool {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.display_name())
+    }
+}
+
+/// How the tool talks to the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "lowercase")]
+pub enum Transport {
+    /// Streamable HTTP.
+    Http,
+    /// The older HTTP + Server-Sent Events transport.
+    Sse,
+    /// A local program the tool starts, talking over stdin/stdout.
+    Stdio,
+}
+
+impl fmt::Display for Transport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Transport::Http => "http",
+            Transport::Sse => "sse",
+            Transport::Stdio => "stdio",
+        })
+    }
+}
+
+/// Where a server is configured, in the tool's own terms.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, TS)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Scope {
+    /// For every project of this user (e.g. `~/.cursor/mcp.json`).
+    User,
+    /// For one project, kept in the user's own file, not shared (Claude Code's "local" scope:
+    /// `projects[path].mcpServers` in `~/.claude.json`).
+    Local { project: PathBuf },
+    /// For one project, in a file inside the project that may be shared with others
+    /// (`.mcp.json`, `.cursor/mcp.json`, a VS Code workspace's `.vscode/mcp.json`, ...).
+    Project { project: PathBuf },
+}
+
+impl Scope {
+    pub fn project(&self) -> Option<&Path> {
+        match self {
+            Scope::User => None,
+            Scope::Local { project } | Scope::Project { project } => Some(project),
+        }
+    }
+}
+
+/// A header the tool sends. The value is never a secret: it is shown only when it is made of
+/// placeholders (`${VAR}`, `${env:VAR}`, `${input:id}`, `$VAR`, optionally after a scheme word
+/// such as `Bearer`); any other value is shown as `[set]`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct HeaderSetting {
+    pub name: String,
+    pub value: String,
+}
+
+/// A tool's own OAuth settings for one server, where it has any.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct OAuthSettings {
+    /// Gemini CLI's `oauth.enabled`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub enabled: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub client_id: Option<String>,
+    /// Only ever `[set]` or a placeholder, never the secret.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub client_secret: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[ts(as = "Option<Vec<String>>", optional)]
+    pub scopes: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub callback_port: Option<u16>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub redirect_uri: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub authorization_url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub token_url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub auth_server_metadata_url: Option<String>,
+    /// The RFC 8707 `resource` the tool asks for (Codex `oauth_resource`, mcp-remote `--resource`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub resource: Option<String>,
+    /// Gemini CLI's `authProviderType` (e.g. `google_credentials`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub provider: Option<String>,
+}
+
+impl OAuthSettings {
+    pub fn is_empty(&self) -> bool {
+        *self == OAuthSettings::default()
+    }
+}
+
+/// The tool's own auth settings for a server.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct AuthSettings {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[ts(as = "Option<Vec<HeaderSetting>>", optional)]
+    pub headers: Vec<HeaderSetting>,
+    /// Claude Code's `headersHelper` command.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub headers_helper: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub oauth: Option<OAuthSettings>,
+}
+
+impl AuthSettings {
+    pub fn is_empty(&self) -> bool {
+        *self == AuthSettings::default()
+    }
+}
+
+/// A remote server reached through `mcp-remote`, a local bridge that tools without remote
+/// support (Claude Desktop above all) run as a stdio command: `npx -y mcp-remote URL [PORT]
+/// [--header Name:Value]... [--transport ...] [--resource ...] [--static-oauth-client-info ...]`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct McpRemote {
+    /// The package as written (`mcp-remote`, `mcp-remote@0.1.29`, `mcp-remote@latest`).
+    pub package: String,
+    /// `--transport`: http-first (its default), http-only, sse-first or sse-only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub transport_strategy: Option<String>,
+    /// The OAuth callback port given after the URL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub callback_port: Option<u16>,
+    /// `--host`, the callback host name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub callback_host: Option<String>,
+    /// `--static-oauth-client-info @FILE` / `--static-oauth-client-metadata @FILE`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub static_client_info_file: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub static_client_metadata_file: Option<String>,
+    /// Every option given, in order, without its value (`--header`, `--allow-http`, ...).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[ts(as = "Option<Vec<String>>", optional)]
+    pub flags: Vec<String>,
+}
+
+/// One MCP server as one tool has it configured.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct ServerEntry {
+    pub tool: Tool,
+    /// The config file it is in.
+    pub file: PathBuf,
+    /// Where its entry starts in that file (1-based).
+    pub line: usize,
+    pub scope: Scope,
+    pub name: String,
+    pub transport: Transport,
+    /// The server's URL exactly as written, for remote servers (also through mcp-remote).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub url: Option<String>,
+    /// Set when the tool reaches the remote server through mcp-remote.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub mcp_remote: Option<McpRemote>,
+    /// The program a local server runs (`npx`, `uvx`, `docker`, ...); never its arguments.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub command: Option<String>,
+    #[serde(default, skip_serializing_if = "AuthSettings::is_empty")]
+    #[ts(as = "Option<AuthSettings>", optional)]
+    pub auth: AuthSettings,
+    /// False when the tool's config turns the server off (`enabled = false`, `"disabled": true`).
+    pub enabled: bool,
+}
+
+impl ServerEntry {
+    /// Reached over the network (directly or through mcp-remote).
+    pub fn is_remote(&self) -> bool {
+        self.url.is_some()
+    }
+}
+
+/// A config file that could not be read, or a part of one that makes no sense to its tool.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct SourceError {
+    pub tool: Tool,
+    pub file: PathBuf,
+    pub scope: Scope,
+    /// 1-based; absent when the problem is with the file as a whole (e.g. permissions).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub line: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub column: Option<usize>,
+    /// The server the problem is in, when it is in one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub server: Option<String>,
+    /// What is wrong, in plain words.
+    pub message: String,
+}
+
+impl fmt::Display for SourceError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file.display())?;
+        if let Some(line) = self.line {
+            write!(f, ", line {line}")?;
+            if let Some(col) = self.column {
+                write!(f, ", column {col}")?;
+            }
+        }
+        f.write_str(": ")?;
+        if let Some(server) = &self.server {
+            write!(f, "server {server:?}: ")?;
+        }
+        f.write_str(&self.message)
+    }
+}
+
+/// The operating system whose path conventions to follow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Os {
+    Linux,
+    MacOs,
+    Windows,
+}
+
+impl Os {
+    pub fn current() -> Os {
+        if cfg!(target_os = "macos") {
+            Os::MacOs
+        } else if cfg!(windows) {
+            Os::Windows
+        } else {
+            Os::Linux
+        }
+    }
+}
+
+/// Where to look. Built from the environment by [`Locations::from_env`], or for any home
+/// directory by [`Locations::for_home`]; every field may be overridden (tests do).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Locations {
+    pub home: PathBuf,
+    /// The per-user application config folder: `~/.config` (or `$XDG_CONFIG_HOME`) on Linux,
+    /// `~/Library/Application Support` on macOS, `%APPDATA%` on Windows. Claude Desktop and
+    /// VS Code keep their files here.
+    pub app_config_dir: PathBuf,
+    /// Zed's config folder: `~/.config/zed` on Linux (`$XDG_CONFIG_HOME/zed`, or
+    /// `$FLATPAK_XDG_CONFIG_HOME/zed`) and on macOS, `%APPDATA%\Zed` on Windows.
+    pub zed_config_dir: PathBuf,
+    /// `$CLAUDE_CONFIG_DIR`: Claude Code then reads `$CLAUDE_CONFIG_DIR/.claude.json` instead
+    /// of `~/.claude.json`.
+    pub claude_config_dir: Option<PathBuf>,
+    /// `$CODEX_HOME` (default `~/.codex`).
+    pub codex_home: Option<PathBuf>,
+    /// Project folders whose own config files to read (`.mcp.json`, `.cursor/mcp.json`,
+    /// `.vscode/mcp.json`, `.gemini/settings.json`, `.codex/config.toml`, `.zed/settings.json`).
+    pub projects: Vec<PathBuf>,
+    /// Also read the project files of every project Claude Code knows (`projects` in
+    /// `~/.claude.json`).
+    pub known_projects: bool,
+}
+
+impl Locations {
+    /// The conventional places under `home` for this computer's operating system, ignoring
+    /// the environment. No projects.
+    pub fn for_home(home: impl Into<PathBuf>) -> Locations {
+        Locations::for_home_on(home, Os::current())
+    }
+
+    /// The conventional places under `home` on `os`, ignoring the environment.
+    pub fn for_home_on(home: impl Into<PathBuf>, os: Os) -> Locations {
+        let home = home.into();
+        let (app, zed) = match os {
+            Os::Linux => (home.join(".config"), home.join(".config/zed")),
+            Os::MacOs => (
+                home.join("Library/Application Support"),
+                home.join(".config/zed"),
+            ),
+            Os::Windows => {
+                let roaming = home.join("AppData").join("Roaming");
+                (roaming.clone(), roaming.join("Zed"))
+            }
+        };
+        Locations {
+            home,
+            app_config_dir: app,
+            zed_config_dir: zed,
+            claude_config_dir: None,
+            codex_home: None,
+            projects: Vec::new(),
+            known_projects: false,
+        }
+    }
+
+    /// This user's places, from `HOME` (`USERPROFILE` on Windows), `XDG_CONFIG_HOME`,
+    /// `APPDATA`, `CLAUDE_CONFIG_DIR` and `CODEX_HOME`. Reads Claude Code's known projects;
+    /// no explicit projects.
+    pub fn from_env() -> Locations {
+        let var = |name: &str| {
+            std::env::var_os(name)
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from)
+        };
+        let os = Os::current();
+        let home = match os {
+            Os::Windows => var("USERPROFILE").or_else(|| var("HOME")),
+            _ => var("HOME"),
+        }
+        .unwrap_or_else(|| PathBuf::from("."));
+        let mut loc = Locations::for_home_on(&home, os);
+        match os {
+            Os::Linux => {
+                // A relative XDG_CONFIG_HOME is invalid by the XDG rules and ignored.
+                if let Some(xdg) = var("XDG_CONFIG_HOME").filter(|p| p.is_absolute()) {
+                    loc.zed_config_dir = xdg.join("zed");
+                    loc.app_config_dir = xdg;
+                }
+                // Zed as a Flatpak (paths::config_dir in Zed's source).
+                if let Some(flatpak) = var("FLATPAK_XDG_CONFIG_HOME") {
+                    loc.zed_config_dir = flatpak.join("zed");
+                }
+            }
+            // Zed uses ~/.config/zed on macOS whatever XDG_CONFIG_HOME says.
+            Os::MacOs => {}
+            Os::Windows => {
+                if let Some(appdata) = var("APPDATA") {
+                    loc.zed_config_dir = appdata.join("Zed");
+                    loc.app_config_dir = appdata;
+                }
+            }
+        }
+        loc.claude_config_dir = var("CLAUDE_CONFIG_DIR");
+        loc.codex_home = var("CODEX_HOME");
+        loc.known_projects = true;
+        loc
+    }
+}
+
+/// The config file format, which decides how a file is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SourceKind {
+    /// `~/.claude.json`: user servers and per-project ("local") servers.
+    ClaudeCodeUser,
+    /// A project's `.mcp.json`.
+    ClaudeCodeProject,
+    ClaudeDesktop,
+    Cursor,
+    VsCode,
+    Gemini,
+    Codex,
+    Windsurf,
+    Zed,
+}
+
+impl SourceKind {
+    pub fn tool(self) -> Tool {
+        match self {
+            SourceKind::ClaudeCodeUser | SourceKind::ClaudeCodeProject => Tool::ClaudeCode,
+            SourceKind::ClaudeDesktop => Tool::ClaudeDesktop,
+            SourceKind::Cursor => Tool::Cursor,
+            SourceKind::VsCode => Tool::VsCode,
+            SourceKind::Gemini => Tool::GeminiCli,
+            SourceKind::Codex => Tool::Codex,
+            SourceKind::Windsurf => Tool::Windsurf,
+            SourceKind::Zed => Tool::Zed,
+        }
+    }
+}
+
+/// One config file a tool may have.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Source {
+    pub kind: SourceKind,
+    pub path: PathBuf,
+    /// The scope of the servers in it (`~/.claude.json` also holds per-project servers).
+    pub scope: Scope,
+}
+
+impl Source {
+    pub fn tool(&self) -> Tool {
+        self.kind.tool()
+    }
+}
+
+/// What one file gave.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SourceResult {
+    pub entries: Vec<ServerEntry>,
+    pub errors: Vec<SourceError>,
+    /// Project folders the file names (Claude Code's `projects` keys).
+    pub known_projects: Vec<PathBuf>,
+}
+
+/// Reads one file's bytes as its tool would. Never panics, whatever the bytes.
+pub fn parse_source(source: &Source, bytes: &[u8]) -> SourceResult {
+    let text = match std::str::from_utf8(bytes) {
+        Ok(t) => t,
+        Err(e) => {
+            let valid = &bytes[..e.valid_up_to()];
+            let text = String::from_utf8_lossy(valid);
+            let (line, column) = tree::line_col(&text, text.len());
+            return SourceResult {
+                errors: vec![SourceError {
+                    tool: source.tool(),
+                    file: source.path.clone(),
+                    scope: source.scope.clone(),
+                    line: Some(line),
+                    column: Some(column),
+                    server: None,
+                    message: "the file is not UTF-8 text".into(),
+                }],
+                ..Default::default()
+            };
+        }
+    };
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut ctx = common::Ctx::new(source, text);
+    let syntax = match source.kind {
+        SourceKind::ClaudeCodeUser | SourceKind::ClaudeCodeProject | SourceKind::ClaudeDesktop => {
+            tree::Syntax::Json
+        }
+        SourceKind::Gemini => tree::Syntax::JsonComments,
+        SourceKind::Cursor | SourceKind::VsCode | SourceKind::Windsurf | SourceKind::Zed => {
+            tree::Syntax::Jsonc
+        }
+        SourceKind::Codex => tree::Syntax::Toml,
+    };
+    match tree::parse(text, syntax) {
+        Err(e) => ctx.problem(e.pos, None, e.message),
+        Ok(root) => {
+            if !root.is_object() {
+                ctx.problem(
+                    root.pos,
+                    None,
+                    format!(
+                        "the file should hold one {} but holds {}",
+                        if syntax == tree::Syntax::Toml {
+                            "table"
+                        } else {
+                            "JSON object { ... }"
+                        },
+                        root.describe()
+                    ),
+                );
+            } else {
+                match source.kind {
+                    SourceKind::ClaudeCodeUser => claude_code::read_user(&mut ctx, &root),
+                    SourceKind::ClaudeCodeProject => claude_code::read_project(&mut ctx, &root),
+                    SourceKind::ClaudeDesktop => claude_desktop::read(&mut ctx, &root),
+                    SourceKind::Cursor => cursor::read(&mut ctx, &root),
+                    SourceKind::VsCode => vscode::read(&mut ctx, &root),
+                    SourceKind::Gemini => gemini::read(&mut ctx, &root),
+                    SourceKind::Codex => codex::read(&mut ctx, &root),
+                    SourceKind::Windsurf => windsurf::read(&mut ctx, &root),
+                    SourceKind::Zed => zed::read(&mut ctx, &root),
+                }
+            }
+        }
+    }
+    ctx.finish()
+}
+
+/// Files larger than this are not read (a config file is a few kilobytes; `~/.claude.json`
+/// with a long history a few megabytes).
+const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
+
+/// Reads one file from disk. `None` when it does not exist: a tool that is not installed or
+/// not configured is not an error.
+pub fn read_source(source: &Source) -> Option<SourceResult> {
+    let error = |message: String| SourceResult {
+        errors: vec![SourceError {
+            tool: source.tool(),
+            file: source.path.clone(),
+            scope: source.scope.clone(),
+            line: None,
+            column: None,
+            server: None,
+            message,
+        }],
+        ..Default::default()
+    };
+    let meta = match std::fs::metadata(&source.path) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
+        Err(e) => return Some(error(format!("the file could not be read ({e})"))),
+    };
+    if meta.is_dir() {
+        return Some(error("this is a folder, where a file was expected".into()));
+    }
+    if meta.len() > MAX_FILE_BYTES {
+        return Some(error(format!(
+            "the file is too large to be a config file ({} MB)",
+            meta.len() / (1024 * 1024)
+        )));
+    }
+    match std::fs::read(&source.path) {
+        Ok(bytes) => Some(parse_source(source, &bytes)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => Some(error(format!("the file could not be read ({e})"))),
+    }
+}
+
+/// Every file the tools read for the user alone, in tool order.
+pub fn user_sources(loc: &Locations) -> Vec<Source> {
+    let user = |kind, path: PathBuf| Source {
+        kind,
+        path,
+        scope: Scope::User,
+    };
+    vec![
+        user(SourceKind::ClaudeCodeUser, claude_code::user_file(loc)),
+        user(SourceKind::ClaudeDesktop, claude_desktop::config_file(loc)),
+        user(
+            SourceKind::Cursor,
+            loc.home.join(".cursor").join("mcp.json"),
+        ),
+        user(SourceKind::VsCode, vscode::user_file(loc)),
+        user(
+            SourceKind::Gemini,
+            loc.home.join(".gemini").join("settings.json"),
+        ),
+        user(SourceKind::Codex, codex::user_file(loc)),
+        user(SourceKind::Windsurf, windsurf::config_file(loc)),
+        user(SourceKind::Zed, loc.zed_config_dir.join("settings.json")),
+    ]
+}
+
+/// The files inside one project folder that the tools read.
+pub fn project_sources(project: &Path) -> Vec<Source> {
+    let p = |kind, rel: &str| Source {
+        kind,
+        path: project.join(rel),
+        scope: Scope::Project {
+            project: project.to_path_buf(),
+        },
+    };
+    vec![
+        p(SourceKind::ClaudeCodeProject, ".mcp.json"),
+        p(SourceKind::Cursor, ".cursor/mcp.json"),
+        p(SourceKind::VsCode, ".vscode/mcp.json"),
+        p(SourceKind::Gemini, ".gemini/settings.json"),
+        p(SourceKind::Codex, ".codex/config.toml"),
+        p(SourceKind::Zed, ".zed/settings.json"),
+    ]
+}
+
+/// Everything read from every tool.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Scan {
+    /// Every server of every file that was read, in tool order, user files first.
+    pub entries: Vec<ServerEntry>,
+    pub errors: Vec<SourceError>,
+    /// The files that exist and were read (with or without errors).
+    pub files_read: Vec<Source>,
+    /// Every file looked for, existing or not: what a watcher watches.
+    pub files_considered: Vec<Source>,
+    /// The project folders looked in.
+    pub projects: Vec<PathBuf>,
+}
+
+/// Every file the tools may read under `loc`, existing or not, without reading them (except
+/// `~/.claude.json` for the projects Claude Code knows, when `loc.known_projects` is set).
+pub fn sources(loc: &Locations) -> Vec<Source> {
+    let user = user_sources(loc);
+    let known = if loc.known_projects {
+        user.iter()
+            .find(|s| s.kind == SourceKind::ClaudeCodeUser)
+            .and_then(read_source)
+            .map(|r| r.known_projects)
+            .unwrap_or_default()
+    } else {
+        Vec::new()
+    };
+    let mut out = user;
+    for project in project_list(loc, known) {
+        for source in project_sources(&project) {
+            if !out.iter().any(|s| s.path == source.path) {
+                out.push(source);
+            }
+        }
+    }
+    out
+}
+
+/// The explicit projects, then the known ones, each once.
+fn project_list(loc: &Locations, known: Vec<PathBuf>) -> Vec<PathBuf> {
+    let mut projects: Vec<PathBuf> = Vec::new();
+    let known = if loc.known_projects {
+        known
+    } else {
+        Vec::new()
+    };
+    for p in loc.projects.iter().cloned().chain(known) {
+        if !projects.contains(&p) {
+            projects.push(p);
+        }
+    }
+    projects
+}
+
+/// Reads every tool's files under `loc`.
+pub fn scan(loc: &Locations) -> Scan {
+    let mut out = Scan::default();
+    let user = user_sources(loc);
+    let mut results: Vec<(Source, Option<SourceResult>)> = Vec::new();
+    let mut known = Vec::new();
+    for source in user {
+        let r = read_source(&source);
+        if let Some(r) = &r {
+            known.extend(r.known_projects.iter().cloned());
+        }
+        results.push((source, r));
+    }
+    let projects = project_list(loc, known);
+    for project in &projects {
+        for source in project_sources(project) {
+            // A project that is the home folder has the user's own files; read them once.
+            if results.iter().any(|(s, _)| s.path == source.path) {
+                continue;
+            }
+            let r = read_source(&source);
+            results.push((source, r));
+        }
+    }
+    // Tool order first, then the order read (user file, then projects in order).
+    results.sort_by_key(|(s, _)| s.tool());
+    for (source, r) in results {
+        if let Some(r) = r {
+            out.entries.extend(r.entries);
+            out.errors.extend(r.errors);
+            out.files_read.push(source.clone());
+        }
+        out.files_considered.push(source);
+    }
+    out.projects = projects;
+    out
+}

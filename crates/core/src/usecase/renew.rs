@@ -1,0 +1,274 @@
+//! Always-fresh tokens: refresh before expiry under a per-server cross-process lock, re-read
+//! after locking, and persist a rotated refresh token in the same write as the new access
+//! token (DESIGN.md rule 10 and "Credentials").
+
+use crate::clock::now;
+use crate::error::{Error, OAuthError, Result};
+use crate::oauth::tokens::{self, Endpoint};
+use crate::protocol::http::Http;
+use crate::store::lock;
+use crate::store::paths;
+use crate::store::vault::{CredentialBundle, CredentialStore, NeedsSignIn};
+use std::path::PathBuf;
+use std::time::Duration;
+
+pub struct RefreshOptions {
+    /// Refresh when the token has less than this left.
+    pub margin: Duration,
+    pub lock_dir: PathBuf,
+    /// How long to wait for another process that is refreshing the same server.
+    pub lock_wait: Duration,
+}
+
+impl RefreshOptions {
+    /// Defaults, with `LATCHKEY_REFRESH_MARGIN_SECS` and `LATCHKEY_STATE_DIR` honoured.
+    pub fn from_env() -> Self {
+        RefreshOptions {
+            margin: Duration::from_secs(
+                std::env::var("LATCHKEY_REFRESH_MARGIN_SECS")
+                    .ok()
+                    .and_then(|s| s.parse().ok())
+                    .unwrap_or(60),
+            ),
+            lock_dir: paths::state_dir().join("locks"),
+            lock_wait: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Why a stored failure means the person must sign in, in words.
+pub fn sign_in_reason(n: &NeedsSignIn) -> String {
+    let what = match n.code.as_str() {
+        "invalid_grant" => {
+            "the sign-in server no longer accepts the saved session (invalid_grant)".to_string()
+        }
+        "invalid_client" | "unauthorized_client" => format!(
+            "the sign-in server no longer knows Latchkey's registration ({})",
+            n.code
+        ),
+        "client_drift" => {
+            "the saved app registration belongs to another sign-in server".to_string()
+        }
+        "no_refresh_token" => {
+            "the session ended and the sign-in server gave no way to renew it".to_string()
+        }
+        other => format!("renewing the session failed ({other})"),
+    };
+    match &n.description {
+        Some(d) => format!("{what}: {d}"),
+        None => what,
+    }
+}
+
+fn needs_sign_in(b: &CredentialBundle, n: &NeedsSignIn) -> Error {
+    Error::NeedsSignIn {
+        server: b.server_url.clone(),
+        reason: sign_in_reason(n),
+    }
+}
+
+/// Records a failure that only a new sign-in fixes, keeping the rest of the bundle.
+fn mark(
+    store: &dyn CredentialStore,
+    mut b: CredentialBundle,
+    code: &str,
+    description: Option<String>,
+) -> Error {
+    let n = NeedsSignIn {
+        code: code.to_string(),
+        description,
+        at: now(),
+    };
+    let err = needs_sign_in(&b, &n);
+    b.needs_sign_in = Some(n);
+    if let Err(e) = store.save(&b) {
+        return e;
+    }
+    err
+}
+
+fn test_delay() {
+    // Test-only: widens the refresh window so crash tests can land inside it.
+    if let Some(ms) = std::env::var("LATCHKEY_TEST_REFRESH_DELAY_MS")
+        .ok()
+        .and_then(|s| s.parse::<u64>().ok())
+    {
+        std::thread::sleep(Duration::from_millis(ms));
+    }
+}
+
+/// The server's bundle with an access token that is valid for at least the margin,
+/// refreshing it first if needed. `http` is only built when a refresh is needed.
+pub async fn fresh_bundle(
+    store: &dyn CredentialStore,
+    server_id: &str,
+    options: &RefreshOptions,
+    http: impl FnOnce() -> Http,
+) -> Result<CredentialBundle> {
+    let load = || {
+        store.load(server_id)?.ok_or(Error::NotSignedIn {
+            server: server_id.to_string(),
+        })
+    };
+    let b = load()?;
+    if let Some(n) = &b.needs_sign_in {
+        return Err(needs_sign_in(&b, n));
+    }
+    if b.is_fresh(options.margin, now()) {
+        return Ok(b);
+    }
+
+    let _lock = lock::acquire(&options.lock_dir, server_id, options.lock_wait)?;
+    // Another process may have refreshed (or failed) while we waited.
+    let b = load()?;
+    if let Some(n) = &b.needs_sign_in {
+        return Err(needs_sign_in(&b, n));
+    }
+    if b.is_fresh(options.margin, now()) {
+        return Ok(b);
+    }
+    let Some(refresh_token) = b.tokens.refresh_token.clone() else {
+        if b.tokens.expires_at.is_some_and(|t| t > now()) {
+            // Inside the margin but still valid, and nothing to renew it with: use it.
+            return Ok(b);
+        }
+        return Err(mark(store, b, "no_refresh_token", None));
+    };
+    if b.client.issuer != b.issuer {
+        let d = format!(
+            "the client {} was registered at {}, but the tokens come from {}",
+            b.client.client_id, b.client.issuer, b.issuer
+        );
+        return Err(mark(store, b, "client_drift", Some(d)));
+    }
+
+    test_delay();
+    let http = http();
+    let redirect = b.client.redirect_uris.first().cloned().unwrap_or_default();
+    let ep = Endpoint {
+        authorization: &b.authorization_endpoint,
+        token: &b.token_endpoint,
+        client: &b.client,
+        redirect_uri: &redirect,
+        resource: &b.resource,
+    };
+    match tokens::refresh(&http, &ep, &refresh_token, &b.tokens.scopes).await {
+        Ok(new_tokens) => {
+            test_delay();
+            let mut b = b;
+            b.tokens = new_tokens;
+            b.updated_at = now();
+            // One write: the rotated refresh token is never separated from its access token.
+            store.save(&b)?;
+            Ok(b)
+        }
+        Err(Error::OAuth(OAuthError {
+            code, description, ..
+        })) if code != "server_error" && code != "temporarily_unavailable" => {
+            Err(mark(store, b, &code, description))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::vault::tests::sample;
+    use crate::store::vault::MemoryStore;
+
+    fn opts(tag: &str) -> RefreshOptions {
+        RefreshOptions {
+            margin: Duration::from_secs(60),
+            lock_dir: std::env::temp_dir()
+                .join(format!("latchkey-refresh-{tag}-{}", std::process::id())),
+            lock_wait: Duration::from_secs(1),
+        }
+    }
+
+    fn unused_http() -> Http {
+        panic!("no request may be sent")
+    }
+
+    #[tokio::test]
+    async fn a_fresh_token_is_returned_without_any_request() {
+        let store = MemoryStore::default();
+        let mut b = sample("https://example.com/mcp");
+        b.tokens.expires_at = Some(now() + 3600);
+        store.save(&b).unwrap();
+        let got = fresh_bundle(&store, &b.server_id, &opts("fresh"), unused_http)
+            .await
+            .unwrap();
+        assert_eq!(got.tokens.access_token, b.tokens.access_token);
+    }
+
+    #[tokio::test]
+    async fn a_recorded_failure_is_reported_not_retried() {
+        let store = MemoryStore::default();
+        let mut b = sample("https://example.com/mcp");
+        b.tokens.expires_at = Some(now() - 10);
+        b.needs_sign_in = Some(NeedsSignIn {
+            code: "invalid_grant".into(),
+            description: Some("grant request is invalid".into()),
+            at: now(),
+        });
+        store.save(&b).unwrap();
+        let e = fresh_bundle(&store, &b.server_id, &opts("recorded"), unused_http)
+            .await
+            .unwrap_err();
+        assert_eq!(e.code(), "needs_sign_in");
+        assert!(
+            e.to_string().contains("invalid_grant")
+                && e.to_string().contains("grant request is invalid"),
+            "{e}"
+        );
+    }
+
+    #[tokio::test]
+    async fn drift_between_client_and_issuer_is_reported_before_any_request() {
+        let store = MemoryStore::default();
+        let mut b = sample("https://example.com/mcp");
+        b.tokens.expires_at = Some(now() - 10);
+        b.client.issuer = "https://other-as.example.com".into();
+        store.save(&b).unwrap();
+        let e = fresh_bundle(&store, &b.server_id, &opts("drift"), unused_http)
+            .await
+            .unwrap_err();
+        assert!(e.to_string().contains("another sign-in server"), "{e}");
+        let kept = store.load(&b.server_id).unwrap().unwrap();
+        assert_eq!(kept.needs_sign_in.unwrap().code, "client_drift");
+        assert_eq!(
+            kept.tokens.refresh_token, b.tokens.refresh_token,
+            "nothing is deleted"
+        );
+    }
+
+    #[tokio::test]
+    async fn no_refresh_token_uses_a_still_valid_token_then_asks_for_sign_in() {
+        let store = MemoryStore::default();
+        let mut b = sample("https://example.com/mcp");
+        b.tokens.refresh_token = None;
+        b.tokens.expires_at = Some(now() + 30);
+        store.save(&b).unwrap();
+        assert!(
+            fresh_bundle(&store, &b.server_id, &opts("nort"), unused_http)
+                .await
+                .is_ok()
+        );
+        b.tokens.expires_at = Some(now() - 1);
+        store.save(&b).unwrap();
+        let e = fresh_bundle(&store, &b.server_id, &opts("nort"), unused_http)
+            .await
+            .unwrap_err();
+        assert!(e.to_string().contains("no way to renew"), "{e}");
+    }
+
+    #[tokio::test]
+    async fn not_signed_in() {
+        let store = MemoryStore::default();
+        let e = fresh_bundle(&store, "https://x.example/mcp", &opts("none"), unused_http)
+            .await
+            .unwrap_err();
+        assert_eq!(e.code(), "not_signed_in");
+    }
+}

@@ -1,0 +1,160 @@
+//! One server, examined end to end: is it working, and if not, why, with every request that
+//! showed it (redacted).
+
+use crate::clock::now;
+use crate::error::Error;
+use crate::health::reasons::{self, Reason};
+use crate::protocol::discovery;
+use crate::protocol::http::Http;
+use crate::protocol::mcp::{ServerInfo, ToolInfo};
+use crate::protocol::trace::{Exchange, Recorder};
+use crate::store::vault::{self, CredentialStore};
+use crate::usecase::renew::{self, RefreshOptions};
+use crate::usecase::step_up;
+use serde::Serialize;
+use std::time::Duration;
+use ts_rs::TS;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Working,
+    NeverSignedIn,
+    NeedsSignIn,
+    Unreachable,
+    Misconfigured,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct Working {
+    pub server_name: String,
+    pub tools: usize,
+    pub expires_at: Option<u64>,
+    pub renewable: bool,
+}
+
+/// Everything `latchkey doctor` shows, and what its diagnostics file holds.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct Diagnosis {
+    pub latchkey_version: &'static str,
+    pub server: String,
+    pub checked_at: u64,
+    pub status: Status,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub working: Option<Working>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub reason: Option<Reason>,
+    pub trace: Vec<Exchange>,
+    /// The last sign-in or renewal of this server, as recorded then.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub last_flow: Option<crate::store::flow_record::Flow>,
+}
+
+fn status_of(r: &Reason) -> Status {
+    match r.id {
+        // Needing a registered client is a step of signing in, not a broken server.
+        "no_credentials" | "no_client" => Status::NeverSignedIn,
+        "unreachable" | "timeout" | "server_not_found" | "server_error" => Status::Unreachable,
+        "keychain_unavailable"
+        | "metadata_invalid"
+        | "resource_mismatch"
+        | "prm_invalid"
+        | "issuer_mismatch"
+        | "as_metadata_missing"
+        | "pkce_unsupported"
+        | "insecure_endpoint"
+        | "http_error" => Status::Misconfigured,
+        _ => Status::NeedsSignIn,
+    }
+}
+
+pub async fn diagnose(
+    store: &dyn CredentialStore,
+    server: &str,
+    options: &RefreshOptions,
+    timeout: Duration,
+) -> Diagnosis {
+    let recorder = Recorder::default();
+    let http = Http::new(timeout).with_recorder(recorder.clone());
+    let outcome = examine(store, server, options, &http).await;
+    let (status, working, reason) = match outcome {
+        Ok(w) => (Status::Working, Some(w), None),
+        Err(reason) => (status_of(&reason), None, Some(reason)),
+    };
+    let last_flow = vault::resolve(store, server)
+        .ok()
+        .and_then(|id| crate::store::flow_record::load(&crate::store::paths::state_dir(), &id));
+    Diagnosis {
+        last_flow,
+        latchkey_version: env!("CARGO_PKG_VERSION"),
+        server: server.to_string(),
+        checked_at: now(),
+        status,
+        working,
+        reason,
+        trace: recorder.exchanges(),
+    }
+}
+
+async fn examine(
+    store: &dyn CredentialStore,
+    server: &str,
+    options: &RefreshOptions,
+    http: &Http,
+) -> Result<Working, Reason> {
+    let id = vault::resolve(store, server).map_err(|e| reasons::from_error(&e))?;
+    let bundle = store.load(&id).map_err(|e| reasons::from_error(&e))?;
+    let Some(bundle) = bundle else {
+        // Not signed in: is the server reachable and ready for a sign-in?
+        return Err(match discovery::discover(http, &id).await {
+            Ok(d) => {
+                let plan =
+                    crate::oauth::plan::make_plan(d, &crate::oauth::plan::ClientConfig::default());
+                if plan.client == crate::oauth::plan::ClientChoice::Missing {
+                    reasons::from_error(&Error::NoClientRegistration {
+                        issuer: plan.issuer.clone(),
+                        redirect_uri: "http://127.0.0.1:<port>/callback".into(),
+                        scopes: plan.scope_names(),
+                    })
+                } else {
+                    reasons::from_error(&Error::NotSignedIn { server: id })
+                }
+            }
+            Err(e) => reasons::from_error(&e),
+        });
+    };
+    if let Some(n) = &bundle.needs_sign_in {
+        // Signing in only helps if the servers are there: a failure to reach them says more.
+        if let Err(e) = discovery::discover(http, &bundle.server_url).await {
+            let r = reasons::from_error(&e);
+            if status_of(&r) != Status::NeedsSignIn {
+                return Err(r);
+            }
+        }
+        return Err(reasons::from_needs_sign_in(n));
+    }
+    let fresh = renew::fresh_bundle(store, &id, options, || http.clone()).await;
+    let bundle = match fresh {
+        Ok(b) => b,
+        Err(Error::NeedsSignIn { .. }) => {
+            let n = store.load(&id).ok().flatten().and_then(|b| b.needs_sign_in);
+            return Err(match n {
+                Some(n) => reasons::from_needs_sign_in(&n),
+                None => reasons::from_error(&Error::NotSignedIn { server: id }),
+            });
+        }
+        Err(e) => return Err(reasons::from_error(&e)),
+    };
+    let (info, tools): (ServerInfo, Vec<ToolInfo>) = step_up::check(http, &bundle)
+        .await
+        .map_err(|e| reasons::from_error(&e))?;
+    Ok(Working {
+        server_name: info.name,
+        tools: tools.len(),
+        expires_at: bundle.tokens.expires_at,
+        renewable: bundle.tokens.refresh_token.is_some(),
+    })
+}
