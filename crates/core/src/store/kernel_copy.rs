@@ -186,9 +186,9 @@ mod sys {
     pub fn remove(_: &str) {}
 }
 
+#[cfg(target_os = "linux")]
 #[cfg(test)]
 mod tests {
-    #![cfg(target_os = "linux")]
     use super::*;
     use crate::store::vault::tests::sample;
 
