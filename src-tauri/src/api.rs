@@ -1,19 +1,17 @@
 //! The types of the commands and events between the shell and the UI. The TypeScript side
 //! is generated from these (see [`crate::bindings`]); no secret ever appears in them.
 
-use latchkey_core::health::dashboard::Session;
-use latchkey_core::oauth::plan::{LoginPlan, TokenAuthMethod};
-use latchkey_core::protocol::discovery::Step;
+use latchkey_core::usecase::{LoginPlan, Session, Step, TokenAuthMethod};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 /// Event names, shared with the UI through `ui/src/lib/backend.ts`.
 pub mod events {
-    /// Payload [`latchkey_core::health::dashboard::Dashboard`]: the inventory or the keychain changed.
+    /// Payload [`latchkey_core::usecase::Dashboard`]: the inventory or the keychain changed.
     pub const DASHBOARD_CHANGED: &str = "dashboard-changed";
-    /// Payload [`latchkey_core::health::probe::ServerHealth`]: one server's probe finished.
+    /// Payload [`latchkey_core::usecase::ServerHealth`]: one server's probe finished.
     pub const HEALTH: &str = "health";
-    /// Payload [`latchkey_core::usecase::scheduler::Event`] (TypeScript `SessionEvent`).
+    /// Payload [`latchkey_core::usecase::SessionEvent`] (TypeScript `SessionEvent`).
     pub const SESSION_EVENT: &str = "session-event";
     /// Payload [`super::SignInProgress`].
     pub const SIGN_IN_PROGRESS: &str = "sign-in-progress";

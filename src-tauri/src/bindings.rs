@@ -4,9 +4,9 @@
 //! `LATCHKEY_WRITE_BINDINGS=1 cargo test -p latchkey-app bindings`.
 
 use crate::api;
-use latchkey_core::health::{dashboard, probe as health};
-use latchkey_core::oauth::plan;
-use latchkey_core::usecase::{scheduler, why as doctor};
+use latchkey_core::usecase::{
+    Dashboard, Diagnosis, LoginPlan, Overall, ServerHealth, SessionEvent,
+};
 use std::path::Path;
 use ts_rs::{Config, ExportError, TS};
 
@@ -14,12 +14,12 @@ use ts_rs::{Config, ExportError, TS};
 pub fn export(dir: &Path) -> Result<(), ExportError> {
     // u64 timestamps and counts fit in a JavaScript number.
     let cfg = Config::new().with_out_dir(dir).with_large_int("number");
-    dashboard::Dashboard::export_all(&cfg)?;
-    dashboard::Overall::export_all(&cfg)?;
-    health::ServerHealth::export_all(&cfg)?;
-    plan::LoginPlan::export_all(&cfg)?;
-    doctor::Diagnosis::export_all(&cfg)?;
-    scheduler::Event::export_all(&cfg)?;
+    Dashboard::export_all(&cfg)?;
+    Overall::export_all(&cfg)?;
+    ServerHealth::export_all(&cfg)?;
+    LoginPlan::export_all(&cfg)?;
+    Diagnosis::export_all(&cfg)?;
+    SessionEvent::export_all(&cfg)?;
     api::AppError::export_all(&cfg)?;
     api::ClientInput::export_all(&cfg)?;
     api::PlanView::export_all(&cfg)?;

@@ -6,19 +6,10 @@ use crate::api::{
     SignInResult, SignInStep,
 };
 use crate::state::{AppState, KeptPlan};
-use latchkey_core::health::dashboard::{self, Dashboard, Session};
-use latchkey_core::health::probe::{self, ServerHealth};
-use latchkey_core::oauth::plan::{self, ClientConfig};
-use latchkey_core::oauth::revoke;
-use latchkey_core::protocol::discovery;
-use latchkey_core::protocol::http::Http;
-use latchkey_core::protocol::trace::Recorder;
-use latchkey_core::store::{flow_record as last_flow, vault};
-use latchkey_core::tools::inventory;
-use latchkey_core::tools::Tool;
-use latchkey_core::usecase::renew::RefreshOptions;
-use latchkey_core::usecase::sign_in::{self, BrowserMode, LoginEvent, LoginOptions};
-use latchkey_core::usecase::why::{self, Diagnosis};
+use latchkey_core::usecase::{
+    self, BrowserMode, ClientConfig, Dashboard, Diagnosis, HandOffRequest, LoginEvent,
+    LoginOptions, LoginPlan, ScopeChoice, ServerHealth, Session, Tool,
+};
 use latchkey_core::{Error, Secret};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -30,7 +21,7 @@ impl From<Error> for AppError {
     fn from(e: Error) -> Self {
         // Some core hints name CLI commands: where the catalogue knows the failure, the app
         // offers its fix instead.
-        let reason = latchkey_core::health::reasons::from_error(&e);
+        let reason = usecase::reason_of(&e);
         let hint = if reason.id == "other" {
             e.hint()
         } else {
@@ -45,7 +36,7 @@ impl From<Error> for AppError {
 }
 
 fn canonical(url: &str) -> Result<String> {
-    Ok(vault::server_id(url.trim())?)
+    Ok(usecase::server_id(url)?)
 }
 
 /// The dashboard as the config files and the keychain have it now.
@@ -55,8 +46,7 @@ pub fn current_dashboard(state: &AppState) -> Result<Dashboard> {
 
 /// [`current_dashboard`] with core's error, for the tray's words.
 pub fn dashboard_now(state: &AppState) -> latchkey_core::Result<Dashboard> {
-    let inv = inventory::scan(&state.locations);
-    dashboard::build(&inv, state.store.as_ref())
+    state.engine.dashboard()
 }
 
 #[tauri::command]
@@ -69,37 +59,24 @@ pub async fn last_health(state: State<'_, AppState>) -> Result<Vec<ServerHealth>
     Ok(state.last_health())
 }
 
-/// Probes every server of the dashboard, emitting each result as it comes.
+/// Probes every server, emitting each result as it comes.
 pub async fn probe_everything<R: Runtime>(app: &AppHandle<R>) -> Result<Vec<ServerHealth>> {
     let state = app.state::<AppState>();
-    // Every server of the dashboard; where the keychain cannot be read, those of the config
-    // files (each probe then says what is wrong with it, and the tray says why).
-    let urls: Vec<String> = match dashboard_now(&state) {
-        Ok(d) => d
-            .servers
-            .into_iter()
-            .filter(|s| s.url_problem.is_none())
-            .map(|s| s.url)
-            .collect(),
-        Err(_) => inventory::scan(&state.locations)
-            .servers
-            .into_iter()
-            .filter(|s| s.url_problem.is_none())
-            .map(|s| s.url)
-            .collect(),
-    };
-    let results = probe::probe_all(urls, state.store.clone(), state.timeout, 16, |h| {
-        state.set_health(h);
-        let _ = app.emit(events::HEALTH, h);
-    })
-    .await;
+    let urls = state.engine.servers_to_probe();
+    let results = state
+        .engine
+        .probe_all(urls, |h| {
+            state.set_health(h);
+            let _ = app.emit(events::HEALTH, h);
+        })
+        .await;
     Ok(results)
 }
 
 /// Probes one server and tells the UI and the tray.
 pub async fn probe_one<R: Runtime>(app: &AppHandle<R>, url: &str) -> ServerHealth {
     let state = app.state::<AppState>();
-    let h = probe::probe(&Http::new(state.timeout), state.store.as_ref(), url).await;
+    let h = state.engine.probe(url).await;
     state.set_health(&h);
     let _ = app.emit(events::HEALTH, &h);
     h
@@ -136,7 +113,7 @@ fn client_config(input: &ClientInput) -> ClientConfig {
     }
 }
 
-fn view(plan: &plan::LoginPlan) -> PlanView {
+fn view(plan: &LoginPlan) -> PlanView {
     PlanView {
         plan: plan.clone(),
         discovered: plan.discovery.steps.clone(),
@@ -153,9 +130,10 @@ pub async fn plan_sign_in(
     let id = canonical(&url)?;
     let input = client.unwrap_or_default();
     let config = client_config(&input);
-    let http = Http::new(state.timeout);
-    let d = discovery::discover(&http, &url).await?;
-    let plan = plan::make_plan(d, &config);
+    let plan = state
+        .engine
+        .plan_sign_in(&url, &config, &ScopeChoice::default())
+        .await?;
     let shown = view(&plan);
     state.keep_plan(
         &id,
@@ -220,8 +198,6 @@ pub async fn run_sign_in<R: Runtime>(
     kept: KeptPlan,
 ) -> Result<SignInResult> {
     let state = app.state::<AppState>();
-    let recorder = Recorder::default();
-    let http = Http::new(state.timeout).with_recorder(recorder.clone());
     let options = LoginOptions {
         client_secret: kept.client_secret.clone(),
         name: None,
@@ -229,7 +205,7 @@ pub async fn run_sign_in<R: Runtime>(
         timeout: Duration::from_secs(300),
     };
     let (tx, rx) = tokio::sync::oneshot::channel();
-    let store = state.store.clone();
+    let engine = state.engine.clone();
     let emitter = app.clone();
     let url = id.to_string();
     let task = tauri::async_runtime::spawn(async move {
@@ -240,8 +216,7 @@ pub async fn run_sign_in<R: Runtime>(
                 let _ = app.emit(events::SIGN_IN_PROGRESS, progress(&url, &e));
             }
         };
-        let result = sign_in::login(&http, &kept.plan, &options, store.as_ref(), &events).await;
-        last_flow::record("sign-in", &url, &recorder, &result);
+        let result = engine.sign_in(&kept.plan, &options, &events).await;
         let _ = tx.send(result);
     });
     state.start_sign_in(id, task);
@@ -257,7 +232,6 @@ pub async fn run_sign_in<R: Runtime>(
             })
         }
     };
-    state.scheduler_wake.notify_one();
     crate::handover::tell_tray_changed();
     announce_dashboard(app);
     probe_one(app, id).await;
@@ -310,14 +284,9 @@ pub async fn sign_out<R: Runtime>(
     url: String,
 ) -> Result<()> {
     let id = canonical(&url)?;
-    if let Some(b) = state.store.load(&id)? {
-        // Ending the session at the sign-in server is best effort: forgetting it here is
-        // what the person asked for, and must happen even when the server is down.
-        let _ = revoke::revoke(&Http::new(state.timeout), &b).await;
-    }
-    state.store.delete(&id)?;
+    // Revocation is best effort inside the use case; forgetting the session is what counts.
+    state.engine.sign_out(&id).await?;
     state.forget_health(&id);
-    state.scheduler_wake.notify_one();
     crate::handover::tell_tray_changed();
     announce_dashboard(&app);
     probe_one(&app, &id).await;
@@ -331,14 +300,11 @@ pub async fn hand_off(
     tool: Tool,
 ) -> Result<HandoffResult> {
     let id = canonical(&url)?;
-    let options = RefreshOptions::from_env();
-    let bundle =
-        latchkey_core::usecase::renew::fresh_bundle(state.store.as_ref(), &id, &options, || {
-            Http::new(state.timeout)
-        })
-        .await?;
-    let env = latchkey_core::usecase::hand_off::Env::from_env(&state.locations, helper_command());
-    let done = latchkey_core::usecase::hand_off::hand_to(tool, &env, &bundle)?;
+    let done = state
+        .engine
+        .hand_off(&id, &HandOffRequest::to(tool))
+        .await?
+        .summary;
     Ok(HandoffResult {
         message: done.message,
         target: done.target,
@@ -357,37 +323,16 @@ pub async fn take_pending_open(
 
 #[tauri::command]
 pub async fn why(state: State<'_, AppState>, url: String) -> Result<Diagnosis> {
-    Ok(why::diagnose(
-        state.store.as_ref(),
-        &url,
-        &RefreshOptions::from_env(),
-        state.timeout,
-    )
-    .await)
-}
-
-/// How a tool starts Latchkey for fresh headers: the `latchkey` installed beside the app,
-/// else the one on the PATH.
-fn helper_command() -> String {
-    let beside = std::env::current_exe()
-        .ok()
-        .and_then(|e| e.parent().map(|d| d.join("latchkey")))
-        .filter(|p| p.is_file());
-    match beside {
-        Some(p) if !p.display().to_string().contains([' ', '\'', '"']) => {
-            format!("{} headers", p.display())
-        }
-        _ => "latchkey headers".into(),
-    }
+    Ok(state.engine.why(&url).await)
 }
 
 /// Where diagnostics files go: the Downloads folder, else Latchkey's own state folder.
-fn diagnostics_dir<R: Runtime>(app: &AppHandle<R>) -> PathBuf {
+fn diagnostics_dir<R: Runtime>(app: &AppHandle<R>, state: &AppState) -> PathBuf {
     app.path()
         .download_dir()
         .ok()
         .filter(|d| d.is_dir())
-        .unwrap_or_else(|| latchkey_core::store::paths::state_dir().join("diagnostics"))
+        .unwrap_or_else(|| state.engine.diagnostics_dir())
 }
 
 #[tauri::command]
@@ -396,25 +341,10 @@ pub async fn export_diagnostics<R: Runtime>(
     state: State<'_, AppState>,
     url: String,
 ) -> Result<String> {
-    let d = why::diagnose(
-        state.store.as_ref(),
-        &url,
-        &RefreshOptions::from_env(),
-        state.timeout,
-    )
-    .await;
-    let host = url::Url::parse(&d.server)
-        .ok()
-        .and_then(|u| u.host_str().map(str::to_string))
-        .unwrap_or_else(|| "server".into())
-        .replace(
-            |c: char| !c.is_ascii_alphanumeric() && c != '.' && c != '-',
-            "_",
-        );
-    let file =
-        diagnostics_dir(&app).join(format!("latchkey-diagnostics-{host}-{}.json", d.checked_at));
-    let json = serde_json::to_vec_pretty(&d).unwrap_or_default();
-    latchkey_core::store::atomic_file::write_private(&file, &json)?;
+    let d = state.engine.why(&url).await;
+    let file = state
+        .engine
+        .export_diagnosis_into(&d, &diagnostics_dir(&app, &state))?;
     Ok(file.display().to_string())
 }
 

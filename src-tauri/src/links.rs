@@ -4,7 +4,7 @@
 
 use crate::api::{events, OpenServer, ServerView};
 use crate::state::AppState;
-use latchkey_core::usecase::links::{self, LinkAction};
+use latchkey_core::usecase::{links, LinkAction};
 use tauri::{AppHandle, Emitter, Manager, Runtime};
 
 /// Carries out one link: `login` opens the server's sign-in, `why` its explanation. A link

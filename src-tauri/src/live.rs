@@ -1,21 +1,17 @@
 //! What keeps the window's picture current without anyone asking: the config files watched,
-//! every server probed at start and after changes, and the refresh scheduler's events (the
-//! tray runs a scheduler too: renewals go through core's cross-process lock, so one renews
-//! and the other finds the new token; only the tray notifies).
+//! every server probed at start and after changes, and the renewal scheduler's events.
 
 use crate::api::events;
-use crate::commands::{announce_dashboard, probe_everything};
+use crate::commands::{announce_dashboard, probe_everything, probe_one};
 use crate::state::AppState;
-use latchkey_core::tools::watch;
-use latchkey_core::usecase::renew::RefreshOptions;
-use latchkey_core::usecase::scheduler::{Event, Scheduler};
+use latchkey_core::usecase::{ConfigWatcher, Event, SessionEvent};
 use tauri::{AppHandle, Emitter, Manager, Runtime};
 
 /// Starts the watcher, the first probe and the scheduler.
 pub fn start<R: Runtime>(app: &AppHandle<R>) {
     let state = app.state::<AppState>();
     let watcher_app = app.clone();
-    match watch::ConfigWatcher::start(state.locations.clone(), move |_| {
+    match state.engine.watch_configs(move |_| {
         announce_dashboard(&watcher_app);
         let app = watcher_app.clone();
         tauri::async_runtime::spawn(async move {
@@ -38,31 +34,26 @@ pub fn start<R: Runtime>(app: &AppHandle<R>) {
         let _ = probe_everything(&first).await;
     });
 
-    let scheduler = Scheduler::new(
-        state.store.clone(),
-        RefreshOptions::from_env(),
-        state.timeout,
-    )
-    .with_wake(state.scheduler_wake.clone());
+    // The engine announces renewals (the scheduler's and any other): the UI hears of each
+    // and the server is probed again.
+    let mut heard = state.engine.subscribe();
     let events_app = app.clone();
     tauri::async_runtime::spawn(async move {
-        scheduler
-            .run(move |e: Event| {
-                let _ = events_app.emit(events::SESSION_EVENT, &e);
-                let app = events_app.clone();
-                let url = match &e {
-                    Event::Refreshed { server, .. }
-                    | Event::ExpiringSoon { server, .. }
-                    | Event::Failed { server, .. } => server.clone(),
-                };
-                tauri::async_runtime::spawn(async move {
-                    crate::commands::probe_one(&app, &url).await;
-                });
-            })
-            .await;
+        while let Ok(e) = heard.recv().await {
+            let Event::Session(e) = e else { continue };
+            let _ = events_app.emit(events::SESSION_EVENT, &e);
+            let url = match &e {
+                SessionEvent::Refreshed { server, .. }
+                | SessionEvent::ExpiringSoon { server, .. }
+                | SessionEvent::Failed { server, .. } => server.clone(),
+            };
+            probe_one(&events_app, &url).await;
+        }
     });
+    let engine = state.engine.clone();
+    tauri::async_runtime::spawn(async move { engine.run_scheduler().await });
 }
 
 struct KeepWatcher {
-    _watcher: std::sync::Mutex<watch::ConfigWatcher>,
+    _watcher: std::sync::Mutex<ConfigWatcher>,
 }

@@ -2,16 +2,12 @@
 //! person is editing, the sign-ins in flight, and the last health of every server.
 
 use crate::api::OpenServer;
-use latchkey_core::health::probe::ServerHealth;
-use latchkey_core::oauth::plan::LoginPlan;
-use latchkey_core::store::vault::{CredentialStore, KeyringStore};
-use latchkey_core::tools::Locations;
+use latchkey_core::usecase::{CredentialStore, Latchkey, Locations, LoginPlan, ServerHealth};
 use latchkey_core::Secret;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
-use tokio::sync::Notify;
 
 /// A plan shown in the wizard, with the client secret typed for it (never sent back).
 pub struct KeptPlan {
@@ -20,18 +16,14 @@ pub struct KeptPlan {
 }
 
 pub struct AppState {
-    pub store: Arc<dyn CredentialStore>,
-    pub locations: Locations,
-    /// Per-request timeout for probes, discovery and sign-in requests.
-    pub timeout: Duration,
+    /// The engine every command calls.
+    pub engine: Arc<Latchkey>,
     plans: Mutex<HashMap<String, KeptPlan>>,
     sign_ins: Mutex<HashMap<String, tauri::async_runtime::JoinHandle<()>>>,
     health: Mutex<BTreeMap<String, ServerHealth>>,
     pending_open: Mutex<Option<OpenServer>>,
     /// Whether the main window's page has loaded (so it hears events); false once it closes.
     window_ready: AtomicBool,
-    /// Wakes the refresh scheduler after a sign-in or sign-out.
-    pub scheduler_wake: Arc<Notify>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -40,23 +32,24 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 
 impl AppState {
     pub fn new(store: Arc<dyn CredentialStore>, locations: Locations) -> Self {
+        Self::with_engine(Latchkey::new(store, locations).with_timeout(Duration::from_secs(10)))
+    }
+
+    pub fn with_engine(engine: Latchkey) -> Self {
         AppState {
-            store,
-            locations,
-            timeout: Duration::from_secs(10),
+            engine: Arc::new(engine),
             plans: Mutex::default(),
             sign_ins: Mutex::default(),
             health: Mutex::default(),
             pending_open: Mutex::default(),
             window_ready: AtomicBool::new(false),
-            scheduler_wake: Arc::new(Notify::new()),
         }
     }
 
-    /// The keychain and config locations of this user, from the environment
-    /// (`LATCHKEY_KEYCHAIN_SERVICE`, `HOME`, `CLAUDE_CONFIG_DIR`, ...).
+    /// The engine of this user, from the environment (`LATCHKEY_KEYCHAIN_SERVICE`, `HOME`,
+    /// `CLAUDE_CONFIG_DIR`, ...).
     pub fn from_env() -> Self {
-        Self::new(Arc::new(KeyringStore::from_env()), Locations::from_env())
+        Self::with_engine(Latchkey::from_env().with_timeout(Duration::from_secs(10)))
     }
 
     pub fn keep_plan(&self, url: &str, kept: KeptPlan) {

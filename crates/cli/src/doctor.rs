@@ -1,15 +1,6 @@
 //! `latchkey doctor SERVER`: the reason in plain words, the fix, and the requests behind it.
 
 use latchkey_core::usecase::why::{Diagnosis, Status};
-use latchkey_core::Error;
-use std::path::Path;
-
-pub fn export(d: &Diagnosis, file: &Path) -> Result<(), Error> {
-    let json = serde_json::to_string_pretty(d).unwrap_or_default();
-    let snap = latchkey_core::store::atomic_file::Snapshot::read(file)?;
-    snap.replace(json.as_bytes())?;
-    Ok(())
-}
 
 pub fn print(d: &Diagnosis, json: bool) {
     if json {

@@ -1,12 +1,9 @@
 //! `latchkey handoff`: give a tool what it needs to use a signed-in server.
 
 use clap::Args;
-use latchkey_core::store::vault::CredentialBundle;
 use latchkey_core::tools::handoff::gemini;
 use latchkey_core::tools::handoff::keychain::Stored;
-use latchkey_core::tools::Locations;
-use latchkey_core::usecase::hand_off::{self, ClaudeMode, Delivered, Env};
-use latchkey_core::Error;
+use latchkey_core::usecase::hand_off::{Delivered, HandedOff};
 use serde_json::json;
 use std::path::PathBuf;
 
@@ -27,42 +24,15 @@ pub struct HandoffArgs {
     pub claude_config_dir: Option<PathBuf>,
 }
 
-fn helper_command() -> Result<String, Error> {
-    let exe = std::env::current_exe().map_err(|e| Error::WriteFailed {
-        path: "latchkey".into(),
-        detail: format!("cannot tell where latchkey is installed ({e})"),
-    })?;
-    let exe = exe.display().to_string();
-    // A shell runs the helper: quote a path with spaces.
-    let quoted = if exe.contains([' ', '\'', '"']) {
-        format!("'{}'", exe.replace('\'', "'\\''"))
+/// Prints what a hand-off wrote, as the person or a program reads it.
+pub fn print(args: &HandoffArgs, handed: &HandedOff, json: bool) {
+    let tool = args.tool.as_str();
+    let mode = if tool == "claude-code" {
+        args.mode.as_str()
     } else {
-        exe
+        "native"
     };
-    Ok(format!("{quoted} headers"))
-}
-
-pub fn run(args: &HandoffArgs, bundle: &CredentialBundle, json: bool) -> Result<(), Error> {
-    let mut env = Env::from_env(&Locations::from_env(), helper_command()?);
-    if let Some(dir) = &args.claude_config_dir {
-        env.claude_config_dir = Some(dir.clone());
-    }
-    let (tool, mode, done, warning) = match args.tool.as_str() {
-        "gemini-cli" => {
-            let (done, warning) = hand_off::gemini(&env, bundle)?;
-            ("gemini-cli", "native", done, warning)
-        }
-        "codex" => ("codex", "native", hand_off::codex(&env, bundle)?, None),
-        _ => {
-            let mode = if args.mode == "native" {
-                ClaudeMode::Native
-            } else {
-                ClaudeMode::Helper
-            };
-            let done = hand_off::claude_code(&env, bundle, mode)?;
-            ("claude-code", args.mode.as_str(), done, None)
-        }
-    };
+    let (done, warning) = (&handed.delivered, &handed.warning);
     if json {
         let items: Vec<_> = done.iter().map(item).collect();
         let mut out = json!({"ok": true, "tool": tool, "mode": mode, "written": items});
@@ -70,9 +40,9 @@ pub fn run(args: &HandoffArgs, bundle: &CredentialBundle, json: bool) -> Result<
             out["warning"] = json!(warning);
         }
         println!("{out}");
-        return Ok(());
+        return;
     }
-    for d in &done {
+    for d in done {
         let at = where_(&d.stored);
         let line = match (tool, mode) {
             ("claude-code", "native") => format!(
@@ -101,7 +71,6 @@ pub fn run(args: &HandoffArgs, bundle: &CredentialBundle, json: bool) -> Result<
     if let Some(w) = warning {
         eprintln!("Warning: {w}.");
     }
-    Ok(())
 }
 
 /// Where a token went, with the kept previous version, in words.

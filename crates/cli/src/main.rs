@@ -7,16 +7,12 @@ mod servers;
 mod status;
 
 use clap::{Args, Parser, Subcommand};
-use latchkey_core::oauth::plan::{self, ClientConfig, LoginPlan, TokenAuthMethod};
-use latchkey_core::oauth::revoke;
-use latchkey_core::protocol::discovery;
-use latchkey_core::protocol::http::Http;
-use latchkey_core::protocol::trace::Recorder;
-use latchkey_core::store::flow_record;
-use latchkey_core::store::vault::{self, CredentialBundle, CredentialStore, KeyringStore};
-use latchkey_core::usecase::renew::{self, RefreshOptions};
-use latchkey_core::usecase::sign_in::{self, BrowserMode, LoginEvent, LoginOptions};
-use latchkey_core::usecase::step_up;
+use latchkey_core::oauth::plan::{ClientConfig, TokenAuthMethod};
+use latchkey_core::tools::Tool;
+use latchkey_core::usecase::engine::Latchkey;
+use latchkey_core::usecase::hand_off::{ClaudeMode, HandOffRequest};
+use latchkey_core::usecase::sign_in::{BrowserMode, LoginEvent, LoginOptions, ScopeChoice};
+use latchkey_core::usecase::StepUp;
 use latchkey_core::{Error, Secret};
 use std::io::BufRead;
 use std::process::ExitCode;
@@ -206,41 +202,37 @@ fn main() -> ExitCode {
     }
 }
 
-async fn make_plan(
-    http: &Http,
-    url: &str,
-    scopes: &ScopeArgs,
-    client: &ClientConfig,
-) -> Result<LoginPlan, Error> {
-    let d = discovery::discover(http, url).await?;
-    let mut plan = plan::make_plan(d, client);
-    if !scopes.scope.is_empty() {
-        plan.set_scopes(split_scopes(&scopes.scope))?;
+impl ScopeArgs {
+    fn choice(&self) -> ScopeChoice {
+        ScopeChoice {
+            exactly: self.scope.clone(),
+            add: self.add_scope.clone(),
+        }
     }
-    for s in split_scopes(&scopes.add_scope) {
-        plan.add_scope(&s)?;
-    }
-    Ok(plan)
 }
 
-/// `--scope "a b"` and `--scope a --scope b` mean the same.
-fn split_scopes(v: &[String]) -> Vec<String> {
-    v.iter()
-        .flat_map(|s| s.split_whitespace().map(str::to_string))
-        .collect()
+fn browser(no_browser: bool) -> BrowserMode {
+    if no_browser {
+        BrowserMode::PrintOnly
+    } else {
+        BrowserMode::Open
+    }
 }
 
 async fn run(cli: Cli) -> Result<(), Error> {
-    let http = Http::new(Duration::from_secs(cli.timeout.max(1)));
-    let store = KeyringStore::from_env();
+    let engine = Latchkey::from_env().with_timeout(Duration::from_secs(cli.timeout));
+    let json = cli.json;
+    let progress = move |e: LoginEvent| output::login_event(&e, json);
     match cli.command {
         Command::Discover {
             url,
             scopes,
             client,
         } => {
-            let plan = make_plan(&http, &url, &scopes, &client.config()?).await?;
-            output::plan(&plan, cli.json);
+            let plan = engine
+                .plan_sign_in(&url, &client.config()?, &scopes.choice())
+                .await?;
+            output::plan(&plan, json);
             Ok(())
         }
         Command::Login {
@@ -252,26 +244,22 @@ async fn run(cli: Cli) -> Result<(), Error> {
             name,
         } => {
             let config = client.config()?;
-            let plan = make_plan(&http, &url, &scopes, &config).await?;
-            if !cli.json {
+            let plan = engine.plan_sign_in(&url, &config, &scopes.choice()).await?;
+            if !json {
                 output::plan_summary(&plan);
             }
             let options = LoginOptions {
                 client_secret: config.client_secret.clone(),
                 name,
-                browser: if no_browser {
-                    BrowserMode::PrintOnly
-                } else {
-                    BrowserMode::Open
-                },
+                browser: browser(no_browser),
                 timeout: Duration::from_secs(callback_timeout.max(1)),
             };
-            let bundle = do_login(&http, &plan, &options, &store, cli.json).await?;
-            output::signed_in(&bundle, cli.json);
+            let bundle = engine.sign_in(&plan, &options, &progress).await?;
+            output::signed_in(&bundle, json);
             Ok(())
         }
         Command::Token { server } => {
-            let token = access_token(&store, &server, cli.timeout).await?;
+            let token = engine.access_token(&server).await?;
             println!("{}", token.expose());
             Ok(())
         }
@@ -283,66 +271,60 @@ async fn run(cli: Cli) -> Result<(), Error> {
                     input: String::new(),
                     reason: "no server was named: give its URL or name, or run this as Claude Code's headersHelper".into(),
                 })?;
-            let token = access_token(&store, &server, cli.timeout).await?;
-            let header = format!("Bearer {}", token.expose());
-            println!("{}", serde_json::json!({ "Authorization": header }));
+            println!("{}", engine.headers(&server).await?);
             Ok(())
         }
-        Command::Servers(args) => servers::run(&args, cli.json),
-        Command::Status(args) => status::run(&args, cli.timeout, cli.json).await,
+        Command::Servers(args) => servers::run(&args, json),
+        Command::Status(args) => {
+            status::run(&engine.with_locations(servers::locations(&args)), json).await
+        }
         Command::List => {
-            let mut bundles = Vec::new();
-            for entry in store.list()? {
-                match store.load(&entry.id) {
-                    Ok(Some(b)) => bundles.push(Ok(b)),
-                    Ok(None) => {}
-                    Err(e) => bundles.push(Err((entry.id, e))),
-                }
-            }
-            output::list(&bundles, cli.json);
+            output::list(&engine.sessions()?, json);
             Ok(())
         }
         Command::Logout { server } => {
-            let id = vault::resolve(&store, &server)?;
-            let b = store
-                .load(&id)?
-                .ok_or(Error::NotSignedIn { server: id.clone() })?;
-            let revoked = revoke::revoke(&http, &b).await;
-            store.delete(&id)?;
-            output::logged_out(&b, &revoked, cli.json);
+            let out = engine.sign_out(&server).await?;
+            output::logged_out(&out.bundle, &out.revoked, json);
             Ok(())
         }
         Command::Doctor { server, export } => {
-            let d = latchkey_core::usecase::why::diagnose(
-                &store,
-                &server,
-                &RefreshOptions::from_env(),
-                Duration::from_secs(cli.timeout.max(1)),
-            )
-            .await;
+            let d = engine.why(&server).await;
             if let Some(file) = &export {
-                doctor::export(&d, file)?;
-                if !cli.json {
+                engine.export_diagnosis(&d, file)?;
+                if !json {
                     eprintln!(
                         "Diagnostics written to {} (no tokens or secrets in it).",
                         file.display()
                     );
                 }
             }
-            doctor::print(&d, cli.json);
+            doctor::print(&d, json);
             Ok(())
         }
         Command::Handoff(args) => {
-            // Gemini CLI ignores a stored token with under 5 minutes left: hand over one
-            // with more than that.
-            let min_left = (args.tool == "gemini-cli").then_some(Duration::from_secs(360));
-            let b = fresh_for(&store, &args.server, cli.timeout, min_left).await?;
-            handoff::run(&args, &b, cli.json)
+            let request = HandOffRequest {
+                tool: serde_json::from_value::<Tool>(serde_json::json!(args.tool)).map_err(
+                    |_| Error::InvalidPlan {
+                        problems: format!(
+                            "{} is not a tool Latchkey can hand a sign-in to",
+                            args.tool
+                        ),
+                    },
+                )?,
+                claude_mode: if args.mode == "native" {
+                    ClaudeMode::Native
+                } else {
+                    ClaudeMode::Helper
+                },
+                claude_config_dir: args.claude_config_dir.clone(),
+            };
+            let done = engine.hand_off(&args.server, &request).await?;
+            handoff::print(&args, &done, json);
+            Ok(())
         }
         Command::Check { url } => {
-            let bundle = fresh(&store, &url, cli.timeout).await?;
-            let (info, tools) = step_up::check(&http, &bundle).await?;
-            output::checked(&bundle, &info, &tools, cli.json);
+            let (bundle, info, tools) = engine.check(&url).await?;
+            output::checked(&bundle, &info, &tools, json);
             Ok(())
         }
         Command::Call {
@@ -357,36 +339,33 @@ async fn run(cli: Cli) -> Result<(), Error> {
                     problems: format!("--args is not valid JSON ({e})"),
                 })?;
             let config = client.config()?;
-            let json = cli.json;
             let options = LoginOptions {
                 client_secret: config.client_secret.clone(),
-                browser: if no_browser {
-                    BrowserMode::PrintOnly
-                } else {
-                    BrowserMode::Open
-                },
+                browser: browser(no_browser),
                 ..Default::default()
             };
-            let bundle = fresh(&store, &url, cli.timeout).await?;
-            let (result, step_ups) = step_up::call_tool_with_step_up(
-                &http,
-                bundle,
-                &tool,
-                arguments,
-                async |scopes: Vec<String>| {
-                    if !json {
-                        eprintln!(
-                            "The server needs more permissions for {tool}; signing in again asking for: {}",
-                            scopes.join(" ")
-                        );
-                    }
-                    let mut plan = make_plan(&http, &url, &ScopeArgs::default(), &config).await?;
-                    plan.set_scopes(scopes)?;
-                    do_login(&http, &plan, &options, &store, json).await
-                },
-            )
-            .await?;
-            output::called(&tool, &result, step_ups, cli.json);
+            let asking = |scopes: &[String]| {
+                if !json {
+                    eprintln!(
+                        "The server needs more permissions for {tool}; signing in again asking for: {}",
+                        scopes.join(" ")
+                    );
+                }
+            };
+            let (result, step_ups) = engine
+                .call_tool(
+                    &url,
+                    &tool,
+                    arguments,
+                    &StepUp {
+                        client: &config,
+                        options: &options,
+                        asking: &asking,
+                        progress: &progress,
+                    },
+                )
+                .await?;
+            output::called(&tool, &result, step_ups, json);
             Ok(())
         }
     }
@@ -394,67 +373,4 @@ async fn run(cli: Cli) -> Result<(), Error> {
 
 fn env_nonempty(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
-}
-
-/// The bundle with a valid access token; the HTTP client is only built to refresh.
-async fn fresh(
-    store: &KeyringStore,
-    server: &str,
-    timeout: u64,
-) -> Result<CredentialBundle, Error> {
-    fresh_for(store, server, timeout, None).await
-}
-
-/// A valid access token: the kernel keyring's copy when it has more than the refresh margin
-/// left (no D-Bus round trip), else the keychain's bundle, renewed if needed and then copied.
-async fn access_token(store: &KeyringStore, server: &str, timeout: u64) -> Result<Secret, Error> {
-    if server.contains("://") {
-        if let Ok(id) = vault::server_id(server) {
-            if let Some(t) = store.cached_access_token(&id, RefreshOptions::from_env().margin) {
-                return Ok(t);
-            }
-        }
-    }
-    let b = fresh(store, server, timeout).await?;
-    store.remember(&b);
-    Ok(b.tokens.access_token)
-}
-
-/// Like `fresh`, with at least `min_left` of validity when given.
-async fn fresh_for(
-    store: &KeyringStore,
-    server: &str,
-    timeout: u64,
-    min_left: Option<Duration>,
-) -> Result<CredentialBundle, Error> {
-    let id = vault::resolve(store, server)?;
-    let mut options = RefreshOptions::from_env();
-    if let Some(m) = min_left {
-        options.margin = options.margin.max(m);
-    }
-    let recorder = Recorder::default();
-    let result = renew::fresh_bundle(store, &id, &options, || {
-        Http::new(Duration::from_secs(timeout.max(1))).with_recorder(recorder.clone())
-    })
-    .await;
-    // Only a renewal sends anything; a token from the keychain records nothing.
-    flow_record::record("renewal", &id, &recorder, &result);
-    result
-}
-
-async fn do_login(
-    http: &Http,
-    plan: &LoginPlan,
-    options: &LoginOptions,
-    store: &dyn CredentialStore,
-    json: bool,
-) -> Result<CredentialBundle, Error> {
-    let events = move |e: LoginEvent| output::login_event(&e, json);
-    let recorder = Recorder::default();
-    let http = http.clone().with_recorder(recorder.clone());
-    let result = sign_in::login(&http, plan, options, store, &events).await;
-    if let Ok(id) = vault::server_id(&plan.server_url) {
-        flow_record::record("sign-in", &id, &recorder, &result);
-    }
-    result
 }

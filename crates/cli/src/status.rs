@@ -1,18 +1,14 @@
 //! `latchkey status`: every server of the inventory (and every signed-in one), its auth
 //! health, and for a failing one the reason in one line. Printed as each probe finishes.
 
-use crate::servers::{self, ServersArgs};
-use latchkey_core::health::probe::{self, Health, ServerHealth};
-use latchkey_core::store::vault::{CredentialStore, KeyringStore};
-use latchkey_core::tools::inventory;
+use latchkey_core::health::probe::{Health, ServerHealth};
+use latchkey_core::usecase::engine::Latchkey;
 use latchkey_core::Error;
-use std::sync::Arc;
-use std::time::Duration;
 
-fn words(h: &ServerHealth) -> String {
+fn words(h: &ServerHealth, now: u64) -> String {
     let until = |t: Option<u64>| {
         t.map(|t| {
-            let left = t.saturating_sub(latchkey_core::clock::now());
+            let left = t.saturating_sub(now);
             if left >= 7200 {
                 format!(" (about {} h left)", left / 3600)
             } else {
@@ -35,31 +31,15 @@ fn words(h: &ServerHealth) -> String {
     }
 }
 
-pub async fn run(args: &ServersArgs, timeout: u64, json: bool) -> Result<(), Error> {
-    let inv = inventory::scan(&servers::locations(args));
-    let store = Arc::new(KeyringStore::from_env());
-    let mut urls: Vec<String> = inv
-        .servers
-        .iter()
-        .filter(|s| s.url_problem.is_none())
-        .map(|s| s.url.clone())
-        .collect();
-    for e in store.list()? {
-        if !urls.contains(&e.id) {
-            urls.push(e.id);
-        }
-    }
+pub async fn run(engine: &Latchkey, json: bool) -> Result<(), Error> {
+    let inv = engine.inventory();
+    let urls = engine.servers_to_probe();
     if urls.is_empty() && !json {
         println!("No remote MCP servers found in your AI tools' settings, and none signed in.");
         return Ok(());
     }
-    let store_dyn: Arc<dyn CredentialStore> = store;
-    let results = probe::probe_all(
-        urls,
-        store_dyn,
-        Duration::from_secs(timeout.max(1)),
-        16,
-        |h| {
+    let results = engine
+        .probe_all(urls, |h| {
             if !json {
                 let reason = h
                     .reason
@@ -72,11 +52,10 @@ pub async fn run(args: &ServersArgs, timeout: u64, json: bool) -> Result<(), Err
                     })
                     .map(|r| format!(": {}", r.title))
                     .unwrap_or_default();
-                println!("{}  {}{}", h.server, words(h), reason);
+                println!("{}  {}{}", h.server, words(h, engine.now()), reason);
             }
-        },
-    )
-    .await;
+        })
+        .await;
     if json {
         println!(
             "{}",

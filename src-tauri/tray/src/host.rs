@@ -5,30 +5,16 @@
 use crate::model::{self, MenuChoice};
 use crate::window::Windows;
 use crate::{notify, tray};
-use latchkey_core::health::probe::{self, Health, ServerHealth};
-use latchkey_core::oauth::plan;
-use latchkey_core::protocol::discovery;
-use latchkey_core::protocol::http::Http;
-use latchkey_core::protocol::trace::Recorder;
-use latchkey_core::store::flow_record as last_flow;
-use latchkey_core::store::vault::{CredentialStore, KeyringStore};
-use latchkey_core::tools::watch;
-use latchkey_core::tools::Locations;
-use latchkey_core::usecase::links::{self, LinkAction};
-use latchkey_core::usecase::reauth::{self, PlanChange};
-use latchkey_core::usecase::renew::RefreshOptions;
-use latchkey_core::usecase::scheduler::{Event, Scheduler};
-use latchkey_core::usecase::sign_in::{self, BrowserMode, LoginOptions};
+use latchkey_core::usecase::{
+    links, BrowserMode, ConfigWatcher, Event, Health, Latchkey, LinkAction, ServerHealth,
+    SignInAgain,
+};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
-use tokio::sync::Notify;
 
 pub struct Host {
-    store: Arc<dyn CredentialStore>,
-    locations: Locations,
-    /// Per-request timeout for probes, discovery and sign-in requests.
-    timeout: Duration,
+    engine: Arc<Latchkey>,
     pub windows: Windows,
     rt: tokio::runtime::Handle,
     health: Mutex<BTreeMap<String, ServerHealth>>,
@@ -37,8 +23,7 @@ pub struct Host {
     known: Mutex<model::Known>,
     /// Servers with a one-click sign-in in flight (a second click does not start another).
     signing_in: Mutex<BTreeSet<String>>,
-    scheduler_wake: Arc<Notify>,
-    watcher: Mutex<Option<watch::ConfigWatcher>>,
+    watcher: Mutex<Option<ConfigWatcher>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -50,22 +35,19 @@ impl Host {
     /// (`LATCHKEY_KEYCHAIN_SERVICE`, `HOME`, `CLAUDE_CONFIG_DIR`, ...).
     pub fn from_env(rt: tokio::runtime::Handle) -> Arc<Host> {
         Arc::new(Host {
-            store: Arc::new(KeyringStore::from_env()),
-            locations: Locations::from_env(),
-            timeout: Duration::from_secs(10),
+            engine: Arc::new(Latchkey::from_env().with_timeout(Duration::from_secs(10))),
             windows: Windows::default(),
             rt,
             health: Mutex::default(),
             known: Mutex::default(),
             signing_in: Mutex::default(),
-            scheduler_wake: Arc::new(Notify::new()),
             watcher: Mutex::default(),
         })
     }
 
     /// Reads the servers again from the config files and the keychain; their urls.
     fn reload_servers(&self) -> Vec<String> {
-        let known = model::servers(&self.locations, self.store.as_ref());
+        let known = model::servers(&self.engine);
         let urls = known.servers.iter().map(|(url, _)| url.clone()).collect();
         *lock(&self.known) = known;
         urls
@@ -84,16 +66,16 @@ impl Host {
         // Servers no longer configured leave the tray's memory too.
         lock(&self.health).retain(|url, _| urls.contains(url));
         self.redraw();
-        let host = self.clone();
-        probe::probe_all(urls, self.store.clone(), self.timeout, 16, move |h| {
-            lock(&host.health).insert(h.server.clone(), h.clone());
-            host.redraw();
-        })
-        .await;
+        self.engine
+            .probe_all(urls, |h| {
+                lock(&self.health).insert(h.server.clone(), h.clone());
+                self.redraw();
+            })
+            .await;
     }
 
     pub async fn probe_one(&self, url: &str) -> ServerHealth {
-        let h = probe::probe(&Http::new(self.timeout), self.store.as_ref(), url).await;
+        let h = self.engine.probe(url).await;
         self.reload_servers();
         lock(&self.health).insert(h.server.clone(), h.clone());
         self.redraw();
@@ -103,7 +85,7 @@ impl Host {
     /// Something changed credentials or configs (the window signed in or out, the config
     /// files changed): renew the picture and let the scheduler look again.
     pub fn changed(self: &Arc<Self>) {
-        self.scheduler_wake.notify_one();
+        self.engine.wake_scheduler();
         let host = self.clone();
         self.rt.spawn(async move { host.probe_everything().await });
     }
@@ -111,27 +93,34 @@ impl Host {
     /// Starts the config watcher, the first probe and the refresh scheduler.
     pub fn start(self: &Arc<Self>) {
         let host = self.clone();
-        match watch::ConfigWatcher::start(self.locations.clone(), move |_| host.changed()) {
+        match self.engine.watch_configs(move |_| host.changed()) {
             Ok(w) => *lock(&self.watcher) = Some(w),
             Err(e) => tracing::warn!("config files will not be watched: {e}"),
         }
         let host = self.clone();
         self.rt.spawn(async move { host.probe_everything().await });
 
-        let scheduler =
-            Scheduler::new(self.store.clone(), RefreshOptions::from_env(), self.timeout)
-                .with_wake(self.scheduler_wake.clone());
+        // Every renewal, failed renewal and ending session the engine announces (the
+        // scheduler's, and the window's hand-offs through the tray's own engine) is
+        // notified and probed again.
+        let mut heard = self.engine.subscribe();
         let host = self.clone();
         self.rt.spawn(async move {
-            scheduler.run(move |e: Event| host.session_event(e)).await;
+            while let Ok(e) = heard.recv().await {
+                if let Event::Session(e) = e {
+                    host.session_event(e);
+                }
+            }
         });
+        let engine = self.engine.clone();
+        self.rt.spawn(async move { engine.run_scheduler().await });
     }
 
-    fn session_event(self: &Arc<Self>, e: Event) {
+    fn session_event(self: &Arc<Self>, e: latchkey_core::usecase::SessionEvent) {
         let url = notify::server_of(&e).to_string();
         let host = self.clone();
         let link = LinkAction::Login { url: url.clone() }.link();
-        notify::show(&e, &self.display_name(&url), move || {
+        notify::show(&e, &self.display_name(&url), self.engine.now(), move || {
             host.windows.open(Some(&link))
         });
         let host = self.clone();
@@ -206,19 +195,18 @@ impl Host {
             tracing::info!("a sign-in for {url} is already waiting for the browser");
             return;
         }
-        let outcome = self.one_click(&url).await;
+        let outcome = self.engine.sign_in_again(&url, BrowserMode::Open).await;
         lock(&self.signing_in).remove(&url);
         match outcome {
-            Ok(()) => {
-                self.scheduler_wake.notify_one();
+            Ok(_) => {
                 self.probe_one(&url).await;
             }
-            Err(OneClick::NeedsWindow(why)) => {
+            Err(SignInAgain::NeedsReview(why)) => {
                 tracing::info!("sign-in for {url} opens the window: {why}");
                 self.windows
                     .open(Some(&LinkAction::Login { url: url.clone() }.link()));
             }
-            Err(OneClick::Failed(why)) => {
+            Err(SignInAgain::Failed(why)) => {
                 tracing::warn!("one-click sign-in for {url} failed: {why}");
                 self.probe_one(&url).await;
                 self.windows
@@ -226,43 +214,4 @@ impl Host {
             }
         }
     }
-
-    /// Signs in again at once with the last plan when nothing changed.
-    async fn one_click(&self, url: &str) -> Result<(), OneClick> {
-        let last = self
-            .store
-            .load(url)
-            .map_err(|e| OneClick::NeedsWindow(e.to_string()))?
-            .ok_or_else(|| {
-                OneClick::NeedsWindow("never signed in: the person chooses the scopes".into())
-            })?;
-        let recorder = Recorder::default();
-        let http = Http::new(self.timeout).with_recorder(recorder.clone());
-        let d = discovery::discover(&http, url)
-            .await
-            .map_err(|e| OneClick::NeedsWindow(e.to_string()))?;
-        let config = reauth::client_config(&last);
-        let plan = reauth::with_last_scopes(plan::make_plan(d, &config), &last);
-        if let PlanChange::Changed { what } = reauth::compare(&plan, &last) {
-            return Err(OneClick::NeedsWindow(what.join("; ")));
-        }
-        let options = LoginOptions {
-            client_secret: config.client_secret.clone(),
-            name: None,
-            browser: BrowserMode::Open,
-            timeout: Duration::from_secs(300),
-        };
-        let result = sign_in::login(&http, &plan, &options, self.store.as_ref(), &|_| {}).await;
-        last_flow::record("sign-in", url, &recorder, &result);
-        result
-            .map(|_| ())
-            .map_err(|e| OneClick::Failed(e.to_string()))
-    }
-}
-
-enum OneClick {
-    /// The person should look first (a changed plan, a first sign-in): the wizard.
-    NeedsWindow(String),
-    /// The sign-in ran and failed: "why" says what happened.
-    Failed(String),
 }

@@ -2,12 +2,7 @@
 //! and a line for what keeps Latchkey from reading its data. Built from core's dashboard and
 //! the last health of each server; drawing it is `tray.rs`'s job.
 
-use latchkey_core::health::dashboard::{self, Overall};
-use latchkey_core::health::probe::{Health, ServerHealth};
-use latchkey_core::health::reasons;
-use latchkey_core::store::vault::CredentialStore;
-use latchkey_core::tools::inventory;
-use latchkey_core::tools::Locations;
+use latchkey_core::usecase::{self, Health, Latchkey, Overall, ServerHealth};
 
 /// What the tray icon says about the servers, worst first wins.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -112,7 +107,7 @@ pub fn status_words(h: Option<&ServerHealth>) -> &'static str {
 /// A menu line for what keeps the app from working, e.g. "⚠ The keychain is locked or
 /// unavailable".
 pub fn problem_line(e: &latchkey_core::Error) -> String {
-    format!("⚠ {}", reasons::from_error(e).title)
+    format!("⚠ {}", usecase::reason_of(e).title)
 }
 
 /// The servers the tray knows of, and what keeps Latchkey from reading them.
@@ -125,9 +120,8 @@ pub struct Known {
 
 /// The servers to show and probe: those of the dashboard; where the keychain cannot be read,
 /// those of the config files, with the reason as the problem line.
-pub fn servers(locations: &Locations, store: &dyn CredentialStore) -> Known {
-    let inv = inventory::scan(locations);
-    match dashboard::build(&inv, store) {
+pub fn servers(engine: &Latchkey) -> Known {
+    match engine.dashboard() {
         Ok(d) => Known {
             servers: d
                 .servers
@@ -138,7 +132,8 @@ pub fn servers(locations: &Locations, store: &dyn CredentialStore) -> Known {
             problem: None,
         },
         Err(e) => Known {
-            servers: inv
+            servers: engine
+                .inventory()
                 .servers
                 .into_iter()
                 .filter(|s| s.url_problem.is_none())

@@ -5,7 +5,7 @@
 //! uses on Linux): a click is the `default` action, which most notification servers report;
 //! where one reports none, the tray menu's line for the server does the same.
 
-use latchkey_core::usecase::scheduler::Event;
+use latchkey_core::usecase::SessionEvent as Event;
 
 /// The action a click on the notification itself invokes.
 const CLICK: &str = "default";
@@ -46,8 +46,8 @@ pub fn server_of(e: &Event) -> &str {
 
 /// Shows the notification for `e` about the server called `name`; `on_click` runs (on a
 /// thread of its own) when the person clicks it.
-pub fn show(e: &Event, name: &str, on_click: impl FnOnce() + Send + 'static) {
-    let Some((title, body)) = text(e, name, latchkey_core::clock::now()) else {
+pub fn show(e: &Event, name: &str, now: u64, on_click: impl FnOnce() + Send + 'static) {
+    let Some((title, body)) = text(e, name, now) else {
         return;
     };
     let shown = notify_rust::Notification::new()
@@ -79,7 +79,7 @@ pub fn show(e: &Event, name: &str, on_click: impl FnOnce() + Send + 'static) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use latchkey_core::health::reasons::{Fix, Reason};
+    use latchkey_core::usecase::{Fix, Reason};
 
     #[test]
     fn only_what_needs_the_person_is_notified_in_plain_words() {

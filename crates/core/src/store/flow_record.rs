@@ -41,6 +41,8 @@ pub fn load(state_dir: &Path, server_id: &str) -> Option<Flow> {
 /// Keeps what `recorder` saw as the server's last flow. Best effort: a record that cannot
 /// be written must never fail the flow it describes. Nothing is kept when nothing was sent.
 pub fn record<T>(
+    state_dir: &Path,
+    at: u64,
     kind: &str,
     server_id: &str,
     recorder: &crate::protocol::trace::Recorder,
@@ -53,14 +55,14 @@ pub fn record<T>(
     let flow = Flow {
         kind: kind.to_string(),
         server: server_id.to_string(),
-        at: crate::clock::now(),
+        at,
         outcome: match outcome {
             Ok(_) => "ok".into(),
             Err(e) => e.to_string(),
         },
         exchanges,
     };
-    if let Err(e) = save(&crate::store::paths::state_dir(), server_id, &flow) {
+    if let Err(e) = save(state_dir, server_id, &flow) {
         tracing::debug!("the last flow was not kept: {e}");
     }
 }

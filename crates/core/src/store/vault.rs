@@ -113,6 +113,13 @@ pub trait CredentialStore: Send + Sync {
     fn list(&self) -> Result<Vec<IndexEntry>>;
     /// Which store this is, for error messages ("Secret Service, namespace latchkey").
     fn describe(&self) -> String;
+    /// A quick copy of the access token with more than `margin` left, where the store keeps
+    /// one (the kernel keyring on Linux); `None` means "read the bundle".
+    fn cached_access_token(&self, _server_id: &str, _margin: Duration) -> Option<Secret> {
+        None
+    }
+    /// Keeps a quick copy of a bundle read from the store, where the store keeps one.
+    fn remember(&self, _bundle: &CredentialBundle) {}
 }
 
 /// The OS keychain through the `keyring` crate: Secret Service, macOS Keychain, Windows
@@ -159,18 +166,6 @@ impl KeyringStore {
         }
     }
 
-    /// The kernel keyring's copy of the server's access token, when it has more than
-    /// `margin` left: the hot path of `latchkey token|headers` (see [`kernel_copy`]).
-    pub fn cached_access_token(&self, server_id: &str, margin: Duration) -> Option<Secret> {
-        kernel_copy::get(&self.service, server_id, margin, crate::clock::now())
-            .map(|c| c.access_token)
-    }
-
-    /// Keeps a copy of a bundle read from the keychain for the next calls.
-    pub fn remember(&self, bundle: &CredentialBundle) {
-        kernel_copy::put(&self.service, &bundle.kernel_copy(), crate::clock::now());
-    }
-
     fn read(&self, account: &str) -> Result<Option<String>> {
         match self.entry(account)?.get_password() {
             Ok(s) => Ok(Some(s)),
@@ -201,6 +196,17 @@ impl KeyringStore {
 }
 
 impl CredentialStore for KeyringStore {
+    /// The kernel keyring's copy: the hot path of `latchkey token|headers` (see
+    /// [`kernel_copy`]).
+    fn cached_access_token(&self, server_id: &str, margin: Duration) -> Option<Secret> {
+        kernel_copy::get(&self.service, server_id, margin, crate::clock::now())
+            .map(|c| c.access_token)
+    }
+
+    fn remember(&self, bundle: &CredentialBundle) {
+        kernel_copy::put(&self.service, &bundle.kernel_copy(), crate::clock::now());
+    }
+
     fn load(&self, server_id: &str) -> Result<Option<CredentialBundle>> {
         match self.read(server_id)? {
             None => Ok(None),

@@ -7,7 +7,10 @@ use crate::store::vault::CredentialBundle;
 use crate::tools::handoff::keychain::{OsKeychain, Stored};
 use crate::tools::handoff::{claude_code, codex, gemini};
 use crate::tools::{Locations, Tool};
+use crate::usecase::engine::Latchkey;
+use crate::usecase::renew::Validity;
 use std::path::PathBuf;
+use std::time::Duration;
 
 /// Where the tools keep their files, and how Latchkey is started as a helper.
 #[derive(Debug, Clone)]
@@ -227,49 +230,123 @@ fn backup_of(d: &Delivered) -> Option<String> {
     }
 }
 
-/// Hands the server to `tool` the way that keeps it working longest: Claude Code through
-/// its headers helper (always fresh), Gemini CLI and Codex in their own stores.
-pub fn hand_to(tool: Tool, env: &Env, bundle: &CredentialBundle) -> Result<Summary> {
-    let (done, extra, how) = match tool {
-        Tool::ClaudeCode => (
-            claude_code(env, bundle, ClaudeMode::Helper)?,
-            None,
-            "now asks Latchkey for a fresh token on every connection",
-        ),
-        Tool::GeminiCli => {
-            let (d, warning) = gemini(env, bundle)?;
-            (
-                d,
-                warning,
-                "has the current token; hand it over again after it renews",
-            )
+/// Gemini CLI ignores a stored token with under 5 minutes left (it treats it as expired and
+/// starts its own sign-in): it is handed one with at least 6 minutes.
+pub const GEMINI_CLI_MIN_VALIDITY: Duration = Duration::from_secs(360);
+
+/// How long a token handed to `tool` must still be valid.
+pub fn minimum_validity(tool: Tool) -> Validity {
+    match tool {
+        Tool::GeminiCli => Validity::AtLeast(GEMINI_CLI_MIN_VALIDITY),
+        _ => Validity::ForUse,
+    }
+}
+
+/// A hand-off as a front asks for it.
+#[derive(Debug, Clone)]
+pub struct HandOffRequest {
+    pub tool: Tool,
+    /// Claude Code only: its headers helper (default) or its own credential store.
+    pub claude_mode: ClaudeMode,
+    /// Claude Code's config folder, when not `$CLAUDE_CONFIG_DIR` or the home folder.
+    pub claude_config_dir: Option<PathBuf>,
+}
+
+impl HandOffRequest {
+    /// The way that keeps `tool` working longest: Claude Code through its headers helper
+    /// (always fresh), Gemini CLI and Codex in their own stores.
+    pub fn to(tool: Tool) -> Self {
+        HandOffRequest {
+            tool,
+            claude_mode: ClaudeMode::Helper,
+            claude_config_dir: None,
         }
-        Tool::Codex => (
-            codex(env, bundle)?,
-            None,
-            "has the current token; hand it over again after it renews",
-        ),
-        other => {
-            return Err(Error::BadConfig {
-                path: other.display_name().into(),
-                detail: format!(
+    }
+}
+
+/// What a hand-off did: every entry written, a warning for the person, and one sentence.
+#[derive(Debug, Clone)]
+pub struct HandedOff {
+    pub delivered: Vec<Delivered>,
+    pub warning: Option<String>,
+    pub summary: Summary,
+}
+
+impl Latchkey {
+    /// Hands the signed-in `server` (a URL or a name) to a tool: renews it first so the tool
+    /// gets the validity it needs ([`minimum_validity`]; the renewal is recorded like any
+    /// other), then writes what the tool reads. The headers helper is the engine's
+    /// `latchkey` program with `headers`, the same from every front.
+    ///
+    /// Errors: those of [`Latchkey::fresh`]; [`Error::BadConfig`] when the tool has no entry
+    /// for the server or cannot take a sign-in from another app; file and keychain errors.
+    pub async fn hand_off(&self, server: &str, request: &HandOffRequest) -> Result<HandedOff> {
+        let bundle = self.fresh(server, minimum_validity(request.tool)).await?;
+        let mut env = Env::from_env(&self.locations, self.helper_command());
+        if let Some(dir) = &request.claude_config_dir {
+            env.claude_config_dir = Some(dir.clone());
+        }
+        let tool = request.tool;
+        let (delivered, warning, how) = match tool {
+            Tool::ClaudeCode => (
+                claude_code(&env, &bundle, request.claude_mode)?,
+                None,
+                match request.claude_mode {
+                    ClaudeMode::Helper => "now asks Latchkey for a fresh token on every connection",
+                    ClaudeMode::Native => {
+                        "has the current token; hand it over again after it renews"
+                    }
+                },
+            ),
+            Tool::GeminiCli => {
+                let (d, warning) = gemini(&env, &bundle)?;
+                (
+                    d,
+                    warning,
+                    "has the current token; hand it over again after it renews",
+                )
+            }
+            Tool::Codex => (
+                codex(&env, &bundle)?,
+                None,
+                "has the current token; hand it over again after it renews",
+            ),
+            other => {
+                return Err(Error::BadConfig {
+                    path: other.display_name().into(),
+                    detail: format!(
                     "{other} has no way to take a sign-in from another app: it signs in by itself"
                 ),
-            })
-        }
-    };
-    let names: Vec<&str> = done.iter().map(|d| d.entry.as_str()).collect();
-    let mut message = format!("{tool} ({}) {how}.", names.join(", "));
-    for n in done.iter().flat_map(|d| d.notes.iter()).chain(extra.iter()) {
-        message.push_str(&format!(" Note: {n}."));
-    }
-    Ok(Summary {
-        message,
-        target: done
+                })
+            }
+        };
+        let names: Vec<&str> = delivered.iter().map(|d| d.entry.as_str()).collect();
+        let mut message = format!("{tool} ({}) {how}.", names.join(", "));
+        for n in delivered
             .iter()
-            .map(|d| d.stored.to_string())
-            .collect::<Vec<_>>()
-            .join(", "),
-        backup: done.iter().find_map(backup_of),
-    })
+            .flat_map(|d| d.notes.iter())
+            .chain(warning.iter())
+        {
+            message.push_str(&format!(" Note: {n}."));
+        }
+        let summary = Summary {
+            message,
+            target: delivered
+                .iter()
+                .map(|d| d.stored.to_string())
+                .collect::<Vec<_>>()
+                .join(", "),
+            backup: delivered.iter().find_map(backup_of),
+        };
+        Ok(HandedOff {
+            delivered,
+            warning,
+            summary,
+        })
+    }
+
+    /// The command a tool runs for fresh headers: `<latchkey program> headers`.
+    pub fn helper_command(&self) -> String {
+        format!("{} headers", self.latchkey_program)
+    }
 }

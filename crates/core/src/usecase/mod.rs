@@ -2,13 +2,56 @@
 //! puts the lower layers together once (sign in, renew, probe and status, why, hand off,
 //! sign out, the inventory), so recording flows, updating the kernel copy, a tool's minimum
 //! validity and the events happen in one place whichever front asked.
+//!
+//! The fronts import this module only (plus [`crate::Error`], [`crate::Secret`] and
+//! [`crate::logging`]): the engine, its requests and answers, and the types they render,
+//! re-exported below from the layers that define them.
 
+pub mod engine;
+pub mod events;
 pub mod hand_off;
 pub mod links;
 pub mod reauth;
 pub mod renew;
 pub mod scheduler;
 pub mod sign_in;
+pub mod sign_out;
+pub mod status;
 pub mod step_up;
 pub mod tray_bus;
 pub mod why;
+
+pub use engine::Latchkey;
+pub use events::{Event, SessionEvent};
+pub use hand_off::{ClaudeMode, Delivered, HandOffRequest, HandedOff, Summary};
+pub use links::LinkAction;
+pub use reauth::SignInAgain;
+pub use renew::Validity;
+pub use sign_in::{BrowserMode, LoginEvent, LoginOptions, ScopeChoice};
+pub use sign_out::SignedOut;
+pub use status::StoredSession;
+pub use step_up::StepUp;
+pub use why::{Diagnosis, Status, Working};
+
+// The types the fronts render, from the layers that define them.
+pub use crate::health::dashboard::{Dashboard, Overall, Session};
+pub use crate::health::probe::{Health, ServerHealth};
+pub use crate::health::reasons::{ErrorReport, Fix, Reason};
+pub use crate::oauth::plan::{
+    redirect_uri, ClientChoice, ClientConfig, LoginPlan, Severity, TokenAuthMethod,
+};
+pub use crate::oauth::register::RegistrationMethod;
+pub use crate::protocol::discovery::{AsSource, Step};
+pub use crate::protocol::mcp::{ServerInfo, ToolInfo};
+pub use crate::store::vault::{CredentialBundle, CredentialStore, MemoryStore};
+pub use crate::tools::handoff::keychain::Stored;
+pub use crate::tools::inventory::Inventory;
+pub use crate::tools::watch::{ChangeEvent, ConfigWatcher, WatchError};
+pub use crate::tools::{
+    AuthSettings, Locations, OAuthSettings, Os, Scope, ServerEntry, Tool, Transport,
+};
+
+/// The catalogue's reason (plain words and the fix) for an error.
+pub use crate::health::reasons::from_error as reason_of;
+/// The stable id of a server: its canonical URL.
+pub use crate::store::vault::server_id;

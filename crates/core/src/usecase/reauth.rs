@@ -1,9 +1,15 @@
 //! One-click re-authorization: whether a server can be signed in again with what it was
 //! signed in with last time, or whether the plan changed and the person should see it first.
 
+use crate::error::Error;
+use crate::oauth::plan;
 use crate::oauth::plan::{ClientChoice, ClientConfig, LoginPlan};
 use crate::oauth::register::RegistrationMethod;
+use crate::protocol::discovery;
+use crate::protocol::http::Http;
 use crate::store::vault::CredentialBundle;
+use crate::usecase::engine::Latchkey;
+use crate::usecase::sign_in::{BrowserMode, LoginOptions};
 use std::collections::BTreeSet;
 
 /// What changed between the last sign-in and a fresh plan.
@@ -74,6 +80,51 @@ pub fn with_last_scopes(mut plan: LoginPlan, last: &CredentialBundle) -> LoginPl
         plan.reset_scopes();
     }
     plan
+}
+
+/// Why a one-click sign-in did not happen or did not work.
+#[derive(Debug)]
+pub enum SignInAgain {
+    /// The person should look first (never signed in, or the plan changed): the wizard.
+    NeedsReview(String),
+    /// The sign-in ran and failed: "why" says what happened.
+    Failed(Error),
+}
+
+impl Latchkey {
+    /// Signs `url` in again at once with what it used last time (same authorization server,
+    /// same scopes, its registered client), through the browser. When anything changed, or it
+    /// never signed in, nothing is sent to the authorization server beyond discovery and the
+    /// answer is [`SignInAgain::NeedsReview`] with what changed, in words.
+    pub async fn sign_in_again(
+        &self,
+        url: &str,
+        browser: BrowserMode,
+    ) -> std::result::Result<CredentialBundle, SignInAgain> {
+        let last = self
+            .store
+            .load(url)
+            .map_err(|e| SignInAgain::NeedsReview(e.to_string()))?
+            .ok_or_else(|| {
+                SignInAgain::NeedsReview("never signed in: the person chooses the scopes".into())
+            })?;
+        let d = discovery::discover(&Http::new(self.timeout), url)
+            .await
+            .map_err(|e| SignInAgain::NeedsReview(e.to_string()))?;
+        let config = client_config(&last);
+        let plan = with_last_scopes(plan::make_plan(d, &config), &last);
+        if let PlanChange::Changed { what } = compare(&plan, &last) {
+            return Err(SignInAgain::NeedsReview(what.join("; ")));
+        }
+        let options = LoginOptions {
+            client_secret: config.client_secret.clone(),
+            browser,
+            ..LoginOptions::default()
+        };
+        self.sign_in(&plan, &options, &|_| {})
+            .await
+            .map_err(SignInAgain::Failed)
+    }
 }
 
 #[cfg(test)]

@@ -1,23 +1,34 @@
-//! Always-fresh tokens: refresh before expiry under a per-server cross-process lock, re-read
-//! after locking, and persist a rotated refresh token in the same write as the new access
-//! token (DESIGN.md rule 10 and "Credentials").
+//! Renewal, the use case: a token with enough validity left, refreshed first when needed
+//! under a per-server cross-process lock, re-read after locking (another process may have
+//! renewed meanwhile), the rotated refresh token saved in the same write as its access token,
+//! the kernel copy updated by that write, the flow recorded for "why", and an event sent
+//! (ARCHITECTURE.md, "Renewal" and "Credentials").
 
-use crate::clock::now;
+use crate::clock::{Clock, SystemClock};
 use crate::error::{Error, OAuthError, Result};
+use crate::health::reasons;
 use crate::oauth::tokens::{self, Endpoint};
 use crate::protocol::http::Http;
-use crate::store::lock;
-use crate::store::paths;
-use crate::store::vault::{CredentialBundle, CredentialStore, NeedsSignIn};
+use crate::protocol::trace::Recorder;
+use crate::secret::Secret;
+use crate::store::vault::{self, CredentialBundle, CredentialStore, NeedsSignIn};
+use crate::store::{flow_record, lock, paths};
+use crate::usecase::engine::Latchkey;
+use crate::usecase::events::{Event, SessionEvent};
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
+/// How a renewal behaves: its margin, where its locks are, how long it waits for another
+/// process, and its clock.
+#[derive(Clone)]
 pub struct RefreshOptions {
     /// Refresh when the token has less than this left.
     pub margin: Duration,
     pub lock_dir: PathBuf,
     /// How long to wait for another process that is refreshing the same server.
     pub lock_wait: Duration,
+    pub clock: Arc<dyn Clock>,
 }
 
 impl RefreshOptions {
@@ -32,6 +43,7 @@ impl RefreshOptions {
             ),
             lock_dir: paths::state_dir().join("locks"),
             lock_wait: Duration::from_secs(30),
+            clock: Arc::new(SystemClock),
         }
     }
 }
@@ -73,11 +85,12 @@ fn mark(
     mut b: CredentialBundle,
     code: &str,
     description: Option<String>,
+    at: u64,
 ) -> Error {
     let n = NeedsSignIn {
         code: code.to_string(),
         description,
-        at: now(),
+        at,
     };
     let err = needs_sign_in(&b, &n);
     b.needs_sign_in = Some(n);
@@ -114,7 +127,7 @@ pub async fn fresh_bundle(
     if let Some(n) = &b.needs_sign_in {
         return Err(needs_sign_in(&b, n));
     }
-    if b.is_fresh(options.margin, now()) {
+    if b.is_fresh(options.margin, options.clock.now()) {
         return Ok(b);
     }
 
@@ -124,22 +137,28 @@ pub async fn fresh_bundle(
     if let Some(n) = &b.needs_sign_in {
         return Err(needs_sign_in(&b, n));
     }
-    if b.is_fresh(options.margin, now()) {
+    if b.is_fresh(options.margin, options.clock.now()) {
         return Ok(b);
     }
     let Some(refresh_token) = b.tokens.refresh_token.clone() else {
-        if b.tokens.expires_at.is_some_and(|t| t > now()) {
+        if b.tokens.expires_at.is_some_and(|t| t > options.clock.now()) {
             // Inside the margin but still valid, and nothing to renew it with: use it.
             return Ok(b);
         }
-        return Err(mark(store, b, "no_refresh_token", None));
+        return Err(mark(
+            store,
+            b,
+            "no_refresh_token",
+            None,
+            options.clock.now(),
+        ));
     };
     if b.client.issuer != b.issuer {
         let d = format!(
             "the client {} was registered at {}, but the tokens come from {}",
             b.client.client_id, b.client.issuer, b.issuer
         );
-        return Err(mark(store, b, "client_drift", Some(d)));
+        return Err(mark(store, b, "client_drift", Some(d), options.clock.now()));
     }
 
     test_delay();
@@ -157,7 +176,7 @@ pub async fn fresh_bundle(
             test_delay();
             let mut b = b;
             b.tokens = new_tokens;
-            b.updated_at = now();
+            b.updated_at = options.clock.now();
             // One write: the rotated refresh token is never separated from its access token.
             store.save(&b)?;
             Ok(b)
@@ -165,9 +184,116 @@ pub async fn fresh_bundle(
         Err(Error::OAuth(OAuthError {
             code, description, ..
         })) if code != "server_error" && code != "temporarily_unavailable" => {
-            Err(mark(store, b, &code, description))
+            Err(mark(store, b, &code, description, options.clock.now()))
         }
         Err(e) => Err(e),
+    }
+}
+
+/// What a caller needs of the session it asks for, beyond the engine's margin.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Validity {
+    /// Good for the request at hand: more than the renewal margin left.
+    #[default]
+    ForUse,
+    /// At least this long left, for a tool that keeps the token (e.g. Gemini CLI).
+    AtLeast(Duration),
+}
+
+impl Latchkey {
+    /// The renewal settings for a caller that needs `validity`.
+    pub(crate) fn refresh_options(&self, validity: Validity) -> RefreshOptions {
+        let margin = match validity {
+            Validity::ForUse => self.margin,
+            Validity::AtLeast(d) => self.margin.max(d),
+        };
+        RefreshOptions {
+            margin,
+            lock_dir: self.state_dir.join("locks"),
+            lock_wait: self.lock_wait,
+            clock: self.clock.clone(),
+        }
+    }
+
+    /// The credentials of `server` (a URL or a name given at sign-in) with an access token
+    /// valid for `validity`, renewed first when needed. A renewal is recorded as the server's
+    /// last flow and announced ([`Event::Session`], [`Event::Changed`]) whichever front asked.
+    ///
+    /// Errors: [`Error::NotSignedIn`], [`Error::NeedsSignIn`] (the authorization server
+    /// refused the refresh token, or there is none), the keychain's errors, and the network's
+    /// when the authorization server cannot be reached (nothing is marked then).
+    pub async fn fresh(&self, server: &str, validity: Validity) -> Result<CredentialBundle> {
+        let id = vault::resolve(self.store.as_ref(), server)?;
+        let recorder = Recorder::default();
+        let timeout = self.timeout;
+        let result = fresh_bundle(
+            self.store.as_ref(),
+            &id,
+            &self.refresh_options(validity),
+            || Http::new(timeout).with_recorder(recorder.clone()),
+        )
+        .await;
+        // Only a renewal sends anything: a token from the keychain records nothing.
+        if recorder.exchanges().is_empty() {
+            return result;
+        }
+        flow_record::record(
+            &self.state_dir,
+            self.now(),
+            "renewal",
+            &id,
+            &recorder,
+            &result,
+        );
+        match &result {
+            Ok(b) => {
+                self.emit(Event::Session(SessionEvent::Refreshed {
+                    server: b.server_url.clone(),
+                    until: b.tokens.expires_at,
+                }));
+                self.changed(&id);
+            }
+            Err(e) => {
+                let reason = match self
+                    .store
+                    .load(&id)
+                    .ok()
+                    .flatten()
+                    .and_then(|b| b.needs_sign_in)
+                {
+                    Some(n) => reasons::from_needs_sign_in(&n),
+                    None => reasons::from_error(e),
+                };
+                self.emit(Event::Session(SessionEvent::Failed {
+                    server: id.clone(),
+                    reason,
+                }));
+                self.changed(&id);
+            }
+        }
+        result
+    }
+
+    /// A valid access token for `server`: on Linux the kernel keyring's copy when it has
+    /// more than the margin left (no keychain round trip), else [`Latchkey::fresh`]'s, which
+    /// is then copied for the next call.
+    pub async fn access_token(&self, server: &str) -> Result<Secret> {
+        if server.contains("://") {
+            if let Ok(id) = vault::server_id(server) {
+                if let Some(t) = self.store.cached_access_token(&id, self.margin) {
+                    return Ok(t);
+                }
+            }
+        }
+        let b = self.fresh(server, Validity::ForUse).await?;
+        self.store.remember(&b);
+        Ok(b.tokens.access_token)
+    }
+
+    /// `{"Authorization": "Bearer …"}` for `server`: what Claude Code's `headersHelper` reads.
+    pub async fn headers(&self, server: &str) -> Result<serde_json::Value> {
+        let token = self.access_token(server).await?;
+        Ok(serde_json::json!({ "Authorization": format!("Bearer {}", token.expose()) }))
     }
 }
 
@@ -183,11 +309,16 @@ mod tests {
             lock_dir: std::env::temp_dir()
                 .join(format!("latchkey-refresh-{tag}-{}", std::process::id())),
             lock_wait: Duration::from_secs(1),
+            clock: Arc::new(SystemClock),
         }
     }
 
     fn unused_http() -> Http {
         panic!("no request may be sent")
+    }
+
+    fn now() -> u64 {
+        crate::clock::now()
     }
 
     #[tokio::test]

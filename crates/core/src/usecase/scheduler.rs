@@ -1,37 +1,14 @@
-//! Keeps sessions fresh in the background: sleeps until the next token needs renewing (never
-//! polls), renews it through the same locked path as `latchkey token`, and reports what
-//! happened as events for the tray and notifications.
+//! The renewal scheduler: keeps sessions fresh in the background. It sleeps until the next
+//! token needs renewing (never polls), renews through the same use case as `latchkey token`
+//! ([`Latchkey::fresh`], so the flow is recorded and announced the same way), and warns
+//! before a session that cannot be renewed ends. One process runs it: the tray.
 
-use crate::clock::now;
 use crate::health::probe::EXPIRING_SOON;
-use crate::health::reasons::{self, Reason};
-use crate::protocol::http::Http;
-use crate::store::vault::{CredentialBundle, CredentialStore};
-use crate::usecase::renew::{self, RefreshOptions};
-use serde::Serialize;
-use std::sync::Arc;
+use crate::store::vault::CredentialBundle;
+use crate::usecase::engine::Latchkey;
+use crate::usecase::events::{Event, SessionEvent};
+use crate::usecase::renew::Validity;
 use std::time::Duration;
-use tokio::sync::Notify;
-use ts_rs::TS;
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
-#[serde(tag = "event", rename_all = "snake_case")]
-#[ts(rename = "SessionEvent")]
-pub enum Event {
-    Refreshed {
-        server: String,
-        until: Option<u64>,
-    },
-    /// Will end soon and nothing can renew it: the person should sign in before then.
-    ExpiringSoon {
-        server: String,
-        at: u64,
-    },
-    Failed {
-        server: String,
-        reason: Reason,
-    },
-}
 
 /// When this bundle next needs attention, in seconds since the epoch.
 pub fn deadline(b: &CredentialBundle, margin: Duration) -> Option<u64> {
@@ -46,114 +23,64 @@ pub fn deadline(b: &CredentialBundle, margin: Duration) -> Option<u64> {
     }
 }
 
-pub struct Scheduler {
-    store: Arc<dyn CredentialStore>,
-    options: RefreshOptions,
-    timeout: Duration,
-    /// Wakes the loop early: a sign-in or sign-out changed the deadlines.
-    pub wake: Arc<Notify>,
-}
-
-impl Scheduler {
-    pub fn new(
-        store: Arc<dyn CredentialStore>,
-        options: RefreshOptions,
-        timeout: Duration,
-    ) -> Self {
-        Scheduler {
-            store,
-            options,
-            timeout,
-            wake: Arc::new(Notify::new()),
-        }
-    }
-
-    /// Uses `wake` to be woken early (kept by the app, which knows when sign-ins happen).
-    pub fn with_wake(mut self, wake: Arc<Notify>) -> Self {
-        self.wake = wake;
-        self
-    }
-
-    /// One pass: handles every bundle that is due, returns the next deadline.
-    pub async fn tick(&self, emit: &mut (dyn FnMut(Event) + Send)) -> Option<u64> {
+impl Latchkey {
+    /// One pass of the scheduler: renews every session that is due, warns once per pass of
+    /// each that will end without renewal, and returns the next deadline (seconds since the
+    /// epoch), if any.
+    pub async fn renew_due(&self) -> Option<u64> {
         let ids = self
             .store
             .list()
             .map(|l| l.into_iter().map(|e| e.id).collect::<Vec<_>>());
         let mut next: Option<u64> = None;
-        let mut warned: Vec<String> = Vec::new();
+        let mut soonest = |t: u64| next = Some(next.map_or(t, |n: u64| n.min(t)));
         for id in ids.unwrap_or_default() {
             let Ok(Some(b)) = self.store.load(&id) else {
                 continue;
             };
-            let Some(due) = deadline(&b, self.options.margin) else {
+            let Some(due) = deadline(&b, self.margin) else {
                 continue;
             };
-            if due > now() {
-                next = Some(next.map_or(due, |n| n.min(due)));
+            let now = self.now();
+            if due > now {
+                soonest(due);
                 continue;
             }
             if b.tokens.refresh_token.is_none() {
-                if let Some(at) = b.tokens.expires_at.filter(|&t| t > now()) {
-                    if !warned.contains(&id) {
-                        emit(Event::ExpiringSoon {
-                            server: b.server_url.clone(),
-                            at,
-                        });
-                        warned.push(id.clone());
-                    }
+                if let Some(at) = b.tokens.expires_at.filter(|&t| t > now) {
+                    self.emit(Event::Session(SessionEvent::ExpiringSoon {
+                        server: b.server_url.clone(),
+                        at,
+                    }));
                     // Look again when it has ended.
-                    next = Some(next.map_or(at, |n| n.min(at)));
+                    soonest(at);
                 }
                 continue;
             }
-            let timeout = self.timeout;
-            match renew::fresh_bundle(self.store.as_ref(), &id, &self.options, || {
-                Http::new(timeout)
-            })
-            .await
-            {
+            // `fresh` records the flow and announces the renewal or its failure.
+            match self.fresh(&id, Validity::ForUse).await {
                 Ok(fresh) => {
-                    emit(Event::Refreshed {
-                        server: fresh.server_url.clone(),
-                        until: fresh.tokens.expires_at,
-                    });
-                    if let Some(d) = deadline(&fresh, self.options.margin) {
-                        next = Some(next.map_or(d, |n| n.min(d)));
+                    if let Some(d) = deadline(&fresh, self.margin) {
+                        soonest(d);
                     }
                 }
-                Err(e) => {
-                    let reason = match self
-                        .store
-                        .load(&id)
-                        .ok()
-                        .flatten()
-                        .and_then(|b| b.needs_sign_in)
-                    {
-                        Some(n) => reasons::from_needs_sign_in(&n),
-                        None => reasons::from_error(&e),
-                    };
-                    emit(Event::Failed {
-                        server: b.server_url.clone(),
-                        reason,
-                    });
-                    // A passing failure (network): try again in a minute, not in a tight loop.
-                    if !matches!(e, crate::Error::NeedsSignIn { .. }) {
-                        let again = now() + 60;
-                        next = Some(next.map_or(again, |n| n.min(again)));
-                    }
+                // A passing failure (network): try again in a minute, not in a tight loop.
+                Err(e) if !matches!(e, crate::Error::NeedsSignIn { .. }) => {
+                    soonest(self.now() + 60)
                 }
+                Err(_) => {}
             }
         }
         next
     }
 
-    /// Runs until the task is dropped: sleeps until the next deadline or a wake-up.
-    pub async fn run(&self, mut emit: impl FnMut(Event) + Send) {
+    /// Runs the scheduler until the task is dropped: sleeps until the next deadline or until
+    /// a sign-in or sign-out wakes it.
+    pub async fn run_scheduler(&self) {
         loop {
-            let next = self.tick(&mut emit).await;
+            let next = self.renew_due().await;
             let sleep = match next {
-                Some(t) => Duration::from_secs(t.saturating_sub(now()).max(1)),
+                Some(t) => Duration::from_secs(t.saturating_sub(self.now()).max(1)),
                 None => Duration::from_secs(24 * 3600),
             };
             tokio::select! {
@@ -167,16 +94,11 @@ impl Scheduler {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::clock::FakeClock;
     use crate::store::vault::tests::sample;
-    use crate::store::vault::MemoryStore;
-
-    fn opts() -> RefreshOptions {
-        RefreshOptions {
-            margin: Duration::from_secs(60),
-            lock_dir: std::env::temp_dir().join(format!("latchkey-sched-{}", std::process::id())),
-            lock_wait: Duration::from_secs(1),
-        }
-    }
+    use crate::store::vault::{CredentialStore, MemoryStore};
+    use crate::tools::Locations;
+    use std::sync::Arc;
 
     #[test]
     fn deadlines() {
@@ -191,22 +113,31 @@ mod tests {
 
     #[tokio::test]
     async fn sleeps_until_the_earliest_deadline_and_warns_once() {
+        let clock = FakeClock::at(1_000_000);
         let store = Arc::new(MemoryStore::default());
         let mut a = sample("https://a.example/mcp");
-        a.tokens.expires_at = Some(now() + 3600);
+        a.tokens.expires_at = Some(1_000_000 + 3600);
         store.save(&a).unwrap();
         let mut b = sample("https://b.example/mcp");
         b.tokens.refresh_token = None;
-        b.tokens.expires_at = Some(now() + 120);
+        b.tokens.expires_at = Some(1_000_000 + 120);
         store.save(&b).unwrap();
-        let s = Scheduler::new(store, opts(), Duration::from_secs(5));
-        let mut events = Vec::new();
-        let next = s.tick(&mut |e| events.push(e)).await.unwrap();
-        assert_eq!(events.len(), 1, "{events:?}");
+        let dir = tempfile::tempdir().unwrap();
+        let engine = Latchkey::new(store, Locations::for_home(dir.path()))
+            .with_state_dir(dir.path().join("state"))
+            .with_clock(Arc::new(clock.clone()));
+        let mut events = engine.subscribe();
+        let next = engine.renew_due().await.unwrap();
+        let got = events.try_recv().unwrap();
         assert!(
-            matches!(&events[0], Event::ExpiringSoon { server, .. } if server.contains("b.example"))
+            matches!(&got, Event::Session(SessionEvent::ExpiringSoon { server, .. }) if server.contains("b.example")),
+            "{got:?}"
         );
+        assert!(events.try_recv().is_err(), "one event only");
         // Next look: when b ends, before a's renewal.
-        assert!(next <= now() + 120 && next > now(), "{next}");
+        assert_eq!(next, 1_000_000 + 120);
+        // Time passes: once b has ended, the next deadline is a's renewal.
+        clock.set(1_000_000 + 200);
+        assert_eq!(engine.renew_due().await, Some(1_000_000 + 3600 - 60));
     }
 }

@@ -1,13 +1,21 @@
-//! The whole sign-in: listen, register, authorize in the browser, exchange, store.
+//! Sign-in, the use case: discover, plan (scopes with where each came from, editable), get a
+//! client, listen on the loopback redirect, authorize in the browser, exchange the code,
+//! store the bundle (the kernel copy follows the write), record the flow for "why", and
+//! announce the change.
 
 use crate::error::{Error, Result};
 use crate::oauth::loopback::{CallbackListener, Expected};
 use crate::oauth::plan::LoginPlan;
+use crate::oauth::plan::{self, ClientConfig};
 use crate::oauth::register::{obtain_client, ClientRegistration, RegistrationMethod};
 use crate::oauth::tokens::{self, Endpoint};
+use crate::protocol::discovery;
 use crate::protocol::http::Http;
+use crate::protocol::trace::Recorder;
 use crate::secret::Secret;
+use crate::store::flow_record;
 use crate::store::vault::{self, CredentialBundle, CredentialStore, BUNDLE_VERSION};
+use crate::usecase::engine::Latchkey;
 use std::time::Duration;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -172,4 +180,79 @@ pub async fn login(
     };
     store.save(&bundle)?;
     Ok(bundle)
+}
+
+/// Scopes the person chose on the command line, beside the plan's recommendation.
+#[derive(Debug, Clone, Default)]
+pub struct ScopeChoice {
+    /// Ask for exactly these instead of the recommended ones (empty: the recommendation).
+    pub exactly: Vec<String>,
+    /// Ask for these as well.
+    pub add: Vec<String>,
+}
+
+impl ScopeChoice {
+    /// `"a b"` and `["a", "b"]` mean the same.
+    fn split(v: &[String]) -> Vec<String> {
+        v.iter()
+            .flat_map(|s| s.split_whitespace().map(str::to_string))
+            .collect()
+    }
+}
+
+impl Latchkey {
+    /// Discovery and the sign-in plan for the server at `url`, with `client` as the app
+    /// identity (empty: automatic) and `scopes` applied.
+    ///
+    /// Errors: discovery's (unreachable server, bad metadata, issuer mismatch...) and
+    /// [`Error::InvalidPlan`] for a scope name that cannot be asked for.
+    pub async fn plan_sign_in(
+        &self,
+        url: &str,
+        client: &ClientConfig,
+        scopes: &ScopeChoice,
+    ) -> Result<LoginPlan> {
+        let d = discovery::discover(&Http::new(self.timeout), url.trim()).await?;
+        let mut plan = plan::make_plan(d, client);
+        let exactly = ScopeChoice::split(&scopes.exactly);
+        if !exactly.is_empty() {
+            plan.set_scopes(exactly)?;
+        }
+        for s in ScopeChoice::split(&scopes.add) {
+            plan.add_scope(&s)?;
+        }
+        Ok(plan)
+    }
+
+    /// Signs in with `plan` (as shown to the person), reporting progress to `progress`.
+    /// The flow is recorded as the server's last one, and [`crate::usecase::events::Event::Changed`]
+    /// is sent on success.
+    ///
+    /// Errors: a plan with blocking problems ([`Error::InvalidPlan`],
+    /// [`Error::NoClientRegistration`]), registration, the browser step (denied, timeout,
+    /// wrong `state` or `iss`), the code exchange, and the keychain.
+    pub async fn sign_in(
+        &self,
+        plan: &LoginPlan,
+        options: &LoginOptions,
+        progress: &(dyn Fn(LoginEvent) + Send + Sync),
+    ) -> Result<CredentialBundle> {
+        let recorder = Recorder::default();
+        let http = Http::new(self.timeout).with_recorder(recorder.clone());
+        let result = login(&http, plan, options, self.store.as_ref(), progress).await;
+        if let Ok(id) = vault::server_id(&plan.server_url) {
+            flow_record::record(
+                &self.state_dir,
+                self.now(),
+                "sign-in",
+                &id,
+                &recorder,
+                &result,
+            );
+            if result.is_ok() {
+                self.changed(&id);
+            }
+        }
+        result
+    }
 }

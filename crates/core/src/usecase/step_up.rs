@@ -2,10 +2,14 @@
 //! again with the union of scopes, a bounded number of times (DESIGN.md rule 9).
 
 use crate::error::{Error, Result};
+use crate::oauth::plan::ClientConfig;
 use crate::protocol::http::Http;
 use crate::protocol::mcp::{McpSession, ServerInfo, ToolInfo};
 use crate::protocol::urls;
 use crate::store::vault::CredentialBundle;
+use crate::usecase::engine::Latchkey;
+use crate::usecase::renew::Validity;
+use crate::usecase::sign_in::{LoginEvent, LoginOptions, ScopeChoice};
 
 pub const MAX_STEP_UPS: u32 = 3;
 
@@ -78,5 +82,63 @@ pub async fn call_tool_with_step_up(
             }
             Err(e) => return Err(e),
         }
+    }
+}
+/// How a step-up signs in again: the app identity and options of the new sign-in, who is
+/// told which scopes are asked for, and who hears its progress.
+pub struct StepUp<'a> {
+    pub client: &'a ClientConfig,
+    pub options: &'a LoginOptions,
+    pub asking: &'a (dyn Fn(&[String]) + Send + Sync),
+    pub progress: &'a (dyn Fn(LoginEvent) + Send + Sync),
+}
+
+impl Latchkey {
+    /// Connects to `server` with its stored token (renewed first if needed) and lists its
+    /// tools: `initialize` and `tools/list`.
+    pub async fn check(
+        &self,
+        server: &str,
+    ) -> Result<(CredentialBundle, ServerInfo, Vec<ToolInfo>)> {
+        let bundle = self.fresh(server, Validity::ForUse).await?;
+        let (info, tools) = check(&Http::new(self.timeout), &bundle).await?;
+        Ok((bundle, info, tools))
+    }
+
+    /// Calls `tool` on `server` with `arguments` (a JSON object). When the server answers 403
+    /// `insufficient_scope`, `step_up.asking` is told the scopes and the person signs in again
+    /// with the union of granted and challenged scopes, then the call is tried again: at most
+    /// [`MAX_STEP_UPS`] times. Returns the result and how many step-ups it took.
+    pub async fn call_tool(
+        &self,
+        server: &str,
+        tool: &str,
+        arguments: serde_json::Value,
+        step_up: &StepUp<'_>,
+    ) -> Result<(serde_json::Value, u32)> {
+        let bundle = self.fresh(server, Validity::ForUse).await?;
+        let url = bundle.server_url.clone();
+        let http = Http::new(self.timeout);
+        call_tool_with_step_up(
+            &http,
+            bundle,
+            tool,
+            arguments,
+            async |scopes: Vec<String>| {
+                (step_up.asking)(&scopes);
+                let plan = self
+                    .plan_sign_in(
+                        &url,
+                        step_up.client,
+                        &ScopeChoice {
+                            exactly: scopes,
+                            add: Vec::new(),
+                        },
+                    )
+                    .await?;
+                self.sign_in(&plan, step_up.options, step_up.progress).await
+            },
+        )
+        .await
     }
 }

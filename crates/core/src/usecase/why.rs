@@ -1,17 +1,20 @@
 //! One server, examined end to end: is it working, and if not, why, with every request that
 //! showed it (redacted).
 
-use crate::clock::now;
 use crate::error::Error;
 use crate::health::reasons::{self, Reason};
 use crate::protocol::discovery;
 use crate::protocol::http::Http;
 use crate::protocol::mcp::{ServerInfo, ToolInfo};
 use crate::protocol::trace::{Exchange, Recorder};
+use crate::store::atomic_file;
 use crate::store::vault::{self, CredentialStore};
+use crate::usecase::engine::Latchkey;
+use crate::usecase::renew::Validity;
 use crate::usecase::renew::{self, RefreshOptions};
 use crate::usecase::step_up;
 use serde::Serialize;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 use ts_rs::TS;
 
@@ -71,11 +74,12 @@ fn status_of(r: &Reason) -> Status {
     }
 }
 
-pub async fn diagnose(
+async fn diagnose(
     store: &dyn CredentialStore,
     server: &str,
     options: &RefreshOptions,
     timeout: Duration,
+    state_dir: &Path,
 ) -> Diagnosis {
     let recorder = Recorder::default();
     let http = Http::new(timeout).with_recorder(recorder.clone());
@@ -86,12 +90,12 @@ pub async fn diagnose(
     };
     let last_flow = vault::resolve(store, server)
         .ok()
-        .and_then(|id| crate::store::flow_record::load(&crate::store::paths::state_dir(), &id));
+        .and_then(|id| crate::store::flow_record::load(state_dir, &id));
     Diagnosis {
         last_flow,
         latchkey_version: env!("CARGO_PKG_VERSION"),
         server: server.to_string(),
-        checked_at: now(),
+        checked_at: options.clock.now(),
         status,
         working,
         reason,
@@ -157,4 +161,58 @@ async fn examine(
         expires_at: bundle.tokens.expires_at,
         renewable: bundle.tokens.refresh_token.is_some(),
     })
+}
+impl Latchkey {
+    /// Why `server` (a URL or a name) works or not: examined end to end now (discovery,
+    /// renewal, `initialize` and `tools/list`), with every request redacted, the reason and
+    /// its fix in plain words, and the last recorded sign-in or renewal. Never fails: what
+    /// went wrong is the answer.
+    pub async fn why(&self, server: &str) -> Diagnosis {
+        diagnose(
+            self.store.as_ref(),
+            server,
+            &self.refresh_options(Validity::ForUse),
+            self.timeout,
+            &self.state_dir,
+        )
+        .await
+    }
+
+    /// Writes `diagnosis` (redacted: no token, code or secret is ever in it) as pretty JSON
+    /// to `file`, atomically (private to the user when new; a file that was there keeps its
+    /// permissions and a backup).
+    pub fn export_diagnosis(&self, diagnosis: &Diagnosis, file: &Path) -> crate::Result<()> {
+        let json = serde_json::to_vec_pretty(diagnosis).unwrap_or_default();
+        atomic_file::Snapshot::read(file)?.replace(&json)?;
+        Ok(())
+    }
+
+    /// Writes `diagnosis` into `dir` under a name that says which server and when
+    /// (`latchkey-diagnostics-<host>-<seconds>.json`); the file's path.
+    pub fn export_diagnosis_into(
+        &self,
+        diagnosis: &Diagnosis,
+        dir: &Path,
+    ) -> crate::Result<PathBuf> {
+        let host = url::Url::parse(&diagnosis.server)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_string))
+            .unwrap_or_else(|| "server".into())
+            .replace(
+                |c: char| !c.is_ascii_alphanumeric() && c != '.' && c != '-',
+                "_",
+            );
+        let file = dir.join(format!(
+            "latchkey-diagnostics-{host}-{}.json",
+            diagnosis.checked_at
+        ));
+        self.export_diagnosis(diagnosis, &file)?;
+        Ok(file)
+    }
+
+    /// Where diagnostics go when the person's Downloads folder is not known: Latchkey's own
+    /// state folder.
+    pub fn diagnostics_dir(&self) -> PathBuf {
+        self.state_dir.join("diagnostics")
+    }
 }

@@ -1,0 +1,36 @@
+//! Sign-out, the use case: end the session at the authorization server where it allows
+//! (RFC 7009 revocation, best effort), forget it here (keychain and kernel copy), announce it.
+
+use crate::oauth::revoke;
+use crate::protocol::http::Http;
+use crate::store::vault::{self, CredentialBundle};
+use crate::usecase::engine::Latchkey;
+use crate::{Error, Result};
+
+/// What a sign-out did.
+#[derive(Debug)]
+pub struct SignedOut {
+    /// The session that was forgotten.
+    pub bundle: CredentialBundle,
+    /// Whether the authorization server revoked it: `Ok(false)` when it offers no
+    /// revocation, an error when it refused or could not be reached (forgotten anyway).
+    pub revoked: Result<bool>,
+}
+
+impl Latchkey {
+    /// Signs `server` (a URL or a name) out. Forgetting it here happens even when the
+    /// authorization server is down: that is what the person asked for.
+    ///
+    /// Errors: [`Error::NotSignedIn`]; the keychain's.
+    pub async fn sign_out(&self, server: &str) -> Result<SignedOut> {
+        let id = vault::resolve(self.store.as_ref(), server)?;
+        let bundle = self
+            .store
+            .load(&id)?
+            .ok_or(Error::NotSignedIn { server: id.clone() })?;
+        let revoked = revoke::revoke(&Http::new(self.timeout), &bundle).await;
+        self.store.delete(&id)?;
+        self.changed(&id);
+        Ok(SignedOut { bundle, revoked })
+    }
+}

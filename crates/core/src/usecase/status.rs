@@ -1,0 +1,104 @@
+//! Status, the use case: which servers the person's AI tools use (the inventory), what is
+//! stored for each (the dashboard), and how each is doing now (probes), announced as each
+//! probe answers.
+
+use crate::health::dashboard::{self, Dashboard};
+use crate::health::probe::{self, ServerHealth};
+use crate::protocol::http::Http;
+use crate::store::vault::CredentialBundle;
+use crate::tools::inventory::{self, Inventory};
+use crate::tools::watch::{ChangeEvent, ConfigWatcher, WatchError};
+use crate::usecase::engine::Latchkey;
+use crate::usecase::events::Event;
+use crate::{Error, Result};
+
+/// At most this many probes run at once.
+pub const PROBE_CONCURRENCY: usize = 16;
+
+/// A stored session as `latchkey list` shows it: the bundle, or why it cannot be read.
+pub type StoredSession = std::result::Result<CredentialBundle, (String, Error)>;
+
+impl Latchkey {
+    /// Every remote MCP server the AI tools are configured with, read from their config
+    /// files now. A file that cannot be read is listed among the inventory's problems; it
+    /// never hides the others.
+    pub fn inventory(&self) -> Inventory {
+        inventory::scan(&self.locations)
+    }
+
+    /// The inventory with what the keychain holds for each server, and the servers signed in
+    /// that no tool lists. Errors: the keychain's (locked, unavailable), never an empty list
+    /// that would look like "signed out".
+    pub fn dashboard(&self) -> Result<Dashboard> {
+        dashboard::build(&self.inventory(), self.store.as_ref())
+    }
+
+    /// The servers to probe: those of the tools' configs whose URL can be used, and every
+    /// signed-in one. Where the keychain cannot be read, those of the config files alone
+    /// (each probe then says what is wrong).
+    pub fn servers_to_probe(&self) -> Vec<String> {
+        let mut urls: Vec<String> = self
+            .inventory()
+            .servers
+            .into_iter()
+            .filter(|s| s.url_problem.is_none())
+            .map(|s| s.url)
+            .collect();
+        for e in self.store.list().unwrap_or_default() {
+            if !urls.contains(&e.id) {
+                urls.push(e.id);
+            }
+        }
+        urls
+    }
+
+    /// Probes one server and announces the result ([`Event::Health`]).
+    pub async fn probe(&self, url: &str) -> ServerHealth {
+        let h = probe::probe(&Http::new(self.timeout), self.store.as_ref(), url).await;
+        self.emit(Event::Health(h.clone()));
+        h
+    }
+
+    /// Probes `urls`, [`PROBE_CONCURRENCY`] at once, calling `on_result` and announcing each
+    /// result as it comes (fast servers first); all results in the order they finished.
+    pub async fn probe_all(
+        &self,
+        urls: Vec<String>,
+        mut on_result: impl FnMut(&ServerHealth),
+    ) -> Vec<ServerHealth> {
+        probe::probe_all(
+            urls,
+            self.store.clone(),
+            self.timeout,
+            PROBE_CONCURRENCY,
+            |h| {
+                on_result(h);
+                self.emit(Event::Health(h.clone()));
+            },
+        )
+        .await
+    }
+
+    /// Watches every AI tool's config files (and the folders they may appear in);
+    /// `on_change` runs on the watcher's own thread after each settled batch of changes.
+    /// Dropping the watcher stops it. Errors: the OS refused a watch (e.g. inotify limits).
+    pub fn watch_configs(
+        &self,
+        on_change: impl FnMut(ChangeEvent) + Send + 'static,
+    ) -> std::result::Result<ConfigWatcher, WatchError> {
+        ConfigWatcher::start(self.locations.clone(), on_change)
+    }
+
+    /// Every stored session, or why one cannot be read.
+    pub fn sessions(&self) -> Result<Vec<StoredSession>> {
+        let mut out = Vec::new();
+        for entry in self.store.list()? {
+            match self.store.load(&entry.id) {
+                Ok(Some(b)) => out.push(Ok(b)),
+                Ok(None) => {}
+                Err(e) => out.push(Err((entry.id, e))),
+            }
+        }
+        Ok(out)
+    }
+}
