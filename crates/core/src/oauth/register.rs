@@ -3,7 +3,7 @@
 
 use crate::error::{Error, OAuthError, OAuthStage, Result};
 use crate::oauth::plan::{ClientChoice, LoginPlan, TokenAuthMethod};
-use crate::protocol::http::Http;
+use crate::protocol::http::{Http, Outgoing};
 use crate::protocol::urls;
 use crate::secret::Secret;
 use serde::{Deserialize, Serialize};
@@ -182,12 +182,10 @@ async fn register_dynamically(
     })?;
     urls::require_secure(&url, "registration endpoint")?;
     let body = registration_body(plan, redirect_uri);
-    let req = http
-        .client()
-        .post(url.clone())
+    let req = Outgoing::post(&url)
         .header("accept", "application/json")
         .json(&body);
-    let resp = http.send(&url, req).await?;
+    let resp = http.send(req).await?;
     if !(200..300).contains(&resp.status) {
         if let Some(e) = oauth_error_from_body(OAuthStage::Registration, &resp.body) {
             return Err(Error::OAuth(e));

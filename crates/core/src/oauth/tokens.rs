@@ -157,7 +157,7 @@ pub async fn refresh(
 
 type TokenResult = std::result::Result<
     oauth2::basic::BasicTokenResponse,
-    RequestTokenError<oauth2::HttpClientError<reqwest::Error>, oauth2::basic::BasicErrorResponse>,
+    RequestTokenError<oauth2::HttpClientError<Error>, oauth2::basic::BasicErrorResponse>,
 >;
 
 fn to_token_set(

@@ -2,7 +2,7 @@
 //! authorization server metadata (DESIGN.md rules 1-4 and 11).
 
 use crate::error::{Error, Result};
-use crate::protocol::http::{Fetched, Http};
+use crate::protocol::http::{Fetched, Http, Outgoing};
 use crate::protocol::mcp;
 use crate::protocol::metadata::{AuthServerMetadata, ProtectedResourceMetadata};
 use crate::protocol::urls;
@@ -189,13 +189,11 @@ pub async fn discover(http: &Http, server_url: &str) -> Result<Discovery> {
 }
 
 async fn probe(http: &Http, server: &Url) -> Result<Fetched> {
-    let req = http
-        .client()
-        .post(server.clone())
+    let req = Outgoing::post(server)
         .header("accept", "application/json, text/event-stream")
         .header("content-type", "application/json")
         .body(mcp::initialize_body(1).to_string());
-    http.send(server, req).await
+    http.send(req).await
 }
 
 fn read_challenge(probe: &Fetched) -> (Option<BearerChallenge>, String) {
