@@ -1,7 +1,7 @@
 //! Tokens: the authorization URL with PKCE, the code exchange and the refresh, through the
 //! `oauth2` crate, with `resource` on every request (RFC 8707).
 
-use crate::clock::now;
+use crate::clock::{Clock, SystemClock};
 use crate::error::{Error, OAuthError, OAuthStage, Result};
 use crate::oauth::plan::TokenAuthMethod;
 use crate::oauth::register::ClientRegistration;
@@ -16,10 +16,15 @@ use oauth2::{
 use serde::{Deserialize, Serialize};
 use url::Url;
 
+/// The tokens one sign-in or refresh got (RFC 6749 section 5.1). Times are seconds since
+/// the Unix epoch, read from the [`Clock`] when the answer arrived.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TokenSet {
+    /// The access token.
     pub access_token: Secret,
+    /// `Bearer`, or the AS's other `token_type` as the `oauth2` crate names it.
     pub token_type: String,
+    /// The refresh token: the AS's new one, or on a refresh without one the old one kept.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refresh_token: Option<Secret>,
     /// Seconds since the epoch; None when the AS did not say.
@@ -28,6 +33,7 @@ pub struct TokenSet {
     /// The granted scopes as the AS reported them (or as requested, when it did not say).
     #[serde(default)]
     pub scopes: Vec<String>,
+    /// When the answer arrived, seconds since the epoch.
     pub obtained_at: u64,
 }
 
@@ -89,6 +95,8 @@ fn client(ep: &Endpoint<'_>) -> Result<Client> {
     Ok(c)
 }
 
+/// The sign-in page's URL (RFC 6749 section 4.1.1) with a fresh S256 PKCE challenge
+/// (RFC 7636 section 4.3), a random `state`, `resource` (RFC 8707) and `scope` when given.
 pub fn authorization_request(
     ep: &Endpoint<'_>,
     scope: Option<&str>,
@@ -110,12 +118,34 @@ pub fn authorization_request(
     })
 }
 
+/// Exchanges an authorization `code` for tokens (RFC 6749 section 4.1.3) with the PKCE
+/// `verifier` (RFC 7636 section 4.5) and `resource` (RFC 8707), reading the system clock.
+/// See [`exchange_code_with_clock`].
 pub async fn exchange_code(
     http: &Http,
     ep: &Endpoint<'_>,
     code: &Secret,
     verifier: &Secret,
     requested_scopes: &[String],
+) -> Result<TokenSet> {
+    exchange_code_with_clock(http, ep, code, verifier, requested_scopes, &SystemClock).await
+}
+
+/// [`exchange_code`], with `obtained_at` and `expires_at` (`obtained_at + expires_in`) read
+/// from `clock` when the answer arrives. `requested_scopes` stand for the granted ones when
+/// the AS does not list them.
+///
+/// Errors: [`Error::OAuth`] with the AS's `error`, `error_description` and `error_uri`
+/// (RFC 6749 section 5.2); [`Error::BadTokenResponse`] for an answer that is not a token
+/// response (naming the field, never the body); [`Error::Unreachable`] when no answer came;
+/// [`Error::BadMetadata`] and [`Error::InsecureEndpoint`] for unusable endpoints.
+pub async fn exchange_code_with_clock(
+    http: &Http,
+    ep: &Endpoint<'_>,
+    code: &Secret,
+    verifier: &Secret,
+    requested_scopes: &[String],
+    clock: &dyn Clock,
 ) -> Result<TokenSet> {
     let result = client(ep)?
         .exchange_code(AuthorizationCode::new(code.expose().to_string()))
@@ -129,14 +159,30 @@ pub async fn exchange_code(
         OAuthStage::TokenExchange,
         requested_scopes,
         None,
+        clock.now(),
     )
 }
 
+/// Renews the tokens with `refresh_token` (RFC 6749 section 6) and `resource` (RFC 8707),
+/// reading the system clock. See [`refresh_with_clock`].
 pub async fn refresh(
     http: &Http,
     ep: &Endpoint<'_>,
     refresh_token: &Secret,
     previous_scopes: &[String],
+) -> Result<TokenSet> {
+    refresh_with_clock(http, ep, refresh_token, previous_scopes, &SystemClock).await
+}
+
+/// [`refresh`], with times read from `clock` when the answer arrives. A new refresh token
+/// in the answer replaces `refresh_token` (rotation); without one the old one is kept.
+/// Errors as [`exchange_code_with_clock`]'s, at the refresh stage.
+pub async fn refresh_with_clock(
+    http: &Http,
+    ep: &Endpoint<'_>,
+    refresh_token: &Secret,
+    previous_scopes: &[String],
+    clock: &dyn Clock,
 ) -> Result<TokenSet> {
     let rt = RefreshToken::new(refresh_token.expose().to_string());
     let c = client(ep)?;
@@ -152,6 +198,7 @@ pub async fn refresh(
         OAuthStage::Refresh,
         previous_scopes,
         Some(refresh_token),
+        clock.now(),
     )
 }
 
@@ -166,6 +213,7 @@ fn to_token_set(
     stage: OAuthStage,
     requested_scopes: &[String],
     keep_refresh: Option<&Secret>,
+    obtained_at: u64,
 ) -> Result<TokenSet> {
     let resp = result.map_err(|e| match e {
         RequestTokenError::ServerResponse(r) => Error::OAuth(OAuthError {
@@ -188,7 +236,6 @@ fn to_token_set(
             detail: s,
         },
     })?;
-    let obtained_at = now();
     let token_type = match resp.token_type() {
         oauth2::basic::BasicTokenType::Bearer => "Bearer".to_string(),
         other => format!("{other:?}"),
@@ -208,3 +255,4 @@ fn to_token_set(
         obtained_at,
     })
 }
+
