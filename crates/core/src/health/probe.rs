@@ -85,16 +85,14 @@ async fn probe_inner(
         .as_ref()
         .filter(|b| b.is_fresh(Duration::ZERO, now()))
         .map(|b| b.tokens.access_token.expose().to_string());
-    let mut req = http
-        .client()
-        .post(url.clone())
+    let mut req = crate::protocol::http::Outgoing::post(&url)
         .header("accept", "application/json, text/event-stream")
         .header("content-type", "application/json")
         .body(mcp::initialize_body(1).to_string());
     if let Some(t) = &token {
         req = req.header("authorization", format!("Bearer {t}"));
     }
-    let resp = match http.send(&url, req).await {
+    let resp = match http.send(req).await {
         Ok(r) => r,
         Err(e) => return (Health::Unreachable, None, Some(reasons::from_error(&e))),
     };

@@ -3,7 +3,7 @@
 
 use crate::error::{Error, OAuthError, OAuthStage, Result};
 use crate::oauth::plan::{ClientChoice, LoginPlan, TokenAuthMethod};
-use crate::protocol::http::Http;
+use crate::protocol::http::{Http, Outgoing};
 use crate::protocol::urls;
 use crate::secret::Secret;
 use serde::{Deserialize, Serialize};
@@ -182,12 +182,10 @@ async fn register_dynamically(
     })?;
     urls::require_secure(&url, "registration endpoint")?;
     let body = registration_body(plan, redirect_uri);
-    let req = http
-        .client()
-        .post(url.clone())
+    let req = Outgoing::post(&url)
         .header("accept", "application/json")
         .json(&body);
-    let resp = http.send(&url, req).await?;
+    let resp = http.send(req).await?;
     if !(200..300).contains(&resp.status) {
         if let Some(e) = oauth_error_from_body(OAuthStage::Registration, &resp.body) {
             return Err(Error::OAuth(e));
@@ -228,4 +226,134 @@ async fn register_dynamically(
         client_secret_expires_at: r.client_secret_expires_at,
         registered_scope: plan.scope_param(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::oauth::plan::{make_plan, ClientConfig};
+    use crate::protocol::canned::{Canned, Expect};
+    use crate::protocol::discovery::{AsSource, Discovery};
+    use crate::protocol::metadata::AuthServerMetadata;
+    use crate::protocol::www_authenticate::BearerChallenge;
+    use serde_json::json;
+
+    const REGISTER: &str = "https://mcp.example.com/register";
+    const REDIRECT: &str = "http://127.0.0.1:33418/callback";
+
+    /// The plan for a 2025-03-26 server whose challenge asks for `mcp`: register dynamically
+    /// at its origin's `/register`.
+    fn plan() -> LoginPlan {
+        let server = Url::parse("https://mcp.example.com/mcp").unwrap();
+        let plan = make_plan(
+            Discovery {
+                server_url: server.to_string(),
+                resource: server.to_string(),
+                probe_status: 401,
+                challenge: Some(BearerChallenge {
+                    scope: Some("mcp".into()),
+                    ..Default::default()
+                }),
+                prm: None,
+                prm_url: None,
+                prm_source: None,
+                issuer: "https://mcp.example.com".into(),
+                as_source: AsSource::LegacyOrigin,
+                as_metadata: AuthServerMetadata::legacy_defaults(&server),
+                as_metadata_url: None,
+                steps: vec![],
+            },
+            &ClientConfig::default(),
+        );
+        assert!(
+            matches!(&plan.client, ClientChoice::Dynamic { registration_endpoint } if registration_endpoint == REGISTER)
+        );
+        plan
+    }
+
+    #[tokio::test]
+    async fn dynamic_registration_sends_a_native_public_client_with_the_loopback_uri() {
+        let canned = Canned::new([Expect::post(REGISTER)
+            .with_header("accept", "application/json")
+            .with_header("content-type", "application/json")
+            .respond_json(
+                201,
+                &json!({"client_id": "c-123", "redirect_uris": [REDIRECT]}),
+            )]);
+        let reg = obtain_client(&canned.http(), &plan(), REDIRECT, None)
+            .await
+            .unwrap();
+        canned.assert_done();
+        assert_eq!(
+            canned.sent()[0].json(),
+            Some(json!({
+                "client_name": "Latchkey",
+                "redirect_uris": [REDIRECT],
+                "grant_types": ["authorization_code", "refresh_token"],
+                "response_types": ["code"],
+                "token_endpoint_auth_method": "none",
+                "application_type": "native",
+                "scope": "mcp",
+            }))
+        );
+        assert_eq!(reg.method, RegistrationMethod::Dynamic);
+        assert_eq!(reg.client_id, "c-123");
+        assert_eq!(reg.auth_method, TokenAuthMethod::None);
+        assert_eq!(reg.client_secret, None);
+        assert_eq!(reg.redirect_uris, [REDIRECT]);
+        assert_eq!(reg.registered_scope.as_deref(), Some("mcp"));
+    }
+
+    #[tokio::test]
+    async fn a_client_secret_in_the_answer_defaults_to_basic_authentication() {
+        let canned = Canned::new([Expect::post(REGISTER).respond_json(
+            201,
+            &json!({"client_id": "c-9", "client_secret": "s-9", "registration_access_token": "rat"}),
+        )]);
+        let reg = obtain_client(&canned.http(), &plan(), REDIRECT, None)
+            .await
+            .unwrap();
+        assert_eq!(reg.auth_method, TokenAuthMethod::ClientSecretBasic);
+        assert_eq!(reg.client_secret.as_ref().map(Secret::expose), Some("s-9"));
+        // Without redirect_uris in the answer, the one asked for is assumed.
+        assert_eq!(reg.redirect_uris, [REDIRECT]);
+    }
+
+    #[tokio::test]
+    async fn a_refusal_gives_the_servers_oauth_error() {
+        let canned = Canned::new([Expect::post(REGISTER).respond_json(
+            400,
+            &json!({"error": "invalid_redirect_uri", "error_description": "loopback is not allowed"}),
+        )]);
+        let err = obtain_client(&canned.http(), &plan(), REDIRECT, None)
+            .await
+            .unwrap_err();
+        match err {
+            Error::OAuth(e) => {
+                assert_eq!(e.stage, OAuthStage::Registration);
+                assert_eq!(e.code, "invalid_redirect_uri");
+                assert_eq!(e.description.as_deref(), Some("loopback is not allowed"));
+            }
+            other => panic!("expected the AS's error, got {other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_refusal_without_an_oauth_error_gives_the_status_and_an_excerpt() {
+        let canned = Canned::new([Expect::post(REGISTER)
+            .respond(403)
+            .respond_body("registration is closed")]);
+        let err = obtain_client(&canned.http(), &plan(), REDIRECT, None)
+            .await
+            .unwrap_err();
+        match err {
+            Error::HttpStatus {
+                status, body, url, ..
+            } => {
+                assert_eq!((status, url.as_str()), (403, REGISTER));
+                assert_eq!(body.as_deref(), Some("registration is closed"));
+            }
+            other => panic!("expected an HTTP status error, got {other:?}"),
+        }
+    }
 }

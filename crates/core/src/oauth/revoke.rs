@@ -3,7 +3,7 @@
 use crate::error::{Error, OAuthStage, Result};
 use crate::oauth::plan::TokenAuthMethod;
 use crate::oauth::register::oauth_error_from_body;
-use crate::protocol::http::Http;
+use crate::protocol::http::{Http, Outgoing};
 use crate::protocol::urls;
 use crate::store::vault::CredentialBundle;
 use url::Url;
@@ -27,10 +27,10 @@ pub async fn revoke(http: &Http, b: &CredentialBundle) -> Result<bool> {
     tokens.push((b.tokens.access_token.expose(), "access_token"));
     for (token, hint) in tokens {
         let mut form: Vec<(&str, &str)> = vec![("token", token), ("token_type_hint", hint)];
-        let mut req = http.client().post(url.clone());
+        let mut req = Outgoing::post(&url);
         match (b.client.auth_method, &b.client.client_secret) {
             (TokenAuthMethod::ClientSecretBasic, Some(secret)) => {
-                req = req.basic_auth(&b.client.client_id, Some(secret.expose()));
+                req = req.basic_auth(&b.client.client_id, secret.expose());
             }
             (TokenAuthMethod::ClientSecretPost, Some(secret)) => {
                 form.push(("client_id", &b.client.client_id));
@@ -38,7 +38,7 @@ pub async fn revoke(http: &Http, b: &CredentialBundle) -> Result<bool> {
             }
             _ => form.push(("client_id", &b.client.client_id)),
         }
-        let resp = http.send(&url, req.form(&form)).await?;
+        let resp = http.send(req.form(&form)).await?;
         if resp.status != 200 {
             if let Some(e) = oauth_error_from_body(OAuthStage::Revocation, &resp.body) {
                 // RFC 7009 §2.2.1: a server that cannot revoke this kind of token says so.

@@ -2,7 +2,7 @@
 //! authorization server metadata (DESIGN.md rules 1-4 and 11).
 
 use crate::error::{Error, Result};
-use crate::protocol::http::{Fetched, Http};
+use crate::protocol::http::{Fetched, Http, Outgoing};
 use crate::protocol::mcp;
 use crate::protocol::metadata::{AuthServerMetadata, ProtectedResourceMetadata};
 use crate::protocol::urls;
@@ -189,13 +189,11 @@ pub async fn discover(http: &Http, server_url: &str) -> Result<Discovery> {
 }
 
 async fn probe(http: &Http, server: &Url) -> Result<Fetched> {
-    let req = http
-        .client()
-        .post(server.clone())
+    let req = Outgoing::post(server)
         .header("accept", "application/json, text/event-stream")
         .header("content-type", "application/json")
         .body(mcp::initialize_body(1).to_string());
-    http.send(server, req).await
+    http.send(req).await
 }
 
 fn read_challenge(probe: &Fetched) -> (Option<BearerChallenge>, String) {
@@ -416,4 +414,168 @@ fn check_endpoints(m: &AuthServerMetadata, source: &str) -> Result<()> {
         urls::require_secure(&u, what)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::canned::{Canned, Expect};
+    use serde_json::json;
+
+    const SERVER: &str = "https://mcp.example.com/mcp";
+
+    /// The MCP server's answer to a probe without a token.
+    fn probe_401(challenge: &str) -> Expect {
+        Expect::post(SERVER)
+            .with_header("content-type", "application/json")
+            .with_header("accept", "application/json, text/event-stream")
+            .respond(401)
+            .respond_header("www-authenticate", challenge)
+    }
+
+    fn prm(resource: &str, issuer: &str) -> serde_json::Value {
+        json!({"resource": resource, "authorization_servers": [issuer], "scopes_supported": ["mcp"]})
+    }
+
+    fn as_metadata(issuer: &str) -> serde_json::Value {
+        json!({
+            "issuer": issuer,
+            "authorization_endpoint": format!("{issuer}/authorize"),
+            "token_endpoint": format!("{issuer}/token"),
+            "registration_endpoint": format!("{issuer}/register"),
+            "code_challenge_methods_supported": ["S256"],
+        })
+    }
+
+    #[tokio::test]
+    async fn challenge_then_prm_then_path_inserted_as_metadata_in_order() {
+        let issuer = "https://auth.example.com/tenant1";
+        let canned = Canned::new([
+            probe_401(
+                r#"Bearer resource_metadata="https://mcp.example.com/.well-known/oauth-protected-resource/mcp", scope="mcp""#,
+            ),
+            Expect::get("https://mcp.example.com/.well-known/oauth-protected-resource/mcp")
+                .with_header("accept", "application/json")
+                .respond_json(200, &prm(SERVER, issuer)),
+            Expect::get("https://auth.example.com/.well-known/oauth-authorization-server/tenant1")
+                .respond(404),
+            Expect::get("https://auth.example.com/.well-known/openid-configuration/tenant1")
+                .respond_json(200, &as_metadata(issuer)),
+        ]);
+        let d = discover(&canned.http(), SERVER).await.unwrap();
+        canned.assert_done();
+        assert_eq!(
+            canned.requests(),
+            [
+                "POST https://mcp.example.com/mcp",
+                "GET https://mcp.example.com/.well-known/oauth-protected-resource/mcp",
+                "GET https://auth.example.com/.well-known/oauth-authorization-server/tenant1",
+                "GET https://auth.example.com/.well-known/openid-configuration/tenant1",
+            ]
+        );
+        // The probe is an MCP initialize request, byte for byte.
+        assert_eq!(
+            canned.sent()[0].body,
+            mcp::initialize_body(1).to_string().as_bytes()
+        );
+        assert_eq!(d.prm_source, Some(PrmSource::Challenge));
+        assert_eq!(d.challenge.and_then(|c| c.scope).as_deref(), Some("mcp"));
+        assert_eq!(
+            (d.issuer.as_str(), d.as_source),
+            (issuer, AsSource::ResourceMetadata)
+        );
+        assert_eq!(
+            d.as_metadata_url.as_deref(),
+            Some("https://auth.example.com/.well-known/openid-configuration/tenant1")
+        );
+        assert_eq!(
+            d.as_metadata.token_endpoint,
+            "https://auth.example.com/tenant1/token"
+        );
+        assert_eq!(d.resource, SERVER);
+    }
+
+    #[tokio::test]
+    async fn without_a_metadata_address_falls_back_to_the_root_well_known_documents() {
+        let issuer = "https://auth.example.com";
+        let canned = Canned::new([
+            probe_401(r#"Bearer realm="mcp""#),
+            Expect::get("https://mcp.example.com/.well-known/oauth-protected-resource/mcp")
+                .respond(404),
+            Expect::get("https://mcp.example.com/.well-known/oauth-protected-resource")
+                .respond_json(200, &prm(SERVER, issuer)),
+            Expect::get("https://auth.example.com/.well-known/oauth-authorization-server")
+                .respond(404),
+            Expect::get("https://auth.example.com/.well-known/openid-configuration")
+                .respond_json(200, &as_metadata(issuer)),
+        ]);
+        let d = discover(&canned.http(), SERVER).await.unwrap();
+        canned.assert_done();
+        assert_eq!(d.prm_source, Some(PrmSource::RootWellKnown));
+        assert_eq!(
+            d.prm_url.as_deref(),
+            Some("https://mcp.example.com/.well-known/oauth-protected-resource")
+        );
+        assert_eq!(
+            d.as_metadata_url.as_deref(),
+            Some("https://auth.example.com/.well-known/openid-configuration")
+        );
+        let looked: Vec<_> = d.steps.iter().map(|s| s.outcome.as_str()).collect();
+        assert_eq!(looked[1], "HTTP 404", "{looked:?}");
+    }
+
+    #[tokio::test]
+    async fn without_any_metadata_the_origin_and_its_default_endpoints_are_used() {
+        let canned = Canned::new([
+            probe_401("Bearer"),
+            Expect::get("https://mcp.example.com/.well-known/oauth-protected-resource/mcp")
+                .respond(404),
+            Expect::get("https://mcp.example.com/.well-known/oauth-protected-resource")
+                .respond(404),
+            Expect::get("https://mcp.example.com/.well-known/oauth-authorization-server")
+                .respond(404),
+            Expect::get("https://mcp.example.com/.well-known/openid-configuration").respond(404),
+        ]);
+        let d = discover(&canned.http(), SERVER).await.unwrap();
+        canned.assert_done();
+        assert_eq!(d.as_source, AsSource::LegacyOrigin);
+        assert_eq!(d.as_metadata_url, None);
+        assert_eq!(
+            d.as_metadata.token_endpoint,
+            "https://mcp.example.com/token"
+        );
+    }
+
+    #[tokio::test]
+    async fn an_issuer_that_differs_from_the_one_named_is_refused() {
+        let issuer = "https://auth.example.com";
+        let canned = Canned::new([
+            probe_401(
+                r#"Bearer resource_metadata="https://mcp.example.com/.well-known/oauth-protected-resource/mcp""#,
+            ),
+            Expect::get("https://mcp.example.com/.well-known/oauth-protected-resource/mcp")
+                .respond_json(200, &prm(SERVER, issuer)),
+            Expect::get("https://auth.example.com/.well-known/oauth-authorization-server")
+                .respond_json(200, &as_metadata("https://evil.example.com")),
+        ]);
+        let err = discover(&canned.http(), SERVER).await.unwrap_err();
+        canned.assert_done();
+        match err {
+            Error::IssuerMismatch {
+                expected,
+                found,
+                url,
+            } => {
+                assert_eq!(expected, issuer);
+                assert_eq!(found, "https://evil.example.com");
+                assert_eq!(
+                    url,
+                    "https://auth.example.com/.well-known/oauth-authorization-server"
+                );
+            }
+            other => panic!("expected an issuer mismatch, got {other:?}"),
+        }
+        // Nothing was asked of the other candidates once the issuer was wrong.
+        assert_eq!(canned.requests().len(), 3);
+    }
 }

@@ -1,7 +1,7 @@
 //! Just enough of MCP over Streamable HTTP to probe, check and call a tool with a token.
 
 use crate::error::{Error, Result};
-use crate::protocol::http::{Fetched, Http};
+use crate::protocol::http::{Fetched, Http, Outgoing};
 use crate::protocol::www_authenticate;
 use crate::secret::Secret;
 use serde::{Deserialize, Serialize};
@@ -128,13 +128,10 @@ impl<'a> McpSession<'a> {
     }
 
     async fn post(&self, body: &serde_json::Value) -> Result<Fetched> {
-        let mut req = self
-            .http
-            .client()
-            .post(self.url.clone())
+        let mut req = Outgoing::post(&self.url)
             .header("accept", "application/json, text/event-stream")
             .header("content-type", "application/json")
-            .header("authorization", format!("Bearer {}", self.token.expose()))
+            .bearer_auth(self.token.expose())
             .body(body.to_string());
         if let Some(s) = &self.session_id {
             req = req.header("mcp-session-id", s);
@@ -142,7 +139,7 @@ impl<'a> McpSession<'a> {
         if let Some(v) = &self.protocol_version {
             req = req.header("mcp-protocol-version", v);
         }
-        let resp = self.http.send(&self.url, req).await?;
+        let resp = self.http.send(req).await?;
         if resp.status == 401 || resp.status == 403 {
             return Err(self.status_error(&resp));
         }

@@ -41,9 +41,15 @@ const REDACTED: &str = "[redacted]";
 /// Bodies are cut here: enough to explain, not a copy of the server's data.
 const BODY_LIMIT: usize = 4096;
 
-fn is_sensitive(name: &str) -> bool {
+/// True for a parameter or JSON member name whose value is a secret (`code`, `access_token`, ...).
+pub(crate) fn is_sensitive(name: &str) -> bool {
     let n = name.to_ascii_lowercase();
     SENSITIVE.contains(&n.as_str())
+}
+
+/// True for a header whose value is a credential (`Authorization`, `Cookie`, ...).
+pub(crate) fn is_sensitive_header(name: &str) -> bool {
+    SENSITIVE_HEADERS.contains(&name.to_ascii_lowercase().as_str())
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -111,7 +117,7 @@ pub fn redact_headers<'a>(
         .map(|(k, v)| {
             let name = k.to_ascii_lowercase();
             let value = String::from_utf8_lossy(v).into_owned();
-            let value = if SENSITIVE_HEADERS.contains(&name.as_str()) {
+            let value = if is_sensitive_header(&name) {
                 // Keep the scheme ("Bearer"), never the credential.
                 match value.split_once(' ') {
                     Some((scheme, _)) if name.contains("authorization") => {
