@@ -1,7 +1,7 @@
 //! Tokens: the authorization URL with PKCE, the code exchange and the refresh, through the
 //! `oauth2` crate, with `resource` on every request (RFC 8707).
 
-use crate::clock::{Clock, SystemClock};
+use crate::clock::Clock;
 use crate::error::{Error, OAuthError, OAuthStage, Result};
 use crate::oauth::plan::TokenAuthMethod;
 use crate::oauth::register::ClientRegistration;
@@ -119,27 +119,15 @@ pub fn authorization_request(
 }
 
 /// Exchanges an authorization `code` for tokens (RFC 6749 section 4.1.3) with the PKCE
-/// `verifier` (RFC 7636 section 4.5) and `resource` (RFC 8707), reading the system clock.
-/// See [`exchange_code_with_clock`].
-pub async fn exchange_code(
-    http: &Http,
-    ep: &Endpoint<'_>,
-    code: &Secret,
-    verifier: &Secret,
-    requested_scopes: &[String],
-) -> Result<TokenSet> {
-    exchange_code_with_clock(http, ep, code, verifier, requested_scopes, &SystemClock).await
-}
-
-/// [`exchange_code`], with `obtained_at` and `expires_at` (`obtained_at + expires_in`) read
-/// from `clock` when the answer arrives. `requested_scopes` stand for the granted ones when
+/// `verifier` (RFC 7636 section 4.5) and `resource` (RFC 8707), with `obtained_at` and
+/// `expires_at` (`obtained_at + expires_in`) read from `clock` when the answer arrives. `requested_scopes` stand for the granted ones when
 /// the AS does not list them.
 ///
 /// Errors: [`Error::OAuth`] with the AS's `error`, `error_description` and `error_uri`
 /// (RFC 6749 section 5.2); [`Error::BadTokenResponse`] for an answer that is not a token
 /// response (naming the field, never the body); [`Error::Unreachable`] when no answer came;
 /// [`Error::BadMetadata`] and [`Error::InsecureEndpoint`] for unusable endpoints.
-pub async fn exchange_code_with_clock(
+pub async fn exchange_code(
     http: &Http,
     ep: &Endpoint<'_>,
     code: &Secret,
@@ -164,20 +152,10 @@ pub async fn exchange_code_with_clock(
 }
 
 /// Renews the tokens with `refresh_token` (RFC 6749 section 6) and `resource` (RFC 8707),
-/// reading the system clock. See [`refresh_with_clock`].
-pub async fn refresh(
-    http: &Http,
-    ep: &Endpoint<'_>,
-    refresh_token: &Secret,
-    previous_scopes: &[String],
-) -> Result<TokenSet> {
-    refresh_with_clock(http, ep, refresh_token, previous_scopes, &SystemClock).await
-}
-
-/// [`refresh`], with times read from `clock` when the answer arrives. A new refresh token
+/// with times read from `clock` when the answer arrives. A new refresh token
 /// in the answer replaces `refresh_token` (rotation); without one the old one is kept.
-/// Errors as [`exchange_code_with_clock`]'s, at the refresh stage.
-pub async fn refresh_with_clock(
+/// Errors as [`exchange_code`]'s, at the refresh stage.
+pub async fn refresh(
     http: &Http,
     ep: &Endpoint<'_>,
     refresh_token: &Secret,
@@ -297,7 +275,7 @@ mod tests {
 
     async fn exchange(canned: &Arc<Canned>, clock: &FakeClock) -> Result<TokenSet> {
         let client = public_client();
-        exchange_code_with_clock(
+        exchange_code(
             &canned.http(),
             &endpoint(&client),
             &Secret::new("the-code"),
@@ -310,7 +288,7 @@ mod tests {
 
     async fn refresh_at(canned: &Arc<Canned>, clock: &FakeClock) -> Result<TokenSet> {
         let client = public_client();
-        refresh_with_clock(
+        refresh(
             &canned.http(),
             &endpoint(&client),
             &Secret::new("old-refresh"),
@@ -461,7 +439,7 @@ mod tests {
             200,
             &json!({"access_token": "at-1", "token_type": "Bearer"}),
         )]);
-        refresh_with_clock(
+        refresh(
             &canned.http(),
             &endpoint(&client),
             &Secret::new("old-refresh"),

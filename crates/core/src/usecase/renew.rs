@@ -171,7 +171,15 @@ pub async fn fresh_bundle(
         redirect_uri: &redirect,
         resource: &b.resource,
     };
-    match tokens::refresh(&http, &ep, &refresh_token, &b.tokens.scopes).await {
+    match tokens::refresh(
+        &http,
+        &ep,
+        &refresh_token,
+        &b.tokens.scopes,
+        options.clock.as_ref(),
+    )
+    .await
+    {
         Ok(new_tokens) => {
             test_delay();
             let mut b = b;

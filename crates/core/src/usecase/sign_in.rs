@@ -3,6 +3,7 @@
 //! store the bundle (the kernel copy follows the write), record the flow for "why", and
 //! announce the change.
 
+use crate::clock::Clock;
 use crate::error::{Error, Result};
 use crate::oauth::loopback::{CallbackListener, Expected};
 use crate::oauth::plan::LoginPlan;
@@ -88,6 +89,7 @@ pub async fn login(
     options: &LoginOptions,
     store: &dyn CredentialStore,
     events: &(dyn Fn(LoginEvent) + Send + Sync),
+    clock: &dyn Clock,
 ) -> Result<CredentialBundle> {
     let blocking = plan.blocking_problems();
     if let Some(first) = blocking.first() {
@@ -153,7 +155,8 @@ pub async fn login(
         .await?;
     events(LoginEvent::Exchanging);
     let requested = plan.scope_names();
-    let tokens = tokens::exchange_code(http, &ep, &code, &request.verifier, &requested).await?;
+    let tokens =
+        tokens::exchange_code(http, &ep, &code, &request.verifier, &requested, clock).await?;
 
     // Names given before stay.
     let mut names = previous.map(|b| b.names).unwrap_or_default();
@@ -174,7 +177,7 @@ pub async fn login(
         client,
         tokens,
         requested_scopes: requested,
-        updated_at: crate::clock::now(),
+        updated_at: clock.now(),
         needs_sign_in: None,
         names,
     };
@@ -239,7 +242,15 @@ impl Latchkey {
     ) -> Result<CredentialBundle> {
         let recorder = Recorder::default();
         let http = Http::new(self.timeout).with_recorder(recorder.clone());
-        let result = login(&http, plan, options, self.store.as_ref(), progress).await;
+        let result = login(
+            &http,
+            plan,
+            options,
+            self.store.as_ref(),
+            progress,
+            self.clock.as_ref(),
+        )
+        .await;
         if let Ok(id) = vault::server_id(&plan.server_url) {
             flow_record::record(
                 &self.state_dir,
