@@ -2,10 +2,10 @@
 
 use clap::Args;
 use latchkey_core::store::vault::CredentialBundle;
-use latchkey_core::tools::handoff::gemini;
-use latchkey_core::tools::handoff::keychain::Stored;
+use latchkey_core::tools::gemini_cli as gemini;
+use latchkey_core::tools::keychain::Stored;
 use latchkey_core::tools::Locations;
-use latchkey_core::usecase::hand_off::{self, ClaudeMode, Delivered, Env};
+use latchkey_core::usecase::hand_off::{self, ClaudeMode, Delivered};
 use latchkey_core::Error;
 use serde_json::json;
 use std::path::PathBuf;
@@ -43,23 +43,23 @@ fn helper_command() -> Result<String, Error> {
 }
 
 pub fn run(args: &HandoffArgs, bundle: &CredentialBundle, json: bool) -> Result<(), Error> {
-    let mut env = Env::from_env(&Locations::from_env(), helper_command()?);
+    let mut loc = Locations::from_env();
     if let Some(dir) = &args.claude_config_dir {
-        env.claude_config_dir = Some(dir.clone());
+        loc.claude_config_dir = Some(dir.clone());
     }
     let (tool, mode, done, warning) = match args.tool.as_str() {
         "gemini-cli" => {
-            let (done, warning) = hand_off::gemini(&env, bundle)?;
+            let (done, warning) = hand_off::gemini(&loc, bundle)?;
             ("gemini-cli", "native", done, warning)
         }
-        "codex" => ("codex", "native", hand_off::codex(&env, bundle)?, None),
+        "codex" => ("codex", "native", hand_off::codex(&loc, bundle)?, None),
         _ => {
             let mode = if args.mode == "native" {
                 ClaudeMode::Native
             } else {
                 ClaudeMode::Helper
             };
-            let done = hand_off::claude_code(&env, bundle, mode)?;
+            let done = hand_off::claude_code(&loc, &helper_command()?, bundle, mode)?;
             ("claude-code", args.mode.as_str(), done, None)
         }
     };

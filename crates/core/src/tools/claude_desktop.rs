@@ -15,8 +15,8 @@ pub fn config_file(loc: &Locations) -> PathBuf {
 }
 
 pub(crate) fn read(ctx: &mut Ctx<'_>, root: &Node) {
-    let scope = ctx.source.scope.clone();
-    for (name, s) in ctx.server_map(root, "mcpServers") {
+    let scope = ctx.source.config_scope.clone();
+    for (name, s) in ctx.server_map(root, &["mcpServers"]) {
         let command = ctx.string(name, s, "command");
         let Some(command) = command else {
             let message = if s.get("url").is_some() || s.get("serverUrl").is_some() {

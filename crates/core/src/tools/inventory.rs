@@ -5,7 +5,7 @@
 //! and never hide the other files.
 
 use crate::protocol::urls::{canonical_resource, parse_http_url};
-use crate::tools::{self, Locations, Scope, ServerEntry, SourceError, Tool};
+use crate::tools::{self, ConfigScope, Locations, ServerEntry, SourceError, Tool};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 use ts_rs::TS;
@@ -53,7 +53,9 @@ impl RemoteServer {
 pub struct ConfigFile {
     pub tool: Tool,
     pub file: PathBuf,
-    pub scope: Scope,
+    /// For the user or for one project.
+    #[serde(rename = "scope")]
+    pub config_scope: ConfigScope,
 }
 
 impl Inventory {
@@ -107,7 +109,7 @@ impl Inventory {
                 .map(|s| ConfigFile {
                     tool: s.tool(),
                     file: s.path,
-                    scope: s.scope,
+                    config_scope: s.config_scope,
                 })
                 .collect(),
             projects: scan.projects,

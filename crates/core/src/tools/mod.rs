@@ -1,24 +1,33 @@
-//! The AI tools' own config files, read: one module per tool lists the MCP servers configured
-//! in it, with the tool's own auth settings (secrets redacted). Nothing here writes a file.
+//! The AI tools' own config files: one module per tool reads the MCP servers configured in
+//! it, with the tool's own auth settings (secrets redacted), and, for the tools that can take
+//! a sign-in from Latchkey (Claude Code, Gemini CLI, Codex), writes what the tool reads,
+//! without losing a byte of what was there.
 //!
-//! Every path comes from [`Locations`], built from the environment by default and fully
-//! injectable, so tests never read the real home directory. A file that cannot be read or
-//! parsed gives a [`SourceError`] (which file, which line, what is wrong) and never hides the
-//! other files.
+//! Reading and writing go through one [`ServerEntry`]: a writer edits the entry the reader
+//! found, at its file and key path. Every path comes from [`Locations`], built from the
+//! environment in one place and fully injectable, so tests never touch the real home folder.
+//! A file that cannot be read or parsed gives a [`SourceError`] (which file, which line, what
+//! is wrong) and never hides the other files.
+//!
+//! Adding a tool: one module here, registered in [`SourceKind`] (its files and how they are
+//! read).
 
 mod common;
+mod locations;
 mod tree;
+
+pub mod json_edit;
+pub mod keychain;
 
 pub mod claude_code;
 pub mod claude_desktop;
 pub mod codex;
 pub mod cursor;
-pub mod gemini;
+pub mod gemini_cli;
 pub mod vscode;
 pub mod windsurf;
 pub mod zed;
 
-pub mod handoff;
 pub mod inventory;
 pub mod watch;
 
@@ -28,6 +37,7 @@ use std::path::{Path, PathBuf};
 use ts_rs::TS;
 
 pub use common::shown_value;
+pub use locations::{Locations, Os, GEMINI_ENCRYPTED_STORE_ENV};
 
 /// An AI tool whose MCP configuration Latchkey reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, TS)]
@@ -109,10 +119,13 @@ impl fmt::Display for Transport {
     }
 }
 
-/// Where a server is configured, in the tool's own terms.
+/// Where a server is configured, in the tool's own terms: for the user, or for one project.
+/// Not an OAuth scope (a permission a token carries), which is always called a scope list or
+/// `scopes`. Named `Scope` in the UI's types, which predate the distinction.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, TS)]
 #[serde(tag = "kind", rename_all = "snake_case")]
-pub enum Scope {
+#[ts(rename = "Scope")]
+pub enum ConfigScope {
     /// For every project of this user (e.g. `~/.cursor/mcp.json`).
     User,
     /// For one project, kept in the user's own file, not shared (Claude Code's "local" scope:
@@ -123,11 +136,12 @@ pub enum Scope {
     Project { project: PathBuf },
 }
 
-impl Scope {
+impl ConfigScope {
+    /// The project folder of a per-project scope; `None` for the user's own.
     pub fn project(&self) -> Option<&Path> {
         match self {
-            Scope::User => None,
-            Scope::Local { project } | Scope::Project { project } => Some(project),
+            ConfigScope::User => None,
+            ConfigScope::Local { project } | ConfigScope::Project { project } => Some(project),
         }
     }
 }
@@ -242,15 +256,25 @@ pub struct McpRemote {
     pub flags: Vec<String>,
 }
 
-/// One MCP server as one tool has it configured.
+/// One MCP server as one tool has it configured: what the inventory lists, and what a writer
+/// edits (in `file`, under `key_path`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct ServerEntry {
     pub tool: Tool,
     /// The config file it is in.
     pub file: PathBuf,
+    /// The keys leading from the top of the file to the server's settings, the last being its
+    /// name: `["mcpServers", "gitlab"]`, `["projects", "/home/a/p", "mcpServers", "gitlab"]`,
+    /// `["mcp_servers", "gitlab"]`. Where a writer edits it.
+    #[serde(default)]
+    pub key_path: Vec<String>,
     /// Where its entry starts in that file (1-based).
     pub line: usize,
-    pub scope: Scope,
+    /// For the user or for one project (never an OAuth scope).
+    #[serde(rename = "scope")]
+    pub config_scope: ConfigScope,
+    /// Its key in the tool's servers object: the name the tool shows, and the name Claude
+    /// Code, Gemini CLI and Codex file its tokens under.
     pub name: String,
     pub transport: Transport,
     /// The server's URL exactly as written, for remote servers (also through mcp-remote).
@@ -277,6 +301,25 @@ impl ServerEntry {
     pub fn is_remote(&self) -> bool {
         self.url.is_some()
     }
+
+    /// True when the tool itself connects to this server's URL, so a token the tool stores
+    /// (or a header it sends) reaches the server: remote, and not through mcp-remote, which
+    /// signs in on its own.
+    pub fn tool_connects(&self) -> bool {
+        self.url.is_some() && self.mcp_remote.is_none()
+    }
+
+    /// True when the tool itself connects to the server whose canonical URL is `server_id`
+    /// (the vault's server id: the URL as written may differ in case, default port, trailing
+    /// slash).
+    pub fn connects_to(&self, server_id: &str) -> bool {
+        self.tool_connects()
+            && self
+                .url
+                .as_deref()
+                .and_then(|u| crate::store::vault::server_id(u).ok())
+                .is_some_and(|id| id == server_id)
+    }
 }
 
 /// A config file that could not be read, or a part of one that makes no sense to its tool.
@@ -284,7 +327,8 @@ impl ServerEntry {
 pub struct SourceError {
     pub tool: Tool,
     pub file: PathBuf,
-    pub scope: Scope,
+    #[serde(rename = "scope")]
+    pub config_scope: ConfigScope,
     /// 1-based; absent when the problem is with the file as a whole (e.g. permissions).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
@@ -317,127 +361,6 @@ impl fmt::Display for SourceError {
     }
 }
 
-/// The operating system whose path conventions to follow.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Os {
-    Linux,
-    MacOs,
-    Windows,
-}
-
-impl Os {
-    pub fn current() -> Os {
-        if cfg!(target_os = "macos") {
-            Os::MacOs
-        } else if cfg!(windows) {
-            Os::Windows
-        } else {
-            Os::Linux
-        }
-    }
-}
-
-/// Where to look. Built from the environment by [`Locations::from_env`], or for any home
-/// directory by [`Locations::for_home`]; every field may be overridden (tests do).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Locations {
-    pub home: PathBuf,
-    /// The per-user application config folder: `~/.config` (or `$XDG_CONFIG_HOME`) on Linux,
-    /// `~/Library/Application Support` on macOS, `%APPDATA%` on Windows. Claude Desktop and
-    /// VS Code keep their files here.
-    pub app_config_dir: PathBuf,
-    /// Zed's config folder: `~/.config/zed` on Linux (`$XDG_CONFIG_HOME/zed`, or
-    /// `$FLATPAK_XDG_CONFIG_HOME/zed`) and on macOS, `%APPDATA%\Zed` on Windows.
-    pub zed_config_dir: PathBuf,
-    /// `$CLAUDE_CONFIG_DIR`: Claude Code then reads `$CLAUDE_CONFIG_DIR/.claude.json` instead
-    /// of `~/.claude.json`.
-    pub claude_config_dir: Option<PathBuf>,
-    /// `$CODEX_HOME` (default `~/.codex`).
-    pub codex_home: Option<PathBuf>,
-    /// Project folders whose own config files to read (`.mcp.json`, `.cursor/mcp.json`,
-    /// `.vscode/mcp.json`, `.gemini/settings.json`, `.codex/config.toml`, `.zed/settings.json`).
-    pub projects: Vec<PathBuf>,
-    /// Also read the project files of every project Claude Code knows (`projects` in
-    /// `~/.claude.json`).
-    pub known_projects: bool,
-}
-
-impl Locations {
-    /// The conventional places under `home` for this computer's operating system, ignoring
-    /// the environment. No projects.
-    pub fn for_home(home: impl Into<PathBuf>) -> Locations {
-        Locations::for_home_on(home, Os::current())
-    }
-
-    /// The conventional places under `home` on `os`, ignoring the environment.
-    pub fn for_home_on(home: impl Into<PathBuf>, os: Os) -> Locations {
-        let home = home.into();
-        let (app, zed) = match os {
-            Os::Linux => (home.join(".config"), home.join(".config/zed")),
-            Os::MacOs => (
-                home.join("Library/Application Support"),
-                home.join(".config/zed"),
-            ),
-            Os::Windows => {
-                let roaming = home.join("AppData").join("Roaming");
-                (roaming.clone(), roaming.join("Zed"))
-            }
-        };
-        Locations {
-            home,
-            app_config_dir: app,
-            zed_config_dir: zed,
-            claude_config_dir: None,
-            codex_home: None,
-            projects: Vec::new(),
-            known_projects: false,
-        }
-    }
-
-    /// This user's places, from `HOME` (`USERPROFILE` on Windows), `XDG_CONFIG_HOME`,
-    /// `APPDATA`, `CLAUDE_CONFIG_DIR` and `CODEX_HOME`. Reads Claude Code's known projects;
-    /// no explicit projects.
-    pub fn from_env() -> Locations {
-        let var = |name: &str| {
-            std::env::var_os(name)
-                .filter(|v| !v.is_empty())
-                .map(PathBuf::from)
-        };
-        let os = Os::current();
-        let home = match os {
-            Os::Windows => var("USERPROFILE").or_else(|| var("HOME")),
-            _ => var("HOME"),
-        }
-        .unwrap_or_else(|| PathBuf::from("."));
-        let mut loc = Locations::for_home_on(&home, os);
-        match os {
-            Os::Linux => {
-                // A relative XDG_CONFIG_HOME is invalid by the XDG rules and ignored.
-                if let Some(xdg) = var("XDG_CONFIG_HOME").filter(|p| p.is_absolute()) {
-                    loc.zed_config_dir = xdg.join("zed");
-                    loc.app_config_dir = xdg;
-                }
-                // Zed as a Flatpak (paths::config_dir in Zed's source).
-                if let Some(flatpak) = var("FLATPAK_XDG_CONFIG_HOME") {
-                    loc.zed_config_dir = flatpak.join("zed");
-                }
-            }
-            // Zed uses ~/.config/zed on macOS whatever XDG_CONFIG_HOME says.
-            Os::MacOs => {}
-            Os::Windows => {
-                if let Some(appdata) = var("APPDATA") {
-                    loc.zed_config_dir = appdata.join("Zed");
-                    loc.app_config_dir = appdata;
-                }
-            }
-        }
-        loc.claude_config_dir = var("CLAUDE_CONFIG_DIR");
-        loc.codex_home = var("CODEX_HOME");
-        loc.known_projects = true;
-        loc
-    }
-}
-
 /// The config file format, which decides how a file is read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum SourceKind {
@@ -448,7 +371,7 @@ pub enum SourceKind {
     ClaudeDesktop,
     Cursor,
     VsCode,
-    Gemini,
+    GeminiCli,
     Codex,
     Windsurf,
     Zed,
@@ -461,7 +384,7 @@ impl SourceKind {
             SourceKind::ClaudeDesktop => Tool::ClaudeDesktop,
             SourceKind::Cursor => Tool::Cursor,
             SourceKind::VsCode => Tool::VsCode,
-            SourceKind::Gemini => Tool::GeminiCli,
+            SourceKind::GeminiCli => Tool::GeminiCli,
             SourceKind::Codex => Tool::Codex,
             SourceKind::Windsurf => Tool::Windsurf,
             SourceKind::Zed => Tool::Zed,
@@ -474,8 +397,8 @@ impl SourceKind {
 pub struct Source {
     pub kind: SourceKind,
     pub path: PathBuf,
-    /// The scope of the servers in it (`~/.claude.json` also holds per-project servers).
-    pub scope: Scope,
+    /// Whose servers are in it (`~/.claude.json` also holds per-project servers).
+    pub config_scope: ConfigScope,
 }
 
 impl Source {
@@ -505,7 +428,7 @@ pub fn parse_source(source: &Source, bytes: &[u8]) -> SourceResult {
                 errors: vec![SourceError {
                     tool: source.tool(),
                     file: source.path.clone(),
-                    scope: source.scope.clone(),
+                    config_scope: source.config_scope.clone(),
                     line: Some(line),
                     column: Some(column),
                     server: None,
@@ -521,7 +444,7 @@ pub fn parse_source(source: &Source, bytes: &[u8]) -> SourceResult {
         SourceKind::ClaudeCodeUser | SourceKind::ClaudeCodeProject | SourceKind::ClaudeDesktop => {
             tree::Syntax::Json
         }
-        SourceKind::Gemini => tree::Syntax::JsonComments,
+        SourceKind::GeminiCli => tree::Syntax::JsonComments,
         SourceKind::Cursor | SourceKind::VsCode | SourceKind::Windsurf | SourceKind::Zed => {
             tree::Syntax::Jsonc
         }
@@ -551,7 +474,7 @@ pub fn parse_source(source: &Source, bytes: &[u8]) -> SourceResult {
                     SourceKind::ClaudeDesktop => claude_desktop::read(&mut ctx, &root),
                     SourceKind::Cursor => cursor::read(&mut ctx, &root),
                     SourceKind::VsCode => vscode::read(&mut ctx, &root),
-                    SourceKind::Gemini => gemini::read(&mut ctx, &root),
+                    SourceKind::GeminiCli => gemini_cli::read(&mut ctx, &root),
                     SourceKind::Codex => codex::read(&mut ctx, &root),
                     SourceKind::Windsurf => windsurf::read(&mut ctx, &root),
                     SourceKind::Zed => zed::read(&mut ctx, &root),
@@ -573,7 +496,7 @@ pub fn read_source(source: &Source) -> Option<SourceResult> {
         errors: vec![SourceError {
             tool: source.tool(),
             file: source.path.clone(),
-            scope: source.scope.clone(),
+            config_scope: source.config_scope.clone(),
             line: None,
             column: None,
             server: None,
@@ -607,23 +530,17 @@ pub fn user_sources(loc: &Locations) -> Vec<Source> {
     let user = |kind, path: PathBuf| Source {
         kind,
         path,
-        scope: Scope::User,
+        config_scope: ConfigScope::User,
     };
     vec![
         user(SourceKind::ClaudeCodeUser, claude_code::user_file(loc)),
         user(SourceKind::ClaudeDesktop, claude_desktop::config_file(loc)),
-        user(
-            SourceKind::Cursor,
-            loc.home.join(".cursor").join("mcp.json"),
-        ),
+        user(SourceKind::Cursor, cursor::user_file(loc)),
         user(SourceKind::VsCode, vscode::user_file(loc)),
-        user(
-            SourceKind::Gemini,
-            loc.home.join(".gemini").join("settings.json"),
-        ),
+        user(SourceKind::GeminiCli, gemini_cli::user_settings(loc)),
         user(SourceKind::Codex, codex::user_file(loc)),
         user(SourceKind::Windsurf, windsurf::config_file(loc)),
-        user(SourceKind::Zed, loc.zed_config_dir.join("settings.json")),
+        user(SourceKind::Zed, zed::user_file(loc)),
     ]
 }
 
@@ -632,18 +549,48 @@ pub fn project_sources(project: &Path) -> Vec<Source> {
     let p = |kind, rel: &str| Source {
         kind,
         path: project.join(rel),
-        scope: Scope::Project {
+        config_scope: ConfigScope::Project {
             project: project.to_path_buf(),
         },
     };
     vec![
-        p(SourceKind::ClaudeCodeProject, ".mcp.json"),
-        p(SourceKind::Cursor, ".cursor/mcp.json"),
-        p(SourceKind::VsCode, ".vscode/mcp.json"),
-        p(SourceKind::Gemini, ".gemini/settings.json"),
-        p(SourceKind::Codex, ".codex/config.toml"),
-        p(SourceKind::Zed, ".zed/settings.json"),
+        p(SourceKind::ClaudeCodeProject, claude_code::PROJECT_FILE),
+        p(SourceKind::Cursor, cursor::PROJECT_FILE),
+        p(SourceKind::VsCode, vscode::PROJECT_FILE),
+        p(SourceKind::GeminiCli, gemini_cli::PROJECT_FILE),
+        p(SourceKind::Codex, codex::PROJECT_FILE),
+        p(SourceKind::Zed, zed::PROJECT_FILE),
     ]
+}
+
+/// One project file of `kind` in `project`, as [`project_sources`] lists it.
+pub fn project_source(project: &Path, kind: SourceKind) -> Option<Source> {
+    project_sources(project)
+        .into_iter()
+        .find(|s| s.kind == kind)
+}
+
+/// The servers of one file, for a writer: like [`read_source`], but a file the tool could not
+/// read as a whole (not text, not parseable, not an object of servers) is an error, since a
+/// writer never edits what it cannot read. Problems with single servers are not errors here:
+/// those servers are simply not among the entries. A missing file has no servers.
+pub fn read_for_writing(source: &Source) -> crate::error::Result<Vec<ServerEntry>> {
+    let Some(result) = read_source(source) else {
+        return Ok(Vec::new());
+    };
+    if let Some(e) = result.errors.iter().find(|e| e.server.is_none()) {
+        // The message names the place, never a value (values may be secrets).
+        let at = match (e.line, e.column) {
+            (Some(line), Some(column)) => format!("line {line}, column {column}: "),
+            (Some(line), None) => format!("line {line}: "),
+            _ => String::new(),
+        };
+        return Err(crate::error::Error::BadConfig {
+            path: source.path.display().to_string(),
+            detail: format!("{at}{}", e.message),
+        });
+    }
+    Ok(result.entries)
 }
 
 /// Everything read from every tool.
@@ -736,4 +683,67 @@ pub fn scan(loc: &Locations) -> Scan {
     }
     out.projects = projects;
     out
+}
+
+/// What the tools' writer tests share: a copy of the fixture home to write into, and the
+/// check that an edit changed nothing outside one entry.
+#[cfg(test)]
+mod test_support {
+    use std::path::{Path, PathBuf};
+
+    fn copy_dir(from: &Path, to: &Path) {
+        std::fs::create_dir_all(to).unwrap();
+        for e in std::fs::read_dir(from).unwrap() {
+            let e = e.unwrap();
+            let target = to.join(e.file_name());
+            if e.file_type().unwrap().is_dir() {
+                copy_dir(&e.path(), &target);
+            } else {
+                std::fs::copy(e.path(), &target).unwrap();
+            }
+        }
+    }
+
+    /// A private copy of `tests/fixtures/configs/home`, a realistic home folder.
+    pub fn fixture_home(tag: &str) -> PathBuf {
+        let fixture =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/configs/home");
+        let root =
+            std::env::temp_dir().join(format!("latchkey-fixture-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        copy_dir(&fixture, &root.join("home"));
+        root.join("home")
+    }
+
+    /// Removes a copy made by [`fixture_home`].
+    pub fn remove(home: &Path) {
+        if let Some(root) = home.parent() {
+            let _ = std::fs::remove_dir_all(root);
+        }
+    }
+
+    /// Every byte of `before` outside the object at `key_path` is in `after` unchanged.
+    pub fn assert_changed_only_inside(before: &str, after: &str, key_path: &[&str]) {
+        let span = super::json_edit::span_of(before, key_path).expect("the entry is in the file");
+        let prefix = before
+            .bytes()
+            .zip(after.bytes())
+            .take_while(|(a, b)| a == b)
+            .count();
+        let suffix = before
+            .bytes()
+            .rev()
+            .zip(after.bytes().rev())
+            .take_while(|(a, b)| a == b)
+            .count()
+            .min(before.len() - prefix)
+            .min(after.len() - prefix);
+        assert_ne!(before, after, "nothing was written");
+        assert!(
+            prefix >= span.start && before.len() - suffix <= span.end,
+            "changed {}..{} of the file, outside the entry at {span:?}:\n{after}",
+            prefix,
+            before.len() - suffix
+        );
+    }
 }

@@ -9,6 +9,10 @@ use super::tree::Node;
 use super::{Locations, Transport};
 use std::path::PathBuf;
 
+/// A workspace's file, relative to the workspace folder.
+pub const PROJECT_FILE: &str = ".vscode/mcp.json";
+
+/// The user's `Code/User/mcp.json` in the app config folder.
 pub fn user_file(loc: &Locations) -> PathBuf {
     loc.app_config_dir
         .join("Code")
@@ -26,8 +30,8 @@ pub(crate) fn read(ctx: &mut Ctx<'_>, root: &Node) {
             );
         }
     }
-    let scope = ctx.source.scope.clone();
-    for (name, s) in ctx.server_map(root, "servers") {
+    let scope = ctx.source.config_scope.clone();
+    for (name, s) in ctx.server_map(root, &["servers"]) {
         let kind = ctx.string(name, s, "type");
         let url = ctx.string(name, s, "url");
         let command = ctx.string(name, s, "command");

@@ -15,8 +15,8 @@ pub fn config_file(loc: &Locations) -> PathBuf {
 }
 
 pub(crate) fn read(ctx: &mut Ctx<'_>, root: &Node) {
-    let scope = ctx.source.scope.clone();
-    for (name, s) in ctx.server_map(root, "mcpServers") {
+    let scope = ctx.source.config_scope.clone();
+    for (name, s) in ctx.server_map(root, &["mcpServers"]) {
         let url = match ctx.string(name, s, "serverUrl") {
             Some(u) => Some(u),
             None => ctx.string(name, s, "url"),

@@ -7,11 +7,20 @@
 
 use super::common::{headers, oauth_or_none, shown_value, Ctx};
 use super::tree::Node;
-use super::{OAuthSettings, Transport};
+use super::{Locations, OAuthSettings, Transport};
+use std::path::PathBuf;
+
+/// A project's file, relative to the project folder.
+pub const PROJECT_FILE: &str = ".zed/settings.json";
+
+/// The user's settings, `settings.json` in Zed's config folder.
+pub fn user_file(loc: &Locations) -> PathBuf {
+    loc.zed_config_dir.join("settings.json")
+}
 
 pub(crate) fn read(ctx: &mut Ctx<'_>, root: &Node) {
-    let scope = ctx.source.scope.clone();
-    for (name, s) in ctx.server_map(root, "context_servers") {
+    let scope = ctx.source.config_scope.clone();
+    for (name, s) in ctx.server_map(root, &["context_servers"]) {
         let enabled = ctx.boolean(name, s, "enabled").unwrap_or(true);
         if let Some(url) = ctx.string(name, s, "url") {
             let mut entry = ctx.entry(name, s.pos, scope.clone(), Transport::Http);

@@ -1,49 +1,16 @@
 //! Handing a signed-in server to a tool, as the command line and the app both do it: find
-//! every entry of the tool's config for the server, write what the tool reads, and say in
-//! plain words where it went. Every path comes from [`Env`], so tests never touch a real home.
+//! every entry of the tool's config for the server (read as the inventory reads it), write
+//! what the tool reads, and say in plain words where it went. Every path comes from
+//! [`Locations`], so tests never touch a real home.
 
 use crate::error::{Error, Result};
 use crate::store::vault::CredentialBundle;
-use crate::tools::handoff::keychain::{OsKeychain, Stored};
-use crate::tools::handoff::{claude_code, codex, gemini};
-use crate::tools::{Locations, Tool};
-use std::path::PathBuf;
-
-/// Where the tools keep their files, and how Latchkey is started as a helper.
-#[derive(Debug, Clone)]
-pub struct Env {
-    pub home: PathBuf,
-    pub claude_config_dir: Option<PathBuf>,
-    /// The folder whose project files (`.mcp.json`, `.gemini/settings.json`) count too.
-    pub project: Option<PathBuf>,
-    pub gemini_cli_home: Option<PathBuf>,
-    /// Gemini CLI keeps its tokens in the keychain instead (its own env setting).
-    pub gemini_encrypted_store: bool,
-    pub codex_home: Option<PathBuf>,
-    /// `$USER`: the account of Claude Code's macOS keychain item.
-    pub user: Option<String>,
-    pub claude_secure_storage_dir: Option<String>,
-    /// The command a tool runs to get fresh headers, e.g. `/usr/bin/latchkey headers`.
-    pub helper_command: String,
-}
-
-impl Env {
-    /// This user's places (from `locations`) and the rest from the environment.
-    pub fn from_env(locations: &Locations, helper_command: String) -> Env {
-        let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
-        Env {
-            home: locations.home.clone(),
-            claude_config_dir: locations.claude_config_dir.clone(),
-            project: std::env::current_dir().ok(),
-            gemini_cli_home: var("GEMINI_CLI_HOME").map(PathBuf::from),
-            gemini_encrypted_store: var(gemini::ENCRYPTED_STORE_ENV).as_deref() == Some("true"),
-            codex_home: locations.codex_home.clone(),
-            user: var("USER"),
-            claude_secure_storage_dir: std::env::var("CLAUDE_SECURESTORAGE_CONFIG_DIR").ok(),
-            helper_command,
-        }
-    }
-}
+use crate::tools::keychain::{OsKeychain, Stored};
+use crate::tools::{
+    claude_code, codex, gemini_cli, project_source, read_for_writing, user_sources, Locations,
+    ServerEntry, Source, SourceKind, Tool, GEMINI_ENCRYPTED_STORE_ENV,
+};
+use std::path::Path;
 
 /// One config entry that now gets the server's sign-in.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -66,49 +33,77 @@ pub enum ClaudeMode {
     Native,
 }
 
+/// The user file of `kind`, then the same kind's file in the project a tool is started in
+/// (when that is another file), as the tool reads them.
+fn files_of(loc: &Locations, kind: SourceKind) -> Vec<Source> {
+    let mut files: Vec<Source> = user_sources(loc)
+        .into_iter()
+        .filter(|s| s.kind == kind)
+        .collect();
+    let project_kind = match kind {
+        SourceKind::ClaudeCodeUser => SourceKind::ClaudeCodeProject,
+        other => other,
+    };
+    if let Some(p) = loc
+        .project
+        .as_deref()
+        .and_then(|p| project_source(p, project_kind))
+    {
+        if !files.iter().any(|f| f.path == p.path) {
+            files.push(p);
+        }
+    }
+    files
+}
+
+/// The entries of `files` the tool itself connects to this server with.
+fn entries_for(files: &[Source], bundle: &CredentialBundle) -> Result<Vec<ServerEntry>> {
+    let mut out = Vec::new();
+    for f in files {
+        out.extend(
+            read_for_writing(f)?
+                .into_iter()
+                .filter(|e| e.connects_to(&bundle.server_id)),
+        );
+    }
+    Ok(out)
+}
+
+fn no_server(tool: Tool, file: &Path, bundle: &CredentialBundle) -> Error {
+    Error::BadConfig {
+        path: file.display().to_string(),
+        detail: format!("{tool} has no server with the URL {}", bundle.server_url),
+    }
+}
+
+/// Claude Code: every entry for the server in `~/.claude.json` (user and per-project) and the
+/// current project's `.mcp.json` gets `helper_command` as its `headersHelper` (helper mode),
+/// or the current token goes into Claude Code's own store (native mode).
 pub fn claude_code(
-    env: &Env,
+    loc: &Locations,
+    helper_command: &str,
     bundle: &CredentialBundle,
     mode: ClaudeMode,
 ) -> Result<Vec<Delivered>> {
-    let dir = env.claude_config_dir.as_deref();
-    let config = claude_code::config_path(dir, &env.home);
-    let mut entries = claude_code::find_entries(&config, &bundle.server_id)?;
-    // Project scope: the project's .mcp.json, as Claude Code reads it there.
-    if let Some(p) = &env.project {
-        entries.extend(claude_code::find_entries(
-            &p.join(".mcp.json"),
-            &bundle.server_id,
-        )?);
-    }
+    let entries = entries_for(&files_of(loc, SourceKind::ClaudeCodeUser), bundle)?;
     if entries.is_empty() {
-        return Err(Error::BadConfig {
-            path: config.display().to_string(),
-            detail: format!(
-                "Claude Code has no server with the URL {}",
-                bundle.server_url
-            ),
-        });
+        return Err(no_server(
+            Tool::ClaudeCode,
+            &claude_code::user_file(loc),
+            bundle,
+        ));
     }
     let mut out = Vec::new();
     for e in &entries {
         let stored = match mode {
             ClaudeMode::Native => {
-                let store = claude_code::credentials_store(
-                    dir,
-                    &env.home,
-                    cfg!(target_os = "macos"),
-                    env.user.as_deref(),
-                    env.claude_secure_storage_dir.as_deref(),
-                );
+                let store = claude_code::credentials_store(loc, cfg!(target_os = "macos"));
                 claude_code::write_native(&store, &OsKeychain, e, bundle)?
             }
-            ClaudeMode::Helper => {
-                Stored::File(claude_code::set_headers_helper(e, &env.helper_command)?)
-            }
+            ClaudeMode::Helper => Stored::File(claude_code::set_headers_helper(e, helper_command)?),
         };
         out.push(Delivered {
-            entry: e.keys.join(" > "),
+            entry: e.key_path.join(" > "),
             key: None,
             stored,
             notes: Vec::new(),
@@ -118,37 +113,35 @@ pub fn claude_code(
 }
 
 /// Gemini CLI: the access token in `mcp-oauth-tokens.json` under every name its user settings
-/// (and the project's `.gemini/settings.json`) give this server. The second value warns when
-/// the token is too close to expiry for Gemini CLI to use it.
-pub fn gemini(env: &Env, bundle: &CredentialBundle) -> Result<(Vec<Delivered>, Option<String>)> {
-    let dir = gemini::gemini_dir(env.gemini_cli_home.as_deref(), &env.home);
-    let tokens = gemini::tokens_path(&dir);
-    if env.gemini_encrypted_store {
+/// (and the current project's `.gemini/settings.json`) give this server. The second value
+/// warns when the token is too close to expiry for Gemini CLI to use it.
+pub fn gemini(
+    loc: &Locations,
+    bundle: &CredentialBundle,
+) -> Result<(Vec<Delivered>, Option<String>)> {
+    let tokens = gemini_cli::tokens_file(loc);
+    if loc.gemini_encrypted_store {
         return Err(Error::BadConfig {
             path: tokens.display().to_string(),
             detail: format!(
-                "Gemini CLI is set to keep its tokens in the keychain instead ({}=true), which Latchkey does not write; unset it to use this file",
-                gemini::ENCRYPTED_STORE_ENV
+                "Gemini CLI is set to keep its tokens in the keychain instead ({GEMINI_ENCRYPTED_STORE_ENV}=true), which Latchkey does not write; unset it to use this file"
             ),
         });
     }
-    let user = gemini::user_settings_path(&dir);
-    let mut files = vec![user.clone()];
-    if let Some(p) = &env.project {
-        let project = gemini::project_settings_path(p);
-        if project != user {
-            files.push(project);
-        }
-    }
-    let found = gemini::find_entries(&files, &bundle.server_id)?;
+    let files = files_of(loc, SourceKind::GeminiCli);
+    let found = gemini_cli::find_entries(&files, &bundle.server_id)?;
     let (entries, google): (Vec<_>, Vec<_>) =
-        found.into_iter().partition(|e| e.reads_stored_tokens());
+        found.into_iter().partition(gemini_cli::reads_stored_tokens);
     if entries.is_empty() {
         let detail = match google.first() {
             Some(g) => format!(
                 "its server {:?} signs in with Google ({}), so Gemini CLI would not use a token from Latchkey",
                 g.name,
-                g.auth_provider.as_deref().unwrap_or_default()
+                g.auth
+                    .oauth
+                    .as_ref()
+                    .and_then(|o| o.provider.as_deref())
+                    .unwrap_or_default()
             ),
             None => format!(
                 "Gemini CLI has no server with the URL {}",
@@ -158,17 +151,17 @@ pub fn gemini(env: &Env, bundle: &CredentialBundle) -> Result<(Vec<Delivered>, O
         return Err(Error::BadConfig {
             path: files
                 .iter()
-                .map(|f| f.display().to_string())
+                .map(|f| f.path.display().to_string())
                 .collect::<Vec<_>>()
                 .join(", "),
             detail,
         });
     }
-    let w = gemini::write_tokens(&tokens, &entries, bundle)?;
-    let warning = (!gemini::usable_by_gemini(bundle, crate::clock::now())).then(|| {
+    let w = gemini_cli::write_tokens(&tokens, &entries, bundle)?;
+    let warning = (!gemini_cli::usable_by_gemini(bundle, crate::clock::now())).then(|| {
         format!(
             "the token has less than {} minutes left, and Gemini CLI does not use a token that close to expiry: hand it over again once Latchkey has renewed it",
-            gemini::EXPIRY_BUFFER_SECS / 60
+            gemini_cli::EXPIRY_BUFFER_SECS / 60
         )
     });
     let mut out: Vec<Delivered> = Vec::new();
@@ -188,20 +181,21 @@ pub fn gemini(env: &Env, bundle: &CredentialBundle) -> Result<(Vec<Delivered>, O
 
 /// Codex: the access token in the store its config.toml names (the keychain by default),
 /// once for every name its config gives this server.
-pub fn codex(env: &Env, bundle: &CredentialBundle) -> Result<Vec<Delivered>> {
-    let codex_home = codex::codex_home(env.codex_home.as_deref(), &env.home);
-    let config = codex::read_config(&codex::config_path(&codex_home))?;
-    let servers = config.find(&bundle.server_id);
+pub fn codex(loc: &Locations, bundle: &CredentialBundle) -> Result<Vec<Delivered>> {
+    let config = codex::user_file(loc);
+    let files: Vec<Source> = user_sources(loc)
+        .into_iter()
+        .filter(|s| s.kind == SourceKind::Codex)
+        .collect();
+    let servers = entries_for(&files, bundle)?;
     if servers.is_empty() {
-        return Err(Error::BadConfig {
-            path: config.path.display().to_string(),
-            detail: format!("Codex has no server with the URL {}", bundle.server_url),
-        });
+        return Err(no_server(Tool::Codex, &config, bundle));
     }
+    let settings = codex::read_store_settings(&config)?;
     let now = crate::clock::now();
     let mut out = Vec::new();
-    for s in servers {
-        let h = codex::hand_over(&codex_home, &config, s, bundle, &OsKeychain, now)?;
+    for s in &servers {
+        let h = codex::hand_over(loc, &settings, s, bundle, &OsKeychain, now)?;
         out.push(Delivered {
             entry: h.name,
             key: Some(h.key),
@@ -228,16 +222,24 @@ fn backup_of(d: &Delivered) -> Option<String> {
 }
 
 /// Hands the server to `tool` the way that keeps it working longest: Claude Code through
-/// its headers helper (always fresh), Gemini CLI and Codex in their own stores.
-pub fn hand_to(tool: Tool, env: &Env, bundle: &CredentialBundle) -> Result<Summary> {
+/// its headers helper `helper_command` (e.g. `/usr/bin/latchkey headers`: always fresh),
+/// Gemini CLI and Codex in their own stores. Errors: the tool has no way to take a sign-in,
+/// has no entry for the server, or its files cannot be read or written (`BadConfig`,
+/// `WriteFailed`, `Keychain`); nothing is written for a tool whose config cannot be read.
+pub fn hand_to(
+    tool: Tool,
+    loc: &Locations,
+    helper_command: &str,
+    bundle: &CredentialBundle,
+) -> Result<Summary> {
     let (done, extra, how) = match tool {
         Tool::ClaudeCode => (
-            claude_code(env, bundle, ClaudeMode::Helper)?,
+            claude_code(loc, helper_command, bundle, ClaudeMode::Helper)?,
             None,
             "now asks Latchkey for a fresh token on every connection",
         ),
         Tool::GeminiCli => {
-            let (d, warning) = gemini(env, bundle)?;
+            let (d, warning) = gemini(loc, bundle)?;
             (
                 d,
                 warning,
@@ -245,7 +247,7 @@ pub fn hand_to(tool: Tool, env: &Env, bundle: &CredentialBundle) -> Result<Summa
             )
         }
         Tool::Codex => (
-            codex(env, bundle)?,
+            codex(loc, bundle)?,
             None,
             "has the current token; hand it over again after it renews",
         ),
@@ -272,4 +274,110 @@ pub fn hand_to(tool: Tool, env: &Env, bundle: &CredentialBundle) -> Result<Summa
             .join(", "),
         backup: done.iter().find_map(backup_of),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::vault::tests::sample;
+    use crate::tools::{inventory, Os};
+    use std::path::PathBuf;
+
+    fn root(tag: &str) -> PathBuf {
+        let d = std::env::temp_dir().join(format!("latchkey-handoff-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
+        d
+    }
+
+    fn write(path: &Path, text: &str) {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+
+    #[test]
+    fn gemini_cli_home_moves_the_settings_for_the_inventory_and_the_hand_off_alike() {
+        let root = root("gemini-home");
+        let mut loc = Locations::for_home_on(root.join("home"), Os::Linux);
+        loc.gemini_cli_home = Some(root.join("gch"));
+        let moved = root.join("gch/.gemini/settings.json");
+        write(
+            &moved,
+            r#"{"mcpServers": {"fx": {"httpUrl": "https://mcp.example.com/mcp"}}}"#,
+        );
+        // What Gemini CLI no longer reads once GEMINI_CLI_HOME is set.
+        write(
+            &root.join("home/.gemini/settings.json"),
+            r#"{"mcpServers": {"stale": {"httpUrl": "https://mcp.example.com/mcp"}}}"#,
+        );
+
+        let inv = inventory::scan(&loc);
+        let listed: Vec<&ServerEntry> = inv
+            .servers
+            .iter()
+            .flat_map(|s| &s.used_by)
+            .filter(|e| e.tool == Tool::GeminiCli)
+            .collect();
+        assert_eq!(listed.len(), 1, "{listed:?}");
+        assert_eq!(listed[0].file, moved);
+        assert_eq!(listed[0].name, "fx");
+
+        let bundle = sample("https://mcp.example.com/mcp");
+        let summary = hand_to(Tool::GeminiCli, &loc, "unused", &bundle).unwrap();
+        assert!(
+            summary.message.starts_with("Gemini CLI (fx) "),
+            "{summary:?}"
+        );
+        let tokens = root.join("gch/.gemini/mcp-oauth-tokens.json");
+        assert_eq!(summary.target, tokens.display().to_string());
+        assert!(!root.join("home/.gemini/mcp-oauth-tokens.json").exists());
+        let _ = std::fs::remove_dir_all(&root);
+    }
+
+    #[test]
+    fn claude_code_gets_the_helper_in_its_user_file_and_the_current_project() {
+        let root = root("claude");
+        let mut loc = Locations::for_home_on(root.join("home"), Os::Linux);
+        loc.project = Some(root.join("p"));
+        write(
+            &root.join("home/.claude.json"),
+            r#"{"mcpServers": {"fx": {"type": "http", "url": "https://MCP.example.com:443/mcp"}, "other": {"type": "http", "url": "https://other.example.com/mcp"}}}"#,
+        );
+        write(
+            &root.join("p/.mcp.json"),
+            r#"{"mcpServers": {"shared": {"type": "sse", "url": "https://mcp.example.com/mcp/"}, "bridge": {"command": "npx", "args": ["mcp-remote", "https://mcp.example.com/mcp"]}}}"#,
+        );
+        let bundle = sample("https://mcp.example.com/mcp");
+        let summary =
+            hand_to(Tool::ClaudeCode, &loc, "/usr/bin/latchkey headers", &bundle).unwrap();
+        // mcp-remote signs in by itself: its entry is not given a helper.
+        assert!(
+            summary
+                .message
+                .starts_with("Claude Code (mcpServers > fx, mcpServers > shared) "),
+            "{summary:?}"
+        );
+        let home: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(root.join("home/.claude.json")).unwrap())
+                .unwrap();
+        assert_eq!(
+            home["mcpServers"]["fx"]["headersHelper"],
+            "/usr/bin/latchkey headers"
+        );
+        assert!(home["mcpServers"]["other"].get("headersHelper").is_none());
+        assert!(summary.backup.is_some());
+        let _ = std::fs::remove_dir_all(&root);
+    }
+
+    #[test]
+    fn a_tool_without_a_hand_off_and_a_missing_server_are_clear_errors() {
+        let root = root("errors");
+        let loc = Locations::for_home_on(root.join("home"), Os::Linux);
+        let bundle = sample("https://mcp.example.com/mcp");
+        let e = hand_to(Tool::Cursor, &loc, "h", &bundle).unwrap_err();
+        assert!(e.to_string().contains("signs in by itself"), "{e}");
+        let e = hand_to(Tool::Codex, &loc, "h", &bundle).unwrap_err();
+        assert!(e.to_string().contains("has no server with the URL"), "{e}");
+        let _ = std::fs::remove_dir_all(&root);
+    }
 }

@@ -192,6 +192,13 @@ fn object_at(text: &str, path: &[&str]) -> Result<Option<Range<usize>>, EditErro
     Ok(Some(span))
 }
 
+/// The span of the object at `path` (keys from the top), for tests that check an edit stayed
+/// inside one entry.
+#[cfg(test)]
+pub(crate) fn span_of(text: &str, path: &[&str]) -> Option<Range<usize>> {
+    object_at(text, path).ok().flatten()
+}
+
 /// The indentation of the line that holds byte `at`.
 fn indent_of(text: &str, at: usize) -> &str {
     let line_start = text[..at].rfind('\n').map(|i| i + 1).unwrap_or(0);
