@@ -18,8 +18,8 @@
 use super::common::{headers, oauth_or_none, shown_command, split_scopes, Ctx};
 use super::json_edit;
 use super::keychain::{Keychain, Stored};
-use super::tree::Node;
-use super::{ConfigScope, Locations, OAuthSettings, ServerEntry, Transport};
+use super::tree::{Node, Syntax};
+use super::{ConfigScope, Format, Locations, OAuthSettings, ServerEntry, Tool, Transport};
 use crate::error::{Error, Result};
 use crate::store::atomic_file::{Snapshot, Written};
 use crate::store::vault::CredentialBundle;
@@ -36,6 +36,24 @@ pub fn user_file(loc: &Locations) -> PathBuf {
         None => loc.home.join(".claude.json"),
     }
 }
+
+/// How Claude Code's user file is found and read (registered in [`super::SourceKind`]).
+pub(crate) static USER_FORMAT: Format = Format {
+    tool: Tool::ClaudeCode,
+    syntax: Syntax::Json,
+    user_file: Some(user_file),
+    project_file: None,
+    read: read_user,
+};
+
+/// How a project's `.mcp.json` is found and read (registered in [`super::SourceKind`]).
+pub(crate) static PROJECT_FORMAT: Format = Format {
+    tool: Tool::ClaudeCode,
+    syntax: Syntax::Json,
+    user_file: None,
+    project_file: Some(PROJECT_FILE),
+    read: read_project,
+};
 
 pub(crate) fn read_user(ctx: &mut Ctx<'_>, root: &Node) {
     for (name, server) in ctx.server_map(root, &["mcpServers"]) {

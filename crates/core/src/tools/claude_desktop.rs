@@ -4,8 +4,8 @@
 //! remote servers appear as `npx -y mcp-remote URL ...`, recognised with their flags.
 
 use super::common::Ctx;
-use super::tree::Node;
-use super::Locations;
+use super::tree::{Node, Syntax};
+use super::{Format, Locations, Tool};
 use std::path::PathBuf;
 
 pub fn config_file(loc: &Locations) -> PathBuf {
@@ -13,6 +13,15 @@ pub fn config_file(loc: &Locations) -> PathBuf {
         .join("Claude")
         .join("claude_desktop_config.json")
 }
+
+/// How Claude Desktop's files are found and read (registered in [`super::SourceKind`]).
+pub(crate) static FORMAT: Format = Format {
+    tool: Tool::ClaudeDesktop,
+    syntax: Syntax::Json,
+    user_file: Some(config_file),
+    project_file: None,
+    read,
+};
 
 pub(crate) fn read(ctx: &mut Ctx<'_>, root: &Node) {
     let scope = ctx.source.config_scope.clone();

@@ -28,8 +28,8 @@
 use super::common::{headers, oauth_or_none, Ctx};
 use super::json_edit;
 use super::keychain::{Keychain, Stored};
-use super::tree::{self, Node};
-use super::{HeaderSetting, Locations, OAuthSettings, ServerEntry, Transport};
+use super::tree::{self, Node, Syntax};
+use super::{Format, HeaderSetting, Locations, OAuthSettings, ServerEntry, Tool, Transport};
 use crate::error::{Error, Result};
 use crate::store::atomic_file::{Snapshot, Written};
 use crate::store::vault::CredentialBundle;
@@ -57,6 +57,15 @@ pub fn home_dir(loc: &Locations) -> PathBuf {
 pub fn credentials_file(loc: &Locations) -> PathBuf {
     home_dir(loc).join(".credentials.json")
 }
+
+/// How Codex's files are found and read (registered in [`super::SourceKind`]).
+pub(crate) static FORMAT: Format = Format {
+    tool: Tool::Codex,
+    syntax: Syntax::Toml,
+    user_file: Some(user_file),
+    project_file: Some(PROJECT_FILE),
+    read,
+};
 
 pub(crate) fn read(ctx: &mut Ctx<'_>, root: &Node) {
     let scope = ctx.source.config_scope.clone();

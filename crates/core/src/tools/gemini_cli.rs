@@ -23,8 +23,8 @@
 //!   encrypted file) instead, which Latchkey does not write.
 
 use super::common::{headers, oauth_or_none, shown_value, Ctx};
-use super::tree::Node;
-use super::{Locations, OAuthSettings, ServerEntry, Source, Transport};
+use super::tree::{Node, Syntax};
+use super::{Format, Locations, OAuthSettings, ServerEntry, Source, Tool, Transport};
 use crate::error::{Error, Result};
 use crate::store::atomic_file::{Snapshot, Written};
 use crate::store::vault::CredentialBundle;
@@ -52,6 +52,15 @@ pub fn user_settings(loc: &Locations) -> PathBuf {
 pub fn tokens_file(loc: &Locations) -> PathBuf {
     gemini_dir(loc).join("mcp-oauth-tokens.json")
 }
+
+/// How Gemini CLI's files are found and read (registered in [`super::SourceKind`]).
+pub(crate) static FORMAT: Format = Format {
+    tool: Tool::GeminiCli,
+    syntax: Syntax::JsonComments,
+    user_file: Some(user_settings),
+    project_file: Some(PROJECT_FILE),
+    read,
+};
 
 pub(crate) fn read(ctx: &mut Ctx<'_>, root: &Node) {
     let mut excluded = Vec::new();

@@ -361,7 +361,8 @@ impl fmt::Display for SourceError {
     }
 }
 
-/// The config file format, which decides how a file is read.
+/// The kinds of config file, each registered by its tool's module (see `SourceKind::format`):
+/// adding a tool is adding its module and its kinds here.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum SourceKind {
     /// `~/.claude.json`: user servers and per-project ("local") servers.
@@ -378,18 +379,52 @@ pub enum SourceKind {
 }
 
 impl SourceKind {
-    pub fn tool(self) -> Tool {
+    /// Every kind, in tool order (a tool's user file before its project file).
+    pub const ALL: [SourceKind; 9] = [
+        SourceKind::ClaudeCodeUser,
+        SourceKind::ClaudeCodeProject,
+        SourceKind::ClaudeDesktop,
+        SourceKind::Cursor,
+        SourceKind::VsCode,
+        SourceKind::GeminiCli,
+        SourceKind::Codex,
+        SourceKind::Windsurf,
+        SourceKind::Zed,
+    ];
+
+    /// The one list of what each tool module registers: where its files are and how they
+    /// are read.
+    fn format(self) -> &'static Format {
         match self {
-            SourceKind::ClaudeCodeUser | SourceKind::ClaudeCodeProject => Tool::ClaudeCode,
-            SourceKind::ClaudeDesktop => Tool::ClaudeDesktop,
-            SourceKind::Cursor => Tool::Cursor,
-            SourceKind::VsCode => Tool::VsCode,
-            SourceKind::GeminiCli => Tool::GeminiCli,
-            SourceKind::Codex => Tool::Codex,
-            SourceKind::Windsurf => Tool::Windsurf,
-            SourceKind::Zed => Tool::Zed,
+            SourceKind::ClaudeCodeUser => &claude_code::USER_FORMAT,
+            SourceKind::ClaudeCodeProject => &claude_code::PROJECT_FORMAT,
+            SourceKind::ClaudeDesktop => &claude_desktop::FORMAT,
+            SourceKind::Cursor => &cursor::FORMAT,
+            SourceKind::VsCode => &vscode::FORMAT,
+            SourceKind::GeminiCli => &gemini_cli::FORMAT,
+            SourceKind::Codex => &codex::FORMAT,
+            SourceKind::Windsurf => &windsurf::FORMAT,
+            SourceKind::Zed => &zed::FORMAT,
         }
     }
+
+    /// The tool that reads files of this kind.
+    pub fn tool(self) -> Tool {
+        self.format().tool
+    }
+}
+
+/// How one kind of config file is found and read: what a tool module registers.
+pub(crate) struct Format {
+    pub tool: Tool,
+    /// The syntax the tool itself accepts.
+    pub syntax: tree::Syntax,
+    /// The user's own file of this kind, when the tool has one.
+    pub user_file: Option<fn(&Locations) -> PathBuf>,
+    /// This kind's file inside a project folder, relative to it, when the tool has one.
+    pub project_file: Option<&'static str>,
+    /// Reads the servers of a parsed file whose top is an object.
+    pub read: fn(&mut common::Ctx<'_>, &tree::Node),
 }
 
 /// One config file a tool may have.
@@ -440,16 +475,8 @@ pub fn parse_source(source: &Source, bytes: &[u8]) -> SourceResult {
     };
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut ctx = common::Ctx::new(source, text);
-    let syntax = match source.kind {
-        SourceKind::ClaudeCodeUser | SourceKind::ClaudeCodeProject | SourceKind::ClaudeDesktop => {
-            tree::Syntax::Json
-        }
-        SourceKind::GeminiCli => tree::Syntax::JsonComments,
-        SourceKind::Cursor | SourceKind::VsCode | SourceKind::Windsurf | SourceKind::Zed => {
-            tree::Syntax::Jsonc
-        }
-        SourceKind::Codex => tree::Syntax::Toml,
-    };
+    let format = source.kind.format();
+    let syntax = format.syntax;
     match tree::parse(text, syntax) {
         Err(e) => ctx.problem(e.pos, None, e.message),
         Ok(root) => {
@@ -468,17 +495,7 @@ pub fn parse_source(source: &Source, bytes: &[u8]) -> SourceResult {
                     ),
                 );
             } else {
-                match source.kind {
-                    SourceKind::ClaudeCodeUser => claude_code::read_user(&mut ctx, &root),
-                    SourceKind::ClaudeCodeProject => claude_code::read_project(&mut ctx, &root),
-                    SourceKind::ClaudeDesktop => claude_desktop::read(&mut ctx, &root),
-                    SourceKind::Cursor => cursor::read(&mut ctx, &root),
-                    SourceKind::VsCode => vscode::read(&mut ctx, &root),
-                    SourceKind::GeminiCli => gemini_cli::read(&mut ctx, &root),
-                    SourceKind::Codex => codex::read(&mut ctx, &root),
-                    SourceKind::Windsurf => windsurf::read(&mut ctx, &root),
-                    SourceKind::Zed => zed::read(&mut ctx, &root),
-                }
+                (format.read)(&mut ctx, &root);
             }
         }
     }
@@ -527,40 +544,34 @@ pub fn read_source(source: &Source) -> Option<SourceResult> {
 
 /// Every file the tools read for the user alone, in tool order.
 pub fn user_sources(loc: &Locations) -> Vec<Source> {
-    let user = |kind, path: PathBuf| Source {
-        kind,
-        path,
-        config_scope: ConfigScope::User,
-    };
-    vec![
-        user(SourceKind::ClaudeCodeUser, claude_code::user_file(loc)),
-        user(SourceKind::ClaudeDesktop, claude_desktop::config_file(loc)),
-        user(SourceKind::Cursor, cursor::user_file(loc)),
-        user(SourceKind::VsCode, vscode::user_file(loc)),
-        user(SourceKind::GeminiCli, gemini_cli::user_settings(loc)),
-        user(SourceKind::Codex, codex::user_file(loc)),
-        user(SourceKind::Windsurf, windsurf::config_file(loc)),
-        user(SourceKind::Zed, zed::user_file(loc)),
-    ]
+    SourceKind::ALL
+        .into_iter()
+        .filter_map(|kind| {
+            let file = kind.format().user_file?;
+            Some(Source {
+                kind,
+                path: file(loc),
+                config_scope: ConfigScope::User,
+            })
+        })
+        .collect()
 }
 
 /// The files inside one project folder that the tools read.
 pub fn project_sources(project: &Path) -> Vec<Source> {
-    let p = |kind, rel: &str| Source {
-        kind,
-        path: project.join(rel),
-        config_scope: ConfigScope::Project {
-            project: project.to_path_buf(),
-        },
-    };
-    vec![
-        p(SourceKind::ClaudeCodeProject, claude_code::PROJECT_FILE),
-        p(SourceKind::Cursor, cursor::PROJECT_FILE),
-        p(SourceKind::VsCode, vscode::PROJECT_FILE),
-        p(SourceKind::GeminiCli, gemini_cli::PROJECT_FILE),
-        p(SourceKind::Codex, codex::PROJECT_FILE),
-        p(SourceKind::Zed, zed::PROJECT_FILE),
-    ]
+    SourceKind::ALL
+        .into_iter()
+        .filter_map(|kind| {
+            let rel = kind.format().project_file?;
+            Some(Source {
+                kind,
+                path: project.join(rel),
+                config_scope: ConfigScope::Project {
+                    project: project.to_path_buf(),
+                },
+            })
+        })
+        .collect()
 }
 
 /// One project file of `kind` in `project`, as [`project_sources`] lists it.

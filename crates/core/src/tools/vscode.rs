@@ -5,8 +5,8 @@
 //! prompted values that `${input:id}` refers to.
 
 use super::common::{headers, Ctx};
-use super::tree::Node;
-use super::{Locations, Transport};
+use super::tree::{Node, Syntax};
+use super::{Format, Locations, Tool, Transport};
 use std::path::PathBuf;
 
 /// A workspace's file, relative to the workspace folder.
@@ -19,6 +19,15 @@ pub fn user_file(loc: &Locations) -> PathBuf {
         .join("User")
         .join("mcp.json")
 }
+
+/// How VS Code's files are found and read (registered in [`super::SourceKind`]).
+pub(crate) static FORMAT: Format = Format {
+    tool: Tool::VsCode,
+    syntax: Syntax::Jsonc,
+    user_file: Some(user_file),
+    project_file: Some(PROJECT_FILE),
+    read,
+};
 
 pub(crate) fn read(ctx: &mut Ctx<'_>, root: &Node) {
     if let Some(inputs) = root.get("inputs") {

@@ -3,8 +3,8 @@
 //! `${env:VAR}`. Read as JSON with comments and trailing commas.
 
 use super::common::{headers, Ctx};
-use super::tree::Node;
-use super::{Locations, Transport};
+use super::tree::{Node, Syntax};
+use super::{Format, Locations, Tool, Transport};
 use std::path::PathBuf;
 
 pub fn config_file(loc: &Locations) -> PathBuf {
@@ -13,6 +13,15 @@ pub fn config_file(loc: &Locations) -> PathBuf {
         .join("windsurf")
         .join("mcp_config.json")
 }
+
+/// How Windsurf's files are found and read (registered in [`super::SourceKind`]).
+pub(crate) static FORMAT: Format = Format {
+    tool: Tool::Windsurf,
+    syntax: Syntax::Jsonc,
+    user_file: Some(config_file),
+    project_file: None,
+    read,
+};
 
 pub(crate) fn read(ctx: &mut Ctx<'_>, root: &Node) {
     let scope = ctx.source.config_scope.clone();
