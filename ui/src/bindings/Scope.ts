@@ -5,4 +5,12 @@
  * Not an OAuth scope (a permission a token carries), which is always called a scope list or
  * `scopes`. Named `Scope` in the UI's types, which predate the distinction.
  */
-export type Scope = { "kind": "user" } | { "kind": "local", project: string, } | { "kind": "project", project: string, };
+export type Scope = { "kind": "user" } | { "kind": "local", 
+/**
+ * The project folder, as Claude Code keys it in `projects`.
+ */
+project: string, } | { "kind": "project", 
+/**
+ * The project folder the file is in.
+ */
+project: string, };

@@ -9,7 +9,11 @@ import type { Transport } from "./Transport";
  * One MCP server as one tool has it configured: what the inventory lists, and what a writer
  * edits (in `file`, under `key_path`).
  */
-export type ServerEntry = { tool: Tool, 
+export type ServerEntry = { 
+/**
+ * The tool whose config it is.
+ */
+tool: Tool, 
 /**
  * The config file it is in.
  */
@@ -32,7 +36,11 @@ scope: Scope,
  * Its key in the tool's servers object: the name the tool shows, and the name Claude
  * Code, Gemini CLI and Codex file its tokens under.
  */
-name: string, transport: Transport, 
+name: string, 
+/**
+ * How the tool talks to the server.
+ */
+transport: Transport, 
 /**
  * The server's URL exactly as written, for remote servers (also through mcp-remote).
  */
@@ -44,7 +52,11 @@ mcp_remote?: McpRemote,
 /**
  * The program a local server runs (`npx`, `uvx`, `docker`, ...); never its arguments.
  */
-command?: string, auth?: AuthSettings, 
+command?: string, 
+/**
+ * The tool's own auth settings for the server (secrets redacted).
+ */
+auth?: AuthSettings, 
 /**
  * False when the tool's config turns the server off (`enabled = false`, `"disabled": true`).
  */

@@ -258,11 +258,14 @@ pub fn credentials_path(claude_config_dir: &Path) -> PathBuf {
 /// `claudeAiOauth`, which Latchkey never touches), in a file or in one keychain item.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CredentialsStore {
+    /// A `.credentials.json` file (Linux, Windows).
     File(PathBuf),
     /// macOS: the generic password item Claude Code reads with
     /// `security find-generic-password -a ACCOUNT -w -s SERVICE`.
     Keychain {
+        /// The item's service name (see [`keychain_service`]).
         service: String,
+        /// The item's account (see [`keychain_account`]).
         account: String,
     },
 }

@@ -8,6 +8,7 @@ use super::tree::{Node, Syntax};
 use super::{Format, Locations, Tool};
 use std::path::PathBuf;
 
+/// Claude Desktop's `claude_desktop_config.json` in its folder of the app config folder.
 pub fn config_file(loc: &Locations) -> PathBuf {
     loc.app_config_dir
         .join("Claude")

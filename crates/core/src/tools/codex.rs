@@ -159,6 +159,7 @@ pub enum StoreMode {
 pub struct StoreSettings {
     /// The config file these came from.
     pub path: PathBuf,
+    /// `mcp_oauth_credentials_store`, `auto` when absent.
     pub store: StoreMode,
     /// `[features] secret_auth_storage = true`: the encrypted secrets store.
     pub encrypted_store: bool,
@@ -292,8 +293,11 @@ pub fn file_entry(server: &ServerEntry, bundle: &CredentialBundle) -> serde_json
 /// What a handoff did for one server of Codex's config.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Handed {
+    /// The server's name in Codex's config (`[mcp_servers.NAME]`).
     pub name: String,
+    /// The key Codex files the sign-in under (see [`store_key`]).
     pub key: String,
+    /// Where the sign-in went: the keychain item, or the file store.
     pub stored: Stored,
     /// Things the person should know: the keychain failed and the file was used, or Codex
     /// sends its own Authorization for this server.
@@ -396,13 +400,6 @@ mod tests {
     use crate::tools::keychain::MemoryKeychain;
     use crate::tools::{test_support, ConfigScope, Os, Source, SourceKind};
 
-    fn dir(tag: &str) -> PathBuf {
-        let d = std::env::temp_dir().join(format!("latchkey-codex-{tag}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&d);
-        std::fs::create_dir_all(&d).unwrap();
-        d
-    }
-
     /// The servers of `text` as Codex's config at `path`, read as the inventory reads them.
     fn entries(path: &Path, text: &str) -> Vec<ServerEntry> {
         let source = Source {
@@ -418,6 +415,24 @@ mod tests {
     fn server(url: &str) -> ServerEntry {
         let text = format!("[mcp_servers.fixture]\nurl = \"{url}\"\n");
         entries(Path::new("/h/.codex/config.toml"), &text).remove(0)
+    }
+
+    /// The file store `creds` after a hand-off `h` into it, checked: the sign-in went to the
+    /// file, the previous file (`before`) is the backup, and its entries keep their bytes.
+    fn file_store_after(h: &Handed, creds: &Path, before: &str) -> serde_json::Value {
+        let Stored::File(w) = &h.stored else {
+            panic!("{h:?}")
+        };
+        assert_eq!(w.path, creds);
+        assert_eq!(
+            std::fs::read_to_string(w.backup.as_ref().unwrap()).unwrap(),
+            before
+        );
+        let after = std::fs::read_to_string(creds).unwrap();
+        let kept = before.trim_end();
+        let kept = kept[..kept.len() - 1].trim_end();
+        assert!(after.starts_with(kept), "{after}");
+        serde_json::from_str(&after).unwrap()
     }
 
     /// Locations whose Codex folder is `codex_home`.
@@ -537,7 +552,7 @@ bearer_token_env_var = "OTHER_TOKEN"
 
     #[test]
     fn auto_writes_the_keychain_and_falls_back_to_the_file_like_codex() {
-        let home = dir("auto");
+        let home = test_support::temp_dir("codex-auto");
         let loc = codex_at(&home);
         let c = parse_store_settings(&user_file(&loc), CONFIG).unwrap();
         let b = sample("https://example.com/mcp");
@@ -578,7 +593,7 @@ bearer_token_env_var = "OTHER_TOKEN"
 
     #[test]
     fn file_mode_keeps_other_entries_and_encrypted_storage_is_refused() {
-        let home = dir("file");
+        let home = test_support::temp_dir("codex-file");
         let loc = codex_at(&home);
         let creds = credentials_file(&loc);
         let other = r#"{"other|0123456789abcdef":{"server_name":"other","server_url":"https://other.example.com/mcp","client_id":"c","access_token":"x","expires_at":null,"refresh_token":null,"scopes":[]}}"#;
@@ -589,16 +604,7 @@ bearer_token_env_var = "OTHER_TOKEN"
         let s = found(&user_file(&loc), &b);
         let kc = MemoryKeychain::default();
         let h = hand_over(&loc, &c, &s, &b, &kc, 1_999_999_000).unwrap();
-        let Stored::File(w) = &h.stored else {
-            panic!("{h:?}")
-        };
-        assert_eq!(
-            std::fs::read_to_string(w.backup.as_ref().unwrap()).unwrap(),
-            other
-        );
-        let after = std::fs::read_to_string(&creds).unwrap();
-        assert!(after.starts_with(&other[..other.len() - 1]), "{after}");
-        let v: serde_json::Value = serde_json::from_str(&after).unwrap();
+        let v = file_store_after(&h, &creds, other);
         assert_eq!(v.as_object().unwrap().len(), 2);
         assert!(kc.items.borrow().is_empty());
 
@@ -638,17 +644,7 @@ bearer_token_env_var = "OTHER_TOKEN"
         assert_eq!(settings.store, StoreMode::File);
         let kc = MemoryKeychain::default();
         let h = hand_over(&loc, &settings, &found[0], &b, &kc, 1_999_999_000).unwrap();
-        let Stored::File(w) = &h.stored else {
-            panic!("{h:?}")
-        };
-        assert_eq!(
-            std::fs::read_to_string(w.backup.as_ref().unwrap()).unwrap(),
-            other
-        );
-        let after = std::fs::read_to_string(&creds).unwrap();
-        // The other sign-in keeps its bytes; the new one is added after it.
-        assert!(after.starts_with(&other[..other.len() - 2]), "{after}");
-        let v: serde_json::Value = serde_json::from_str(&after).unwrap();
+        let v = file_store_after(&h, &creds, other);
         let key = store_key("gitlab", "https://gitlab.example.com/api/v4/mcp");
         assert_eq!(v[&key]["access_token"], "at-secret-value");
         assert!(kc.items.borrow().is_empty());

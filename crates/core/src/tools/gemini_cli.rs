@@ -211,20 +211,29 @@ pub fn find_entries(settings_files: &[Source], server_id: &str) -> Result<Vec<Se
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct StoredCredential<'a> {
+    /// The server's key in `mcpServers`.
     pub server_name: &'a str,
+    /// The token itself.
     pub token: StoredToken<'a>,
+    /// The OAuth client the token was issued to.
     pub client_id: &'a str,
+    /// The authorization server's token endpoint.
     pub token_url: &'a str,
+    /// The server's URL as configured.
     pub mcp_server_url: &'a str,
     /// Milliseconds since the epoch.
     pub updated_at: u64,
 }
 
+/// The `token` of a stored entry, members in the order Gemini CLI writes them.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct StoredToken<'a> {
+    /// The access token (a secret: never logged).
     pub access_token: &'a str,
+    /// `Bearer` (Gemini CLI sends it as written).
     pub token_type: &'a str,
+    /// The granted OAuth scopes, space-separated.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub scope: Option<String>,
     /// Milliseconds since the epoch; without it Gemini CLI never treats the token as expired.
@@ -475,13 +484,6 @@ mod tests {
         }
     }
 
-    fn dir(tag: &str) -> PathBuf {
-        let d = std::env::temp_dir().join(format!("latchkey-gemini-{tag}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&d);
-        std::fs::create_dir_all(&d).unwrap();
-        d
-    }
-
     #[test]
     fn the_entry_has_geminis_shape_and_no_refresh_token() {
         let b = bundle();
@@ -626,7 +628,7 @@ mod tests {
 
     #[test]
     fn write_tokens_creates_a_private_file_then_backs_up() {
-        let d = dir("write");
+        let d = test_support::temp_dir("gemini-write");
         let mut loc = Locations::for_home(&d);
         loc.gemini_cli_home = Some(d.join("gch"));
         let path = tokens_file(&loc);
@@ -652,7 +654,7 @@ mod tests {
 
     #[test]
     fn finds_servers_by_url_in_user_and_project_settings() {
-        let d = dir("find");
+        let d = test_support::temp_dir("gemini-find");
         let user = d.join("home/.gemini/settings.json");
         let project = d.join("p/.gemini/settings.json");
         std::fs::create_dir_all(user.parent().unwrap()).unwrap();
@@ -711,7 +713,7 @@ mod tests {
 
     #[test]
     fn a_malformed_settings_file_names_its_line() {
-        let d = dir("bad");
+        let d = test_support::temp_dir("gemini-bad");
         let s = d.join("settings.json");
         std::fs::write(&s, "{\n\"mcpServers\": {\n\"fx\": {\"url\": }\n").unwrap();
         let e = find_entries(&[settings(&s)], "https://mcp.example.com/mcp").unwrap_err();

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 use ts_rs::TS;
 
+/// Every server configured in any tool, remote ones merged by canonical URL.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct Inventory {
     /// Remote servers, ordered by URL (those whose URL could not be understood last).
@@ -41,6 +42,7 @@ pub struct RemoteServer {
 }
 
 impl RemoteServer {
+    /// The tools that use the server, each once, in tool order.
     pub fn tools(&self) -> Vec<Tool> {
         let mut tools: Vec<Tool> = self.used_by.iter().map(|e| e.tool).collect();
         tools.dedup();
@@ -51,7 +53,9 @@ impl RemoteServer {
 /// A config file that was read.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct ConfigFile {
+    /// The tool whose file it is.
     pub tool: Tool,
+    /// The file.
     pub file: PathBuf,
     /// For the user or for one project.
     #[serde(rename = "scope")]

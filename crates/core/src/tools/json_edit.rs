@@ -4,6 +4,7 @@
 
 use std::ops::Range;
 
+/// Why an edit was refused: what is wrong with the text, and at which line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EditError(pub String);
 
@@ -406,22 +407,7 @@ mod tests {
 }
 "#;
 
-    /// The edit changed only bytes between `from` and `to` of the original.
-    fn changed_only_inside(before: &str, after: &str) -> (usize, usize) {
-        let prefix = before
-            .bytes()
-            .zip(after.bytes())
-            .take_while(|(a, b)| a == b)
-            .count();
-        let suffix = before
-            .bytes()
-            .rev()
-            .zip(after.bytes().rev())
-            .take_while(|(a, b)| a == b)
-            .count()
-            .min(before.len() - prefix);
-        (prefix, before.len() - suffix)
-    }
+    use crate::tools::test_support::changed_range as changed_only_inside;
 
     #[test]
     fn inserts_one_member_in_the_siblings_style() {

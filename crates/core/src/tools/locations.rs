@@ -7,8 +7,11 @@ use std::path::PathBuf;
 /// The operating system whose path conventions to follow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Os {
+    /// Linux and other Unix-likes (XDG folders).
     Linux,
+    /// macOS.
     MacOs,
+    /// Windows.
     Windows,
 }
 
@@ -31,6 +34,7 @@ impl Os {
 /// overridden (tests do, so they never touch the real home folder).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Locations {
+    /// The user's home folder.
     pub home: PathBuf,
     /// The per-user application config folder: `~/.config` (or `$XDG_CONFIG_HOME`) on Linux,
     /// `~/Library/Application Support` on macOS, `%APPDATA%` on Windows. Claude Desktop and

@@ -43,17 +43,26 @@ pub use locations::{Locations, Os, GEMINI_ENCRYPTED_STORE_ENV};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, TS)]
 #[serde(rename_all = "kebab-case")]
 pub enum Tool {
+    /// Anthropic's Claude Code CLI.
     ClaudeCode,
+    /// Anthropic's Claude Desktop app.
     ClaudeDesktop,
+    /// The Cursor editor.
     Cursor,
+    /// Visual Studio Code.
     VsCode,
+    /// Google's Gemini CLI.
     GeminiCli,
+    /// OpenAI's Codex CLI.
     Codex,
+    /// The Windsurf editor.
     Windsurf,
+    /// The Zed editor.
     Zed,
 }
 
 impl Tool {
+    /// Every tool, in the order they are listed.
     pub const ALL: [Tool; 8] = [
         Tool::ClaudeCode,
         Tool::ClaudeDesktop,
@@ -130,10 +139,16 @@ pub enum ConfigScope {
     User,
     /// For one project, kept in the user's own file, not shared (Claude Code's "local" scope:
     /// `projects[path].mcpServers` in `~/.claude.json`).
-    Local { project: PathBuf },
+    Local {
+        /// The project folder, as Claude Code keys it in `projects`.
+        project: PathBuf,
+    },
     /// For one project, in a file inside the project that may be shared with others
     /// (`.mcp.json`, `.cursor/mcp.json`, a VS Code workspace's `.vscode/mcp.json`, ...).
-    Project { project: PathBuf },
+    Project {
+        /// The project folder the file is in.
+        project: PathBuf,
+    },
 }
 
 impl ConfigScope {
@@ -151,7 +166,9 @@ impl ConfigScope {
 /// such as `Bearer`); any other value is shown as `[set]`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct HeaderSetting {
+    /// The header's name, as written.
     pub name: String,
+    /// The value as shown: placeholders as written, anything else `[set]`.
     pub value: String,
 }
 
@@ -162,6 +179,7 @@ pub struct OAuthSettings {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub enabled: Option<bool>,
+    /// The OAuth client id the tool signs in with (a pre-registered client).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub client_id: Option<String>,
@@ -169,21 +187,27 @@ pub struct OAuthSettings {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub client_secret: Option<String>,
+    /// The OAuth scopes the tool asks for.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[ts(as = "Option<Vec<String>>", optional)]
     pub scopes: Vec<String>,
+    /// The port of the tool's local OAuth callback.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub callback_port: Option<u16>,
+    /// The redirect URI the tool registers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub redirect_uri: Option<String>,
+    /// The authorization endpoint, when the tool is given one instead of discovering it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub authorization_url: Option<String>,
+    /// The token endpoint, when the tool is given one instead of discovering it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub token_url: Option<String>,
+    /// Claude Code's `authServerMetadataUrl`: where to read the authorization server's metadata.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub auth_server_metadata_url: Option<String>,
@@ -198,6 +222,7 @@ pub struct OAuthSettings {
 }
 
 impl OAuthSettings {
+    /// True when the tool has none of these settings.
     pub fn is_empty(&self) -> bool {
         *self == OAuthSettings::default()
     }
@@ -206,6 +231,7 @@ impl OAuthSettings {
 /// The tool's own auth settings for a server.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct AuthSettings {
+    /// Headers the tool sends with every request.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[ts(as = "Option<Vec<HeaderSetting>>", optional)]
     pub headers: Vec<HeaderSetting>,
@@ -213,12 +239,14 @@ pub struct AuthSettings {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub headers_helper: Option<String>,
+    /// The tool's OAuth settings, where it has any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub oauth: Option<OAuthSettings>,
 }
 
 impl AuthSettings {
+    /// True when the tool has no auth settings for the server.
     pub fn is_empty(&self) -> bool {
         *self == AuthSettings::default()
     }
@@ -247,6 +275,7 @@ pub struct McpRemote {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub static_client_info_file: Option<String>,
+    /// The file after `--static-oauth-client-metadata @`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub static_client_metadata_file: Option<String>,
@@ -260,6 +289,7 @@ pub struct McpRemote {
 /// edits (in `file`, under `key_path`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct ServerEntry {
+    /// The tool whose config it is.
     pub tool: Tool,
     /// The config file it is in.
     pub file: PathBuf,
@@ -276,6 +306,7 @@ pub struct ServerEntry {
     /// Its key in the tool's servers object: the name the tool shows, and the name Claude
     /// Code, Gemini CLI and Codex file its tokens under.
     pub name: String,
+    /// How the tool talks to the server.
     pub transport: Transport,
     /// The server's URL exactly as written, for remote servers (also through mcp-remote).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -289,6 +320,7 @@ pub struct ServerEntry {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub command: Option<String>,
+    /// The tool's own auth settings for the server (secrets redacted).
     #[serde(default, skip_serializing_if = "AuthSettings::is_empty")]
     #[ts(as = "Option<AuthSettings>", optional)]
     pub auth: AuthSettings,
@@ -325,14 +357,18 @@ impl ServerEntry {
 /// A config file that could not be read, or a part of one that makes no sense to its tool.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct SourceError {
+    /// The tool whose file it is.
     pub tool: Tool,
+    /// The file.
     pub file: PathBuf,
+    /// Whose servers the file holds.
     #[serde(rename = "scope")]
     pub config_scope: ConfigScope,
     /// 1-based; absent when the problem is with the file as a whole (e.g. permissions).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub line: Option<usize>,
+    /// 1-based, in characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub column: Option<usize>,
@@ -369,12 +405,19 @@ pub enum SourceKind {
     ClaudeCodeUser,
     /// A project's `.mcp.json`.
     ClaudeCodeProject,
+    /// Claude Desktop's `claude_desktop_config.json`.
     ClaudeDesktop,
+    /// Cursor's `mcp.json` (user or project).
     Cursor,
+    /// VS Code's `mcp.json` (user or workspace).
     VsCode,
+    /// Gemini CLI's `settings.json` (user or project).
     GeminiCli,
+    /// Codex's `config.toml` (user or trusted project).
     Codex,
+    /// Windsurf's `mcp_config.json`.
     Windsurf,
+    /// Zed's `settings.json` (user or project).
     Zed,
 }
 
@@ -430,13 +473,16 @@ pub(crate) struct Format {
 /// One config file a tool may have.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Source {
+    /// How the file is read.
     pub kind: SourceKind,
+    /// Where it is, whether it exists or not.
     pub path: PathBuf,
     /// Whose servers are in it (`~/.claude.json` also holds per-project servers).
     pub config_scope: ConfigScope,
 }
 
 impl Source {
+    /// The tool that reads it.
     pub fn tool(&self) -> Tool {
         self.kind.tool()
     }
@@ -445,7 +491,9 @@ impl Source {
 /// What one file gave.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SourceResult {
+    /// Every server the file configures, in file order.
     pub entries: Vec<ServerEntry>,
+    /// What could not be read, file-wide or per server.
     pub errors: Vec<SourceError>,
     /// Project folders the file names (Claude Code's `projects` keys).
     pub known_projects: Vec<PathBuf>,
@@ -609,6 +657,7 @@ pub fn read_for_writing(source: &Source) -> crate::error::Result<Vec<ServerEntry
 pub struct Scan {
     /// Every server of every file that was read, in tool order, user files first.
     pub entries: Vec<ServerEntry>,
+    /// Every file, or part of one, that could not be read.
     pub errors: Vec<SourceError>,
     /// The files that exist and were read (with or without errors).
     pub files_read: Vec<Source>,
@@ -696,11 +745,20 @@ pub fn scan(loc: &Locations) -> Scan {
     out
 }
 
-/// What the tools' writer tests share: a copy of the fixture home to write into, and the
-/// check that an edit changed nothing outside one entry.
+/// What the tests of the tools and their hand-off share: private folders to write into (a
+/// copy of the fixture home among them), and the check that an edit changed nothing outside
+/// one entry.
 #[cfg(test)]
-mod test_support {
+pub(crate) mod test_support {
     use std::path::{Path, PathBuf};
+
+    /// An empty folder of this test process's own, `latchkey-TAG-PID` in the temp folder.
+    pub fn temp_dir(tag: &str) -> PathBuf {
+        let d = std::env::temp_dir().join(format!("latchkey-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
+        d
+    }
 
     fn copy_dir(from: &Path, to: &Path) {
         std::fs::create_dir_all(to).unwrap();
@@ -719,11 +777,9 @@ mod test_support {
     pub fn fixture_home(tag: &str) -> PathBuf {
         let fixture =
             Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/configs/home");
-        let root =
-            std::env::temp_dir().join(format!("latchkey-fixture-{tag}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&root);
-        copy_dir(&fixture, &root.join("home"));
-        root.join("home")
+        let home = temp_dir(&format!("fixture-{tag}")).join("home");
+        copy_dir(&fixture, &home);
+        home
     }
 
     /// Removes a copy made by [`fixture_home`].
@@ -733,9 +789,8 @@ mod test_support {
         }
     }
 
-    /// Every byte of `before` outside the object at `key_path` is in `after` unchanged.
-    pub fn assert_changed_only_inside(before: &str, after: &str, key_path: &[&str]) {
-        let span = super::json_edit::span_of(before, key_path).expect("the entry is in the file");
+    /// The byte range of `before` that an edit replaced to give `after`.
+    pub fn changed_range(before: &str, after: &str) -> (usize, usize) {
         let prefix = before
             .bytes()
             .zip(after.bytes())
@@ -749,12 +804,17 @@ mod test_support {
             .count()
             .min(before.len() - prefix)
             .min(after.len() - prefix);
+        (prefix, before.len() - suffix)
+    }
+
+    /// Every byte of `before` outside the object at `key_path` is in `after` unchanged.
+    pub fn assert_changed_only_inside(before: &str, after: &str, key_path: &[&str]) {
+        let span = super::json_edit::span_of(before, key_path).expect("the entry is in the file");
         assert_ne!(before, after, "nothing was written");
+        let (from, to) = changed_range(before, after);
         assert!(
-            prefix >= span.start && before.len() - suffix <= span.end,
-            "changed {}..{} of the file, outside the entry at {span:?}:\n{after}",
-            prefix,
-            before.len() - suffix
+            from >= span.start && to <= span.end,
+            "changed {from}..{to} of the file, outside the entry at {span:?}:\n{after}"
         );
     }
 }

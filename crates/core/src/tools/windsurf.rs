@@ -7,6 +7,7 @@ use super::tree::{Node, Syntax};
 use super::{Format, Locations, Tool, Transport};
 use std::path::PathBuf;
 
+/// Windsurf's `mcp_config.json` in `~/.codeium/windsurf`.
 pub fn config_file(loc: &Locations) -> PathBuf {
     loc.home
         .join(".codeium")

@@ -19,6 +19,7 @@ pub struct Delivered {
     pub entry: String,
     /// The key the tool files the token under, where it has one (Codex).
     pub key: Option<String>,
+    /// Where it went: a file (with its backup) or a keychain item.
     pub stored: Stored,
     /// Things the person should know (e.g. the tool also sends its own Authorization).
     pub notes: Vec<String>,
@@ -209,8 +210,11 @@ pub fn codex(loc: &Locations, bundle: &CredentialBundle) -> Result<Vec<Delivered
 /// What a handoff did, in one sentence for the app.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Summary {
+    /// The sentence to show: which entries now get the sign-in, how, and any notes.
     pub message: String,
+    /// Where it went (files or keychain items), comma-separated.
     pub target: String,
+    /// The first backup of a file written over, when there is one.
     pub backup: Option<String>,
 }
 
@@ -280,15 +284,8 @@ pub fn hand_to(
 mod tests {
     use super::*;
     use crate::store::vault::tests::sample;
+    use crate::tools::test_support::temp_dir;
     use crate::tools::{inventory, Os};
-    use std::path::PathBuf;
-
-    fn root(tag: &str) -> PathBuf {
-        let d = std::env::temp_dir().join(format!("latchkey-handoff-{tag}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&d);
-        std::fs::create_dir_all(&d).unwrap();
-        d
-    }
 
     fn write(path: &Path, text: &str) {
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
@@ -297,7 +294,7 @@ mod tests {
 
     #[test]
     fn gemini_cli_home_moves_the_settings_for_the_inventory_and_the_hand_off_alike() {
-        let root = root("gemini-home");
+        let root = temp_dir("handoff-gemini-home");
         let mut loc = Locations::for_home_on(root.join("home"), Os::Linux);
         loc.gemini_cli_home = Some(root.join("gch"));
         let moved = root.join("gch/.gemini/settings.json");
@@ -336,7 +333,7 @@ mod tests {
 
     #[test]
     fn claude_code_gets_the_helper_in_its_user_file_and_the_current_project() {
-        let root = root("claude");
+        let root = temp_dir("handoff-claude");
         let mut loc = Locations::for_home_on(root.join("home"), Os::Linux);
         loc.project = Some(root.join("p"));
         write(
@@ -371,7 +368,7 @@ mod tests {
 
     #[test]
     fn a_tool_without_a_hand_off_and_a_missing_server_are_clear_errors() {
-        let root = root("errors");
+        let root = temp_dir("handoff-errors");
         let loc = Locations::for_home_on(root.join("home"), Os::Linux);
         let bundle = sample("https://mcp.example.com/mcp");
         let e = hand_to(Tool::Cursor, &loc, "h", &bundle).unwrap_err();
