@@ -1,8 +1,8 @@
 //! `latchkey handoff`: give a tool what it needs to use a signed-in server.
 
 use clap::Args;
-use latchkey_core::tools::handoff::gemini;
-use latchkey_core::tools::handoff::keychain::Stored;
+use latchkey_core::tools::gemini_cli as gemini;
+use latchkey_core::tools::keychain::Stored;
 use latchkey_core::usecase::hand_off::{Delivered, HandedOff};
 use serde_json::json;
 use std::path::PathBuf;

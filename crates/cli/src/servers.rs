@@ -4,7 +4,7 @@
 use clap::Args;
 use latchkey_core::tools::inventory::{self, Inventory};
 use latchkey_core::tools::{
-    AuthSettings, Locations, OAuthSettings, Scope, ServerEntry, Tool, Transport,
+    AuthSettings, ConfigScope, Locations, OAuthSettings, ServerEntry, Tool, Transport,
 };
 use latchkey_core::Error;
 use std::collections::BTreeMap;
@@ -284,14 +284,14 @@ fn plural(n: usize) -> &'static str {
 
 /// `"linear", all projects (~/.claude.json, line 13)` and what is special about this use.
 fn use_line(e: &ServerEntry, paths: &Paths) -> String {
-    let (scope, file) = match &e.scope {
-        Scope::User if e.tool == Tool::ClaudeDesktop => (String::new(), paths.show(&e.file)),
-        Scope::User => ("all projects".to_string(), paths.show(&e.file)),
-        Scope::Local { project } => (
+    let (scope, file) = match &e.config_scope {
+        ConfigScope::User if e.tool == Tool::ClaudeDesktop => (String::new(), paths.show(&e.file)),
+        ConfigScope::User => ("all projects".to_string(), paths.show(&e.file)),
+        ConfigScope::Local { project } => (
             format!("project {}, only you", paths.show(project)),
             paths.show(&e.file),
         ),
-        Scope::Project { project } => (
+        ConfigScope::Project { project } => (
             format!("project {}", paths.show(project)),
             e.file
                 .strip_prefix(project)

@@ -2,10 +2,11 @@
 //! written through the real OS keychain API: here the Secret Service (gnome-keyring on a
 //! private D-Bus), which the `keyring` crate drives exactly as it drives the macOS keychain.
 
-use latchkey_core::tools::handoff::claude_code::{
-    credentials_key, write_native, CredentialsStore, ServerEntry, KEYCHAIN_BACKUP_SUFFIX,
+use latchkey_core::tools::claude_code::{
+    credentials_key, write_native, CredentialsStore, KEYCHAIN_BACKUP_SUFFIX,
 };
-use latchkey_core::tools::handoff::keychain::{Keychain, OsKeychain};
+use latchkey_core::tools::keychain::{Keychain, OsKeychain};
+use latchkey_core::tools::{read_for_writing, ConfigScope, Source, SourceKind};
 use latchkey_e2e::{SecretService, TempDir};
 
 #[test]
@@ -22,10 +23,12 @@ fn native_handoff_into_the_keychain_item_keeps_everything_else() {
         r#"{"mcpServers": {"fx": {"type": "http", "url": "https://example.com/mcp"}}}"#,
     )
     .unwrap();
-    let entry = ServerEntry {
-        config,
-        keys: vec!["mcpServers".into(), "fx".into()],
+    let source = Source {
+        kind: SourceKind::ClaudeCodeUser,
+        path: config,
+        config_scope: ConfigScope::User,
     };
+    let entry = read_for_writing(&source).unwrap().remove(0);
     // A bundle as the vault keeps it (the vault's own sample is test-only).
     let bundle: latchkey_core::store::vault::CredentialBundle = serde_json::from_value(serde_json::json!({
         "version": 1, "server_id": "https://example.com/mcp", "server_url": "https://example.com/mcp",

@@ -5,7 +5,7 @@
 
 use latchkey_core::tools::inventory::{self, Inventory};
 use latchkey_core::tools::{
-    self, parse_source, Locations, Os, Scope, ServerEntry, Source, SourceKind, Tool,
+    self, parse_source, ConfigScope, Locations, Os, ServerEntry, Source, SourceKind, Tool,
 };
 use std::path::{Path, PathBuf};
 
@@ -46,10 +46,10 @@ fn describe(e: &ServerEntry, root: &Path) -> String {
             .map(|r| r.display().to_string())
             .unwrap_or_else(|_| p.display().to_string())
     };
-    let scope = match &e.scope {
-        Scope::User => "user".to_string(),
-        Scope::Local { project } => format!("local:{}", project.display()),
-        Scope::Project { project } => format!("project:{}", rel(project)),
+    let scope = match &e.config_scope {
+        ConfigScope::User => "user".to_string(),
+        ConfigScope::Local { project } => format!("local:{}", project.display()),
+        ConfigScope::Project { project } => format!("project:{}", rel(project)),
     };
     let mut s = format!(
         "{} {} {}:{} {:?} {}",
@@ -384,7 +384,7 @@ fn fixture_sources() -> Vec<(Source, Vec<u8>)> {
         ),
         (SourceKind::Cursor, "home/.cursor/mcp.json"),
         (SourceKind::VsCode, "home/.config/Code/User/mcp.json"),
-        (SourceKind::Gemini, "home/.gemini/settings.json"),
+        (SourceKind::GeminiCli, "home/.gemini/settings.json"),
         (SourceKind::Codex, "home/.codex/config.toml"),
         (
             SourceKind::Windsurf,
@@ -399,7 +399,7 @@ fn fixture_sources() -> Vec<(Source, Vec<u8>)> {
                 Source {
                     kind,
                     path: root.join(rel),
-                    scope: Scope::User,
+                    config_scope: ConfigScope::User,
                 },
                 std::fs::read(root.join(rel)).unwrap(),
             )
@@ -507,7 +507,10 @@ fn claude_code_known_projects_are_read_when_asked() {
     let inv = inventory::scan(&loc);
     assert_eq!(inv.projects, std::slice::from_ref(&project));
     assert_eq!(inv.servers.len(), 1);
-    assert_eq!(inv.servers[0].used_by[0].scope, Scope::Project { project });
+    assert_eq!(
+        inv.servers[0].used_by[0].config_scope,
+        ConfigScope::Project { project }
+    );
 }
 
 #[test]
@@ -630,14 +633,14 @@ fn mcp_remote_is_recognised_in_every_tool_that_runs_commands() {
     let source = |kind| Source {
         kind,
         path: PathBuf::from("/x"),
-        scope: Scope::User,
+        config_scope: ConfigScope::User,
     };
     let json = br#"{"mcpServers": {"r": {"command": "bunx", "args": ["mcp-remote@latest", "https://r.example/mcp", "--transport", "sse-first"]}}}"#;
     for kind in [
         SourceKind::ClaudeCodeUser,
         SourceKind::ClaudeDesktop,
         SourceKind::Cursor,
-        SourceKind::Gemini,
+        SourceKind::GeminiCli,
         SourceKind::Windsurf,
     ] {
         let r = parse_source(&source(kind), json);
@@ -659,7 +662,7 @@ fn problems_inside_a_file_are_explained() {
     let source = |kind| Source {
         kind,
         path: PathBuf::from("/x"),
-        scope: Scope::User,
+        config_scope: ConfigScope::User,
     };
     let cases: [(SourceKind, &str, &str); 6] = [
         (

@@ -5,8 +5,16 @@ import type { OAuthSettings } from "./OAuthSettings";
 /**
  * The tool's own auth settings for a server.
  */
-export type AuthSettings = { headers?: Array<HeaderSetting>, 
+export type AuthSettings = { 
+/**
+ * Headers the tool sends with every request.
+ */
+headers?: Array<HeaderSetting>, 
 /**
  * Claude Code's `headersHelper` command.
  */
-headers_helper?: string, oauth?: OAuthSettings, };
+headers_helper?: string, 
+/**
+ * The tool's OAuth settings, where it has any.
+ */
+oauth?: OAuthSettings, };

@@ -5,4 +5,12 @@
  * placeholders (`${VAR}`, `${env:VAR}`, `${input:id}`, `$VAR`, optionally after a scheme word
  * such as `Bearer`); any other value is shown as `[set]`.
  */
-export type HeaderSetting = { name: string, value: string, };
+export type HeaderSetting = { 
+/**
+ * The header's name, as written.
+ */
+name: string, 
+/**
+ * The value as shown: placeholders as written, anything else `[set]`.
+ */
+value: string, };

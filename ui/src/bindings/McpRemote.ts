@@ -25,7 +25,11 @@ callback_host?: string,
 /**
  * `--static-oauth-client-info @FILE` / `--static-oauth-client-metadata @FILE`.
  */
-static_client_info_file?: string, static_client_metadata_file?: string, 
+static_client_info_file?: string, 
+/**
+ * The file after `--static-oauth-client-metadata @`.
+ */
+static_client_metadata_file?: string, 
 /**
  * Every option given, in order, without its value (`--header`, `--allow-http`, ...).
  */

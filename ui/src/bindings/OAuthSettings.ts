@@ -7,11 +7,39 @@ export type OAuthSettings = {
 /**
  * Gemini CLI's `oauth.enabled`.
  */
-enabled?: boolean, client_id?: string, 
+enabled?: boolean, 
+/**
+ * The OAuth client id the tool signs in with (a pre-registered client).
+ */
+client_id?: string, 
 /**
  * Only ever `[set]` or a placeholder, never the secret.
  */
-client_secret?: string, scopes?: Array<string>, callback_port?: number, redirect_uri?: string, authorization_url?: string, token_url?: string, auth_server_metadata_url?: string, 
+client_secret?: string, 
+/**
+ * The OAuth scopes the tool asks for.
+ */
+scopes?: Array<string>, 
+/**
+ * The port of the tool's local OAuth callback.
+ */
+callback_port?: number, 
+/**
+ * The redirect URI the tool registers.
+ */
+redirect_uri?: string, 
+/**
+ * The authorization endpoint, when the tool is given one instead of discovering it.
+ */
+authorization_url?: string, 
+/**
+ * The token endpoint, when the tool is given one instead of discovering it.
+ */
+token_url?: string, 
+/**
+ * Claude Code's `authServerMetadataUrl`: where to read the authorization server's metadata.
+ */
+auth_server_metadata_url?: string, 
 /**
  * The RFC 8707 `resource` the tool asks for (Codex `oauth_resource`, mcp-remote `--resource`).
  */

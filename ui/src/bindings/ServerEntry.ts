@@ -6,17 +6,41 @@ import type { Tool } from "./Tool";
 import type { Transport } from "./Transport";
 
 /**
- * One MCP server as one tool has it configured.
+ * One MCP server as one tool has it configured: what the inventory lists, and what a writer
+ * edits (in `file`, under `key_path`).
  */
-export type ServerEntry = { tool: Tool, 
+export type ServerEntry = { 
+/**
+ * The tool whose config it is.
+ */
+tool: Tool, 
 /**
  * The config file it is in.
  */
 file: string, 
 /**
+ * The keys leading from the top of the file to the server's settings, the last being its
+ * name: `["mcpServers", "gitlab"]`, `["projects", "/home/a/p", "mcpServers", "gitlab"]`,
+ * `["mcp_servers", "gitlab"]`. Where a writer edits it.
+ */
+key_path: Array<string>, 
+/**
  * Where its entry starts in that file (1-based).
  */
-line: number, scope: Scope, name: string, transport: Transport, 
+line: number, 
+/**
+ * For the user or for one project (never an OAuth scope).
+ */
+scope: Scope, 
+/**
+ * Its key in the tool's servers object: the name the tool shows, and the name Claude
+ * Code, Gemini CLI and Codex file its tokens under.
+ */
+name: string, 
+/**
+ * How the tool talks to the server.
+ */
+transport: Transport, 
 /**
  * The server's URL exactly as written, for remote servers (also through mcp-remote).
  */
@@ -28,7 +52,11 @@ mcp_remote?: McpRemote,
 /**
  * The program a local server runs (`npx`, `uvx`, `docker`, ...); never its arguments.
  */
-command?: string, auth?: AuthSettings, 
+command?: string, 
+/**
+ * The tool's own auth settings for the server (secrets redacted).
+ */
+auth?: AuthSettings, 
 /**
  * False when the tool's config turns the server off (`enabled = false`, `"disabled": true`).
  */

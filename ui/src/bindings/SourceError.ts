@@ -5,11 +5,27 @@ import type { Tool } from "./Tool";
 /**
  * A config file that could not be read, or a part of one that makes no sense to its tool.
  */
-export type SourceError = { tool: Tool, file: string, scope: Scope, 
+export type SourceError = { 
+/**
+ * The tool whose file it is.
+ */
+tool: Tool, 
+/**
+ * The file.
+ */
+file: string, 
+/**
+ * Whose servers the file holds.
+ */
+scope: Scope, 
 /**
  * 1-based; absent when the problem is with the file as a whole (e.g. permissions).
  */
-line?: number, column?: number, 
+line?: number, 
+/**
+ * 1-based, in characters.
+ */
+column?: number, 
 /**
  * The server the problem is in, when it is in one.
  */

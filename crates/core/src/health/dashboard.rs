@@ -197,14 +197,15 @@ mod tests {
     use super::*;
     use crate::store::vault::MemoryStore;
     use crate::tools::inventory::RemoteServer;
-    use crate::tools::{AuthSettings, Scope, Transport};
+    use crate::tools::{AuthSettings, ConfigScope, Transport};
 
     fn entry(tool: Tool, name: &str, url: &str) -> ServerEntry {
         ServerEntry {
             tool,
             file: "/home/p/.claude.json".into(),
             line: 3,
-            scope: Scope::User,
+            key_path: Vec::new(),
+            config_scope: ConfigScope::User,
             name: name.into(),
             transport: Transport::Http,
             url: Some(url.into()),

@@ -4,8 +4,8 @@
 
 use super::tree::{line_col, Node};
 use super::{
-    AuthSettings, HeaderSetting, McpRemote, OAuthSettings, Scope, ServerEntry, Source, SourceError,
-    SourceResult, Transport,
+    AuthSettings, ConfigScope, HeaderSetting, McpRemote, OAuthSettings, ServerEntry, Source,
+    SourceError, SourceResult, Transport,
 };
 use std::path::PathBuf;
 
@@ -15,6 +15,9 @@ pub(crate) struct Ctx<'a> {
     entries: Vec<ServerEntry>,
     errors: Vec<SourceError>,
     pub known_projects: Vec<PathBuf>,
+    /// The keys of the servers object last listed by [`Ctx::server_map`]: the entries made
+    /// while going through its servers are under it.
+    servers_at: Vec<String>,
 }
 
 impl<'a> Ctx<'a> {
@@ -25,6 +28,7 @@ impl<'a> Ctx<'a> {
             entries: Vec::new(),
             errors: Vec::new(),
             known_projects: Vec::new(),
+            servers_at: Vec::new(),
         }
     }
 
@@ -42,7 +46,7 @@ impl<'a> Ctx<'a> {
         self.errors.push(SourceError {
             tool: self.source.tool(),
             file: self.source.path.clone(),
-            scope: self.source.scope.clone(),
+            config_scope: self.source.config_scope.clone(),
             line: Some(line),
             column: Some(column),
             server: server.map(str::to_string),
@@ -69,10 +73,20 @@ impl<'a> Ctx<'a> {
         line_col(self.text, pos).0
     }
 
-    /// The servers of an object of servers at `root[key]`: absent is none, anything but an
-    /// object is a problem. Entries that are not objects are problems too.
-    pub fn server_map<'n>(&mut self, root: &'n Node, key: &str) -> Vec<(&'n str, &'n Node)> {
-        let Some(map) = root.get(key) else {
+    /// The servers of the object of servers at `path` (keys from the top of the file, e.g.
+    /// `["mcpServers"]`): absent is none, anything but an object is a problem. Entries that
+    /// are not objects are problems too. Entries made next ([`Ctx::entry`]) are keyed under
+    /// `path`, so go through one servers object at a time.
+    pub fn server_map<'n>(&mut self, root: &'n Node, path: &[&str]) -> Vec<(&'n str, &'n Node)> {
+        self.servers_at = path.iter().map(|k| k.to_string()).collect();
+        let Some((key, parents)) = path.split_last() else {
+            return Vec::new();
+        };
+        let mut map = Some(root);
+        for k in parents.iter().chain([key]) {
+            map = map.and_then(|m| m.get(k));
+        }
+        let Some(map) = map else {
             return Vec::new();
         };
         let Some(members) = map.members() else {
@@ -225,13 +239,23 @@ impl<'a> Ctx<'a> {
         out
     }
 
-    /// A new entry with the source's file; `pos` is where the server's settings start.
-    pub fn entry(&self, name: &str, pos: usize, scope: Scope, transport: Transport) -> ServerEntry {
+    /// A new entry with the source's file, under the servers object last listed; `pos` is
+    /// where the server's settings start.
+    pub fn entry(
+        &self,
+        name: &str,
+        pos: usize,
+        config_scope: ConfigScope,
+        transport: Transport,
+    ) -> ServerEntry {
+        let mut key_path = self.servers_at.clone();
+        key_path.push(name.to_string());
         ServerEntry {
             tool: self.source.tool(),
             file: self.source.path.clone(),
+            key_path,
             line: self.line_of(pos),
-            scope,
+            config_scope,
             name: name.to_string(),
             transport,
             url: None,
@@ -251,12 +275,12 @@ impl<'a> Ctx<'a> {
         &mut self,
         name: &str,
         pos: usize,
-        scope: Scope,
+        config_scope: ConfigScope,
         command: &str,
         args: &[String],
         enabled: bool,
     ) {
-        let mut entry = self.entry(name, pos, scope, Transport::Stdio);
+        let mut entry = self.entry(name, pos, config_scope, Transport::Stdio);
         entry.enabled = enabled;
         let mut argv: Vec<&str> = Vec::with_capacity(args.len() + 1);
         argv.push(command);

@@ -5,12 +5,30 @@
 //! Read as JSON with comments and trailing commas, as Cursor (a VS Code fork) is lenient.
 
 use super::common::{headers, oauth_or_none, shown_value, Ctx};
-use super::tree::Node;
-use super::{OAuthSettings, Transport};
+use super::tree::{Node, Syntax};
+use super::{Format, Locations, OAuthSettings, Tool, Transport};
+use std::path::PathBuf;
+
+/// A project's file, relative to the project folder.
+pub const PROJECT_FILE: &str = ".cursor/mcp.json";
+
+/// The user's file, `~/.cursor/mcp.json`.
+pub fn user_file(loc: &Locations) -> PathBuf {
+    loc.home.join(".cursor").join("mcp.json")
+}
+
+/// How Cursor's files are found and read (registered in [`super::SourceKind`]).
+pub(crate) static FORMAT: Format = Format {
+    tool: Tool::Cursor,
+    syntax: Syntax::Jsonc,
+    user_file: Some(user_file),
+    project_file: Some(PROJECT_FILE),
+    read,
+};
 
 pub(crate) fn read(ctx: &mut Ctx<'_>, root: &Node) {
-    let scope = ctx.source.scope.clone();
-    for (name, s) in ctx.server_map(root, "mcpServers") {
+    let scope = ctx.source.config_scope.clone();
+    for (name, s) in ctx.server_map(root, &["mcpServers"]) {
         let url = ctx.string(name, s, "url");
         let command = ctx.string(name, s, "command");
         let kind = ctx.string(name, s, "type");

@@ -5,11 +5,12 @@
 //! and never hide the other files.
 
 use crate::protocol::urls::{canonical_resource, parse_http_url};
-use crate::tools::{self, Locations, Scope, ServerEntry, SourceError, Tool};
+use crate::tools::{self, ConfigScope, Locations, ServerEntry, SourceError, Tool};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 use ts_rs::TS;
 
+/// Every server configured in any tool, remote ones merged by canonical URL.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct Inventory {
     /// Remote servers, ordered by URL (those whose URL could not be understood last).
@@ -41,6 +42,7 @@ pub struct RemoteServer {
 }
 
 impl RemoteServer {
+    /// The tools that use the server, each once, in tool order.
     pub fn tools(&self) -> Vec<Tool> {
         let mut tools: Vec<Tool> = self.used_by.iter().map(|e| e.tool).collect();
         tools.dedup();
@@ -51,9 +53,13 @@ impl RemoteServer {
 /// A config file that was read.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct ConfigFile {
+    /// The tool whose file it is.
     pub tool: Tool,
+    /// The file.
     pub file: PathBuf,
-    pub scope: Scope,
+    /// For the user or for one project.
+    #[serde(rename = "scope")]
+    pub config_scope: ConfigScope,
 }
 
 impl Inventory {
@@ -107,7 +113,7 @@ impl Inventory {
                 .map(|s| ConfigFile {
                     tool: s.tool(),
                     file: s.path,
-                    scope: s.scope,
+                    config_scope: s.config_scope,
                 })
                 .collect(),
             projects: scan.projects,

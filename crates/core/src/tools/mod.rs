@@ -1,24 +1,33 @@
-//! The AI tools' own config files, read: one module per tool lists the MCP servers configured
-//! in it, with the tool's own auth settings (secrets redacted). Nothing here writes a file.
+//! The AI tools' own config files: one module per tool reads the MCP servers configured in
+//! it, with the tool's own auth settings (secrets redacted), and, for the tools that can take
+//! a sign-in from Latchkey (Claude Code, Gemini CLI, Codex), writes what the tool reads,
+//! without losing a byte of what was there.
 //!
-//! Every path comes from [`Locations`], built from the environment by default and fully
-//! injectable, so tests never read the real home directory. A file that cannot be read or
-//! parsed gives a [`SourceError`] (which file, which line, what is wrong) and never hides the
-//! other files.
+//! Reading and writing go through one [`ServerEntry`]: a writer edits the entry the reader
+//! found, at its file and key path. Every path comes from [`Locations`], built from the
+//! environment in one place and fully injectable, so tests never touch the real home folder.
+//! A file that cannot be read or parsed gives a [`SourceError`] (which file, which line, what
+//! is wrong) and never hides the other files.
+//!
+//! Adding a tool: one module here, registered in [`SourceKind`] (its files and how they are
+//! read).
 
 mod common;
+mod locations;
 mod tree;
+
+pub mod json_edit;
+pub mod keychain;
 
 pub mod claude_code;
 pub mod claude_desktop;
 pub mod codex;
 pub mod cursor;
-pub mod gemini;
+pub mod gemini_cli;
 pub mod vscode;
 pub mod windsurf;
 pub mod zed;
 
-pub mod handoff;
 pub mod inventory;
 pub mod watch;
 
@@ -28,22 +37,32 @@ use std::path::{Path, PathBuf};
 use ts_rs::TS;
 
 pub use common::shown_value;
+pub use locations::{Locations, Os, GEMINI_ENCRYPTED_STORE_ENV};
 
 /// An AI tool whose MCP configuration Latchkey reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, TS)]
 #[serde(rename_all = "kebab-case")]
 pub enum Tool {
+    /// Anthropic's Claude Code CLI.
     ClaudeCode,
+    /// Anthropic's Claude Desktop app.
     ClaudeDesktop,
+    /// The Cursor editor.
     Cursor,
+    /// Visual Studio Code.
     VsCode,
+    /// Google's Gemini CLI.
     GeminiCli,
+    /// OpenAI's Codex CLI.
     Codex,
+    /// The Windsurf editor.
     Windsurf,
+    /// The Zed editor.
     Zed,
 }
 
 impl Tool {
+    /// Every tool, in the order they are listed.
     pub const ALL: [Tool; 8] = [
         Tool::ClaudeCode,
         Tool::ClaudeDesktop,
@@ -109,25 +128,35 @@ impl fmt::Display for Transport {
     }
 }
 
-/// Where a server is configured, in the tool's own terms.
+/// Where a server is configured, in the tool's own terms: for the user, or for one project.
+/// Not an OAuth scope (a permission a token carries), which is always called a scope list or
+/// `scopes`. Named `Scope` in the UI's types, which predate the distinction.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, TS)]
 #[serde(tag = "kind", rename_all = "snake_case")]
-pub enum Scope {
+#[ts(rename = "Scope")]
+pub enum ConfigScope {
     /// For every project of this user (e.g. `~/.cursor/mcp.json`).
     User,
     /// For one project, kept in the user's own file, not shared (Claude Code's "local" scope:
     /// `projects[path].mcpServers` in `~/.claude.json`).
-    Local { project: PathBuf },
+    Local {
+        /// The project folder, as Claude Code keys it in `projects`.
+        project: PathBuf,
+    },
     /// For one project, in a file inside the project that may be shared with others
     /// (`.mcp.json`, `.cursor/mcp.json`, a VS Code workspace's `.vscode/mcp.json`, ...).
-    Project { project: PathBuf },
+    Project {
+        /// The project folder the file is in.
+        project: PathBuf,
+    },
 }
 
-impl Scope {
+impl ConfigScope {
+    /// The project folder of a per-project scope; `None` for the user's own.
     pub fn project(&self) -> Option<&Path> {
         match self {
-            Scope::User => None,
-            Scope::Local { project } | Scope::Project { project } => Some(project),
+            ConfigScope::User => None,
+            ConfigScope::Local { project } | ConfigScope::Project { project } => Some(project),
         }
     }
 }
@@ -137,7 +166,9 @@ impl Scope {
 /// such as `Bearer`); any other value is shown as `[set]`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct HeaderSetting {
+    /// The header's name, as written.
     pub name: String,
+    /// The value as shown: placeholders as written, anything else `[set]`.
     pub value: String,
 }
 
@@ -148,6 +179,7 @@ pub struct OAuthSettings {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub enabled: Option<bool>,
+    /// The OAuth client id the tool signs in with (a pre-registered client).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub client_id: Option<String>,
@@ -155,21 +187,27 @@ pub struct OAuthSettings {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub client_secret: Option<String>,
+    /// The OAuth scopes the tool asks for.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[ts(as = "Option<Vec<String>>", optional)]
     pub scopes: Vec<String>,
+    /// The port of the tool's local OAuth callback.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub callback_port: Option<u16>,
+    /// The redirect URI the tool registers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub redirect_uri: Option<String>,
+    /// The authorization endpoint, when the tool is given one instead of discovering it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub authorization_url: Option<String>,
+    /// The token endpoint, when the tool is given one instead of discovering it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub token_url: Option<String>,
+    /// Claude Code's `authServerMetadataUrl`: where to read the authorization server's metadata.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub auth_server_metadata_url: Option<String>,
@@ -184,6 +222,7 @@ pub struct OAuthSettings {
 }
 
 impl OAuthSettings {
+    /// True when the tool has none of these settings.
     pub fn is_empty(&self) -> bool {
         *self == OAuthSettings::default()
     }
@@ -192,6 +231,7 @@ impl OAuthSettings {
 /// The tool's own auth settings for a server.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct AuthSettings {
+    /// Headers the tool sends with every request.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[ts(as = "Option<Vec<HeaderSetting>>", optional)]
     pub headers: Vec<HeaderSetting>,
@@ -199,12 +239,14 @@ pub struct AuthSettings {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub headers_helper: Option<String>,
+    /// The tool's OAuth settings, where it has any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub oauth: Option<OAuthSettings>,
 }
 
 impl AuthSettings {
+    /// True when the tool has no auth settings for the server.
     pub fn is_empty(&self) -> bool {
         *self == AuthSettings::default()
     }
@@ -233,6 +275,7 @@ pub struct McpRemote {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub static_client_info_file: Option<String>,
+    /// The file after `--static-oauth-client-metadata @`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub static_client_metadata_file: Option<String>,
@@ -242,16 +285,28 @@ pub struct McpRemote {
     pub flags: Vec<String>,
 }
 
-/// One MCP server as one tool has it configured.
+/// One MCP server as one tool has it configured: what the inventory lists, and what a writer
+/// edits (in `file`, under `key_path`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct ServerEntry {
+    /// The tool whose config it is.
     pub tool: Tool,
     /// The config file it is in.
     pub file: PathBuf,
+    /// The keys leading from the top of the file to the server's settings, the last being its
+    /// name: `["mcpServers", "gitlab"]`, `["projects", "/home/a/p", "mcpServers", "gitlab"]`,
+    /// `["mcp_servers", "gitlab"]`. Where a writer edits it.
+    #[serde(default)]
+    pub key_path: Vec<String>,
     /// Where its entry starts in that file (1-based).
     pub line: usize,
-    pub scope: Scope,
+    /// For the user or for one project (never an OAuth scope).
+    #[serde(rename = "scope")]
+    pub config_scope: ConfigScope,
+    /// Its key in the tool's servers object: the name the tool shows, and the name Claude
+    /// Code, Gemini CLI and Codex file its tokens under.
     pub name: String,
+    /// How the tool talks to the server.
     pub transport: Transport,
     /// The server's URL exactly as written, for remote servers (also through mcp-remote).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -265,6 +320,7 @@ pub struct ServerEntry {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub command: Option<String>,
+    /// The tool's own auth settings for the server (secrets redacted).
     #[serde(default, skip_serializing_if = "AuthSettings::is_empty")]
     #[ts(as = "Option<AuthSettings>", optional)]
     pub auth: AuthSettings,
@@ -277,18 +333,42 @@ impl ServerEntry {
     pub fn is_remote(&self) -> bool {
         self.url.is_some()
     }
+
+    /// True when the tool itself connects to this server's URL, so a token the tool stores
+    /// (or a header it sends) reaches the server: remote, and not through mcp-remote, which
+    /// signs in on its own.
+    pub fn tool_connects(&self) -> bool {
+        self.url.is_some() && self.mcp_remote.is_none()
+    }
+
+    /// True when the tool itself connects to the server whose canonical URL is `server_id`
+    /// (the vault's server id: the URL as written may differ in case, default port, trailing
+    /// slash).
+    pub fn connects_to(&self, server_id: &str) -> bool {
+        self.tool_connects()
+            && self
+                .url
+                .as_deref()
+                .and_then(|u| crate::store::vault::server_id(u).ok())
+                .is_some_and(|id| id == server_id)
+    }
 }
 
 /// A config file that could not be read, or a part of one that makes no sense to its tool.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct SourceError {
+    /// The tool whose file it is.
     pub tool: Tool,
+    /// The file.
     pub file: PathBuf,
-    pub scope: Scope,
+    /// Whose servers the file holds.
+    #[serde(rename = "scope")]
+    pub config_scope: ConfigScope,
     /// 1-based; absent when the problem is with the file as a whole (e.g. permissions).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub line: Option<usize>,
+    /// 1-based, in characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub column: Option<usize>,
@@ -317,168 +397,92 @@ impl fmt::Display for SourceError {
     }
 }
 
-/// The operating system whose path conventions to follow.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Os {
-    Linux,
-    MacOs,
-    Windows,
-}
-
-impl Os {
-    pub fn current() -> Os {
-        if cfg!(target_os = "macos") {
-            Os::MacOs
-        } else if cfg!(windows) {
-            Os::Windows
-        } else {
-            Os::Linux
-        }
-    }
-}
-
-/// Where to look. Built from the environment by [`Locations::from_env`], or for any home
-/// directory by [`Locations::for_home`]; every field may be overridden (tests do).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Locations {
-    pub home: PathBuf,
-    /// The per-user application config folder: `~/.config` (or `$XDG_CONFIG_HOME`) on Linux,
-    /// `~/Library/Application Support` on macOS, `%APPDATA%` on Windows. Claude Desktop and
-    /// VS Code keep their files here.
-    pub app_config_dir: PathBuf,
-    /// Zed's config folder: `~/.config/zed` on Linux (`$XDG_CONFIG_HOME/zed`, or
-    /// `$FLATPAK_XDG_CONFIG_HOME/zed`) and on macOS, `%APPDATA%\Zed` on Windows.
-    pub zed_config_dir: PathBuf,
-    /// `$CLAUDE_CONFIG_DIR`: Claude Code then reads `$CLAUDE_CONFIG_DIR/.claude.json` instead
-    /// of `~/.claude.json`.
-    pub claude_config_dir: Option<PathBuf>,
-    /// `$CODEX_HOME` (default `~/.codex`).
-    pub codex_home: Option<PathBuf>,
-    /// Project folders whose own config files to read (`.mcp.json`, `.cursor/mcp.json`,
-    /// `.vscode/mcp.json`, `.gemini/settings.json`, `.codex/config.toml`, `.zed/settings.json`).
-    pub projects: Vec<PathBuf>,
-    /// Also read the project files of every project Claude Code knows (`projects` in
-    /// `~/.claude.json`).
-    pub known_projects: bool,
-}
-
-impl Locations {
-    /// The conventional places under `home` for this computer's operating system, ignoring
-    /// the environment. No projects.
-    pub fn for_home(home: impl Into<PathBuf>) -> Locations {
-        Locations::for_home_on(home, Os::current())
-    }
-
-    /// The conventional places under `home` on `os`, ignoring the environment.
-    pub fn for_home_on(home: impl Into<PathBuf>, os: Os) -> Locations {
-        let home = home.into();
-        let (app, zed) = match os {
-            Os::Linux => (home.join(".config"), home.join(".config/zed")),
-            Os::MacOs => (
-                home.join("Library/Application Support"),
-                home.join(".config/zed"),
-            ),
-            Os::Windows => {
-                let roaming = home.join("AppData").join("Roaming");
-                (roaming.clone(), roaming.join("Zed"))
-            }
-        };
-        Locations {
-            home,
-            app_config_dir: app,
-            zed_config_dir: zed,
-            claude_config_dir: None,
-            codex_home: None,
-            projects: Vec::new(),
-            known_projects: false,
-        }
-    }
-
-    /// This user's places, from `HOME` (`USERPROFILE` on Windows), `XDG_CONFIG_HOME`,
-    /// `APPDATA`, `CLAUDE_CONFIG_DIR` and `CODEX_HOME`. Reads Claude Code's known projects;
-    /// no explicit projects.
-    pub fn from_env() -> Locations {
-        let var = |name: &str| {
-            std::env::var_os(name)
-                .filter(|v| !v.is_empty())
-                .map(PathBuf::from)
-        };
-        let os = Os::current();
-        let home = match os {
-            Os::Windows => var("USERPROFILE").or_else(|| var("HOME")),
-            _ => var("HOME"),
-        }
-        .unwrap_or_else(|| PathBuf::from("."));
-        let mut loc = Locations::for_home_on(&home, os);
-        match os {
-            Os::Linux => {
-                // A relative XDG_CONFIG_HOME is invalid by the XDG rules and ignored.
-                if let Some(xdg) = var("XDG_CONFIG_HOME").filter(|p| p.is_absolute()) {
-                    loc.zed_config_dir = xdg.join("zed");
-                    loc.app_config_dir = xdg;
-                }
-                // Zed as a Flatpak (paths::config_dir in Zed's source).
-                if let Some(flatpak) = var("FLATPAK_XDG_CONFIG_HOME") {
-                    loc.zed_config_dir = flatpak.join("zed");
-                }
-            }
-            // Zed uses ~/.config/zed on macOS whatever XDG_CONFIG_HOME says.
-            Os::MacOs => {}
-            Os::Windows => {
-                if let Some(appdata) = var("APPDATA") {
-                    loc.zed_config_dir = appdata.join("Zed");
-                    loc.app_config_dir = appdata;
-                }
-            }
-        }
-        loc.claude_config_dir = var("CLAUDE_CONFIG_DIR");
-        loc.codex_home = var("CODEX_HOME");
-        loc.known_projects = true;
-        loc
-    }
-}
-
-/// The config file format, which decides how a file is read.
+/// The kinds of config file, each registered by its tool's module (see `SourceKind::format`):
+/// adding a tool is adding its module and its kinds here.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum SourceKind {
     /// `~/.claude.json`: user servers and per-project ("local") servers.
     ClaudeCodeUser,
     /// A project's `.mcp.json`.
     ClaudeCodeProject,
+    /// Claude Desktop's `claude_desktop_config.json`.
     ClaudeDesktop,
+    /// Cursor's `mcp.json` (user or project).
     Cursor,
+    /// VS Code's `mcp.json` (user or workspace).
     VsCode,
-    Gemini,
+    /// Gemini CLI's `settings.json` (user or project).
+    GeminiCli,
+    /// Codex's `config.toml` (user or trusted project).
     Codex,
+    /// Windsurf's `mcp_config.json`.
     Windsurf,
+    /// Zed's `settings.json` (user or project).
     Zed,
 }
 
 impl SourceKind {
-    pub fn tool(self) -> Tool {
+    /// Every kind, in tool order (a tool's user file before its project file).
+    pub const ALL: [SourceKind; 9] = [
+        SourceKind::ClaudeCodeUser,
+        SourceKind::ClaudeCodeProject,
+        SourceKind::ClaudeDesktop,
+        SourceKind::Cursor,
+        SourceKind::VsCode,
+        SourceKind::GeminiCli,
+        SourceKind::Codex,
+        SourceKind::Windsurf,
+        SourceKind::Zed,
+    ];
+
+    /// The one list of what each tool module registers: where its files are and how they
+    /// are read.
+    fn format(self) -> &'static Format {
         match self {
-            SourceKind::ClaudeCodeUser | SourceKind::ClaudeCodeProject => Tool::ClaudeCode,
-            SourceKind::ClaudeDesktop => Tool::ClaudeDesktop,
-            SourceKind::Cursor => Tool::Cursor,
-            SourceKind::VsCode => Tool::VsCode,
-            SourceKind::Gemini => Tool::GeminiCli,
-            SourceKind::Codex => Tool::Codex,
-            SourceKind::Windsurf => Tool::Windsurf,
-            SourceKind::Zed => Tool::Zed,
+            SourceKind::ClaudeCodeUser => &claude_code::USER_FORMAT,
+            SourceKind::ClaudeCodeProject => &claude_code::PROJECT_FORMAT,
+            SourceKind::ClaudeDesktop => &claude_desktop::FORMAT,
+            SourceKind::Cursor => &cursor::FORMAT,
+            SourceKind::VsCode => &vscode::FORMAT,
+            SourceKind::GeminiCli => &gemini_cli::FORMAT,
+            SourceKind::Codex => &codex::FORMAT,
+            SourceKind::Windsurf => &windsurf::FORMAT,
+            SourceKind::Zed => &zed::FORMAT,
         }
     }
+
+    /// The tool that reads files of this kind.
+    pub fn tool(self) -> Tool {
+        self.format().tool
+    }
+}
+
+/// How one kind of config file is found and read: what a tool module registers.
+pub(crate) struct Format {
+    pub tool: Tool,
+    /// The syntax the tool itself accepts.
+    pub syntax: tree::Syntax,
+    /// The user's own file of this kind, when the tool has one.
+    pub user_file: Option<fn(&Locations) -> PathBuf>,
+    /// This kind's file inside a project folder, relative to it, when the tool has one.
+    pub project_file: Option<&'static str>,
+    /// Reads the servers of a parsed file whose top is an object.
+    pub read: fn(&mut common::Ctx<'_>, &tree::Node),
 }
 
 /// One config file a tool may have.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Source {
+    /// How the file is read.
     pub kind: SourceKind,
+    /// Where it is, whether it exists or not.
     pub path: PathBuf,
-    /// The scope of the servers in it (`~/.claude.json` also holds per-project servers).
-    pub scope: Scope,
+    /// Whose servers are in it (`~/.claude.json` also holds per-project servers).
+    pub config_scope: ConfigScope,
 }
 
 impl Source {
+    /// The tool that reads it.
     pub fn tool(&self) -> Tool {
         self.kind.tool()
     }
@@ -487,7 +491,9 @@ impl Source {
 /// What one file gave.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SourceResult {
+    /// Every server the file configures, in file order.
     pub entries: Vec<ServerEntry>,
+    /// What could not be read, file-wide or per server.
     pub errors: Vec<SourceError>,
     /// Project folders the file names (Claude Code's `projects` keys).
     pub known_projects: Vec<PathBuf>,
@@ -505,7 +511,7 @@ pub fn parse_source(source: &Source, bytes: &[u8]) -> SourceResult {
                 errors: vec![SourceError {
                     tool: source.tool(),
                     file: source.path.clone(),
-                    scope: source.scope.clone(),
+                    config_scope: source.config_scope.clone(),
                     line: Some(line),
                     column: Some(column),
                     server: None,
@@ -517,16 +523,8 @@ pub fn parse_source(source: &Source, bytes: &[u8]) -> SourceResult {
     };
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut ctx = common::Ctx::new(source, text);
-    let syntax = match source.kind {
-        SourceKind::ClaudeCodeUser | SourceKind::ClaudeCodeProject | SourceKind::ClaudeDesktop => {
-            tree::Syntax::Json
-        }
-        SourceKind::Gemini => tree::Syntax::JsonComments,
-        SourceKind::Cursor | SourceKind::VsCode | SourceKind::Windsurf | SourceKind::Zed => {
-            tree::Syntax::Jsonc
-        }
-        SourceKind::Codex => tree::Syntax::Toml,
-    };
+    let format = source.kind.format();
+    let syntax = format.syntax;
     match tree::parse(text, syntax) {
         Err(e) => ctx.problem(e.pos, None, e.message),
         Ok(root) => {
@@ -545,17 +543,7 @@ pub fn parse_source(source: &Source, bytes: &[u8]) -> SourceResult {
                     ),
                 );
             } else {
-                match source.kind {
-                    SourceKind::ClaudeCodeUser => claude_code::read_user(&mut ctx, &root),
-                    SourceKind::ClaudeCodeProject => claude_code::read_project(&mut ctx, &root),
-                    SourceKind::ClaudeDesktop => claude_desktop::read(&mut ctx, &root),
-                    SourceKind::Cursor => cursor::read(&mut ctx, &root),
-                    SourceKind::VsCode => vscode::read(&mut ctx, &root),
-                    SourceKind::Gemini => gemini::read(&mut ctx, &root),
-                    SourceKind::Codex => codex::read(&mut ctx, &root),
-                    SourceKind::Windsurf => windsurf::read(&mut ctx, &root),
-                    SourceKind::Zed => zed::read(&mut ctx, &root),
-                }
+                (format.read)(&mut ctx, &root);
             }
         }
     }
@@ -573,7 +561,7 @@ pub fn read_source(source: &Source) -> Option<SourceResult> {
         errors: vec![SourceError {
             tool: source.tool(),
             file: source.path.clone(),
-            scope: source.scope.clone(),
+            config_scope: source.config_scope.clone(),
             line: None,
             column: None,
             server: None,
@@ -604,46 +592,64 @@ pub fn read_source(source: &Source) -> Option<SourceResult> {
 
 /// Every file the tools read for the user alone, in tool order.
 pub fn user_sources(loc: &Locations) -> Vec<Source> {
-    let user = |kind, path: PathBuf| Source {
-        kind,
-        path,
-        scope: Scope::User,
-    };
-    vec![
-        user(SourceKind::ClaudeCodeUser, claude_code::user_file(loc)),
-        user(SourceKind::ClaudeDesktop, claude_desktop::config_file(loc)),
-        user(
-            SourceKind::Cursor,
-            loc.home.join(".cursor").join("mcp.json"),
-        ),
-        user(SourceKind::VsCode, vscode::user_file(loc)),
-        user(
-            SourceKind::Gemini,
-            loc.home.join(".gemini").join("settings.json"),
-        ),
-        user(SourceKind::Codex, codex::user_file(loc)),
-        user(SourceKind::Windsurf, windsurf::config_file(loc)),
-        user(SourceKind::Zed, loc.zed_config_dir.join("settings.json")),
-    ]
+    SourceKind::ALL
+        .into_iter()
+        .filter_map(|kind| {
+            let file = kind.format().user_file?;
+            Some(Source {
+                kind,
+                path: file(loc),
+                config_scope: ConfigScope::User,
+            })
+        })
+        .collect()
 }
 
 /// The files inside one project folder that the tools read.
 pub fn project_sources(project: &Path) -> Vec<Source> {
-    let p = |kind, rel: &str| Source {
-        kind,
-        path: project.join(rel),
-        scope: Scope::Project {
-            project: project.to_path_buf(),
-        },
+    SourceKind::ALL
+        .into_iter()
+        .filter_map(|kind| {
+            let rel = kind.format().project_file?;
+            Some(Source {
+                kind,
+                path: project.join(rel),
+                config_scope: ConfigScope::Project {
+                    project: project.to_path_buf(),
+                },
+            })
+        })
+        .collect()
+}
+
+/// One project file of `kind` in `project`, as [`project_sources`] lists it.
+pub fn project_source(project: &Path, kind: SourceKind) -> Option<Source> {
+    project_sources(project)
+        .into_iter()
+        .find(|s| s.kind == kind)
+}
+
+/// The servers of one file, for a writer: like [`read_source`], but a file the tool could not
+/// read as a whole (not text, not parseable, not an object of servers) is an error, since a
+/// writer never edits what it cannot read. Problems with single servers are not errors here:
+/// those servers are simply not among the entries. A missing file has no servers.
+pub fn read_for_writing(source: &Source) -> crate::error::Result<Vec<ServerEntry>> {
+    let Some(result) = read_source(source) else {
+        return Ok(Vec::new());
     };
-    vec![
-        p(SourceKind::ClaudeCodeProject, ".mcp.json"),
-        p(SourceKind::Cursor, ".cursor/mcp.json"),
-        p(SourceKind::VsCode, ".vscode/mcp.json"),
-        p(SourceKind::Gemini, ".gemini/settings.json"),
-        p(SourceKind::Codex, ".codex/config.toml"),
-        p(SourceKind::Zed, ".zed/settings.json"),
-    ]
+    if let Some(e) = result.errors.iter().find(|e| e.server.is_none()) {
+        // The message names the place, never a value (values may be secrets).
+        let at = match (e.line, e.column) {
+            (Some(line), Some(column)) => format!("line {line}, column {column}: "),
+            (Some(line), None) => format!("line {line}: "),
+            _ => String::new(),
+        };
+        return Err(crate::error::Error::BadConfig {
+            path: source.path.display().to_string(),
+            detail: format!("{at}{}", e.message),
+        });
+    }
+    Ok(result.entries)
 }
 
 /// Everything read from every tool.
@@ -651,6 +657,7 @@ pub fn project_sources(project: &Path) -> Vec<Source> {
 pub struct Scan {
     /// Every server of every file that was read, in tool order, user files first.
     pub entries: Vec<ServerEntry>,
+    /// Every file, or part of one, that could not be read.
     pub errors: Vec<SourceError>,
     /// The files that exist and were read (with or without errors).
     pub files_read: Vec<Source>,
@@ -736,4 +743,78 @@ pub fn scan(loc: &Locations) -> Scan {
     }
     out.projects = projects;
     out
+}
+
+/// What the tests of the tools and their hand-off share: private folders to write into (a
+/// copy of the fixture home among them), and the check that an edit changed nothing outside
+/// one entry.
+#[cfg(test)]
+pub(crate) mod test_support {
+    use std::path::{Path, PathBuf};
+
+    /// An empty folder of this test process's own, `latchkey-TAG-PID` in the temp folder.
+    pub fn temp_dir(tag: &str) -> PathBuf {
+        let d = std::env::temp_dir().join(format!("latchkey-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
+        d
+    }
+
+    fn copy_dir(from: &Path, to: &Path) {
+        std::fs::create_dir_all(to).unwrap();
+        for e in std::fs::read_dir(from).unwrap() {
+            let e = e.unwrap();
+            let target = to.join(e.file_name());
+            if e.file_type().unwrap().is_dir() {
+                copy_dir(&e.path(), &target);
+            } else {
+                std::fs::copy(e.path(), &target).unwrap();
+            }
+        }
+    }
+
+    /// A private copy of `tests/fixtures/configs/home`, a realistic home folder.
+    pub fn fixture_home(tag: &str) -> PathBuf {
+        let fixture =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/configs/home");
+        let home = temp_dir(&format!("fixture-{tag}")).join("home");
+        copy_dir(&fixture, &home);
+        home
+    }
+
+    /// Removes a copy made by [`fixture_home`].
+    pub fn remove(home: &Path) {
+        if let Some(root) = home.parent() {
+            let _ = std::fs::remove_dir_all(root);
+        }
+    }
+
+    /// The byte range of `before` that an edit replaced to give `after`.
+    pub fn changed_range(before: &str, after: &str) -> (usize, usize) {
+        let prefix = before
+            .bytes()
+            .zip(after.bytes())
+            .take_while(|(a, b)| a == b)
+            .count();
+        let suffix = before
+            .bytes()
+            .rev()
+            .zip(after.bytes().rev())
+            .take_while(|(a, b)| a == b)
+            .count()
+            .min(before.len() - prefix)
+            .min(after.len() - prefix);
+        (prefix, before.len() - suffix)
+    }
+
+    /// Every byte of `before` outside the object at `key_path` is in `after` unchanged.
+    pub fn assert_changed_only_inside(before: &str, after: &str, key_path: &[&str]) {
+        let span = super::json_edit::span_of(before, key_path).expect("the entry is in the file");
+        assert_ne!(before, after, "nothing was written");
+        let (from, to) = changed_range(before, after);
+        assert!(
+            from >= span.start && to <= span.end,
+            "changed {from}..{to} of the file, outside the entry at {span:?}:\n{after}"
+        );
+    }
 }

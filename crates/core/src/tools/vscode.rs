@@ -5,16 +5,29 @@
 //! prompted values that `${input:id}` refers to.
 
 use super::common::{headers, Ctx};
-use super::tree::Node;
-use super::{Locations, Transport};
+use super::tree::{Node, Syntax};
+use super::{Format, Locations, Tool, Transport};
 use std::path::PathBuf;
 
+/// A workspace's file, relative to the workspace folder.
+pub const PROJECT_FILE: &str = ".vscode/mcp.json";
+
+/// The user's `Code/User/mcp.json` in the app config folder.
 pub fn user_file(loc: &Locations) -> PathBuf {
     loc.app_config_dir
         .join("Code")
         .join("User")
         .join("mcp.json")
 }
+
+/// How VS Code's files are found and read (registered in [`super::SourceKind`]).
+pub(crate) static FORMAT: Format = Format {
+    tool: Tool::VsCode,
+    syntax: Syntax::Jsonc,
+    user_file: Some(user_file),
+    project_file: Some(PROJECT_FILE),
+    read,
+};
 
 pub(crate) fn read(ctx: &mut Ctx<'_>, root: &Node) {
     if let Some(inputs) = root.get("inputs") {
@@ -26,8 +39,8 @@ pub(crate) fn read(ctx: &mut Ctx<'_>, root: &Node) {
             );
         }
     }
-    let scope = ctx.source.scope.clone();
-    for (name, s) in ctx.server_map(root, "servers") {
+    let scope = ctx.source.config_scope.clone();
+    for (name, s) in ctx.server_map(root, &["servers"]) {
         let kind = ctx.string(name, s, "type");
         let url = ctx.string(name, s, "url");
         let command = ctx.string(name, s, "command");

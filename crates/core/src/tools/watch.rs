@@ -29,8 +29,10 @@ pub struct ChangeEvent {
     pub paths: Vec<PathBuf>,
 }
 
+/// Why watching the config files could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum WatchError {
+    /// The file watcher could not start, in the OS's words.
     #[error("could not start watching the AI tools' config files: {0}")]
     Start(String),
 }

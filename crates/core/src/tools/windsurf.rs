@@ -3,10 +3,11 @@
 //! `${env:VAR}`. Read as JSON with comments and trailing commas.
 
 use super::common::{headers, Ctx};
-use super::tree::Node;
-use super::{Locations, Transport};
+use super::tree::{Node, Syntax};
+use super::{Format, Locations, Tool, Transport};
 use std::path::PathBuf;
 
+/// Windsurf's `mcp_config.json` in `~/.codeium/windsurf`.
 pub fn config_file(loc: &Locations) -> PathBuf {
     loc.home
         .join(".codeium")
@@ -14,9 +15,18 @@ pub fn config_file(loc: &Locations) -> PathBuf {
         .join("mcp_config.json")
 }
 
+/// How Windsurf's files are found and read (registered in [`super::SourceKind`]).
+pub(crate) static FORMAT: Format = Format {
+    tool: Tool::Windsurf,
+    syntax: Syntax::Jsonc,
+    user_file: Some(config_file),
+    project_file: None,
+    read,
+};
+
 pub(crate) fn read(ctx: &mut Ctx<'_>, root: &Node) {
-    let scope = ctx.source.scope.clone();
-    for (name, s) in ctx.server_map(root, "mcpServers") {
+    let scope = ctx.source.config_scope.clone();
+    for (name, s) in ctx.server_map(root, &["mcpServers"]) {
         let url = match ctx.string(name, s, "serverUrl") {
             Some(u) => Some(u),
             None => ctx.string(name, s, "url"),

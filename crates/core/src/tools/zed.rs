@@ -6,12 +6,30 @@
 //! provides; each may say `enabled: false`.
 
 use super::common::{headers, oauth_or_none, shown_value, Ctx};
-use super::tree::Node;
-use super::{OAuthSettings, Transport};
+use super::tree::{Node, Syntax};
+use super::{Format, Locations, OAuthSettings, Tool, Transport};
+use std::path::PathBuf;
+
+/// A project's file, relative to the project folder.
+pub const PROJECT_FILE: &str = ".zed/settings.json";
+
+/// The user's settings, `settings.json` in Zed's config folder.
+pub fn user_file(loc: &Locations) -> PathBuf {
+    loc.zed_config_dir.join("settings.json")
+}
+
+/// How Zed's files are found and read (registered in [`super::SourceKind`]).
+pub(crate) static FORMAT: Format = Format {
+    tool: Tool::Zed,
+    syntax: Syntax::Jsonc,
+    user_file: Some(user_file),
+    project_file: Some(PROJECT_FILE),
+    read,
+};
 
 pub(crate) fn read(ctx: &mut Ctx<'_>, root: &Node) {
-    let scope = ctx.source.scope.clone();
-    for (name, s) in ctx.server_map(root, "context_servers") {
+    let scope = ctx.source.config_scope.clone();
+    for (name, s) in ctx.server_map(root, &["context_servers"]) {
         let enabled = ctx.boolean(name, s, "enabled").unwrap_or(true);
         if let Some(url) = ctx.string(name, s, "url") {
             let mut entry = ctx.entry(name, s.pos, scope.clone(), Transport::Http);

@@ -1,52 +1,19 @@
 //! Handing a signed-in server to a tool, as the command line and the app both do it: find
-//! every entry of the tool's config for the server, write what the tool reads, and say in
-//! plain words where it went. Every path comes from [`Env`], so tests never touch a real home.
+//! every entry of the tool's config for the server (read as the inventory reads it), write
+//! what the tool reads, and say in plain words where it went. Every path comes from
+//! [`Locations`], so tests never touch a real home.
 
 use crate::error::{Error, Result};
 use crate::store::vault::CredentialBundle;
-use crate::tools::handoff::keychain::{OsKeychain, Stored};
-use crate::tools::handoff::{claude_code, codex, gemini};
-use crate::tools::{Locations, Tool};
+use crate::tools::keychain::{OsKeychain, Stored};
+use crate::tools::{
+    claude_code, codex, gemini_cli, project_source, read_for_writing, user_sources, Locations,
+    ServerEntry, Source, SourceKind, Tool, GEMINI_ENCRYPTED_STORE_ENV,
+};
 use crate::usecase::engine::Latchkey;
 use crate::usecase::renew::Validity;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
-
-/// Where the tools keep their files, and how Latchkey is started as a helper.
-#[derive(Debug, Clone)]
-pub struct Env {
-    pub home: PathBuf,
-    pub claude_config_dir: Option<PathBuf>,
-    /// The folder whose project files (`.mcp.json`, `.gemini/settings.json`) count too.
-    pub project: Option<PathBuf>,
-    pub gemini_cli_home: Option<PathBuf>,
-    /// Gemini CLI keeps its tokens in the keychain instead (its own env setting).
-    pub gemini_encrypted_store: bool,
-    pub codex_home: Option<PathBuf>,
-    /// `$USER`: the account of Claude Code's macOS keychain item.
-    pub user: Option<String>,
-    pub claude_secure_storage_dir: Option<String>,
-    /// The command a tool runs to get fresh headers, e.g. `/usr/bin/latchkey headers`.
-    pub helper_command: String,
-}
-
-impl Env {
-    /// This user's places (from `locations`) and the rest from the environment.
-    pub fn from_env(locations: &Locations, helper_command: String) -> Env {
-        let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
-        Env {
-            home: locations.home.clone(),
-            claude_config_dir: locations.claude_config_dir.clone(),
-            project: std::env::current_dir().ok(),
-            gemini_cli_home: var("GEMINI_CLI_HOME").map(PathBuf::from),
-            gemini_encrypted_store: var(gemini::ENCRYPTED_STORE_ENV).as_deref() == Some("true"),
-            codex_home: locations.codex_home.clone(),
-            user: var("USER"),
-            claude_secure_storage_dir: std::env::var("CLAUDE_SECURESTORAGE_CONFIG_DIR").ok(),
-            helper_command,
-        }
-    }
-}
 
 /// One config entry that now gets the server's sign-in.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,6 +22,7 @@ pub struct Delivered {
     pub entry: String,
     /// The key the tool files the token under, where it has one (Codex).
     pub key: Option<String>,
+    /// Where it went: a file (with its backup) or a keychain item.
     pub stored: Stored,
     /// Things the person should know (e.g. the tool also sends its own Authorization).
     pub notes: Vec<String>,
@@ -69,49 +37,77 @@ pub enum ClaudeMode {
     Native,
 }
 
+/// The user file of `kind`, then the same kind's file in the project a tool is started in
+/// (when that is another file), as the tool reads them.
+fn files_of(loc: &Locations, kind: SourceKind) -> Vec<Source> {
+    let mut files: Vec<Source> = user_sources(loc)
+        .into_iter()
+        .filter(|s| s.kind == kind)
+        .collect();
+    let project_kind = match kind {
+        SourceKind::ClaudeCodeUser => SourceKind::ClaudeCodeProject,
+        other => other,
+    };
+    if let Some(p) = loc
+        .project
+        .as_deref()
+        .and_then(|p| project_source(p, project_kind))
+    {
+        if !files.iter().any(|f| f.path == p.path) {
+            files.push(p);
+        }
+    }
+    files
+}
+
+/// The entries of `files` the tool itself connects to this server with.
+fn entries_for(files: &[Source], bundle: &CredentialBundle) -> Result<Vec<ServerEntry>> {
+    let mut out = Vec::new();
+    for f in files {
+        out.extend(
+            read_for_writing(f)?
+                .into_iter()
+                .filter(|e| e.connects_to(&bundle.server_id)),
+        );
+    }
+    Ok(out)
+}
+
+fn no_server(tool: Tool, file: &Path, bundle: &CredentialBundle) -> Error {
+    Error::BadConfig {
+        path: file.display().to_string(),
+        detail: format!("{tool} has no server with the URL {}", bundle.server_url),
+    }
+}
+
+/// Claude Code: every entry for the server in `~/.claude.json` (user and per-project) and the
+/// current project's `.mcp.json` gets `helper_command` as its `headersHelper` (helper mode),
+/// or the current token goes into Claude Code's own store (native mode).
 pub fn claude_code(
-    env: &Env,
+    loc: &Locations,
+    helper_command: &str,
     bundle: &CredentialBundle,
     mode: ClaudeMode,
 ) -> Result<Vec<Delivered>> {
-    let dir = env.claude_config_dir.as_deref();
-    let config = claude_code::config_path(dir, &env.home);
-    let mut entries = claude_code::find_entries(&config, &bundle.server_id)?;
-    // Project scope: the project's .mcp.json, as Claude Code reads it there.
-    if let Some(p) = &env.project {
-        entries.extend(claude_code::find_entries(
-            &p.join(".mcp.json"),
-            &bundle.server_id,
-        )?);
-    }
+    let entries = entries_for(&files_of(loc, SourceKind::ClaudeCodeUser), bundle)?;
     if entries.is_empty() {
-        return Err(Error::BadConfig {
-            path: config.display().to_string(),
-            detail: format!(
-                "Claude Code has no server with the URL {}",
-                bundle.server_url
-            ),
-        });
+        return Err(no_server(
+            Tool::ClaudeCode,
+            &claude_code::user_file(loc),
+            bundle,
+        ));
     }
     let mut out = Vec::new();
     for e in &entries {
         let stored = match mode {
             ClaudeMode::Native => {
-                let store = claude_code::credentials_store(
-                    dir,
-                    &env.home,
-                    cfg!(target_os = "macos"),
-                    env.user.as_deref(),
-                    env.claude_secure_storage_dir.as_deref(),
-                );
+                let store = claude_code::credentials_store(loc, cfg!(target_os = "macos"));
                 claude_code::write_native(&store, &OsKeychain, e, bundle)?
             }
-            ClaudeMode::Helper => {
-                Stored::File(claude_code::set_headers_helper(e, &env.helper_command)?)
-            }
+            ClaudeMode::Helper => Stored::File(claude_code::set_headers_helper(e, helper_command)?),
         };
         out.push(Delivered {
-            entry: e.keys.join(" > "),
+            entry: e.key_path.join(" > "),
             key: None,
             stored,
             notes: Vec::new(),
@@ -121,37 +117,35 @@ pub fn claude_code(
 }
 
 /// Gemini CLI: the access token in `mcp-oauth-tokens.json` under every name its user settings
-/// (and the project's `.gemini/settings.json`) give this server. The second value warns when
-/// the token is too close to expiry for Gemini CLI to use it.
-pub fn gemini(env: &Env, bundle: &CredentialBundle) -> Result<(Vec<Delivered>, Option<String>)> {
-    let dir = gemini::gemini_dir(env.gemini_cli_home.as_deref(), &env.home);
-    let tokens = gemini::tokens_path(&dir);
-    if env.gemini_encrypted_store {
+/// (and the current project's `.gemini/settings.json`) give this server. The second value
+/// warns when the token is too close to expiry for Gemini CLI to use it.
+pub fn gemini(
+    loc: &Locations,
+    bundle: &CredentialBundle,
+) -> Result<(Vec<Delivered>, Option<String>)> {
+    let tokens = gemini_cli::tokens_file(loc);
+    if loc.gemini_encrypted_store {
         return Err(Error::BadConfig {
             path: tokens.display().to_string(),
             detail: format!(
-                "Gemini CLI is set to keep its tokens in the keychain instead ({}=true), which Latchkey does not write; unset it to use this file",
-                gemini::ENCRYPTED_STORE_ENV
+                "Gemini CLI is set to keep its tokens in the keychain instead ({GEMINI_ENCRYPTED_STORE_ENV}=true), which Latchkey does not write; unset it to use this file"
             ),
         });
     }
-    let user = gemini::user_settings_path(&dir);
-    let mut files = vec![user.clone()];
-    if let Some(p) = &env.project {
-        let project = gemini::project_settings_path(p);
-        if project != user {
-            files.push(project);
-        }
-    }
-    let found = gemini::find_entries(&files, &bundle.server_id)?;
+    let files = files_of(loc, SourceKind::GeminiCli);
+    let found = gemini_cli::find_entries(&files, &bundle.server_id)?;
     let (entries, google): (Vec<_>, Vec<_>) =
-        found.into_iter().partition(|e| e.reads_stored_tokens());
+        found.into_iter().partition(gemini_cli::reads_stored_tokens);
     if entries.is_empty() {
         let detail = match google.first() {
             Some(g) => format!(
                 "its server {:?} signs in with Google ({}), so Gemini CLI would not use a token from Latchkey",
                 g.name,
-                g.auth_provider.as_deref().unwrap_or_default()
+                g.auth
+                    .oauth
+                    .as_ref()
+                    .and_then(|o| o.provider.as_deref())
+                    .unwrap_or_default()
             ),
             None => format!(
                 "Gemini CLI has no server with the URL {}",
@@ -161,17 +155,17 @@ pub fn gemini(env: &Env, bundle: &CredentialBundle) -> Result<(Vec<Delivered>, O
         return Err(Error::BadConfig {
             path: files
                 .iter()
-                .map(|f| f.display().to_string())
+                .map(|f| f.path.display().to_string())
                 .collect::<Vec<_>>()
                 .join(", "),
             detail,
         });
     }
-    let w = gemini::write_tokens(&tokens, &entries, bundle)?;
-    let warning = (!gemini::usable_by_gemini(bundle, crate::clock::now())).then(|| {
+    let w = gemini_cli::write_tokens(&tokens, &entries, bundle)?;
+    let warning = (!gemini_cli::usable_by_gemini(bundle, crate::clock::now())).then(|| {
         format!(
             "the token has less than {} minutes left, and Gemini CLI does not use a token that close to expiry: hand it over again once Latchkey has renewed it",
-            gemini::EXPIRY_BUFFER_SECS / 60
+            gemini_cli::EXPIRY_BUFFER_SECS / 60
         )
     });
     let mut out: Vec<Delivered> = Vec::new();
@@ -191,20 +185,21 @@ pub fn gemini(env: &Env, bundle: &CredentialBundle) -> Result<(Vec<Delivered>, O
 
 /// Codex: the access token in the store its config.toml names (the keychain by default),
 /// once for every name its config gives this server.
-pub fn codex(env: &Env, bundle: &CredentialBundle) -> Result<Vec<Delivered>> {
-    let codex_home = codex::codex_home(env.codex_home.as_deref(), &env.home);
-    let config = codex::read_config(&codex::config_path(&codex_home))?;
-    let servers = config.find(&bundle.server_id);
+pub fn codex(loc: &Locations, bundle: &CredentialBundle) -> Result<Vec<Delivered>> {
+    let config = codex::user_file(loc);
+    let files: Vec<Source> = user_sources(loc)
+        .into_iter()
+        .filter(|s| s.kind == SourceKind::Codex)
+        .collect();
+    let servers = entries_for(&files, bundle)?;
     if servers.is_empty() {
-        return Err(Error::BadConfig {
-            path: config.path.display().to_string(),
-            detail: format!("Codex has no server with the URL {}", bundle.server_url),
-        });
+        return Err(no_server(Tool::Codex, &config, bundle));
     }
+    let settings = codex::read_store_settings(&config)?;
     let now = crate::clock::now();
     let mut out = Vec::new();
-    for s in servers {
-        let h = codex::hand_over(&codex_home, &config, s, bundle, &OsKeychain, now)?;
+    for s in &servers {
+        let h = codex::hand_over(loc, &settings, s, bundle, &OsKeychain, now)?;
         out.push(Delivered {
             entry: h.name,
             key: Some(h.key),
@@ -218,8 +213,11 @@ pub fn codex(env: &Env, bundle: &CredentialBundle) -> Result<Vec<Delivered>> {
 /// What a handoff did, in one sentence for the app.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Summary {
+    /// The sentence to show: which entries now get the sign-in, how, and any notes.
     pub message: String,
+    /// Where it went (files or keychain items), comma-separated.
     pub target: String,
+    /// The first backup of a file written over, when there is one.
     pub backup: Option<String>,
 }
 
@@ -272,81 +270,205 @@ pub struct HandedOff {
     pub summary: Summary,
 }
 
+/// Writes what `request.tool` needs to use the signed-in `bundle`, for every entry its
+/// config (at `loc`) gives the server: Claude Code's headers helper (`helper_command`, e.g.
+/// `/usr/bin/latchkey headers`: always fresh) or its own store, Gemini CLI's and Codex's own
+/// stores. Errors: the tool has no way to take a sign-in, has no entry for the server, or its
+/// files cannot be read or written (`BadConfig`, `WriteFailed`, `Keychain`); nothing is
+/// written for a tool whose config cannot be read.
+pub fn hand_to(
+    request: &HandOffRequest,
+    loc: &Locations,
+    helper_command: &str,
+    bundle: &CredentialBundle,
+) -> Result<HandedOff> {
+    let tool = request.tool;
+    let (delivered, warning, how) = match tool {
+        Tool::ClaudeCode => (
+            claude_code(loc, helper_command, bundle, request.claude_mode)?,
+            None,
+            match request.claude_mode {
+                ClaudeMode::Helper => "now asks Latchkey for a fresh token on every connection",
+                ClaudeMode::Native => "has the current token; hand it over again after it renews",
+            },
+        ),
+        Tool::GeminiCli => {
+            let (d, warning) = gemini(loc, bundle)?;
+            (
+                d,
+                warning,
+                "has the current token; hand it over again after it renews",
+            )
+        }
+        Tool::Codex => (
+            codex(loc, bundle)?,
+            None,
+            "has the current token; hand it over again after it renews",
+        ),
+        other => {
+            return Err(Error::BadConfig {
+                path: other.display_name().into(),
+                detail: format!(
+                    "{other} has no way to take a sign-in from another app: it signs in by itself"
+                ),
+            })
+        }
+    };
+    let names: Vec<&str> = delivered.iter().map(|d| d.entry.as_str()).collect();
+    let mut message = format!("{tool} ({}) {how}.", names.join(", "));
+    for n in delivered
+        .iter()
+        .flat_map(|d| d.notes.iter())
+        .chain(warning.iter())
+    {
+        message.push_str(&format!(" Note: {n}."));
+    }
+    let summary = Summary {
+        message,
+        target: delivered
+            .iter()
+            .map(|d| d.stored.to_string())
+            .collect::<Vec<_>>()
+            .join(", "),
+        backup: delivered.iter().find_map(backup_of),
+    };
+    Ok(HandedOff {
+        delivered,
+        warning,
+        summary,
+    })
+}
+
 impl Latchkey {
     /// Hands the signed-in `server` (a URL or a name) to a tool: renews it first so the tool
     /// gets the validity it needs ([`minimum_validity`]; the renewal is recorded like any
-    /// other), then writes what the tool reads. The headers helper is the engine's
-    /// `latchkey` program with `headers`, the same from every front.
+    /// other), then writes what the tool reads ([`hand_to`]). The headers helper is the
+    /// engine's `latchkey` program with `headers`, the same from every front.
     ///
-    /// Errors: those of [`Latchkey::fresh`]; [`Error::BadConfig`] when the tool has no entry
-    /// for the server or cannot take a sign-in from another app; file and keychain errors.
+    /// Errors: those of [`Latchkey::fresh`] and of [`hand_to`].
     pub async fn hand_off(&self, server: &str, request: &HandOffRequest) -> Result<HandedOff> {
         let bundle = self.fresh(server, minimum_validity(request.tool)).await?;
-        let mut env = Env::from_env(&self.locations, self.helper_command());
+        let mut loc = self.locations.clone();
         if let Some(dir) = &request.claude_config_dir {
-            env.claude_config_dir = Some(dir.clone());
+            loc.claude_config_dir = Some(dir.clone());
         }
-        let tool = request.tool;
-        let (delivered, warning, how) = match tool {
-            Tool::ClaudeCode => (
-                claude_code(&env, &bundle, request.claude_mode)?,
-                None,
-                match request.claude_mode {
-                    ClaudeMode::Helper => "now asks Latchkey for a fresh token on every connection",
-                    ClaudeMode::Native => {
-                        "has the current token; hand it over again after it renews"
-                    }
-                },
-            ),
-            Tool::GeminiCli => {
-                let (d, warning) = gemini(&env, &bundle)?;
-                (
-                    d,
-                    warning,
-                    "has the current token; hand it over again after it renews",
-                )
-            }
-            Tool::Codex => (
-                codex(&env, &bundle)?,
-                None,
-                "has the current token; hand it over again after it renews",
-            ),
-            other => {
-                return Err(Error::BadConfig {
-                    path: other.display_name().into(),
-                    detail: format!(
-                    "{other} has no way to take a sign-in from another app: it signs in by itself"
-                ),
-                })
-            }
-        };
-        let names: Vec<&str> = delivered.iter().map(|d| d.entry.as_str()).collect();
-        let mut message = format!("{tool} ({}) {how}.", names.join(", "));
-        for n in delivered
-            .iter()
-            .flat_map(|d| d.notes.iter())
-            .chain(warning.iter())
-        {
-            message.push_str(&format!(" Note: {n}."));
-        }
-        let summary = Summary {
-            message,
-            target: delivered
-                .iter()
-                .map(|d| d.stored.to_string())
-                .collect::<Vec<_>>()
-                .join(", "),
-            backup: delivered.iter().find_map(backup_of),
-        };
-        Ok(HandedOff {
-            delivered,
-            warning,
-            summary,
-        })
+        hand_to(request, &loc, &self.helper_command(), &bundle)
     }
 
     /// The command a tool runs for fresh headers: `<latchkey program> headers`.
     pub fn helper_command(&self) -> String {
         format!("{} headers", self.latchkey_program)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::vault::tests::sample;
+    use crate::tools::test_support::temp_dir;
+    use crate::tools::{inventory, Os};
+
+    fn write(path: &Path, text: &str) {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+
+    #[test]
+    fn gemini_cli_home_moves_the_settings_for_the_inventory_and_the_hand_off_alike() {
+        let root = temp_dir("handoff-gemini-home");
+        let mut loc = Locations::for_home_on(root.join("home"), Os::Linux);
+        loc.gemini_cli_home = Some(root.join("gch"));
+        let moved = root.join("gch/.gemini/settings.json");
+        write(
+            &moved,
+            r#"{"mcpServers": {"fx": {"httpUrl": "https://mcp.example.com/mcp"}}}"#,
+        );
+        // What Gemini CLI no longer reads once GEMINI_CLI_HOME is set.
+        write(
+            &root.join("home/.gemini/settings.json"),
+            r#"{"mcpServers": {"stale": {"httpUrl": "https://mcp.example.com/mcp"}}}"#,
+        );
+
+        let inv = inventory::scan(&loc);
+        let listed: Vec<&ServerEntry> = inv
+            .servers
+            .iter()
+            .flat_map(|s| &s.used_by)
+            .filter(|e| e.tool == Tool::GeminiCli)
+            .collect();
+        assert_eq!(listed.len(), 1, "{listed:?}");
+        assert_eq!(listed[0].file, moved);
+        assert_eq!(listed[0].name, "fx");
+
+        let bundle = sample("https://mcp.example.com/mcp");
+        let summary = hand_to(
+            &HandOffRequest::to(Tool::GeminiCli),
+            &loc,
+            "unused",
+            &bundle,
+        )
+        .unwrap()
+        .summary;
+        assert!(
+            summary.message.starts_with("Gemini CLI (fx) "),
+            "{summary:?}"
+        );
+        let tokens = root.join("gch/.gemini/mcp-oauth-tokens.json");
+        assert_eq!(summary.target, tokens.display().to_string());
+        assert!(!root.join("home/.gemini/mcp-oauth-tokens.json").exists());
+        let _ = std::fs::remove_dir_all(&root);
+    }
+
+    #[test]
+    fn claude_code_gets_the_helper_in_its_user_file_and_the_current_project() {
+        let root = temp_dir("handoff-claude");
+        let mut loc = Locations::for_home_on(root.join("home"), Os::Linux);
+        loc.project = Some(root.join("p"));
+        write(
+            &root.join("home/.claude.json"),
+            r#"{"mcpServers": {"fx": {"type": "http", "url": "https://MCP.example.com:443/mcp"}, "other": {"type": "http", "url": "https://other.example.com/mcp"}}}"#,
+        );
+        write(
+            &root.join("p/.mcp.json"),
+            r#"{"mcpServers": {"shared": {"type": "sse", "url": "https://mcp.example.com/mcp/"}, "bridge": {"command": "npx", "args": ["mcp-remote", "https://mcp.example.com/mcp"]}}}"#,
+        );
+        let bundle = sample("https://mcp.example.com/mcp");
+        let summary = hand_to(
+            &HandOffRequest::to(Tool::ClaudeCode),
+            &loc,
+            "/usr/bin/latchkey headers",
+            &bundle,
+        )
+        .unwrap()
+        .summary;
+        // mcp-remote signs in by itself: its entry is not given a helper.
+        assert!(
+            summary
+                .message
+                .starts_with("Claude Code (mcpServers > fx, mcpServers > shared) "),
+            "{summary:?}"
+        );
+        let home: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(root.join("home/.claude.json")).unwrap())
+                .unwrap();
+        assert_eq!(
+            home["mcpServers"]["fx"]["headersHelper"],
+            "/usr/bin/latchkey headers"
+        );
+        assert!(home["mcpServers"]["other"].get("headersHelper").is_none());
+        assert!(summary.backup.is_some());
+        let _ = std::fs::remove_dir_all(&root);
+    }
+
+    #[test]
+    fn a_tool_without_a_hand_off_and_a_missing_server_are_clear_errors() {
+        let root = temp_dir("handoff-errors");
+        let loc = Locations::for_home_on(root.join("home"), Os::Linux);
+        let bundle = sample("https://mcp.example.com/mcp");
+        let e = hand_to(&HandOffRequest::to(Tool::Cursor), &loc, "h", &bundle).unwrap_err();
+        assert!(e.to_string().contains("signs in by itself"), "{e}");
+        let e = hand_to(&HandOffRequest::to(Tool::Codex), &loc, "h", &bundle).unwrap_err();
+        assert!(e.to_string().contains("has no server with the URL"), "{e}");
+        let _ = std::fs::remove_dir_all(&root);
     }
 }

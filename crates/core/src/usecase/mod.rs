@@ -44,11 +44,11 @@ pub use crate::oauth::register::RegistrationMethod;
 pub use crate::protocol::discovery::{AsSource, Step};
 pub use crate::protocol::mcp::{ServerInfo, ToolInfo};
 pub use crate::store::vault::{CredentialBundle, CredentialStore, MemoryStore};
-pub use crate::tools::handoff::keychain::Stored;
+pub use crate::tools::keychain::Stored;
 pub use crate::tools::inventory::Inventory;
 pub use crate::tools::watch::{ChangeEvent, ConfigWatcher, WatchError};
 pub use crate::tools::{
-    AuthSettings, Locations, OAuthSettings, Os, Scope, ServerEntry, Tool, Transport,
+    AuthSettings, ConfigScope, Locations, OAuthSettings, Os, ServerEntry, Tool, Transport,
 };
 
 /// The catalogue's reason (plain words and the fix) for an error.

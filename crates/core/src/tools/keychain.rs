@@ -9,6 +9,7 @@ use crate::store::atomic_file::Written;
 pub trait Keychain {
     /// The value, or None when there is no such item.
     fn get(&self, service: &str, account: &str) -> Result<Option<String>>;
+    /// Sets the value, creating the item when there is none.
     fn set(&self, service: &str, account: &str, value: &str) -> Result<()>;
 }
 
@@ -48,7 +49,14 @@ impl Keychain for OsKeychain {
 /// Where a handoff put the sign-in.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Stored {
-    Keychain { service: String, account: String },
+    /// An item of the OS keychain.
+    Keychain {
+        /// The item's service name.
+        service: String,
+        /// The item's account.
+        account: String,
+    },
+    /// A file, with the backup of what it held before.
     File(Written),
 }
 

@@ -1,6 +1,15 @@
-//! Gemini CLI: the access token written into the file Gemini CLI reads MCP OAuth tokens
-//! from, `~/.gemini/mcp-oauth-tokens.json` (`$GEMINI_CLI_HOME/.gemini/` when that is set).
-//! Verified against Gemini CLI 0.61.0 (tests/fixtures/gemini-notes):
+//! Gemini CLI: `~/.gemini/settings.json` and a project's `.gemini/settings.json`, JSON with
+//! comments (read with strip-json-comments, then `JSON.parse`). `mcpServers` entries have
+//! `command` (stdio), `httpUrl` (Streamable HTTP, deprecated), or `url` with an optional
+//! `type` (`http`, `sse`; without it Gemini tries Streamable HTTP first), optional `headers`,
+//! `oauth {enabled, clientId, clientSecret, authorizationUrl, tokenUrl, scopes, redirectUri}`
+//! and `authProviderType`. `mcp.excluded` / `mcp.allowed` turn servers off by name. The user
+//! settings are in Gemini CLI's folder, `$GEMINI_CLI_HOME/.gemini` when that is set, else
+//! `~/.gemini`.
+//!
+//! Writing: the access token goes into the file Gemini CLI reads MCP OAuth tokens from,
+//! `mcp-oauth-tokens.json` in that same folder. Verified against Gemini CLI 0.61.0
+//! (tests/fixtures/gemini-notes):
 //! - the file is a JSON array of `{serverName, token: {accessToken, tokenType, refreshToken?,
 //!   scope?, expiresAt? (ms)}, clientId?, tokenUrl?, mcpServerUrl?, updatedAt}`; an object
 //!   map is not read at all ("tokens is not iterable"); two entries of one name: the last wins;
@@ -13,7 +22,9 @@
 //! - with `GEMINI_FORCE_ENCRYPTED_FILE_STORAGE=true` it reads the OS keychain (or an
 //!   encrypted file) instead, which Latchkey does not write.
 
-use super::json_edit;
+use super::common::{headers, oauth_or_none, shown_value, Ctx};
+use super::tree::{Node, Syntax};
+use super::{Format, Locations, OAuthSettings, ServerEntry, Source, Tool, Transport};
 use crate::error::{Error, Result};
 use crate::store::atomic_file::{Snapshot, Written};
 use crate::store::vault::CredentialBundle;
@@ -21,53 +32,132 @@ use serde::Serialize;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
-/// Gemini CLI treats a token as expired this long before it expires.
-pub const EXPIRY_BUFFER_SECS: u64 = 300;
+/// A project's settings, relative to the project folder.
+pub const PROJECT_FILE: &str = ".gemini/settings.json";
 
-/// Set to `true`, Gemini CLI keeps MCP tokens in the keychain or an encrypted file, not in
-/// `mcp-oauth-tokens.json`.
-pub const ENCRYPTED_STORE_ENV: &str = "GEMINI_FORCE_ENCRYPTED_FILE_STORAGE";
-
-/// A remote server in one of Gemini CLI's settings files.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ServerEntry {
-    pub settings: PathBuf,
-    /// Its key in `mcpServers`: the name Gemini CLI stores its tokens under.
-    pub name: String,
-    /// `httpUrl` when set (Gemini CLI prefers it), else `url`.
-    pub url: String,
-    /// `authProviderType`, when set.
-    pub auth_provider: Option<String>,
+/// Gemini CLI's folder: `$GEMINI_CLI_HOME/.gemini`, else `~/.gemini`.
+pub fn gemini_dir(loc: &Locations) -> PathBuf {
+    loc.gemini_cli_home
+        .as_deref()
+        .unwrap_or(&loc.home)
+        .join(".gemini")
 }
 
-impl ServerEntry {
-    /// False for the Google providers, which sign in their own way and never read the store.
-    pub fn reads_stored_tokens(&self) -> bool {
-        !matches!(
-            self.auth_provider.as_deref(),
-            Some("google_credentials" | "service_account_impersonation")
-        )
+/// The user settings, `settings.json` in Gemini CLI's folder.
+pub fn user_settings(loc: &Locations) -> PathBuf {
+    gemini_dir(loc).join("settings.json")
+}
+
+/// The token store, `mcp-oauth-tokens.json` in Gemini CLI's folder.
+pub fn tokens_file(loc: &Locations) -> PathBuf {
+    gemini_dir(loc).join("mcp-oauth-tokens.json")
+}
+
+/// How Gemini CLI's files are found and read (registered in [`super::SourceKind`]).
+pub(crate) static FORMAT: Format = Format {
+    tool: Tool::GeminiCli,
+    syntax: Syntax::JsonComments,
+    user_file: Some(user_settings),
+    project_file: Some(PROJECT_FILE),
+    read,
+};
+
+pub(crate) fn read(ctx: &mut Ctx<'_>, root: &Node) {
+    let mut excluded = Vec::new();
+    let mut allowed: Option<Vec<String>> = None;
+    if let Some(mcp) = root.get("mcp").filter(|m| m.is_object()) {
+        excluded = ctx.strings("mcp", mcp, "excluded");
+        if mcp.get("allowed").is_some() {
+            allowed = Some(ctx.strings("mcp", mcp, "allowed"));
+        }
+    }
+    let scope = ctx.source.config_scope.clone();
+    for (name, s) in ctx.server_map(root, &["mcpServers"]) {
+        let enabled = !excluded.iter().any(|e| e == name)
+            && allowed.as_ref().is_none_or(|a| a.iter().any(|e| e == name));
+        let http_url = ctx.string(name, s, "httpUrl");
+        let url = ctx.string(name, s, "url");
+        let kind = ctx.string(name, s, "type");
+        let command = ctx.string(name, s, "command");
+        let (url, transport) = match (http_url, url) {
+            (Some(u), _) => (u, Transport::Http),
+            (None, Some(u)) => match kind.as_deref() {
+                Some("sse") => (u, Transport::Sse),
+                None | Some("http") => (u, Transport::Http),
+                Some(other) => {
+                    ctx.problem(
+                        s.pos,
+                        Some(name),
+                        format!("its type {other:?} is not one Gemini CLI knows (http, sse)"),
+                    );
+                    continue;
+                }
+            },
+            (None, None) => {
+                if let Some(command) = command {
+                    let args = ctx.strings(name, s, "args");
+                    ctx.push_command(name, s.pos, scope.clone(), &command, &args, enabled);
+                } else if s.get("tcp").is_some() {
+                    ctx.problem(
+                        s.pos,
+                        Some(name),
+                        "it uses a WebSocket (\"tcp\") connection, which Latchkey does not read",
+                    );
+                } else {
+                    ctx.missing(
+                        s.pos,
+                        name,
+                        "it has none of \"httpUrl\", \"url\" or \"command\"",
+                    );
+                }
+                continue;
+            }
+        };
+        let mut entry = ctx.entry(name, s.pos, scope.clone(), transport);
+        entry.url = Some(url);
+        entry.enabled = enabled;
+        entry.auth.headers = headers(ctx.string_map(name, s, "headers"));
+        let mut oauth = OAuthSettings {
+            provider: ctx.string(name, s, "authProviderType"),
+            ..Default::default()
+        };
+        if let Some(o) = s.get("oauth") {
+            if o.is_object() {
+                oauth.enabled = ctx.boolean(name, o, "enabled");
+                oauth.client_id = ctx.string(name, o, "clientId");
+                oauth.client_secret = ctx.string(name, o, "clientSecret").map(|v| shown_value(&v));
+                oauth.authorization_url = ctx.string(name, o, "authorizationUrl");
+                oauth.token_url = ctx.string(name, o, "tokenUrl");
+                oauth.scopes = ctx.strings(name, o, "scopes");
+                oauth.redirect_uri = ctx.string(name, o, "redirectUri");
+            } else {
+                ctx.problem(
+                    o.pos,
+                    Some(name),
+                    format!("\"oauth\" should be an object, but is {}", o.describe()),
+                );
+            }
+        }
+        entry.auth.oauth = oauth_or_none(oauth);
+        ctx.push(entry);
     }
 }
 
-/// Gemini CLI's directory: `$GEMINI_CLI_HOME/.gemini`, else `~/.gemini`.
-pub fn gemini_dir(gemini_cli_home: Option<&Path>, home: &Path) -> PathBuf {
-    gemini_cli_home.unwrap_or(home).join(".gemini")
-}
+/// Gemini CLI treats a token as expired this long before it expires.
+pub const EXPIRY_BUFFER_SECS: u64 = 300;
 
-/// The user settings, `settings.json` in Gemini CLI's directory.
-pub fn user_settings_path(gemini_dir: &Path) -> PathBuf {
-    gemini_dir.join("settings.json")
-}
-
-/// A project's settings, `.gemini/settings.json` in its folder.
-pub fn project_settings_path(project: &Path) -> PathBuf {
-    project.join(".gemini").join("settings.json")
-}
-
-/// The token store, `mcp-oauth-tokens.json` in Gemini CLI's directory.
-pub fn tokens_path(gemini_dir: &Path) -> PathBuf {
-    gemini_dir.join("mcp-oauth-tokens.json")
+/// False for the Google providers (`authProviderType`), which sign in their own way and never
+/// read the token store.
+pub fn reads_stored_tokens(entry: &ServerEntry) -> bool {
+    let provider = entry
+        .auth
+        .oauth
+        .as_ref()
+        .and_then(|o| o.provider.as_deref());
+    !matches!(
+        provider,
+        Some("google_credentials" | "service_account_impersonation")
+    )
 }
 
 fn bad(path: &Path, detail: impl Into<String>) -> Error {
@@ -77,52 +167,39 @@ fn bad(path: &Path, detail: impl Into<String>) -> Error {
     }
 }
 
-/// Every server of a settings file that has a URL. A missing file has none.
-fn url_servers(settings: &Path) -> Result<Vec<ServerEntry>> {
-    let Some(text) = Snapshot::read(settings)?.text() else {
-        return Ok(Vec::new());
-    };
-    // Settings are JSON with comments.
-    let servers = json_edit::get(&text, &["mcpServers"]).map_err(|e| bad(settings, e.0))?;
-    let mut out = Vec::new();
-    if let Some(map) = servers.as_ref().and_then(|s| s.as_object()) {
-        for (name, s) in map {
-            let url = s["httpUrl"].as_str().or_else(|| s["url"].as_str());
-            if let Some(url) = url {
-                out.push(ServerEntry {
-                    settings: settings.to_path_buf(),
-                    name: name.clone(),
-                    url: url.to_string(),
-                    auth_provider: s["authProviderType"].as_str().map(str::to_string),
-                });
-            }
-        }
-    }
-    Ok(out)
-}
-
-/// The entries of `settings_files` (user first, then a project) whose URL is this server.
-/// Gemini CLI keeps tokens by name only, so a name that means this server in one file and
-/// another server in another is refused: the token would go to the other server too.
-pub fn find_entries(settings_files: &[PathBuf], server_id: &str) -> Result<Vec<ServerEntry>> {
+/// The entries of `settings_files` (user first, then a project) that Gemini CLI itself
+/// connects to this server with, read as the inventory reads them. Gemini CLI keeps tokens by
+/// name only, so a name that means this server in one file and another server in another is
+/// refused: the token would go to the other server too.
+pub fn find_entries(settings_files: &[Source], server_id: &str) -> Result<Vec<ServerEntry>> {
     let mut all = Vec::new();
     for f in settings_files {
-        all.extend(url_servers(f)?);
+        all.extend(
+            super::read_for_writing(f)?
+                .into_iter()
+                .filter(ServerEntry::tool_connects),
+        );
     }
-    let same =
-        |e: &ServerEntry| crate::store::vault::server_id(&e.url).is_ok_and(|id| id == server_id);
-    let matching: Vec<ServerEntry> = all.iter().filter(|e| same(e)).cloned().collect();
+    let matching: Vec<ServerEntry> = all
+        .iter()
+        .filter(|e| e.connects_to(server_id))
+        .cloned()
+        .collect();
     for m in &matching {
-        if let Some(other) = all.iter().find(|o| o.name == m.name && !same(o)) {
+        if let Some(other) = all
+            .iter()
+            .find(|o| o.name == m.name && !o.connects_to(server_id))
+        {
+            let url = |e: &ServerEntry| e.url.clone().unwrap_or_default();
             return Err(bad(
-                &other.settings,
+                &other.file,
                 format!(
                     "its server {:?} is {}, while {} gives that name to {}; Gemini CLI keeps tokens by name, so the token would reach {} too (rename one of them)",
                     m.name,
-                    other.url,
-                    m.settings.display(),
-                    m.url,
-                    other.url
+                    url(other),
+                    m.file.display(),
+                    url(m),
+                    url(other)
                 ),
             ));
         }
@@ -134,20 +211,29 @@ pub fn find_entries(settings_files: &[PathBuf], server_id: &str) -> Result<Vec<S
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct StoredCredential<'a> {
+    /// The server's key in `mcpServers`.
     pub server_name: &'a str,
+    /// The token itself.
     pub token: StoredToken<'a>,
+    /// The OAuth client the token was issued to.
     pub client_id: &'a str,
+    /// The authorization server's token endpoint.
     pub token_url: &'a str,
+    /// The server's URL as configured.
     pub mcp_server_url: &'a str,
     /// Milliseconds since the epoch.
     pub updated_at: u64,
 }
 
+/// The `token` of a stored entry, members in the order Gemini CLI writes them.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct StoredToken<'a> {
+    /// The access token (a secret: never logged).
     pub access_token: &'a str,
+    /// `Bearer` (Gemini CLI sends it as written).
     pub token_type: &'a str,
+    /// The granted OAuth scopes, space-separated.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub scope: Option<String>,
     /// Milliseconds since the epoch; without it Gemini CLI never treats the token as expired.
@@ -198,8 +284,11 @@ fn now_ms() -> u64 {
         .unwrap_or(0)
 }
 
-/// Writes the access token for every name of `entries` into the token store at `tokens`.
-/// Entries of other servers keep their bytes; an entry of the same name is replaced whole.
+/// Writes the access token for every name of `entries` into the token store at `tokens`
+/// ([`tokens_file`]), made private (0600) when it is new. Entries of other servers keep their
+/// bytes; an entry of the same name is replaced whole; the previous file is kept as a backup.
+/// Errors: the file is not the JSON array Gemini CLI writes (`BadConfig`), or cannot be
+/// written.
 pub fn write_tokens(
     tokens: &Path,
     entries: &[ServerEntry],
@@ -209,7 +298,8 @@ pub fn write_tokens(
     let mut creds: Vec<StoredCredential<'_>> = Vec::new();
     for e in entries {
         if !creds.iter().any(|c| c.server_name == e.name) {
-            creds.push(stored_credential(&e.name, &e.url, bundle, now));
+            let url = e.url.as_deref().unwrap_or_default();
+            creds.push(stored_credential(&e.name, url, bundle, now));
         }
     }
     let snap = Snapshot::read(tokens)?;
@@ -352,6 +442,7 @@ fn with_entries(text: &str, creds: &[StoredCredential<'_>]) -> std::result::Resu
 mod tests {
     use super::*;
     use crate::secret::Secret;
+    use crate::tools::{test_support, ConfigScope, Os, SourceKind};
     use serde_json::{json, Value};
 
     fn bundle() -> CredentialBundle {
@@ -370,18 +461,27 @@ mod tests {
 
     fn entry(name: &str) -> ServerEntry {
         ServerEntry {
-            settings: PathBuf::from("/h/.gemini/settings.json"),
+            tool: crate::tools::Tool::GeminiCli,
+            file: PathBuf::from("/h/.gemini/settings.json"),
+            key_path: vec!["mcpServers".into(), name.into()],
+            line: 1,
+            config_scope: ConfigScope::User,
             name: name.into(),
-            url: "https://mcp.example.com/mcp".into(),
-            auth_provider: None,
+            transport: Transport::Http,
+            url: Some("https://mcp.example.com/mcp".into()),
+            mcp_remote: None,
+            command: None,
+            auth: Default::default(),
+            enabled: true,
         }
     }
 
-    fn dir(tag: &str) -> PathBuf {
-        let d = std::env::temp_dir().join(format!("latchkey-gemini-{tag}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&d);
-        std::fs::create_dir_all(&d).unwrap();
-        d
+    fn settings(path: &Path) -> Source {
+        Source {
+            kind: SourceKind::GeminiCli,
+            path: path.to_path_buf(),
+            config_scope: ConfigScope::User,
+        }
     }
 
     #[test]
@@ -528,8 +628,11 @@ mod tests {
 
     #[test]
     fn write_tokens_creates_a_private_file_then_backs_up() {
-        let d = dir("write");
-        let path = tokens_path(&d.join(".gemini"));
+        let d = test_support::temp_dir("gemini-write");
+        let mut loc = Locations::for_home(&d);
+        loc.gemini_cli_home = Some(d.join("gch"));
+        let path = tokens_file(&loc);
+        assert_eq!(path, d.join("gch/.gemini/mcp-oauth-tokens.json"));
         let b = bundle();
         let w = write_tokens(&path, &[entry("fx"), entry("fx")], &b).unwrap();
         assert!(w.backup.is_none());
@@ -551,7 +654,7 @@ mod tests {
 
     #[test]
     fn finds_servers_by_url_in_user_and_project_settings() {
-        let d = dir("find");
+        let d = test_support::temp_dir("gemini-find");
         let user = d.join("home/.gemini/settings.json");
         let project = d.join("p/.gemini/settings.json");
         std::fs::create_dir_all(user.parent().unwrap()).unwrap();
@@ -565,8 +668,8 @@ mod tests {
     "fx": {"httpUrl": "https://MCP.example.com:443/mcp"},
     "google": {"url": "https://mcp.example.com/mcp", "authProviderType": "google_credentials"},
     "elsewhere": {"url": "https://other.example.com/mcp", "type": "http"},
-    "local": {"command": "npx", "args": ["x"]},
-  },
+    "local": {"command": "npx", "args": ["x"]}
+  }
 }"#,
         )
         .unwrap();
@@ -576,15 +679,22 @@ mod tests {
         )
         .unwrap();
         let found = find_entries(
-            &[user.clone(), project.clone(), d.join("missing.json")],
+            &[
+                settings(&user),
+                settings(&project),
+                settings(&d.join("missing.json")),
+            ],
             "https://mcp.example.com/mcp",
         )
         .unwrap();
         let names: Vec<_> = found.iter().map(|e| e.name.as_str()).collect();
         assert_eq!(names, ["fx", "google", "proj"]);
-        assert_eq!(found[0].url, "https://MCP.example.com:443/mcp");
-        assert!(found[0].reads_stored_tokens() && !found[1].reads_stored_tokens());
-        assert_eq!(found[2].settings, project);
+        assert_eq!(
+            found[0].url.as_deref(),
+            Some("https://MCP.example.com:443/mcp")
+        );
+        assert!(reads_stored_tokens(&found[0]) && !reads_stored_tokens(&found[1]));
+        assert_eq!(found[2].file, project);
 
         // The same name for another server elsewhere would leak the token: refused.
         std::fs::write(
@@ -592,18 +702,69 @@ mod tests {
             r#"{"mcpServers": {"fx": {"url": "https://evil.example.com/mcp"}}}"#,
         )
         .unwrap();
-        let e = find_entries(&[user, project], "https://mcp.example.com/mcp").unwrap_err();
+        let e = find_entries(
+            &[settings(&user), settings(&project)],
+            "https://mcp.example.com/mcp",
+        )
+        .unwrap_err();
         assert!(e.to_string().contains("evil.example.com"), "{e}");
         let _ = std::fs::remove_dir_all(&d);
     }
 
     #[test]
     fn a_malformed_settings_file_names_its_line() {
-        let d = dir("bad");
+        let d = test_support::temp_dir("gemini-bad");
         let s = d.join("settings.json");
         std::fs::write(&s, "{\n\"mcpServers\": {\n\"fx\": {\"url\": }\n").unwrap();
-        let e = find_entries(&[s], "https://mcp.example.com/mcp").unwrap_err();
+        let e = find_entries(&[settings(&s)], "https://mcp.example.com/mcp").unwrap_err();
         assert!(e.to_string().contains("line 3"), "{e}");
         let _ = std::fs::remove_dir_all(&d);
+    }
+
+    #[test]
+    fn the_fixture_server_gets_its_token_and_every_other_byte_stays() {
+        let home = test_support::fixture_home("gemini-write");
+        let loc = Locations::for_home_on(&home, Os::Linux);
+        let user = crate::tools::user_sources(&loc)
+            .into_iter()
+            .find(|s| s.kind == SourceKind::GeminiCli)
+            .unwrap();
+        assert_eq!(user.path, user_settings(&loc));
+        let settings_before = std::fs::read_to_string(&user.path).unwrap();
+        // A token store with another server's sign-in, as Gemini CLI writes it.
+        let tokens = tokens_file(&loc);
+        let store_before = "[\n  {\n    \"serverName\": \"github\",\n    \"token\": {\n      \"accessToken\": \"keep-me\",\n      \"tokenType\": \"Bearer\"\n    },\n    \"updatedAt\": 1\n  }\n]";
+        std::fs::write(&tokens, store_before).unwrap();
+
+        let id = crate::store::vault::server_id("https://gitlab.example.com/api/v4/mcp").unwrap();
+        let found = find_entries(std::slice::from_ref(&user), &id).unwrap();
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].key_path, ["mcpServers", "gitlab"]);
+        assert_eq!(found[0].file, user.path);
+        let mut b = bundle();
+        b.server_url = "https://gitlab.example.com/api/v4/mcp".into();
+        let w = write_tokens(&tokens, &found, &b).unwrap();
+
+        assert_eq!(
+            std::fs::read_to_string(w.backup.unwrap()).unwrap(),
+            store_before
+        );
+        let after = std::fs::read_to_string(&tokens).unwrap();
+        // The other sign-in keeps its bytes; the new one follows it.
+        let cut = store_before.len() - "\n]".len();
+        assert_eq!(&after[..cut], &store_before[..cut]);
+        let v: Vec<Value> = serde_json::from_str(&after).unwrap();
+        assert_eq!(v[1]["serverName"], "gitlab");
+        assert_eq!(
+            v[1]["mcpServerUrl"],
+            "https://gitlab.example.com/api/v4/mcp"
+        );
+        assert_eq!(v[1]["token"]["accessToken"], "at-1");
+        // Gemini CLI's settings, comments and all, are not touched.
+        assert_eq!(
+            std::fs::read_to_string(&user.path).unwrap(),
+            settings_before
+        );
+        test_support::remove(&home);
     }
 }

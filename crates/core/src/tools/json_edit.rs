@@ -4,6 +4,7 @@
 
 use std::ops::Range;
 
+/// Why an edit was refused: what is wrong with the text, and at which line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EditError(pub String);
 
@@ -190,6 +191,13 @@ fn object_at(text: &str, path: &[&str]) -> Result<Option<Range<usize>>, EditErro
         return Err(EditError(format!("{} is not an object", path.join("."))));
     }
     Ok(Some(span))
+}
+
+/// The span of the object at `path` (keys from the top), for tests that check an edit stayed
+/// inside one entry.
+#[cfg(test)]
+pub(crate) fn span_of(text: &str, path: &[&str]) -> Option<Range<usize>> {
+    object_at(text, path).ok().flatten()
 }
 
 /// The indentation of the line that holds byte `at`.
@@ -399,22 +407,7 @@ mod tests {
 }
 "#;
 
-    /// The edit changed only bytes between `from` and `to` of the original.
-    fn changed_only_inside(before: &str, after: &str) -> (usize, usize) {
-        let prefix = before
-            .bytes()
-            .zip(after.bytes())
-            .take_while(|(a, b)| a == b)
-            .count();
-        let suffix = before
-            .bytes()
-            .rev()
-            .zip(after.bytes().rev())
-            .take_while(|(a, b)| a == b)
-            .count()
-            .min(before.len() - prefix);
-        (prefix, before.len() - suffix)
-    }
+    use crate::tools::test_support::changed_range as changed_only_inside;
 
     #[test]
     fn inserts_one_member_in_the_siblings_style() {
