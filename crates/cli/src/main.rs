@@ -283,7 +283,12 @@ async fn run(cli: Cli) -> Result<(), Error> {
             Ok(())
         }
         Command::Logout { server } => {
-            let out = engine.sign_out(&server).await?;
+            let out = engine
+                .sign_out(&server)
+                .await?
+                .ok_or_else(|| Error::NotSignedIn {
+                    server: server.clone(),
+                })?;
             output::logged_out(&out.bundle, &out.revoked, json);
             Ok(())
         }

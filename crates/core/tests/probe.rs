@@ -1,6 +1,7 @@
 //! Probing 100 servers, some slow and some that never answer: the whole probe ends within
 //! the per-request timeout plus a margin, and fast servers are reported first.
 
+use latchkey_core::protocol::http::Http;
 use latchkey_core::health::probe::{probe_all, Health};
 use latchkey_core::store::vault::MemoryStore;
 use std::io::{Read, Write};
@@ -54,7 +55,7 @@ async fn a_hundred_servers_with_slow_and_silent_ones() {
     let results = probe_all(
         servers,
         Arc::new(MemoryStore::default()),
-        timeout,
+        Http::new(timeout),
         128,
         |h| order.push(h.server.clone()),
     )

@@ -193,11 +193,10 @@ fn failure_health(e: &Error) -> Health {
 pub async fn probe_all(
     servers: Vec<String>,
     store: Arc<dyn CredentialStore>,
-    timeout: Duration,
+    http: Http,
     concurrency: usize,
     mut on_result: impl FnMut(&ServerHealth),
 ) -> Vec<ServerHealth> {
-    let http = Http::new(timeout);
     let gate = Arc::new(Semaphore::new(concurrency.max(1)));
     let mut set = tokio::task::JoinSet::new();
     for server in servers {

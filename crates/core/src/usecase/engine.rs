@@ -7,6 +7,7 @@
 //! (`with_*`) so tests run against a private keychain, a temporary home and a fake clock.
 
 use crate::clock::{Clock, SystemClock};
+use crate::protocol::http::{Http, Transport};
 use crate::store::paths;
 use crate::store::vault::{CredentialStore, KeyringStore};
 use crate::tools::Locations;
@@ -37,6 +38,8 @@ pub struct Latchkey {
     pub(crate) lock_wait: Duration,
     /// The `latchkey` program a tool runs for fresh headers.
     pub(crate) latchkey_program: String,
+    /// Where requests go; `None`: the network, through reqwest.
+    transport: Option<Arc<dyn Transport>>,
     events: broadcast::Sender<Event>,
     /// Wakes the renewal scheduler: a sign-in or sign-out changed the deadlines.
     pub(crate) wake: Arc<Notify>,
@@ -73,6 +76,7 @@ impl Latchkey {
             margin: DEFAULT_MARGIN,
             lock_wait: Duration::from_secs(30),
             latchkey_program: latchkey_program(),
+            transport: None,
             events,
             wake: Arc::new(Notify::new()),
         }
@@ -110,6 +114,21 @@ impl Latchkey {
     pub fn with_latchkey_program(mut self, program: impl Into<String>) -> Self {
         self.latchkey_program = program.into();
         self
+    }
+
+    /// Sends every request through `transport` instead of the network (tests: a canned
+    /// transport).
+    pub fn with_transport(mut self, transport: Arc<dyn Transport>) -> Self {
+        self.transport = Some(transport);
+        self
+    }
+
+    /// An HTTP client with the engine's timeout and transport.
+    pub(crate) fn http(&self) -> Http {
+        match &self.transport {
+            Some(t) => Http::with_transport(t.clone(), self.timeout),
+            None => Http::new(self.timeout),
+        }
     }
 
     pub fn with_locations(mut self, locations: Locations) -> Self {

@@ -21,6 +21,9 @@ pub mod step_up;
 pub mod tray_bus;
 pub mod why;
 
+#[cfg(test)]
+mod tests;
+
 pub use engine::Latchkey;
 pub use events::{Event, SessionEvent};
 pub use hand_off::{ClaudeMode, Delivered, HandOffRequest, HandedOff, Summary};

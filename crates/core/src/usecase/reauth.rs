@@ -108,7 +108,7 @@ impl Latchkey {
             .ok_or_else(|| {
                 SignInAgain::NeedsReview("never signed in: the person chooses the scopes".into())
             })?;
-        let d = discovery::discover(&Http::new(self.timeout), url)
+        let d = discovery::discover(&self.http(), url)
             .await
             .map_err(|e| SignInAgain::NeedsReview(e.to_string()))?;
         let config = client_config(&last);

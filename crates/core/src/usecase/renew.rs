@@ -233,12 +233,11 @@ impl Latchkey {
     pub async fn fresh(&self, server: &str, validity: Validity) -> Result<CredentialBundle> {
         let id = vault::resolve(self.store.as_ref(), server)?;
         let recorder = Recorder::default();
-        let timeout = self.timeout;
         let result = fresh_bundle(
             self.store.as_ref(),
             &id,
             &self.refresh_options(validity),
-            || Http::new(timeout).with_recorder(recorder.clone()),
+            || self.http().with_recorder(recorder.clone()),
         )
         .await;
         // Only a renewal sends anything: a token from the keychain records nothing.

@@ -215,7 +215,7 @@ impl Latchkey {
         client: &ClientConfig,
         scopes: &ScopeChoice,
     ) -> Result<LoginPlan> {
-        let d = discovery::discover(&Http::new(self.timeout), url.trim()).await?;
+        let d = discovery::discover(&self.http(), url.trim()).await?;
         let mut plan = plan::make_plan(d, client);
         let exactly = ScopeChoice::split(&scopes.exactly);
         if !exactly.is_empty() {
@@ -241,7 +241,7 @@ impl Latchkey {
         progress: &(dyn Fn(LoginEvent) + Send + Sync),
     ) -> Result<CredentialBundle> {
         let recorder = Recorder::default();
-        let http = Http::new(self.timeout).with_recorder(recorder.clone());
+        let http = self.http().with_recorder(recorder.clone());
         let result = login(
             &http,
             plan,

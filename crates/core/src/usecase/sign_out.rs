@@ -5,7 +5,7 @@ use crate::oauth::revoke;
 use crate::protocol::http::Http;
 use crate::store::vault::{self, CredentialBundle};
 use crate::usecase::engine::Latchkey;
-use crate::{Error, Result};
+use crate::Result;
 
 /// What a sign-out did.
 #[derive(Debug)]
@@ -19,18 +19,18 @@ pub struct SignedOut {
 
 impl Latchkey {
     /// Signs `server` (a URL or a name) out. Forgetting it here happens even when the
-    /// authorization server is down: that is what the person asked for.
+    /// authorization server is down: that is what the person asked for. `None` when there
+    /// was no session to end (signing out twice is not a failure).
     ///
-    /// Errors: [`Error::NotSignedIn`]; the keychain's.
-    pub async fn sign_out(&self, server: &str) -> Result<SignedOut> {
+    /// Errors: a name that matches no server ([`crate::Error::NotSignedIn`]); the keychain's.
+    pub async fn sign_out(&self, server: &str) -> Result<Option<SignedOut>> {
         let id = vault::resolve(self.store.as_ref(), server)?;
-        let bundle = self
-            .store
-            .load(&id)?
-            .ok_or(Error::NotSignedIn { server: id.clone() })?;
-        let revoked = revoke::revoke(&Http::new(self.timeout), &bundle).await;
+        let Some(bundle) = self.store.load(&id)? else {
+            return Ok(None);
+        };
+        let revoked = revoke::revoke(&self.http(), &bundle).await;
         self.store.delete(&id)?;
         self.changed(&id);
-        Ok(SignedOut { bundle, revoked })
+        Ok(Some(SignedOut { bundle, revoked }))
     }
 }

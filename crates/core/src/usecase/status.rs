@@ -4,7 +4,6 @@
 
 use crate::health::dashboard::{self, Dashboard};
 use crate::health::probe::{self, ServerHealth};
-use crate::protocol::http::Http;
 use crate::store::vault::CredentialBundle;
 use crate::tools::inventory::{self, Inventory};
 use crate::tools::watch::{ChangeEvent, ConfigWatcher, WatchError};
@@ -54,7 +53,7 @@ impl Latchkey {
 
     /// Probes one server and announces the result ([`Event::Health`]).
     pub async fn probe(&self, url: &str) -> ServerHealth {
-        let h = probe::probe(&Http::new(self.timeout), self.store.as_ref(), url).await;
+        let h = probe::probe(&self.http(), self.store.as_ref(), url).await;
         self.emit(Event::Health(h.clone()));
         h
     }
@@ -69,7 +68,7 @@ impl Latchkey {
         probe::probe_all(
             urls,
             self.store.clone(),
-            self.timeout,
+            self.http(),
             PROBE_CONCURRENCY,
             |h| {
                 on_result(h);

@@ -101,7 +101,7 @@ impl Latchkey {
         server: &str,
     ) -> Result<(CredentialBundle, ServerInfo, Vec<ToolInfo>)> {
         let bundle = self.fresh(server, Validity::ForUse).await?;
-        let (info, tools) = check(&Http::new(self.timeout), &bundle).await?;
+        let (info, tools) = check(&self.http(), &bundle).await?;
         Ok((bundle, info, tools))
     }
 
@@ -118,7 +118,7 @@ impl Latchkey {
     ) -> Result<(serde_json::Value, u32)> {
         let bundle = self.fresh(server, Validity::ForUse).await?;
         let url = bundle.server_url.clone();
-        let http = Http::new(self.timeout);
+        let http = self.http();
         call_tool_with_step_up(
             &http,
             bundle,

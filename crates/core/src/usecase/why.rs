@@ -78,11 +78,11 @@ async fn diagnose(
     store: &dyn CredentialStore,
     server: &str,
     options: &RefreshOptions,
-    timeout: Duration,
+    http: Http,
     state_dir: &Path,
 ) -> Diagnosis {
     let recorder = Recorder::default();
-    let http = Http::new(timeout).with_recorder(recorder.clone());
+    let http = http.with_recorder(recorder.clone());
     let outcome = examine(store, server, options, &http).await;
     let (status, working, reason) = match outcome {
         Ok(w) => (Status::Working, Some(w), None),
@@ -172,7 +172,7 @@ impl Latchkey {
             self.store.as_ref(),
             server,
             &self.refresh_options(Validity::ForUse),
-            self.timeout,
+            self.http(),
             &self.state_dir,
         )
         .await

@@ -1,0 +1,195 @@
+//! The use cases as the fronts call them, with a fake clock, a memory store, a temporary home
+//! and canned HTTP exchanges: what each one sends, records and announces.
+
+use crate::clock::FakeClock;
+use crate::protocol::canned::{Canned, Expect};
+use crate::store::flow_record;
+use crate::store::vault::tests::sample;
+use crate::store::vault::{CredentialBundle, CredentialStore, MemoryStore};
+use crate::tools::{Locations, Tool};
+use crate::usecase::hand_off::{minimum_validity, HandOffRequest, GEMINI_CLI_MIN_VALIDITY};
+use crate::usecase::{Event, Latchkey, SessionEvent, Validity};
+use serde_json::json;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+const SERVER: &str = "https://mcp.example.com/mcp";
+const TOKEN_URL: &str = "https://as.example.com/token";
+
+struct Setup {
+    engine: Latchkey,
+    canned: Arc<Canned>,
+    store: Arc<MemoryStore>,
+    clock: FakeClock,
+    home: tempfile::TempDir,
+}
+
+/// An engine over a memory store holding one session that ends `left` seconds from now,
+/// whose HTTP goes to `exchanges`.
+fn setup(left: u64, exchanges: Vec<Expect>) -> Setup {
+    let now = crate::clock::now();
+    let clock = FakeClock::at(now);
+    let store = Arc::new(MemoryStore::default());
+    let mut b = sample(SERVER);
+    b.tokens.expires_at = Some(now + left);
+    b.tokens.obtained_at = now - 3600 + left;
+    store.save(&b).unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let canned = Canned::new(exchanges);
+    let engine = Latchkey::new(store.clone(), Locations::for_home(home.path()))
+        .with_state_dir(home.path().join("state"))
+        .with_clock(Arc::new(clock.clone()))
+        .with_transport(canned.clone())
+        .with_lock_wait(Duration::from_secs(2));
+    Setup {
+        engine,
+        canned,
+        store,
+        clock,
+        home,
+    }
+}
+
+fn refresh_answer() -> Expect {
+    Expect::post(TOKEN_URL)
+        .with_form("grant_type", "refresh_token")
+        .respond_json(
+            200,
+            &json!({"access_token": "at-renewed", "token_type": "Bearer",
+                    "expires_in": 3600, "refresh_token": "rt-rotated", "scope": "mcp"}),
+        )
+}
+
+fn stored(s: &Setup) -> CredentialBundle {
+    s.store
+        .load(&crate::store::vault::server_id(SERVER).unwrap())
+        .unwrap()
+        .unwrap()
+}
+
+fn last_flow_kind(state: &Path) -> Option<String> {
+    let id = crate::store::vault::server_id(SERVER).unwrap();
+    flow_record::load(state, &id).map(|f| f.kind)
+}
+
+#[tokio::test]
+async fn a_token_with_time_left_is_used_without_any_request() {
+    let s = setup(3600, vec![]);
+    let b = s.engine.fresh(SERVER, Validity::ForUse).await.unwrap();
+    assert_eq!(b.tokens.access_token.expose(), "at-secret-value");
+    s.canned.assert_done();
+    assert_eq!(last_flow_kind(&s.home.path().join("state")), None);
+}
+
+#[tokio::test]
+async fn a_renewal_is_recorded_for_why_and_announced_whoever_asked() {
+    let s = setup(30, vec![refresh_answer()]);
+    let mut heard = s.engine.subscribe();
+    let b = s.engine.fresh(SERVER, Validity::ForUse).await.unwrap();
+    s.canned.assert_done();
+    assert_eq!(b.tokens.access_token.expose(), "at-renewed");
+    assert_eq!(b.tokens.expires_at, Some(s.clock.now_secs() + 3600));
+    // Rotation: the new refresh token is stored with its access token.
+    assert_eq!(
+        stored(&s).tokens.refresh_token.unwrap().expose(),
+        "rt-rotated"
+    );
+    assert_eq!(
+        last_flow_kind(&s.home.path().join("state")).as_deref(),
+        Some("renewal")
+    );
+    let mut saw_refreshed = false;
+    let mut saw_changed = false;
+    while let Ok(e) = heard.try_recv() {
+        match e {
+            Event::Session(SessionEvent::Refreshed { until, .. }) => {
+                saw_refreshed = until == b.tokens.expires_at
+            }
+            Event::Changed { .. } => saw_changed = true,
+            _ => {}
+        }
+    }
+    assert!(saw_refreshed && saw_changed);
+}
+
+#[tokio::test]
+async fn a_refused_refresh_is_recorded_and_announced_as_needing_sign_in() {
+    let s = setup(
+        30,
+        vec![Expect::post(TOKEN_URL).respond_json(
+            400,
+            &json!({"error": "invalid_grant", "error_description": "grant revoked"}),
+        )],
+    );
+    let mut heard = s.engine.subscribe();
+    let e = s.engine.fresh(SERVER, Validity::ForUse).await.unwrap_err();
+    assert_eq!(e.code(), "needs_sign_in");
+    assert_eq!(stored(&s).needs_sign_in.unwrap().code, "invalid_grant");
+    let failed = std::iter::from_fn(|| heard.try_recv().ok())
+        .any(|e| matches!(e, Event::Session(SessionEvent::Failed { .. })));
+    assert!(failed);
+    // The next caller is told at once: no second request.
+    let again = s.engine.fresh(SERVER, Validity::ForUse).await.unwrap_err();
+    assert_eq!(again.code(), "needs_sign_in");
+    s.canned.assert_done();
+}
+
+#[tokio::test]
+async fn gemini_cli_is_handed_a_token_with_at_least_six_minutes_left() {
+    assert_eq!(
+        minimum_validity(Tool::GeminiCli),
+        Validity::AtLeast(GEMINI_CLI_MIN_VALIDITY)
+    );
+    assert_eq!(minimum_validity(Tool::ClaudeCode), Validity::ForUse);
+    // Five minutes left: enough for a request, not for Gemini CLI.
+    let s = setup(300, vec![refresh_answer()]);
+    let gemini = s.home.path().join(".gemini");
+    std::fs::create_dir_all(&gemini).unwrap();
+    std::fs::write(
+        gemini.join("settings.json"),
+        format!("{{\n  // mine\n  \"mcpServers\": {{ \"work\": {{ \"httpUrl\": \"{SERVER}\" }} }}\n}}\n"),
+    )
+    .unwrap();
+    let b = s.engine.fresh(SERVER, Validity::ForUse).await.unwrap();
+    assert_eq!(b.tokens.access_token.expose(), "at-secret-value", "no renewal for use");
+    let done = s
+        .engine
+        .hand_off(SERVER, &HandOffRequest::to(Tool::GeminiCli))
+        .await
+        .unwrap();
+    s.canned.assert_done();
+    assert!(done.summary.message.contains("work"), "{}", done.summary.message);
+    let tokens: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(gemini.join("mcp-oauth-tokens.json")).unwrap())
+            .unwrap();
+    let entry = &tokens[0];
+    assert_eq!(entry["token"]["accessToken"], "at-renewed", "{tokens}");
+    let expires_ms = entry["token"]["expiresAt"].as_u64().unwrap();
+    assert!(
+        expires_ms / 1000 >= s.clock.now_secs() + GEMINI_CLI_MIN_VALIDITY.as_secs(),
+        "{tokens}"
+    );
+    // The hand-off's renewal is what "why" shows as the last flow.
+    assert_eq!(
+        last_flow_kind(&s.home.path().join("state")).as_deref(),
+        Some("renewal")
+    );
+}
+
+#[tokio::test]
+async fn the_headers_helper_is_the_engines_latchkey_program_from_every_front() {
+    let s = setup(3600, vec![]);
+    let engine = s.engine.with_latchkey_program("'/opt/my apps/latchkey'");
+    assert_eq!(engine.helper_command(), "'/opt/my apps/latchkey' headers");
+}
+
+trait NowSecs {
+    fn now_secs(&self) -> u64;
+}
+
+impl NowSecs for FakeClock {
+    fn now_secs(&self) -> u64 {
+        crate::clock::Clock::now(self)
+    }
+}
