@@ -1,8 +1,8 @@
 //! Probing 100 servers, some slow and some that never answer: the whole probe ends within
 //! the per-request timeout plus a margin, and fast servers are reported first.
 
-use latchkey_core::protocol::http::Http;
 use latchkey_core::health::probe::{probe_all, Health};
+use latchkey_core::protocol::http::Http;
 use latchkey_core::store::vault::MemoryStore;
 use std::io::{Read, Write};
 use std::net::TcpListener;

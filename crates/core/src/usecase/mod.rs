@@ -47,8 +47,8 @@ pub use crate::oauth::register::RegistrationMethod;
 pub use crate::protocol::discovery::{AsSource, Step};
 pub use crate::protocol::mcp::{ServerInfo, ToolInfo};
 pub use crate::store::vault::{CredentialBundle, CredentialStore, MemoryStore};
-pub use crate::tools::keychain::Stored;
 pub use crate::tools::inventory::Inventory;
+pub use crate::tools::keychain::Stored;
 pub use crate::tools::watch::{ChangeEvent, ConfigWatcher, WatchError};
 pub use crate::tools::{
     AuthSettings, ConfigScope, Locations, OAuthSettings, Os, ServerEntry, Tool, Transport,

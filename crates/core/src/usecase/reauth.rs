@@ -6,7 +6,6 @@ use crate::oauth::plan;
 use crate::oauth::plan::{ClientChoice, ClientConfig, LoginPlan};
 use crate::oauth::register::RegistrationMethod;
 use crate::protocol::discovery;
-use crate::protocol::http::Http;
 use crate::store::vault::CredentialBundle;
 use crate::usecase::engine::Latchkey;
 use crate::usecase::sign_in::{BrowserMode, LoginOptions};

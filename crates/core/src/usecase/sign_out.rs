@@ -2,7 +2,6 @@
 //! (RFC 7009 revocation, best effort), forget it here (keychain and kernel copy), announce it.
 
 use crate::oauth::revoke;
-use crate::protocol::http::Http;
 use crate::store::vault::{self, CredentialBundle};
 use crate::usecase::engine::Latchkey;
 use crate::Result;

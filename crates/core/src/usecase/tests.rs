@@ -152,14 +152,22 @@ async fn gemini_cli_is_handed_a_token_with_at_least_six_minutes_left() {
     )
     .unwrap();
     let b = s.engine.fresh(SERVER, Validity::ForUse).await.unwrap();
-    assert_eq!(b.tokens.access_token.expose(), "at-secret-value", "no renewal for use");
+    assert_eq!(
+        b.tokens.access_token.expose(),
+        "at-secret-value",
+        "no renewal for use"
+    );
     let done = s
         .engine
         .hand_off(SERVER, &HandOffRequest::to(Tool::GeminiCli))
         .await
         .unwrap();
     s.canned.assert_done();
-    assert!(done.summary.message.contains("work"), "{}", done.summary.message);
+    assert!(
+        done.summary.message.contains("work"),
+        "{}",
+        done.summary.message
+    );
     let tokens: serde_json::Value =
         serde_json::from_slice(&std::fs::read(gemini.join("mcp-oauth-tokens.json")).unwrap())
             .unwrap();

@@ -15,7 +15,6 @@ use crate::usecase::renew::{self, RefreshOptions};
 use crate::usecase::step_up;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 use ts_rs::TS;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
