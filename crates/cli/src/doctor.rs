@@ -1,6 +1,6 @@
 //! `latchkey doctor SERVER`: the reason in plain words, the fix, and the requests behind it.
 
-use latchkey_core::usecase::why::{Diagnosis, Status};
+use latchkey_core::usecase::{Diagnosis, Status};
 
 pub fn print(d: &Diagnosis, json: bool) {
     if json {

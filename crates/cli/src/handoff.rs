@@ -1,9 +1,7 @@
 //! `latchkey handoff`: give a tool what it needs to use a signed-in server.
 
 use clap::Args;
-use latchkey_core::tools::gemini_cli as gemini;
-use latchkey_core::tools::keychain::Stored;
-use latchkey_core::usecase::hand_off::{Delivered, HandedOff};
+use latchkey_core::usecase::{Delivered, HandedOff, Stored, GEMINI_CLI_EXPIRY_BUFFER_SECS};
 use serde_json::json;
 use std::path::PathBuf;
 
@@ -56,7 +54,7 @@ pub fn print(args: &HandoffArgs, handed: &HandedOff, json: bool) {
             ("gemini-cli", _) => format!(
                 "Gemini CLI's server {}: its token is in {at}. Gemini CLI uses it until {} minutes before it expires; run this again after renewing.",
                 d.entry,
-                gemini::EXPIRY_BUFFER_SECS / 60
+                GEMINI_CLI_EXPIRY_BUFFER_SECS / 60
             ),
             _ => format!(
                 "Codex's server {}: its token is in {at}. Codex uses it until 30 seconds before it expires; run this again after renewing.",

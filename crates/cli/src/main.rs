@@ -7,12 +7,10 @@ mod servers;
 mod status;
 
 use clap::{Args, Parser, Subcommand};
-use latchkey_core::oauth::plan::{ClientConfig, TokenAuthMethod};
-use latchkey_core::tools::Tool;
-use latchkey_core::usecase::engine::Latchkey;
-use latchkey_core::usecase::hand_off::{ClaudeMode, HandOffRequest};
-use latchkey_core::usecase::sign_in::{BrowserMode, LoginEvent, LoginOptions, ScopeChoice};
-use latchkey_core::usecase::StepUp;
+use latchkey_core::usecase::{
+    BrowserMode, ClaudeMode, ClientConfig, HandOffRequest, Latchkey, LoginEvent, LoginOptions,
+    ScopeChoice, StepUp, TokenAuthMethod, Tool,
+};
 use latchkey_core::{Error, Secret};
 use std::io::BufRead;
 use std::process::ExitCode;

@@ -2,13 +2,10 @@
 //! Nothing here prints a token, code, verifier or secret.
 
 use latchkey_core::clock::now;
-use latchkey_core::health::reasons::ErrorReport;
-use latchkey_core::oauth::plan::{ClientChoice, LoginPlan, Severity};
-use latchkey_core::oauth::register::RegistrationMethod;
-use latchkey_core::protocol::discovery::AsSource;
-use latchkey_core::protocol::mcp::{ServerInfo, ToolInfo};
-use latchkey_core::store::vault::CredentialBundle;
-use latchkey_core::usecase::sign_in::LoginEvent;
+use latchkey_core::usecase::{
+    redirect_uri, sign_in_reason, AsSource, ClientChoice, CredentialBundle, ErrorReport,
+    LoginEvent, LoginPlan, RegistrationMethod, ServerInfo, Severity, ToolInfo,
+};
 use latchkey_core::Error;
 use serde_json::json;
 
@@ -41,10 +38,7 @@ pub fn list(bundles: &[Result<CredentialBundle, (String, Error)>], json: bool) {
                 Ok(b) => {
                     let mut v = bundle_json(b);
                     v["names"] = json!(b.names);
-                    v["needs_sign_in"] = json!(b
-                        .needs_sign_in
-                        .as_ref()
-                        .map(latchkey_core::usecase::renew::sign_in_reason));
+                    v["needs_sign_in"] = json!(b.needs_sign_in.as_ref().map(sign_in_reason));
                     v
                 }
                 Err((id, e)) => json!({ "server_id": id, "error": ErrorReport::from(e) }),
@@ -67,10 +61,7 @@ pub fn list(bundles: &[Result<CredentialBundle, (String, Error)>], json: bool) {
                 };
                 println!("{}{names}", b.server_url);
                 match &b.needs_sign_in {
-                    Some(n) => println!(
-                        "  needs sign-in: {}",
-                        latchkey_core::usecase::renew::sign_in_reason(n)
-                    ),
+                    Some(n) => println!("  needs sign-in: {}", sign_in_reason(n)),
                     None => println!(
                         "  token {}{}",
                         expiry_words(b.tokens.expires_at),
@@ -140,7 +131,7 @@ fn client_words(plan: &LoginPlan) -> String {
 
 fn callback_words(plan: &LoginPlan) -> String {
     match plan.callback_port {
-        Some(p) => latchkey_core::oauth::plan::redirect_uri(p),
+        Some(p) => redirect_uri(p),
         None => "http://127.0.0.1:<a free port>/callback".into(),
     }
 }

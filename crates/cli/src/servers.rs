@@ -2,9 +2,9 @@
 //! with, each once, with the tools that use it; local servers counted; unreadable files named.
 
 use clap::Args;
-use latchkey_core::tools::inventory::{self, Inventory};
-use latchkey_core::tools::{
-    AuthSettings, ConfigScope, Locations, OAuthSettings, ServerEntry, Tool, Transport,
+use latchkey_core::usecase::{
+    AuthSettings, ConfigScope, Inventory, Latchkey, Locations, OAuthSettings, ServerEntry, Tool,
+    Transport,
 };
 use latchkey_core::Error;
 use std::collections::BTreeMap;
@@ -49,7 +49,7 @@ pub fn locations(args: &ServersArgs) -> Locations {
 
 pub fn run(args: &ServersArgs, json: bool) -> Result<(), Error> {
     let loc = locations(args);
-    let inv = inventory::scan(&loc);
+    let inv = Latchkey::from_env().with_locations(loc.clone()).inventory();
     let text = if json {
         #[derive(serde::Serialize)]
         struct Out<'a> {
@@ -430,7 +430,7 @@ fn auth_lines(e: &ServerEntry) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use latchkey_core::tools::Os;
+    use latchkey_core::usecase::Os;
 
     fn fixture() -> (PathBuf, Inventory, Vec<PathBuf>) {
         let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -442,7 +442,11 @@ mod tests {
             root.join("projects/webapp"),
             root.join("projects/api-server"),
         ];
-        let inv = inventory::scan(&loc);
+        let inv = Latchkey::new(
+            std::sync::Arc::new(latchkey_core::usecase::MemoryStore::default()),
+            loc.clone(),
+        )
+        .inventory();
         (loc.home, inv, loc.projects)
     }
 
@@ -494,7 +498,11 @@ mod tests {
             .canonicalize()
             .unwrap();
         let loc = Locations::for_home_on(root.join("home"), Os::Linux);
-        let inv = inventory::scan(&loc);
+        let inv = Latchkey::new(
+            std::sync::Arc::new(latchkey_core::usecase::MemoryStore::default()),
+            loc.clone(),
+        )
+        .inventory();
         let text = render(&inv, &loc.home, &[]);
         assert!(
             text.contains("8 problems in 8 files (everything else was read):\n"),

@@ -1,8 +1,7 @@
 //! `latchkey status`: every server of the inventory (and every signed-in one), its auth
 //! health, and for a failing one the reason in one line. Printed as each probe finishes.
 
-use latchkey_core::health::probe::{Health, ServerHealth};
-use latchkey_core::usecase::engine::Latchkey;
+use latchkey_core::usecase::{Health, Latchkey, ServerHealth};
 use latchkey_core::Error;
 
 fn words(h: &ServerHealth, now: u64) -> String {
