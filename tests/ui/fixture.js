@@ -1,5 +1,5 @@
 // A realistic backend for the UI tests: four servers in four states, used by several tools,
-// GitLab's exact scope catalogue (shared/field-reports) with its flagged scopes, a diagnosis
+// GitLab's exact scope catalogue (as GitLab publishes it) with its flagged scopes, a diagnosis
 // with a redacted trace. Loaded into the page before the app, as window.__LATCHKEY_FIXTURE__.
 (() => {
   const now = Math.floor(Date.now() / 1000);

@@ -2,6 +2,6 @@
 import type { TokenAuthMethod } from "./TokenAuthMethod";
 
 /**
- * How the app will identify itself to the sign-in server (DESIGN.md rule 6).
+ * How the app will identify itself to the sign-in server (ARCHITECTURE.md, Protocol rules: client).
  */
 export type ClientChoice = { "method": "pre_registered", client_id: string, auth_method: TokenAuthMethod, has_secret: boolean, } | { "method": "metadata_document", client_id: string, } | { "method": "dynamic", registration_endpoint: string, } | { "method": "missing" };

@@ -1,5 +1,5 @@
 //! The login plan: everything a sign-in will do, readable and editable by a person before the
-//! browser opens (DESIGN.md rules 5 and 6).
+//! browser opens (ARCHITECTURE.md, Protocol rules: scopes, client).
 
 use crate::error::{Error, Result};
 use crate::protocol::discovery::{Discovery, PrmSource};
@@ -108,7 +108,7 @@ impl TokenAuthMethod {
     }
 }
 
-/// How the app will identify itself to the sign-in server (DESIGN.md rule 6).
+/// How the app will identify itself to the sign-in server (ARCHITECTURE.md, Protocol rules: client).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(tag = "method", rename_all = "snake_case")]
 pub enum ClientChoice {

@@ -1,5 +1,5 @@
 //! The client registration: pre-registered, a client id metadata document, or RFC 7591
-//! dynamic registration (DESIGN.md rule 6).
+//! dynamic registration (ARCHITECTURE.md, Protocol rules: client).
 
 use crate::error::{Error, OAuthError, OAuthStage, Result};
 use crate::oauth::plan::{ClientChoice, LoginPlan, TokenAuthMethod};

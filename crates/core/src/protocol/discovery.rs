@@ -1,5 +1,5 @@
 //! How a server wants to be signed into: probe, challenge, protected resource metadata,
-//! authorization server metadata (DESIGN.md rules 1-4 and 11).
+//! authorization server metadata (ARCHITECTURE.md, Protocol rules: challenges to PKCE, legacy servers).
 
 use crate::error::{Error, Result};
 use crate::protocol::http::{Fetched, Http, Outgoing};
@@ -323,7 +323,7 @@ async fn find_prm(
     Ok(None)
 }
 
-/// RFC 8414 §3.1 and OpenID Discovery, in the order DESIGN.md rule 3 gives.
+/// RFC 8414 §3.1 and OpenID Discovery, in the order ARCHITECTURE.md gives (Protocol rules: AS metadata).
 pub fn as_metadata_candidates(issuer: &Url) -> Vec<Url> {
     if urls::has_path(issuer) {
         vec![

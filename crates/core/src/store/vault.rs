@@ -1,5 +1,5 @@
 //! The credential vault: one keychain entry per server holding the whole bundle as one JSON
-//! value, so client registration and tokens are always written together (DESIGN.md,
+//! value, so client registration and tokens are always written together (ARCHITECTURE.md,
 //! "Credentials").
 
 use crate::error::{Error, Result};

@@ -1,5 +1,5 @@
 //! Using a server with the stored token, and step-up: on 403 `insufficient_scope`, sign in
-//! again with the union of scopes, a bounded number of times (DESIGN.md rule 9).
+//! again with the union of scopes, a bounded number of times (ARCHITECTURE.md, Protocol rules: step-up).
 
 use crate::error::{Error, Result};
 use crate::oauth::plan::ClientConfig;
