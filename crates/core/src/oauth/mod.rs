@@ -9,4 +9,5 @@ pub mod loopback;
 pub mod plan;
 pub mod register;
 pub mod revoke;
+pub mod token_response;
 pub mod tokens;

@@ -5,13 +5,17 @@ use crate::clock::Clock;
 use crate::error::{Error, OAuthError, OAuthStage, Result};
 use crate::oauth::plan::TokenAuthMethod;
 use crate::oauth::register::ClientRegistration;
+use crate::oauth::token_response::{self, LenientTokenResponse};
 use crate::protocol::http::Http;
 use crate::protocol::urls;
 use crate::secret::Secret;
-use oauth2::basic::BasicClient;
+use oauth2::basic::{
+    BasicErrorResponse, BasicRevocationErrorResponse, BasicTokenIntrospectionResponse,
+};
 use oauth2::{
     AuthType, AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, PkceCodeChallenge,
-    PkceCodeVerifier, RedirectUrl, RefreshToken, RequestTokenError, Scope, TokenResponse, TokenUrl,
+    PkceCodeVerifier, RedirectUrl, RefreshToken, RequestTokenError, Scope, StandardRevocableToken,
+    TokenResponse, TokenUrl,
 };
 use serde::{Deserialize, Serialize};
 use url::Url;
@@ -53,7 +57,13 @@ pub struct Endpoint<'a> {
     pub resource: &'a str,
 }
 
-type Client = BasicClient<
+/// The `oauth2` crate's client with Latchkey's lenient token response.
+type Client = oauth2::Client<
+    BasicErrorResponse,
+    LenientTokenResponse,
+    BasicTokenIntrospectionResponse,
+    StandardRevocableToken,
+    BasicRevocationErrorResponse,
     oauth2::EndpointSet,
     oauth2::EndpointNotSet,
     oauth2::EndpointNotSet,
@@ -72,7 +82,7 @@ fn bad(url: &str, detail: String) -> Error {
 fn client(ep: &Endpoint<'_>) -> Result<Client> {
     let token_url = Url::parse(ep.token).map_err(|e| bad(ep.token, e.to_string()))?;
     urls::require_secure(&token_url, "token endpoint")?;
-    let mut c = BasicClient::new(ClientId::new(ep.client.client_id.clone()))
+    let mut c = oauth2::Client::new(ClientId::new(ep.client.client_id.clone()))
         .set_auth_uri(
             AuthUrl::new(ep.authorization.to_string())
                 .map_err(|e| bad(ep.authorization, e.to_string()))?,
@@ -181,8 +191,8 @@ pub async fn refresh(
 }
 
 type TokenResult = std::result::Result<
-    oauth2::basic::BasicTokenResponse,
-    RequestTokenError<oauth2::HttpClientError<Error>, oauth2::basic::BasicErrorResponse>,
+    LenientTokenResponse,
+    RequestTokenError<oauth2::HttpClientError<Error>, BasicErrorResponse>,
 >;
 
 fn to_token_set(
@@ -204,10 +214,19 @@ fn to_token_set(
             url: token_url.to_string(),
             detail: e.to_string(),
         },
-        // The parse error names the field, never the body (which may hold tokens).
-        RequestTokenError::Parse(e, _) => Error::BadTokenResponse {
-            url: token_url.to_string(),
-            detail: e.to_string(),
+        // Some servers answer a failure with HTTP 200 and an OAuth error in the body.
+        RequestTokenError::Parse(e, body) => match token_response::error_in_body(&body) {
+            Some((code, description, uri)) => Error::OAuth(OAuthError {
+                stage,
+                code,
+                description,
+                uri,
+            }),
+            // The parse error names the field, never the body (which may hold tokens).
+            None => Error::BadTokenResponse {
+                url: token_url.to_string(),
+                detail: e.to_string(),
+            },
         },
         RequestTokenError::Other(s) => Error::BadTokenResponse {
             url: token_url.to_string(),
@@ -218,14 +237,28 @@ fn to_token_set(
         oauth2::basic::BasicTokenType::Bearer => "Bearer".to_string(),
         other => format!("{other:?}"),
     };
+    let access_token = Secret::new(resp.access_token().secret().clone());
+    if let Some(detail) = token_response::check(&access_token) {
+        return Err(Error::BadTokenResponse {
+            url: token_url.to_string(),
+            detail,
+        });
+    }
+    let refresh_token = resp
+        .refresh_token()
+        .map(|r| Secret::new(r.secret().clone()))
+        .filter(|r| !r.expose().trim().is_empty())
+        .or_else(|| keep_refresh.cloned());
     Ok(TokenSet {
-        access_token: Secret::new(resp.access_token().secret().clone()),
+        expires_at: token_response::expires_at(
+            resp.expires_in(),
+            access_token.expose(),
+            refresh_token.is_some(),
+            obtained_at,
+        ),
+        access_token,
         token_type,
-        refresh_token: resp
-            .refresh_token()
-            .map(|r| Secret::new(r.secret().clone()))
-            .or_else(|| keep_refresh.cloned()),
-        expires_at: resp.expires_in().map(|d| obtained_at + d.as_secs()),
+        refresh_token,
         scopes: match resp.scopes() {
             Some(s) => s.iter().map(|s| s.to_string()).collect(),
             None => requested_scopes.to_vec(),
@@ -411,23 +444,46 @@ mod tests {
         }
     }
 
-    /// Today's behaviour, kept on purpose: `expires_in` must be a JSON number (RFC 6749
-    /// section 5.1); a string is refused as a bad token response whose words do not contain
-    /// the tokens.
+    /// Entra sends `"expires_in": "5250"`: read as seconds, not refused after the person
+    /// consented.
     #[tokio::test]
-    async fn an_expires_in_string_is_refused_today_without_showing_the_tokens() {
+    async fn an_expires_in_string_is_read_as_seconds() {
         let canned = Canned::new([Expect::post(TOKEN).respond_json(
             200,
-            &json!({"access_token": "at-secret", "token_type": "Bearer", "expires_in": "3600",
+            &json!({"access_token": "at-secret", "token_type": "Bearer", "expires_in": "5250",
                     "refresh_token": "rt-secret"}),
         )]);
-        let err = exchange(&canned, &FakeClock::at(NOW)).await.unwrap_err();
-        assert!(matches!(err, Error::BadTokenResponse { .. }), "{err:?}");
-        let words = format!("{err} {err:?}");
+        let t = exchange(&canned, &FakeClock::at(NOW)).await.unwrap();
+        assert_eq!(t.expires_at, Some(NOW + 5250));
+    }
+
+    /// Slack answers a failed exchange with HTTP 200 and an `error`; another AS answers an
+    /// empty `access_token`. Neither is stored as signed in, and the words hold no token.
+    #[tokio::test]
+    async fn a_200_that_is_not_a_token_is_a_failure_with_the_servers_error() {
+        let canned = Canned::new([
+            Expect::post(TOKEN).respond_json(200, &json!({"ok": false, "error": "invalid_code"})),
+            Expect::post(TOKEN).respond_json(
+                200,
+                &json!({"access_token": "", "token_type": "Bearer", "refresh_token": "rt-secret"}),
+            ),
+            Expect::post(TOKEN).respond_json(200, &json!({"token_type": "Bearer"})),
+        ]);
+        let clock = FakeClock::at(NOW);
+        match exchange(&canned, &clock).await.unwrap_err() {
+            Error::OAuth(e) => assert_eq!(e.code, "invalid_code"),
+            other => panic!("expected the AS's error, got {other:?}"),
+        }
+        let empty = exchange(&canned, &clock).await.unwrap_err();
+        assert!(matches!(empty, Error::BadTokenResponse { .. }), "{empty:?}");
         assert!(
-            !words.contains("at-secret") && !words.contains("rt-secret"),
-            "{words}"
+            empty.to_string().contains("access_token is empty"),
+            "{empty}"
         );
+        assert!(!format!("{empty} {empty:?}").contains("rt-secret"));
+        let missing = exchange(&canned, &clock).await.unwrap_err();
+        assert!(missing.to_string().contains("access_token"), "{missing}");
+        canned.assert_done();
     }
 
     #[tokio::test]
