@@ -9,7 +9,7 @@ mod status;
 use clap::{Args, Parser, Subcommand};
 use latchkey_core::usecase::{
     BrowserMode, ClaudeMode, ClientConfig, HandOffRequest, Latchkey, LoginEvent, LoginOptions,
-    ScopeChoice, StepUp, TokenAuthMethod, Tool,
+    LoginPlan, Provider, ProviderInput, ScopeChoice, StepUp, TokenAuthMethod, Tool,
 };
 use latchkey_core::{Error, Secret};
 use std::io::BufRead;
@@ -134,9 +134,61 @@ struct ClientArgs {
     /// An https URL of a client id metadata document, used where the sign-in server accepts one.
     #[arg(long, value_name = "URL")]
     client_metadata_url: Option<String>,
+    /// Your app is registered at this provider: entra, okta, auth0, keycloak or google. Run
+    /// without its values to be told which ones it needs and where to find them.
+    #[arg(long, value_name = "NAME")]
+    provider: Option<String>,
+    /// A value the provider needs, as KEY=VALUE (e.g. tenant=contoso.onmicrosoft.com).
+    #[arg(
+        long = "provider-value",
+        value_name = "KEY=VALUE",
+        requires = "provider"
+    )]
+    provider_value: Vec<String>,
 }
 
 impl ClientArgs {
+    /// The provider preset asked for, with its values and the client in `config`.
+    fn provider(&self, config: &ClientConfig) -> Result<Option<ProviderInput>, Error> {
+        let Some(name) = &self.provider else {
+            return Ok(None);
+        };
+        let provider = Provider::parse(name).ok_or_else(|| Error::InvalidPlan {
+            problems: format!(
+                "--provider {name} is not a provider Latchkey has a preset for; choose one of: {}",
+                Provider::ALL.map(Provider::id).join(", ")
+            ),
+        })?;
+        let mut values = std::collections::BTreeMap::new();
+        for kv in &self.provider_value {
+            let (k, v) = kv.split_once('=').ok_or_else(|| Error::InvalidPlan {
+                problems: format!("--provider-value {kv:?} is not KEY=VALUE"),
+            })?;
+            values.insert(k.trim().to_string(), v.trim().to_string());
+        }
+        Ok(Some(ProviderInput {
+            provider,
+            values,
+            client_id: config.client_id.clone(),
+            client_secret: config.client_secret.clone(),
+            callback_port: config.callback_port,
+        }))
+    }
+
+    /// The plan for `url`: through the provider preset when one was named.
+    async fn plan(
+        &self,
+        engine: &Latchkey,
+        url: &str,
+        config: &ClientConfig,
+        scopes: &ScopeChoice,
+    ) -> Result<LoginPlan, Error> {
+        match self.provider(config)? {
+            Some(p) => engine.plan_sign_in_with_provider(url, &p, scopes).await,
+            None => engine.plan_sign_in(url, config, scopes).await,
+        }
+    }
+
     fn config(&self) -> Result<ClientConfig, Error> {
         let client_secret = if self.client_secret_stdin {
             let mut line = String::new();
@@ -227,8 +279,8 @@ async fn run(cli: Cli) -> Result<(), Error> {
             scopes,
             client,
         } => {
-            let plan = engine
-                .plan_sign_in(&url, &client.config()?, &scopes.choice())
+            let plan = client
+                .plan(&engine, &url, &client.config()?, &scopes.choice())
                 .await?;
             output::plan(&plan, json);
             Ok(())
@@ -242,7 +294,9 @@ async fn run(cli: Cli) -> Result<(), Error> {
             name,
         } => {
             let config = client.config()?;
-            let plan = engine.plan_sign_in(&url, &config, &scopes.choice()).await?;
+            let plan = client
+                .plan(&engine, &url, &config, &scopes.choice())
+                .await?;
             if !json {
                 output::plan_summary(&plan);
             }

@@ -7,6 +7,7 @@
 pub mod browser;
 pub mod loopback;
 pub mod plan;
+pub mod providers;
 pub mod register;
 pub mod revoke;
 pub mod token_response;

@@ -43,6 +43,7 @@ pub use crate::health::reasons::{ErrorReport, Fix, Reason};
 pub use crate::oauth::plan::{
     redirect_uri, ClientChoice, ClientConfig, LoginPlan, Severity, TokenAuthMethod,
 };
+pub use crate::oauth::providers::{Preset, PresetField, Provider, ProviderInput};
 pub use crate::oauth::register::RegistrationMethod;
 pub use crate::protocol::discovery::{AsSource, Step};
 pub use crate::protocol::mcp::{ServerInfo, ToolInfo};

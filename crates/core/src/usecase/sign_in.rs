@@ -8,6 +8,7 @@ use crate::error::{Error, Result};
 use crate::oauth::loopback::{CallbackListener, Expected};
 use crate::oauth::plan::LoginPlan;
 use crate::oauth::plan::{self, ClientConfig};
+use crate::oauth::providers::ProviderInput;
 use crate::oauth::register::{obtain_client, ClientRegistration, RegistrationMethod};
 use crate::oauth::tokens::{self, Endpoint};
 use crate::protocol::discovery;
@@ -224,6 +225,22 @@ impl Latchkey {
         for s in ScopeChoice::split(&scopes.add) {
             plan.add_scope(&s)?;
         }
+        Ok(plan)
+    }
+
+    /// [`Latchkey::plan_sign_in`] with an app registered at a known provider (a preset): the
+    /// client comes from `provider`'s values, and the plan must sign in at the issuer they
+    /// make. Errors: the preset's missing values, each with where it is found and the
+    /// redirect URI to register; an issuer other than the one the values make.
+    pub async fn plan_sign_in_with_provider(
+        &self,
+        url: &str,
+        provider: &ProviderInput,
+        scopes: &ScopeChoice,
+    ) -> Result<LoginPlan> {
+        let (config, issuer) = provider.resolve()?;
+        let mut plan = self.plan_sign_in(url, &config, scopes).await?;
+        provider.apply(&mut plan, &issuer)?;
         Ok(plan)
     }
 
