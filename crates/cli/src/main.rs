@@ -153,11 +153,9 @@ impl ClientArgs {
         let Some(name) = &self.provider else {
             return Ok(None);
         };
-        let provider = Provider::parse(name).ok_or_else(|| Error::InvalidPlan {
-            problems: format!(
-                "--provider {name} is not a provider Latchkey has a preset for; choose one of: {}",
-                Provider::ALL.map(Provider::id).join(", ")
-            ),
+        let provider = Provider::parse(name).ok_or_else(|| Error::UnknownProvider {
+            name: name.clone(),
+            known: Provider::ALL.map(Provider::id).join(", "),
         })?;
         let mut values = std::collections::BTreeMap::new();
         for kv in &self.provider_value {

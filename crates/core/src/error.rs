@@ -117,6 +117,28 @@ pub enum Error {
     #[error("the plan cannot be used: {problems}")]
     InvalidPlan { problems: String },
 
+    /// A provider preset (`--provider`) without the values it needs.
+    #[error("signing in with a {provider} app needs: {}", .missing.join("; "))]
+    ProviderIncomplete {
+        provider: String,
+        /// Each missing value: its name, where it is found, an example.
+        missing: Vec<String>,
+        /// Which kind of app to register, in the provider console's words.
+        register_as: String,
+        redirect_uri: String,
+    },
+
+    #[error("{name:?} is not a provider Latchkey has a preset for (it has: {known})")]
+    UnknownProvider { name: String, known: String },
+
+    /// The issuer a preset's values make is not the server's authorization server.
+    #[error("this server signs in at {actual}, but the {provider} values given make {expected}")]
+    ProviderMismatch {
+        provider: String,
+        actual: String,
+        expected: String,
+    },
+
     #[error("{}", oauth_message(.0))]
     OAuth(OAuthError),
 
@@ -229,6 +251,9 @@ impl Error {
             Error::InsecureEndpoint { .. } => "insecure_endpoint",
             Error::NoClientRegistration { .. } => "no_client_registration",
             Error::InvalidPlan { .. } => "invalid_plan",
+            Error::ProviderIncomplete { .. } => "provider_incomplete",
+            Error::UnknownProvider { .. } => "unknown_provider",
+            Error::ProviderMismatch { .. } => "provider_mismatch",
             Error::OAuth(_) => "oauth_error",
             Error::StateMismatch => "state_mismatch",
             Error::IssuerResponseMismatch { .. } => "iss_mismatch",
@@ -274,6 +299,19 @@ impl Error {
                 format!("Register an app (a \"public\" or \"native\" client) at your sign-in server with the redirect URI {redirect_uri} and the scopes {scopes}, then sign in again with --client-id (and --callback-port to match the redirect URI).")
             }
             Error::InvalidPlan { .. } => "Edit the scopes and try again.".into(),
+            Error::ProviderIncomplete {
+                register_as,
+                redirect_uri,
+                ..
+            } => format!(
+                "Register the app as: {register_as}, with the redirect URI {redirect_uri}. Then sign in again with its values (command line: --client-id ID and --provider-value KEY=VALUE)."
+            ),
+            Error::UnknownProvider { .. } => {
+                "Choose one of the providers named, or sign in without --provider.".into()
+            }
+            Error::ProviderMismatch { .. } => {
+                "Check the values (the tenant, domain or realm), or sign in without the preset.".into()
+            }
             Error::OAuth(e) => match e.code.as_str() {
                 "invalid_scope" => "Remove the scope the server refused (see the description), or reset to the recommended scopes, and sign in again.".into(),
                 "access_denied" => "Sign in again and approve the request, or ask an administrator for access.".into(),

@@ -258,8 +258,8 @@ fn address(s: &str) -> bool {
 
 impl ProviderInput {
     /// The client to sign in with, and the issuer it was registered at. Errors
-    /// ([`Error::InvalidPlan`]): every missing or malformed value, each with where it is
-    /// found, and the app to register with its redirect URI.
+    /// ([`Error::ProviderIncomplete`]): every missing or malformed value, each with where it
+    /// is found, and the app to register with its redirect URI.
     pub fn resolve(&self) -> Result<(ClientConfig, String)> {
         let preset = self.provider.preset();
         let port = self.callback_port.unwrap_or(DEFAULT_CALLBACK_PORT);
@@ -298,19 +298,16 @@ impl ProviderInput {
         }
         if preset.needs_client_secret && self.client_secret.is_none() {
             problems.push(format!(
-                "the client secret: {} requires it even for a desktop app; it is shown with the client id",
+                "the client secret (command line: --client-secret-stdin): {} requires it even for a desktop app; it is shown with the client id",
                 preset.name
             ));
         }
         if !problems.is_empty() {
-            return Err(Error::InvalidPlan {
-                problems: format!(
-                    "signing in with a {} app needs: {}. Register it as: {}, with the redirect URI {}. (Command line: --client-id ID, and --provider-value KEY=VALUE for each value above.)",
-                    preset.name,
-                    problems.join("; "),
-                    preset.register_as,
-                    redirect_uri(port)
-                ),
+            return Err(Error::ProviderIncomplete {
+                provider: preset.name.into(),
+                missing: problems,
+                register_as: preset.register_as.into(),
+                redirect_uri: redirect_uri(port),
             });
         }
         let config = ClientConfig {
@@ -323,20 +320,17 @@ impl ProviderInput {
         Ok((config, self.provider.issuer(&values)))
     }
 
-    /// Checks a plan made with this preset: its authorization server must be the issuer the
-    /// values make (a registered app only works there), and, for Entra, a plan with no
+    /// Checks a plan made with this preset ([`Error::ProviderMismatch`] otherwise): its
+    /// authorization server must be the issuer the values make (a registered app only works there), and, for Entra, a plan with no
     /// scopes asks for the resource's `.default` scope (Entra refuses a request without
     /// one; see Microsoft's "The /.default scope").
     pub fn apply(&self, plan: &mut LoginPlan, issuer: &str) -> Result<()> {
         let norm = |s: &str| s.trim_end_matches('/').to_ascii_lowercase();
         if norm(&plan.issuer) != norm(issuer) {
-            return Err(Error::InvalidPlan {
-                problems: format!(
-                    "this server signs in at {}, but the {} values given make {}: check them, or sign in without --provider",
-                    plan.issuer,
-                    self.provider.preset().name,
-                    issuer
-                ),
+            return Err(Error::ProviderMismatch {
+                provider: self.provider.preset().name.into(),
+                actual: plan.issuer.clone(),
+                expected: issuer.to_string(),
             });
         }
         if self.provider == Provider::Entra && plan.scopes.is_empty() {
@@ -407,7 +401,7 @@ mod tests {
     #[test]
     fn missing_values_are_named_with_where_to_find_them_and_the_redirect_uri() {
         let e = input(Provider::Entra, &[], None).resolve().unwrap_err();
-        let words = e.to_string();
+        let words = format!("{e} {}", e.hint());
         assert!(words.contains("Directory (tenant) ID"), "{words}");
         assert!(words.contains("Application (client) ID"), "{words}");
         assert!(words.contains("Mobile and desktop applications"), "{words}");
