@@ -54,12 +54,15 @@ pub async fn dashboard(state: State<'_, AppState>) -> Result<Dashboard> {
     current_dashboard(&state)
 }
 
+/// The last health of every server (`ServerHealth` as JSON): the tray's, or this window's own
+/// probes' when it monitors alone.
 #[tauri::command]
-pub async fn last_health(state: State<'_, AppState>) -> Result<Vec<ServerHealth>> {
+pub async fn last_health(state: State<'_, AppState>) -> Result<Vec<serde_json::Value>> {
     Ok(state.last_health())
 }
 
-/// Probes every server, emitting each result as it comes.
+/// Probes every server in this window, emitting each result as it comes (when it monitors
+/// alone).
 pub async fn probe_everything<R: Runtime>(app: &AppHandle<R>) -> Result<Vec<ServerHealth>> {
     let state = app.state::<AppState>();
     let urls = state.engine.servers_to_probe();
@@ -73,7 +76,7 @@ pub async fn probe_everything<R: Runtime>(app: &AppHandle<R>) -> Result<Vec<Serv
     Ok(results)
 }
 
-/// Probes one server and tells the UI and the tray.
+/// Probes one server in this window and tells the UI (when it monitors alone).
 pub async fn probe_one<R: Runtime>(app: &AppHandle<R>, url: &str) -> ServerHealth {
     let state = app.state::<AppState>();
     let h = state.engine.probe(url).await;
@@ -89,9 +92,53 @@ pub fn announce_dashboard<R: Runtime>(app: &AppHandle<R>) {
     }
 }
 
+/// Probes every server now (the UI's "check again", and its first look): the tray does when
+/// it runs (the UI hears each result as it comes, through the tray's signals), else this
+/// window. Results as `ServerHealth` JSON.
 #[tauri::command]
-pub async fn probe_all<R: Runtime>(app: AppHandle<R>) -> Result<Vec<ServerHealth>> {
-    probe_everything(&app).await
+pub async fn probe_all<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+) -> Result<Vec<serde_json::Value>> {
+    if let Some(tray) = state.monitor().await {
+        let asked = tauri::async_runtime::spawn_blocking(move || tray.probe_all()).await;
+        match asked {
+            Ok(Ok(results)) => {
+                for h in &results {
+                    state.set_health_json(h.clone());
+                }
+                return Ok(results);
+            }
+            Ok(Err(e)) => tracing::warn!("{e}; this window probes instead"),
+            Err(e) => {
+                tracing::warn!("asking the tray to probe failed ({e}); this window probes instead")
+            }
+        }
+    }
+    let results = probe_everything(&app).await?;
+    Ok(results
+        .iter()
+        .filter_map(|h| serde_json::to_value(h).ok())
+        .collect())
+}
+
+/// This window changed what is stored for `id` (a sign-in, a sign-out, a hand-off): the
+/// dashboard is read again, and whoever monitors looks again. The tray is told (its scheduler
+/// looks again and it probes every server, which the UI hears); alone, this window probes
+/// `id` when `probe` says so.
+pub async fn changed_here<R: Runtime>(app: &AppHandle<R>, id: &str, probe: bool) {
+    let state = app.state::<AppState>();
+    announce_dashboard(app);
+    match state.monitor().await {
+        Some(tray) => tray.changed(),
+        None => {
+            // A tray started after this window would not be followed, but may listen.
+            crate::handover::tell_tray_changed();
+            if probe {
+                probe_one(app, id).await;
+            }
+        }
+    }
 }
 
 fn client_config(input: &ClientInput) -> ClientConfig {
@@ -232,9 +279,7 @@ pub async fn run_sign_in<R: Runtime>(
             })
         }
     };
-    crate::handover::tell_tray_changed();
-    announce_dashboard(app);
-    probe_one(app, id).await;
+    changed_here(app, id, true).await;
     Ok(SignInResult {
         url: id.to_string(),
         session: Session::of(&bundle),
@@ -287,14 +332,13 @@ pub async fn sign_out<R: Runtime>(
     // Revocation is best effort inside the use case; forgetting the session is what counts.
     state.engine.sign_out(&id).await?;
     state.forget_health(&id);
-    crate::handover::tell_tray_changed();
-    announce_dashboard(&app);
-    probe_one(&app, &id).await;
+    changed_here(&app, &id, true).await;
     Ok(())
 }
 
 #[tauri::command]
-pub async fn hand_off(
+pub async fn hand_off<R: Runtime>(
+    app: AppHandle<R>,
     state: State<'_, AppState>,
     url: String,
     tool: Tool,
@@ -305,6 +349,8 @@ pub async fn hand_off(
         .hand_off(&id, &HandOffRequest::to(tool))
         .await?
         .summary;
+    // The hand-off may have renewed the session (a tool's minimum validity).
+    changed_here(&app, &id, false).await;
     Ok(HandoffResult {
         message: done.message,
         target: done.target,

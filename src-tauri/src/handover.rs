@@ -1,8 +1,8 @@
 //! `latchkey-app` is the one program people (and the desktop, autostart, links) start. Without
 //! `--window` it becomes the tray (`latchkey-tray`), in place (exec) so that the WebKit this
 //! program links is never initialised and its memory is given back at once; the tray starts
-//! `latchkey-app --window` when the window is wanted. The window tells the tray when a sign-in
-//! or sign-out changed something, over the tray's D-Bus name.
+//! `latchkey-app --window` when the window is wanted. The window follows the tray over its
+//! D-Bus name ([`crate::tray_link`]).
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -47,13 +47,20 @@ pub fn become_tray(args: &[OsString]) -> String {
     )
 }
 
-/// Tells the tray that credentials changed (a sign-in, a sign-out), so that its icon and menu
-/// follow at once. Best effort: without a tray, or without D-Bus, there is no one to tell.
+/// Tells a tray this window does not follow (none answered when it started) that credentials
+/// changed, so that its icon and menu follow at once. Best effort: without a tray, or without
+/// D-Bus, there is no one to tell. A followed tray is told through its link.
 pub fn tell_tray_changed() {
     std::thread::spawn(|| {
         let told = zbus::blocking::Connection::session().and_then(|c| {
-            use latchkey_core::usecase::tray_bus::{BUS_NAME, INTERFACE, OBJECT_PATH};
-            c.call_method(Some(BUS_NAME), OBJECT_PATH, Some(INTERFACE), "Changed", &())
+            use latchkey_core::usecase::tray_bus::{method, BUS_NAME, INTERFACE, OBJECT_PATH};
+            c.call_method(
+                Some(BUS_NAME),
+                OBJECT_PATH,
+                Some(INTERFACE),
+                method::CHANGED,
+                &(),
+            )
         });
         if let Err(e) = told {
             tracing::debug!("the tray was not told of the change: {e}");

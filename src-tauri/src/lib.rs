@@ -19,6 +19,7 @@ pub mod handover;
 pub mod links;
 pub mod live;
 pub mod state;
+pub mod tray_link;
 pub mod webkit;
 
 /// Label of the main window; its settings are the `app.windows` entry with this label in
@@ -108,6 +109,9 @@ pub fn build_app_with<R: Runtime>(
             links::listen(app.handle());
             if live_data {
                 live::start(app.handle());
+            } else if let Some(state) = app.try_state::<state::AppState>() {
+                // No monitor at all: the commands probe in this window.
+                state.set_monitor(state::Monitor::Alone);
             }
             Ok(())
         })

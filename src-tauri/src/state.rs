@@ -1,13 +1,29 @@
 //! What the shell keeps between commands: where credentials and configs are, the plans the
-//! person is editing, the sign-ins in flight, and the last health of every server.
+//! person is editing, the sign-ins in flight, the last health of every server, and who
+//! monitors them (the tray, or this window alone).
 
 use crate::api::OpenServer;
+use crate::tray_link::TrayLink;
 use latchkey_core::usecase::{CredentialStore, Latchkey, Locations, LoginPlan, ServerHealth};
 use latchkey_core::Secret;
+use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
+use tokio::sync::watch;
+
+/// Who watches the config files, probes the servers and renews the sessions while the window
+/// is open.
+#[derive(Clone)]
+pub enum Monitor {
+    /// Not known yet: the window is still asking the session bus for the tray.
+    Deciding,
+    /// The tray does; the window asks it and listens to it.
+    Tray(Arc<TrayLink>),
+    /// This window does, as no tray answered (or the tray left).
+    Alone,
+}
 
 /// A plan shown in the wizard, with the client secret typed for it (never sent back).
 pub struct KeptPlan {
@@ -20,7 +36,10 @@ pub struct AppState {
     pub engine: Arc<Latchkey>,
     plans: Mutex<HashMap<String, KeptPlan>>,
     sign_ins: Mutex<HashMap<String, tauri::async_runtime::JoinHandle<()>>>,
-    health: Mutex<BTreeMap<String, ServerHealth>>,
+    /// The last health of every server: `ServerHealth` as JSON, as the UI gets it (the tray's
+    /// answers arrive as JSON and are passed on as they are).
+    health: Mutex<BTreeMap<String, Value>>,
+    monitor: watch::Sender<Monitor>,
     pending_open: Mutex<Option<OpenServer>>,
     /// Whether the main window's page has loaded (so it hears events); false once it closes.
     window_ready: AtomicBool,
@@ -41,6 +60,7 @@ impl AppState {
             plans: Mutex::default(),
             sign_ins: Mutex::default(),
             health: Mutex::default(),
+            monitor: watch::Sender::new(Monitor::Deciding),
             pending_open: Mutex::default(),
             window_ready: AtomicBool::new(false),
         }
@@ -87,16 +107,51 @@ impl AppState {
         lock(&self.sign_ins).remove(url);
     }
 
+    /// Keeps a probe's result of this window's engine.
     pub fn set_health(&self, h: &ServerHealth) {
-        lock(&self.health).insert(h.server.clone(), h.clone());
+        if let Ok(v) = serde_json::to_value(h) {
+            self.set_health_json(v);
+        }
+    }
+
+    /// Keeps a probe's result as the tray said it (a `ServerHealth` as JSON); one without a
+    /// server is ignored.
+    pub fn set_health_json(&self, h: Value) {
+        if let Some(server) = h["server"].as_str() {
+            lock(&self.health).insert(server.to_string(), h);
+        }
     }
 
     pub fn forget_health(&self, url: &str) {
         lock(&self.health).remove(url);
     }
 
-    pub fn last_health(&self) -> Vec<ServerHealth> {
+    /// The last health of every server (`ServerHealth` as JSON).
+    pub fn last_health(&self) -> Vec<Value> {
         lock(&self.health).values().cloned().collect()
+    }
+
+    /// Who monitors now (possibly [`Monitor::Deciding`]).
+    pub fn monitor_now(&self) -> Monitor {
+        self.monitor.borrow().clone()
+    }
+
+    /// Who monitors, once that is known: the tray's link, or None when this window does.
+    pub async fn monitor(&self) -> Option<Arc<TrayLink>> {
+        let mut seen = self.monitor.subscribe();
+        let decided = seen
+            .wait_for(|m| !matches!(m, Monitor::Deciding))
+            .await
+            .map(|m| m.clone());
+        match decided {
+            Ok(Monitor::Tray(link)) => Some(link),
+            _ => None,
+        }
+    }
+
+    /// Says who monitors.
+    pub fn set_monitor(&self, m: Monitor) {
+        self.monitor.send_replace(m);
     }
 
     pub fn set_pending_open(&self, open: OpenServer) {
@@ -116,7 +171,8 @@ impl AppState {
         self.window_ready.load(Ordering::SeqCst)
     }
 
-    pub fn health_of(&self, url: &str) -> Option<ServerHealth> {
+    /// The last health of `url` (`ServerHealth` as JSON).
+    pub fn health_of(&self, url: &str) -> Option<Value> {
         lock(&self.health).get(url).cloned()
     }
 }

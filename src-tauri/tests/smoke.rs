@@ -1,8 +1,9 @@
 //! Startup smoke test of the shell on tauri's mock runtime: the app builds through the same
 //! `build_app_with` as the real one, with the real window configuration from tauri.conf.json,
 //! an in-memory keychain and a temporary home whose Claude Code config names one server that
-//! is down. It starts with its window (the tray is another program, `latchkey-tray`); the
-//! first probe reaches the window; commands answer through the IPC; links open views.
+//! is down. It starts with its window (the tray is another program, `latchkey-tray`); with
+//! no tray on D-Bus it monitors on its own, and its first probe reaches the window; commands
+//! answer through the IPC; links open views.
 //!
 //! The event loop runs on the main thread, as a real app's: this test has no libtest harness
 //! (see the root Cargo.toml).
@@ -34,6 +35,12 @@ fn main() -> ExitCode {
     // The browser stand-in: opens nothing, so a sign-in waits until it is cancelled.
     std::env::set_var("BROWSER", "true");
     std::env::set_var("LATCHKEY_STATE_DIR", home.join("state"));
+    // No session bus, so no tray (a person's real one must not answer the test): the window
+    // watches, probes and renews on its own.
+    std::env::set_var(
+        "DBUS_SESSION_BUS_ADDRESS",
+        format!("unix:path={}", home.join("no-bus").display()),
+    );
     // Nothing listens on port 9 of the loopback address: the server is down.
     std::fs::write(
         home.join(".claude.json"),
@@ -116,6 +123,16 @@ fn startup(app: &AppHandle<MockRuntime>) {
 
 fn first_probe(app: &AppHandle<MockRuntime>) {
     let started = Instant::now();
+    while !matches!(
+        app.state::<AppState>().monitor_now(),
+        latchkey_app::state::Monitor::Alone
+    ) {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "without a tray the window must monitor on its own"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
     loop {
         let health = invoke(app, "last_health", serde_json::json!({})).expect("last_health");
         if health[0]["health"] == "unreachable" {
@@ -199,7 +216,10 @@ fn ipc_commands(app: &AppHandle<MockRuntime>) {
     let written: serde_json::Value =
         serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
     assert_eq!(written["server"], DOWN);
-    invoke(app, "sign_out", serde_json::json!({"url": DOWN})).expect("sign_out");
+    // Nothing is stored for it: the engine's sign-out says so plainly.
+    let err = invoke(app, "sign_out", serde_json::json!({"url": DOWN}))
+        .expect_err("nothing to sign out of");
+    assert_eq!(err["code"], "not_signed_in", "{err}");
 }
 
 fn links(app: &AppHandle<MockRuntime>) {

@@ -13,6 +13,9 @@
 //!   a server that needs sign-in in the tray menu signs it in again in one click.
 //! - Through tauri-driver and WebKitWebDriver, a person's sign-in from the wizard against the
 //!   GitLab-like fixture asks for exactly `mcp` and ends with the server shown as working.
+//! - With the window open while the tray runs, the tray alone watches, probes and renews: the
+//!   window shows the tray's health and asks it to probe, so each server is probed once per
+//!   round and each expiring token renewed once (counted by the fixture servers).
 //!
 //! Needs Xvfb, openbox, trayer, xdotool, ImageMagick, WebKitWebDriver and tauri-driver
 //! (scripts/setup.sh installs them). Logs and screenshots stay in tests/artifacts.
@@ -308,6 +311,16 @@ fn starts_in_the_tray_lists_the_servers_and_opens_from_its_menu() {
 
 /// Starts the app (it becomes the tray) for `user`; its pid and log once the tray is ready.
 fn start_tray(user: &User, desktop: &Desktop, name: &str) -> (Tethered, u32, PathBuf) {
+    start_tray_with(user, desktop, name, &[])
+}
+
+/// [`start_tray`] with more environment.
+fn start_tray_with(
+    user: &User,
+    desktop: &Desktop,
+    name: &str,
+    extra: &[(String, String)],
+) -> (Tethered, u32, PathBuf) {
     let log = artifacts_dir().join(format!("{name}.log"));
     let pid_file = user.state_dir().with_file_name("app.pid");
     let ready_file = user.state_dir().with_file_name("ready");
@@ -318,7 +331,7 @@ fn start_tray(user: &User, desktop: &Desktop, name: &str) -> (Tethered, u32, Pat
             sh_quote(&app_bin()),
             sh_quote(&log)
         ),
-        &app_env(user, desktop, &ready_file),
+        &[app_env(user, desktop, &ready_file), extra.to_vec()].concat(),
     );
     let pid: u32 = wait_for("the app's pid", Duration::from_secs(60), || {
         std::fs::read_to_string(&pid_file).ok()?.trim().parse().ok()
@@ -798,4 +811,224 @@ fn wizard_sign_in(wd: &WebDriver, desktop: &Desktop, row_css: &str) -> Option<()
     );
     snap(desktop, "app-signed-in.png");
     Some(())
+}
+
+/// A count in a fixture's log (`initialize_count`: probes; `refresh_count`: renewals).
+fn count(f: &Fixture, key: &str) -> u64 {
+    f.log()[key]
+        .as_u64()
+        .unwrap_or_else(|| panic!("no {key} in the fixture's log"))
+}
+
+/// A count once it has stopped moving for 3 s (a probe round has ended).
+fn settled(what: &str, mut read: impl FnMut() -> u64) -> u64 {
+    let mut last = read();
+    let mut since = std::time::Instant::now();
+    wait_for(
+        &format!("{what} to settle"),
+        Duration::from_secs(90),
+        || {
+            std::thread::sleep(Duration::from_millis(250));
+            let now = read();
+            if now != last {
+                (last, since) = (now, std::time::Instant::now());
+            }
+            (since.elapsed() >= Duration::from_secs(3)).then_some(now)
+        },
+    )
+}
+
+#[test]
+fn with_the_window_open_only_the_tray_probes_and_renews() {
+    let _one = one_app();
+    let desktop = Desktop::start();
+    require_tool("WebKitWebDriver", "webkit2gtk-driver");
+    let app = app_bin();
+    let driver = tauri_driver_bin();
+    // "short": access tokens live 3 s (renewed 1 s before they end, so every ~2 s);
+    // "steady": an hour, so it is probed only in rounds, never after a renewal.
+    let short = Fixture::start(json!({"as": {"access_token_ttl": 3}}));
+    let steady = Fixture::start(json!({}));
+    let user = User::new("app-one-monitor");
+    let home = write_tool_configs(
+        &user,
+        &[
+            ("short", &short.ready.mcp_url),
+            ("steady", &steady.ready.mcp_url),
+        ],
+        &[],
+    );
+    for f in [&short, &steady] {
+        user.run(&["login", &f.ready.mcp_url, "--json"]).assert_ok();
+    }
+    let margin = vec![("LATCHKEY_REFRESH_MARGIN_SECS".to_string(), "1".to_string())];
+    let (_tray, tray_pid, tray_log) =
+        start_tray_with(&user, &desktop, "app-one-monitor-tray", &margin);
+    let steady_probes = || count(&steady, "initialize_count");
+    wait_for(
+        "the tray's first probe of the servers",
+        Duration::from_secs(60),
+        || (steady_probes() >= 1).then_some(()),
+    );
+    let before_window = settled("the tray's first probe round", steady_probes);
+
+    // The window, as a person opens it (its own process), under WebDriver to read its page.
+    let log = artifacts_dir().join("app-one-monitor-window.log");
+    let ready_file = user.state_dir().with_file_name("ready-window");
+    let env = [app_env(&user, &desktop, &ready_file), margin].concat();
+    let port = free_port();
+    let native_port = free_port();
+    let _driver = spawn_with_env(
+        &format!(
+            "exec {} --port {port} --native-port {native_port} --native-driver \"$(command -v WebKitWebDriver)\" > {} 2>&1",
+            sh_quote(&driver),
+            sh_quote(&log)
+        ),
+        &env,
+    );
+    let wd = WebDriver::open(
+        &format!("127.0.0.1:{port}"),
+        &app,
+        &["--window"],
+        Duration::from_secs(60),
+    );
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let long = Duration::from_secs(60);
+        // It follows the tray: no watcher, probes or scheduler of its own.
+        wait_for("the window to find the tray", long, || {
+            let text = std::fs::read_to_string(&log).ok()?;
+            assert!(
+                !text.contains("no tray answered"),
+                "the window did not find the tray:\n{}",
+                tail(&log)
+            );
+            text.contains("this window follows it").then_some(())
+        });
+        // The tray's health reaches the page.
+        let row = |f: &Fixture, health: &str| {
+            format!(
+                r#"[data-testid="server-row"][data-url="{}"][data-health="{health}"]"#,
+                f.ready.mcp_url
+            )
+        };
+        wd.wait(&row(&steady, "working"), long);
+        snap(&desktop, "app-one-monitor.png");
+
+        // Opening the window is one round (the page's first look, asked of the tray).
+        let opened = settled("the probes as the window opens", steady_probes);
+        eprintln!(
+            "opening the window: steady probed {} time(s)",
+            opened - before_window
+        );
+        assert_eq!(
+            opened - before_window,
+            1,
+            "opening the window probes each server once, through the tray"
+        );
+
+        // A tool's config changes (written aside and renamed, as the tools do): one round.
+        let claude = home.join(".claude.json");
+        let text = std::fs::read_to_string(&claude).unwrap();
+        std::fs::write(home.join(".claude.json.tmp"), &text).unwrap();
+        std::fs::rename(home.join(".claude.json.tmp"), &claude).unwrap();
+        wait_for("a probe after the config changed", long, || {
+            (steady_probes() > opened).then_some(())
+        });
+        let after_config = settled("the probes after the config changed", steady_probes);
+        eprintln!(
+            "a config change: steady probed {} time(s)",
+            after_config - opened
+        );
+        assert_eq!(
+            after_config - opened,
+            1,
+            "a config change probes each server once, not once per process"
+        );
+
+        // `Changed`, as the window says after a sign-in, sign-out or hand-off: one round.
+        let bus = zbus::blocking::connection::Builder::address(user.keychain.address.as_str())
+            .and_then(|b| b.build())
+            .expect("the test's D-Bus");
+        {
+            use latchkey_core::usecase::tray_bus::{method, BUS_NAME, INTERFACE, OBJECT_PATH};
+            bus.call_method(
+                Some(BUS_NAME),
+                OBJECT_PATH,
+                Some(INTERFACE),
+                method::CHANGED,
+                &(),
+            )
+            .expect("the tray answers Changed");
+        }
+        wait_for("a probe after Changed", long, || {
+            (steady_probes() > after_config).then_some(())
+        });
+        let after_changed = settled("the probes after Changed", steady_probes);
+        eprintln!(
+            "Changed: steady probed {} time(s)",
+            after_changed - after_config
+        );
+        assert_eq!(
+            after_changed - after_config,
+            1,
+            "Changed probes each server once"
+        );
+
+        // Several expiry windows of "short" with the window open: one renewal per expiry
+        // (the AS would see about two with two schedulers), one probe after each.
+        let watched = Duration::from_secs(14);
+        let (refreshes0, short_probes0) = (
+            count(&short, "refresh_count"),
+            count(&short, "initialize_count"),
+        );
+        std::thread::sleep(watched);
+        let refreshes = count(&short, "refresh_count") - refreshes0;
+        let short_probes = count(&short, "initialize_count") - short_probes0;
+        let steady_during = steady_probes() - after_changed;
+        // A token is due 2 s after it was issued: one scheduler renews at most every 2 s
+        // (a little slower, as its sleep is in whole seconds and a renewal takes a moment).
+        let at_most = watched.as_secs() / 2;
+        eprintln!(
+            "{}s with the window open: short renewed {refreshes} time(s) (one scheduler: at \
+             most {at_most}) and probed {short_probes} time(s); steady probed {steady_during} \
+             time(s)",
+            watched.as_secs()
+        );
+        assert!(
+            (2..=at_most + 1).contains(&refreshes),
+            "{refreshes} renewals in {}s of 3 s tokens: one per expiry is at most {at_most}",
+            watched.as_secs()
+        );
+        assert!(
+            short_probes <= refreshes + 2,
+            "one probe per renewal: {short_probes} probes for {refreshes} renewals"
+        );
+        assert_eq!(steady_during, 0, "no probe round without a reason");
+        let token_log = short.log()["token"].clone();
+        let failed: Vec<&Value> = token_log
+            .as_array()
+            .expect("the token log")
+            .iter()
+            .filter(|t| t["grant_type"] == "refresh_token" && t["status"] != 200)
+            .collect();
+        assert!(failed.is_empty(), "renewals that failed: {failed:?}");
+        // The page still follows: short's row has the tray's health.
+        wd.wait(&row(&short, "working"), long);
+    }));
+    snap(&desktop, "app-one-monitor-last.png");
+    let page = if result.is_err() {
+        wd.page_text()
+    } else {
+        String::new()
+    };
+    wd.close();
+    if let Err(e) = result {
+        eprintln!(
+            "the page said:\n{page}\nwindow log:\n{}\ntray log:\n{}",
+            tail(&log),
+            tail(&tray_log)
+        );
+        std::panic::resume_unwind(e);
+    }
+    assert!(alive(tray_pid), "the tray still runs:\n{}", tail(&tray_log));
 }

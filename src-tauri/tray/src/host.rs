@@ -1,7 +1,10 @@
 //! What the tray keeps and does while it runs: the servers' last health, the probes that
 //! keep it current (at start, after config changes, after the window changed something),
-//! the refresh scheduler and its notifications, and one-click re-authorization.
+//! the refresh scheduler and its notifications, and one-click re-authorization. This is the
+//! one monitor of the session: an open window asks it and listens to its signals
+//! (instance.rs) instead of watching, probing and renewing on its own.
 
+use crate::instance::Signals;
 use crate::model::{self, MenuChoice};
 use crate::window::Windows;
 use crate::{notify, tray};
@@ -10,8 +13,10 @@ use latchkey_core::usecase::{
     SignInAgain,
 };
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::future::Future;
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::Duration;
+use tokio::sync::broadcast::error::RecvError;
 
 pub struct Host {
     engine: Arc<Latchkey>,
@@ -24,6 +29,8 @@ pub struct Host {
     /// Servers with a one-click sign-in in flight (a second click does not start another).
     signing_in: Mutex<BTreeSet<String>>,
     watcher: Mutex<Option<ConfigWatcher>>,
+    /// The D-Bus signals the window listens to (none without a session bus).
+    signals: OnceLock<Signals>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -42,6 +49,7 @@ impl Host {
             known: Mutex::default(),
             signing_in: Mutex::default(),
             watcher: Mutex::default(),
+            signals: OnceLock::new(),
         })
     }
 
@@ -60,8 +68,14 @@ impl Host {
         tray::show(model::view(&known.servers, known.problem, &health));
     }
 
-    /// Probes every server (at most 16 at once), redrawing as each answers.
-    pub async fn probe_everything(self: &Arc<Self>) {
+    /// The last health of every server.
+    pub fn last_health(&self) -> Vec<ServerHealth> {
+        lock(&self.health).values().cloned().collect()
+    }
+
+    /// Probes every server (at most 16 at once), redrawing as each answers (the engine
+    /// announces each result, which the window hears as a signal); all the results.
+    pub async fn probe_everything(self: &Arc<Self>) -> Vec<ServerHealth> {
         let urls = self.reload_servers();
         // Servers no longer configured leave the tray's memory too.
         lock(&self.health).retain(|url, _| urls.contains(url));
@@ -71,7 +85,17 @@ impl Host {
                 lock(&self.health).insert(h.server.clone(), h.clone());
                 self.redraw();
             })
-            .await;
+            .await
+    }
+
+    /// A probe round asked for over D-Bus (the window's "check again"): it runs on the
+    /// tray's runtime; the future gives its results.
+    pub fn probe_round(
+        self: &Arc<Self>,
+    ) -> impl Future<Output = Vec<ServerHealth>> + Send + 'static {
+        let host = self.clone();
+        let round = self.rt.spawn(async move { host.probe_everything().await });
+        async move { round.await.unwrap_or_default() }
     }
 
     pub async fn probe_one(&self, url: &str) -> ServerHealth {
@@ -87,11 +111,20 @@ impl Host {
     pub fn changed(self: &Arc<Self>) {
         self.engine.wake_scheduler();
         let host = self.clone();
-        self.rt.spawn(async move { host.probe_everything().await });
+        self.rt.spawn(async move {
+            if let Some(s) = host.signals.get() {
+                s.servers_changed().await;
+            }
+            host.probe_everything().await;
+        });
     }
 
-    /// Starts the config watcher, the first probe and the refresh scheduler.
-    pub fn start(self: &Arc<Self>) {
+    /// Starts the config watcher, the first probe and the refresh scheduler; with `signals`,
+    /// every probe result, session event and change is also said on D-Bus.
+    pub fn start(self: &Arc<Self>, signals: Option<Signals>) {
+        if let Some(s) = signals {
+            let _ = self.signals.set(s);
+        }
         let host = self.clone();
         match self.engine.watch_configs(move |_| host.changed()) {
             Ok(w) => *lock(&self.watcher) = Some(w),
@@ -101,12 +134,23 @@ impl Host {
         self.rt.spawn(async move { host.probe_everything().await });
 
         // Every renewal, failed renewal and ending session the engine announces (the
-        // scheduler's, and the window's hand-offs through the tray's own engine) is
-        // notified and probed again.
+        // scheduler's, the tray's one-click sign-ins) is notified and probed again; every
+        // event is said on D-Bus for the window.
         let mut heard = self.engine.subscribe();
         let host = self.clone();
         self.rt.spawn(async move {
-            while let Ok(e) = heard.recv().await {
+            loop {
+                let e = match heard.recv().await {
+                    Ok(e) => e,
+                    Err(RecvError::Lagged(missed)) => {
+                        tracing::warn!("the tray fell {missed} events behind; they were missed");
+                        continue;
+                    }
+                    Err(RecvError::Closed) => break,
+                };
+                if let Some(s) = host.signals.get() {
+                    s.event(&e).await;
+                }
                 if let Event::Session(e) = e {
                     host.session_event(e);
                 }

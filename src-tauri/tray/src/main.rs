@@ -57,20 +57,8 @@ fn run() -> anyhow::Result<()> {
         .build()?;
     let host = host::Host::from_env(rt.handle().clone());
 
-    let for_requests = host.clone();
-    let claim = instance::claim(&argv, move |req| {
-        let host = for_requests.clone();
-        // Heard on D-Bus's thread; the tray and windows are handled on GTK's.
-        gtk::glib::MainContext::default().invoke(move || match req {
-            instance::Request::Launched(argv) => {
-                if host.open_links(&argv) == 0 {
-                    host.windows.open(None);
-                }
-            }
-            instance::Request::Changed => host.changed(),
-        });
-    })?;
-    let _bus = match claim {
+    let claim = instance::claim(&argv, std::sync::Arc::new(Served(host.clone())))?;
+    let bus = match claim {
         instance::Claim::Forwarded => {
             tracing::info!("Latchkey already runs: it was handed this launch");
             return Ok(());
@@ -88,7 +76,7 @@ fn run() -> anyhow::Result<()> {
     };
     tray::create(start, move |choice| chooser.chosen(choice))?;
     tray_ready();
-    host.start();
+    host.start(bus.as_ref().map(instance::Signals::new));
     host.open_links(&argv);
     if show_window_at_start() && !host.windows.any() {
         host.windows.open(None);
@@ -105,6 +93,34 @@ fn run() -> anyhow::Result<()> {
     host.windows.close_all();
     rt.shutdown_timeout(Duration::from_secs(1));
     Ok(())
+}
+
+/// What the tray answers on D-Bus, from its host.
+struct Served(std::sync::Arc<host::Host>);
+
+impl instance::Answers for Served {
+    fn launched(&self, argv: Vec<String>) {
+        let host = self.0.clone();
+        // Heard on D-Bus's thread; the tray and windows are handled on GTK's.
+        gtk::glib::MainContext::default().invoke(move || {
+            if host.open_links(&argv) == 0 {
+                host.windows.open(None);
+            }
+        });
+    }
+
+    fn changed(&self) {
+        let host = self.0.clone();
+        gtk::glib::MainContext::default().invoke(move || host.changed());
+    }
+
+    fn last_health(&self) -> Vec<latchkey_core::usecase::ServerHealth> {
+        self.0.last_health()
+    }
+
+    fn probe_all(&self) -> instance::Round {
+        Box::pin(self.0.probe_round())
+    }
 }
 
 /// The window opens at start with `LATCHKEY_SHOW_WINDOW_AT_START=1` (screenshots, tests).
