@@ -581,15 +581,7 @@ mod tests {
     #[tokio::test]
     async fn an_issuer_that_differs_from_the_one_named_is_refused() {
         let issuer = "https://auth.example.com";
-        let canned = Canned::new([
-            probe_401(
-                r#"Bearer resource_metadata="https://mcp.example.com/.well-known/oauth-protected-resource/mcp""#,
-            ),
-            Expect::get("https://mcp.example.com/.well-known/oauth-protected-resource/mcp")
-                .respond_json(200, &prm(SERVER, issuer)),
-            Expect::get("https://auth.example.com/.well-known/oauth-authorization-server")
-                .respond_json(200, &as_metadata("https://evil.example.com")),
-        ]);
+        let canned = named_as(&as_metadata("https://evil.example.com"));
         let err = discover(&canned.http(), SERVER).await.unwrap_err();
         canned.assert_done();
         match err {
@@ -609,6 +601,20 @@ mod tests {
         }
         // Nothing was asked of the other candidates once the issuer was wrong.
         assert_eq!(canned.requests().len(), 3);
+    }
+
+    /// Discovery through a PRM naming https://auth.example.com, whose root RFC 8414 metadata
+    /// is `doc`.
+    fn named_as(doc: &serde_json::Value) -> Arc<Canned> {
+        Canned::new([
+            probe_401(
+                r#"Bearer resource_metadata="https://mcp.example.com/.well-known/oauth-protected-resource/mcp""#,
+            ),
+            Expect::get("https://mcp.example.com/.well-known/oauth-protected-resource/mcp")
+                .respond_json(200, &prm(SERVER, "https://auth.example.com")),
+            Expect::get("https://auth.example.com/.well-known/oauth-authorization-server")
+                .respond_json(200, doc),
+        ])
     }
 
     /// A 2025-03-26 server: no PRM, so its origin's metadata is looked up.
@@ -668,16 +674,7 @@ mod tests {
 
     #[tokio::test]
     async fn outside_the_legacy_mode_a_path_issuer_on_the_same_origin_is_still_refused() {
-        let issuer = "https://auth.example.com";
-        let canned = Canned::new([
-            probe_401(
-                r#"Bearer resource_metadata="https://mcp.example.com/.well-known/oauth-protected-resource/mcp""#,
-            ),
-            Expect::get("https://mcp.example.com/.well-known/oauth-protected-resource/mcp")
-                .respond_json(200, &prm(SERVER, issuer)),
-            Expect::get("https://auth.example.com/.well-known/oauth-authorization-server")
-                .respond_json(200, &as_metadata("https://auth.example.com/oauth")),
-        ]);
+        let canned = named_as(&as_metadata("https://auth.example.com/oauth"));
         assert!(matches!(
             discover(&canned.http(), SERVER).await.unwrap_err(),
             Error::IssuerMismatch { .. }
@@ -691,23 +688,12 @@ mod tests {
         doc.as_object_mut()
             .unwrap()
             .remove("code_challenge_methods_supported");
-        let run = |doc: serde_json::Value| {
-            Canned::new([
-                probe_401(
-                    r#"Bearer resource_metadata="https://mcp.example.com/.well-known/oauth-protected-resource/mcp""#,
-                ),
-                Expect::get("https://mcp.example.com/.well-known/oauth-protected-resource/mcp")
-                    .respond_json(200, &prm(SERVER, issuer)),
-                Expect::get("https://auth.example.com/.well-known/oauth-authorization-server")
-                    .respond_json(200, &doc),
-            ])
-        };
-        let canned = run(doc.clone());
+        let canned = named_as(&doc);
         let d = discover(&canned.http(), SERVER).await.unwrap();
         assert_eq!(d.as_metadata.code_challenge_methods_supported, None);
 
         doc["code_challenge_methods_supported"] = json!(["plain"]);
-        let canned = run(doc);
+        let canned = named_as(&doc);
         match discover(&canned.http(), SERVER).await.unwrap_err() {
             Error::PkceUnsupported { advertised, .. } => assert_eq!(advertised, "plain"),
             e => panic!("expected a refusal, got {e:?}"),
