@@ -216,10 +216,8 @@ fn ipc_commands(app: &AppHandle<MockRuntime>) {
     let written: serde_json::Value =
         serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
     assert_eq!(written["server"], DOWN);
-    // Nothing is stored for it: the engine's sign-out says so plainly.
-    let err = invoke(app, "sign_out", serde_json::json!({"url": DOWN}))
-        .expect_err("nothing to sign out of");
-    assert_eq!(err["code"], "not_signed_in", "{err}");
+    // Nothing is stored for it: signing out of it again is not a failure.
+    invoke(app, "sign_out", serde_json::json!({"url": DOWN})).expect("sign_out");
 }
 
 fn links(app: &AppHandle<MockRuntime>) {

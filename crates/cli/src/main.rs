@@ -60,6 +60,16 @@ enum Command {
         /// A name for this server, usable instead of its URL (e.g. `latchkey token NAME`).
         #[arg(long)]
         name: Option<String>,
+        /// The sign-in server's metadata does not list code_challenge_methods_supported, and
+        /// you trust that it accepts PKCE with S256: assume it there (remembered; never plain).
+        #[arg(long)]
+        assume_pkce_s256: bool,
+    },
+    /// The sign-in servers where you chose to assume PKCE with S256 (--assume-pkce-s256).
+    AssumedPkce {
+        /// Forget the choice for this issuer: its next sign-in asks again.
+        #[arg(long, value_name = "ISSUER")]
+        forget: Option<String>,
     },
     /// Connect with the stored token and list the server's tools.
     Check { url: String },
@@ -290,11 +300,15 @@ async fn run(cli: Cli) -> Result<(), Error> {
             no_browser,
             callback_timeout,
             name,
+            assume_pkce_s256,
         } => {
             let config = client.config()?;
-            let plan = client
+            let mut plan = client
                 .plan(&engine, &url, &config, &scopes.choice())
                 .await?;
+            if assume_pkce_s256 {
+                engine.confirm_pkce_s256(&mut plan)?;
+            }
             if !json {
                 output::plan_summary(&plan);
             }
@@ -306,6 +320,14 @@ async fn run(cli: Cli) -> Result<(), Error> {
             };
             let bundle = engine.sign_in(&plan, &options, &progress).await?;
             output::signed_in(&bundle, json);
+            Ok(())
+        }
+        Command::AssumedPkce { forget } => {
+            let forgotten = match &forget {
+                Some(issuer) => Some((issuer.as_str(), engine.forget_pkce_s256(issuer)?)),
+                None => None,
+            };
+            output::assumed_pkce(&engine.pkce_s256_choices(), forgotten, json);
             Ok(())
         }
         Command::Token { server } => {

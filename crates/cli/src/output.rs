@@ -3,8 +3,9 @@
 
 use latchkey_core::clock::now;
 use latchkey_core::usecase::{
-    redirect_uri, sign_in_reason, AsSource, ClientChoice, CredentialBundle, ErrorReport,
-    LoginEvent, LoginPlan, RegistrationMethod, ServerInfo, Severity, ToolInfo,
+    no_renewal_notice, redirect_uri, sign_in_reason, AsSource, ClientChoice, CredentialBundle,
+    ErrorReport, LoginEvent, LoginPlan, PkceChoice, PkceS256, RegistrationMethod, ServerInfo,
+    Severity, ToolInfo,
 };
 use latchkey_core::Error;
 use serde_json::json;
@@ -198,6 +199,20 @@ pub fn plan(plan: &LoginPlan, json: bool) {
     println!();
     println!("App identity   {}", client_words(plan));
     println!("Callback       {}", callback_words(plan));
+    println!("PKCE           {}", pkce_words(&plan.pkce));
+    for p in &plan.extra_params {
+        println!(
+            "Also sends     {}={}{}: {}",
+            p.name,
+            p.value,
+            if p.only_without_refresh_token {
+                " (when no refresh token is stored)"
+            } else {
+                ""
+            },
+            p.why
+        );
+    }
     for p in &plan.problems {
         let mark = match p.severity {
             Severity::Blocking => "Cannot sign in yet",
@@ -209,6 +224,51 @@ pub fn plan(plan: &LoginPlan, json: bool) {
         println!();
         println!("Next: latchkey login {}", plan.server_url);
     }
+}
+
+fn pkce_words(pkce: &PkceS256) -> String {
+    match pkce {
+        PkceS256::Advertised => "S256, as the sign-in server's metadata lists".into(),
+        PkceS256::KnownIssuer { provider } => {
+            format!("S256, assumed: {provider} accepts it without listing it")
+        }
+        PkceS256::ChosenByYou => "S256, assumed at this sign-in server because you chose so".into(),
+        PkceS256::NeedsConfirmation => {
+            "not listed by the sign-in server: confirm with --assume-pkce-s256".into()
+        }
+    }
+}
+
+/// The remembered PKCE choices, after forgetting one when asked.
+pub fn assumed_pkce(choices: &[PkceChoice], forgotten: Option<(&str, bool)>, json: bool) {
+    if json {
+        print_json(&json!({
+            "ok": true,
+            "assume_pkce_s256": choices,
+            "forgotten": forgotten.map(|(_, f)| f),
+        }));
+        return;
+    }
+    match forgotten {
+        Some((issuer, true)) => {
+            println!("Forgot {issuer}: its next sign-in asks again before assuming PKCE with S256.")
+        }
+        Some((issuer, false)) => println!("There was no choice for {issuer}."),
+        None => {}
+    }
+    if choices.is_empty() {
+        println!("PKCE with S256 is assumed at no sign-in server by your choice.");
+        return;
+    }
+    println!("PKCE with S256 is assumed, by your choice, at:");
+    for c in choices {
+        println!(
+            "  {}  (since {})",
+            c.issuer,
+            latchkey_core::clock::utc_words(c.chosen_at)
+        );
+    }
+    println!("Undo one with: latchkey assumed-pkce --forget ISSUER");
 }
 
 pub fn plan_summary(plan: &LoginPlan) {
@@ -290,7 +350,11 @@ fn bundle_json(b: &CredentialBundle) -> serde_json::Value {
 
 pub fn signed_in(b: &CredentialBundle, json: bool) {
     if json {
-        print_json(&json!({ "ok": true, "signed_in": bundle_json(b) }));
+        print_json(&json!({
+            "ok": true,
+            "signed_in": bundle_json(b),
+            "no_renewal_notice": no_renewal_notice(b, now()),
+        }));
         return;
     }
     println!("Signed in to {}.", b.server_url);
@@ -302,15 +366,13 @@ pub fn signed_in(b: &CredentialBundle, json: bool) {
             b.tokens.scopes.join(" ")
         }
     );
-    println!(
-        "Token {}{}.",
-        expiry_words(b.tokens.expires_at),
-        if b.tokens.refresh_token.is_some() {
-            "; it can be renewed without signing in again"
-        } else {
-            "; no refresh token, so you will sign in again when it expires"
-        }
-    );
+    match no_renewal_notice(b, now()) {
+        None => println!(
+            "Token {}; it can be renewed without signing in again.",
+            expiry_words(b.tokens.expires_at)
+        ),
+        Some(notice) => println!("{notice}"),
+    }
     println!(
         "Stored in your keychain. Try: latchkey check {}",
         b.server_url

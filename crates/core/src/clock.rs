@@ -51,6 +51,27 @@ impl Clock for FakeClock {
     }
 }
 
+/// `at` (seconds since the epoch) as `YYYY-MM-DD HH:MM UTC`, for people.
+pub fn utc_words(at: u64) -> String {
+    let days = (at / 86_400) as i64;
+    let secs = at % 86_400;
+    // Howard Hinnant's days-to-civil algorithm (proleptic Gregorian calendar).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02} UTC",
+        secs / 3600,
+        secs % 3600 / 60
+    )
+}
+
 /// The system clock's time, in seconds since the Unix epoch.
 pub fn now() -> u64 {
     SystemTime::now()
@@ -62,6 +83,14 @@ pub fn now() -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn utc_words_reads_as_a_calendar_date() {
+        assert_eq!(utc_words(0), "1970-01-01 00:00 UTC");
+        assert_eq!(utc_words(1_700_000_000), "2023-11-14 22:13 UTC");
+        assert_eq!(utc_words(951_782_400), "2000-02-29 00:00 UTC");
+        assert_eq!(utc_words(4_107_542_399), "2100-02-28 23:59 UTC");
+    }
 
     #[test]
     fn a_fake_clock_moves_only_when_told_and_its_clones_follow() {

@@ -102,6 +102,9 @@ pub enum Error {
     #[error("the sign-in server {issuer} does not support PKCE with S256 (it lists: {advertised}), so signing in would not be safe")]
     PkceUnsupported { issuer: String, advertised: String },
 
+    #[error("the sign-in server {issuer} does not publish code_challenge_methods_supported in its metadata, so nothing says it accepts PKCE with S256, which MCP requires; Latchkey does not sign in there unless you say it may assume S256")]
+    PkceNotAdvertised { issuer: String, server: String },
+
     #[error(
         "the {what} {url} uses plain HTTP on another machine; tokens would travel unencrypted"
     )]
@@ -110,6 +113,20 @@ pub enum Error {
     #[error("the sign-in server {issuer} does not let apps register themselves, and no client is configured for it")]
     NoClientRegistration {
         issuer: String,
+        redirect_uri: String,
+        scopes: Vec<String>,
+    },
+
+    #[error("the sign-in server {issuer} refused to register Latchkey as an app (HTTP {status}{})", refusal_words(.oauth.as_deref(), .body.as_deref()))]
+    RegistrationRefused {
+        issuer: String,
+        status: u16,
+        /// The AS's RFC 7591 section 3.2.2 error, when it sent one (boxed: errors stay small).
+        oauth: Option<Box<OAuthError>>,
+        /// An excerpt of any other answer.
+        body: Option<String>,
+        /// The redirect URI a registered app needs: the fixed one when a callback port was
+        /// chosen, else with `<port>` standing for the one to choose.
         redirect_uri: String,
         scopes: Vec<String>,
     },
@@ -211,6 +228,36 @@ pub enum Error {
     NeedsSignIn { server: String, reason: String },
 }
 
+fn refusal_words(oauth: Option<&OAuthError>, body: Option<&str>) -> String {
+    match (oauth, body) {
+        (Some(e), _) => format!(
+            ", {}{}",
+            e.code,
+            e.description
+                .as_deref()
+                .map(|d| format!(": {d}"))
+                .unwrap_or_default()
+        ),
+        (None, Some(b)) if !b.trim().is_empty() => format!(": {}", b.trim()),
+        _ => String::new(),
+    }
+}
+
+/// What to do when the AS lets no app register itself: register one, with these details.
+fn register_an_app(redirect_uri: &str, scopes: &[String]) -> String {
+    let scopes = if scopes.is_empty() {
+        "none needed".to_string()
+    } else {
+        scopes.join(" ")
+    };
+    let port = if redirect_uri.contains("<port>") {
+        " (pick a free port, e.g. 8765, and use the same number for --callback-port)"
+    } else {
+        ""
+    };
+    format!("Register an app (a \"public\" or \"native\" client) at your sign-in server with the redirect URI {redirect_uri}{port} and the scopes {scopes}, then sign in again with --client-id (and --callback-port to match the redirect URI); in the Latchkey window, enter it at the \"App identity\" step.")
+}
+
 fn oauth_message(e: &OAuthError) -> String {
     let what = match e.code.as_str() {
         "invalid_scope" => "refused the requested scopes".to_string(),
@@ -248,6 +295,8 @@ impl Error {
             Error::IssuerMismatch { .. } => "issuer_mismatch",
             Error::NoAuthServerMetadata { .. } => "no_as_metadata",
             Error::PkceUnsupported { .. } => "pkce_unsupported",
+            Error::PkceNotAdvertised { .. } => "pkce_not_advertised",
+            Error::RegistrationRefused { .. } => "registration_refused",
             Error::InsecureEndpoint { .. } => "insecure_endpoint",
             Error::NoClientRegistration { .. } => "no_client_registration",
             Error::InvalidPlan { .. } => "invalid_plan",
@@ -294,10 +343,9 @@ impl Error {
             Error::NoAuthServerMetadata { .. } => "The sign-in server publishes no metadata Latchkey can use; tell the server's operator.".into(),
             Error::PkceUnsupported { .. } => "Ask the operator of the sign-in server to enable PKCE with S256.".into(),
             Error::InsecureEndpoint { .. } => "Use an https:// address, or ask the operator to serve the sign-in server over HTTPS.".into(),
-            Error::NoClientRegistration { redirect_uri, scopes, .. } => {
-                let scopes = if scopes.is_empty() { "none needed".to_string() } else { scopes.join(" ") };
-                format!("Register an app (a \"public\" or \"native\" client) at your sign-in server with the redirect URI {redirect_uri} and the scopes {scopes}, then sign in again with --client-id (and --callback-port to match the redirect URI).")
-            }
+            Error::PkceNotAdvertised { server, .. } => format!("If you trust that it accepts PKCE with S256 (most OpenID providers do), sign in with: latchkey login {server} --assume-pkce-s256 (remembered for this sign-in server; undo with latchkey assumed-pkce --forget ISSUER). Otherwise ask its operator to list S256 in code_challenge_methods_supported."),
+            Error::NoClientRegistration { redirect_uri, scopes, .. }
+            | Error::RegistrationRefused { redirect_uri, scopes, .. } => register_an_app(redirect_uri, scopes),
             Error::InvalidPlan { .. } => "Edit the scopes and try again.".into(),
             Error::ProviderIncomplete {
                 register_as,
@@ -346,6 +394,7 @@ impl Error {
     pub fn oauth(&self) -> Option<&OAuthError> {
         match self {
             Error::OAuth(e) => Some(e),
+            Error::RegistrationRefused { oauth: Some(e), .. } => Some(e),
             _ => None,
         }
     }

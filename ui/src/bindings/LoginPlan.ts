@@ -2,6 +2,8 @@
 import type { CatalogueScope } from "./CatalogueScope";
 import type { ClientChoice } from "./ClientChoice";
 import type { Endpoints } from "./Endpoints";
+import type { ExtraParam } from "./ExtraParam";
+import type { PkceS256 } from "./PkceS256";
 import type { PlanProblem } from "./PlanProblem";
 import type { PlannedScope } from "./PlannedScope";
 import type { ScopeBasis } from "./ScopeBasis";
@@ -10,4 +12,13 @@ export type LoginPlan = { server_url: string, resource: string, issuer: string, 
 /**
  * A fixed loopback port, or None for any free port chosen at sign-in.
  */
-callback_port: number | null, scopes: Array<PlannedScope>, recommended: Array<PlannedScope>, scope_basis: ScopeBasis, catalogue: Array<CatalogueScope>, problems: Array<PlanProblem>, };
+callback_port: number | null, scopes: Array<PlannedScope>, recommended: Array<PlannedScope>, scope_basis: ScopeBasis, catalogue: Array<CatalogueScope>, problems: Array<PlanProblem>, 
+/**
+ * Why S256 is used with this sign-in server.
+ */
+pkce: PkceS256, 
+/**
+ * Extra parameters of the sign-in page's address (`prompt`, `access_type`), recomputed
+ * whenever the scopes change.
+ */
+extra_params: Array<ExtraParam>, };

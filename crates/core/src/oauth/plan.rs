@@ -2,6 +2,7 @@
 //! browser opens (ARCHITECTURE.md, Protocol rules: scopes, client).
 
 use crate::error::{Error, Result};
+use crate::oauth::quirks::{self, RefreshTokens};
 use crate::protocol::discovery::{Discovery, PrmSource};
 use crate::secret::Secret;
 use serde::{Deserialize, Serialize};
@@ -167,6 +168,37 @@ pub struct PlanProblem {
     pub message: String,
 }
 
+/// How the plan knows that the sign-in server accepts PKCE with S256 (RFC 7636 section 4.2;
+/// MCP authorization, "Authorization Code Protection"; ARCHITECTURE.md, Protocol rules: PKCE).
+/// Whatever the basis, the sign-in uses S256, never `plain`; an AS whose metadata lists
+/// methods without S256 is refused before a plan is made.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(tag = "basis", rename_all = "snake_case")]
+pub enum PkceS256 {
+    /// Its metadata lists S256 in `code_challenge_methods_supported`.
+    Advertised,
+    /// Its metadata has no `code_challenge_methods_supported`, but it is a provider known to
+    /// accept S256 (the table in `oauth::quirks`): assumed, with a note in the plan.
+    KnownIssuer { provider: String },
+    /// Its metadata has no `code_challenge_methods_supported`, and the person chose to assume
+    /// S256 at this sign-in server (remembered in the state folder until they forget it).
+    ChosenByYou,
+    /// Its metadata has no `code_challenge_methods_supported`: the sign-in waits until the
+    /// person confirms that S256 may be assumed at this sign-in server.
+    NeedsConfirmation,
+}
+
+/// A parameter the sign-in page's address carries beyond OAuth's own, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct ExtraParam {
+    pub name: String,
+    pub value: String,
+    /// Why it is sent, with the specification or the provider's documented behaviour.
+    pub why: String,
+    /// Sent only when no refresh token from this sign-in server is stored for the server.
+    pub only_without_refresh_token: bool,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct LoginPlan {
     pub server_url: String,
@@ -181,6 +213,11 @@ pub struct LoginPlan {
     pub scope_basis: ScopeBasis,
     pub catalogue: Vec<CatalogueScope>,
     pub problems: Vec<PlanProblem>,
+    /// Why S256 is used with this sign-in server.
+    pub pkce: PkceS256,
+    /// Extra parameters of the sign-in page's address (`prompt`, `access_type`), recomputed
+    /// whenever the scopes change.
+    pub extra_params: Vec<ExtraParam>,
     /// What discovery found, in full (the UI shows it in words through `discovered`).
     #[ts(skip)]
     pub discovery: Discovery,
@@ -313,6 +350,8 @@ pub fn make_plan(discovery: Discovery, client: &ClientConfig) -> LoginPlan {
         scope_basis: basis,
         catalogue: Vec::new(),
         problems: Vec::new(),
+        pkce: pkce_basis(&discovery),
+        extra_params: Vec::new(),
         discovery,
     };
     if let Some(u) = &client.client_metadata_url {
@@ -351,6 +390,23 @@ pub fn make_plan(discovery: Discovery, client: &ClientConfig) -> LoginPlan {
     plan.revalidate();
     plan
 }
+
+/// S256 as the metadata states it, else as the table of known providers assumes it, else
+/// waiting for the person.
+fn pkce_basis(d: &Discovery) -> PkceS256 {
+    if d.as_metadata.supports_s256() {
+        return PkceS256::Advertised;
+    }
+    match quirks::for_issuer(&d.issuer) {
+        Some(q) if q.unadvertised_pkce_s256 => PkceS256::KnownIssuer {
+            provider: q.provider.to_string(),
+        },
+        _ => PkceS256::NeedsConfirmation,
+    }
+}
+
+/// Every message about PKCE starts so, so [`LoginPlan::revalidate`] can recompute them.
+const PKCE_PROBLEM: &str = "PKCE: ";
 
 fn choose_client(d: &Discovery, client: &ClientConfig) -> ClientChoice {
     let meta = &d.as_metadata;
@@ -462,8 +518,13 @@ impl LoginPlan {
             })
             .collect();
         // Problems about the client stay; scope problems and "No client" are recomputed.
-        self.problems
-            .retain(|p| p.scope.is_none() && !p.message.starts_with("No client"));
+        self.problems.retain(|p| {
+            p.scope.is_none()
+                && !p.message.starts_with("No client")
+                && !p.message.starts_with(PKCE_PROBLEM)
+        });
+        self.problems.extend(self.pkce_problem());
+        self.extra_params = self.compute_extra_params();
         for s in &self.scopes {
             if let Err(message) = check_scope_syntax(&s.name) {
                 self.problems.push(PlanProblem {
@@ -506,6 +567,96 @@ impl LoginPlan {
                         .unwrap_or_else(|| "http://127.0.0.1:<port>/callback".into())
                 ),
             });
+        }
+    }
+
+    /// Records the person's choice to assume S256 at this sign-in server, when its metadata
+    /// does not say; a plan whose PKCE basis is already known is left as it is.
+    ///
+    /// Errors: [`Error::PkceUnsupported`] when the metadata lists methods without S256
+    /// (only `plain`, say): such a server stays refused, whatever the person chooses.
+    pub fn assume_pkce_s256(&mut self) -> Result<()> {
+        let meta = &self.discovery.as_metadata;
+        if let Some(methods) = meta
+            .code_challenge_methods_supported
+            .as_ref()
+            .filter(|m| !m.is_empty() && !meta.supports_s256())
+        {
+            return Err(Error::PkceUnsupported {
+                issuer: self.issuer.clone(),
+                advertised: methods.join(", "),
+            });
+        }
+        if self.pkce == PkceS256::NeedsConfirmation {
+            self.pkce = PkceS256::ChosenByYou;
+            self.revalidate();
+        }
+        Ok(())
+    }
+
+    fn pkce_problem(&self) -> Option<PlanProblem> {
+        let (severity, message) = match &self.pkce {
+            PkceS256::Advertised => return None,
+            PkceS256::KnownIssuer { provider } => (Severity::Warning, format!(
+                "{PKCE_PROBLEM}{} is {provider}, whose metadata does not list code_challenge_methods_supported although it accepts PKCE with S256; Latchkey assumes S256 (never plain).",
+                self.issuer
+            )),
+            PkceS256::ChosenByYou => (Severity::Warning, format!(
+                "{PKCE_PROBLEM}{} does not list code_challenge_methods_supported; S256 is assumed because you chose so for this sign-in server (undo with: latchkey assumed-pkce --forget {}).",
+                self.issuer, self.issuer
+            )),
+            PkceS256::NeedsConfirmation => (Severity::Blocking, format!(
+                "{PKCE_PROBLEM}{} does not publish code_challenge_methods_supported, so nothing says it accepts PKCE with S256, which MCP requires. If you trust that it does (most OpenID providers do), confirm to assume S256 at this sign-in server (on the command line: --assume-pkce-s256); Latchkey remembers the choice for it.",
+                self.issuer
+            )),
+        };
+        Some(PlanProblem {
+            severity,
+            scope: None,
+            message,
+        })
+    }
+
+    /// The extra parameters of the sign-in page for the scopes now chosen: `prompt=consent`
+    /// with `offline_access` (OpenID Connect Core 1.0 section 11), or what the issuer's entry
+    /// in the quirk table says instead.
+    fn compute_extra_params(&self) -> Vec<ExtraParam> {
+        let q = quirks::for_issuer(&self.issuer);
+        let refresh = q
+            .map(|q| q.refresh_tokens)
+            .unwrap_or(RefreshTokens::OfflineAccessWithConsent);
+        let param = |name: &str, value: &str, why: String, only_without_refresh_token| ExtraParam {
+            name: name.into(),
+            value: value.into(),
+            why,
+            only_without_refresh_token,
+        };
+        match (refresh, q) {
+            (RefreshTokens::OfflineAccessWithConsent, _)
+                if self.scopes.iter().any(|s| s.name == "offline_access") =>
+            {
+                vec![param(
+                    "prompt",
+                    "consent",
+                    "offline_access is asked for, and an OpenID provider issues a refresh token for it only after the consent prompt (OpenID Connect Core 1.0, section 11).".into(),
+                    false,
+                )]
+            }
+            (RefreshTokens::AccessTypeOffline, Some(q)) => vec![
+                param(
+                    "access_type",
+                    "offline",
+                    format!("{} issues a refresh token only with access_type=offline ({}).", q.provider, q.source),
+                    false,
+                ),
+                param(
+                    "prompt",
+                    "consent",
+                    format!("{} issues a refresh token again only after the consent prompt; sent when no refresh token from it is stored.", q.provider),
+                    true,
+                ),
+            ],
+            _ => Vec::new(),
         }
     }
 
@@ -795,6 +946,170 @@ mod tests {
         let missing = make_plan(d3, &ClientConfig::default());
         assert_eq!(missing.client, ClientChoice::Missing);
         assert_eq!(missing.blocking_problems().len(), 1);
+    }
+
+    /// Discovery of an AS at `issuer` whose metadata has no code_challenge_methods_supported.
+    fn without_pkce_field(issuer: &str) -> Discovery {
+        let mut d = discovery(None, Some(&["mcp"]), &[]);
+        d.issuer = issuer.into();
+        d.as_metadata.issuer = issuer.into();
+        d.as_metadata.code_challenge_methods_supported = None;
+        d
+    }
+
+    #[test]
+    fn pkce_is_advertised_or_assumed_for_known_providers_or_waits_for_the_person() {
+        let plan = make_plan(
+            discovery(None, Some(&["mcp"]), GITLAB),
+            &ClientConfig::default(),
+        );
+        assert_eq!(plan.pkce, PkceS256::Advertised);
+        assert!(plan.problems.iter().all(|p| !p.message.starts_with("PKCE")));
+
+        for (issuer, provider) in [
+            (
+                "https://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47/v2.0",
+                "Microsoft Entra ID",
+            ),
+            (
+                "https://sts.windows.net/72f988bf-86f1-41af-91ab-2d7cd011db47/",
+                "Microsoft Entra ID",
+            ),
+            (
+                "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_AbC123",
+                "Amazon Cognito",
+            ),
+        ] {
+            let plan = make_plan(without_pkce_field(issuer), &ClientConfig::default());
+            assert_eq!(
+                plan.pkce,
+                PkceS256::KnownIssuer {
+                    provider: provider.into()
+                },
+                "{issuer}"
+            );
+            assert!(plan.blocking_problems().is_empty(), "{:?}", plan.problems);
+            let note = plan
+                .problems
+                .iter()
+                .find(|p| p.message.starts_with("PKCE"))
+                .expect("a visible note");
+            assert_eq!(note.severity, Severity::Warning);
+            assert!(
+                note.message.contains(provider)
+                    && note.message.contains("code_challenge_methods_supported"),
+                "{}",
+                note.message
+            );
+        }
+
+        let mut plan = make_plan(
+            without_pkce_field("https://idp.example.com/realms/acme"),
+            &ClientConfig::default(),
+        );
+        assert_eq!(plan.pkce, PkceS256::NeedsConfirmation);
+        let blocking = plan.blocking_problems();
+        assert_eq!(blocking.len(), 1, "{:?}", plan.problems);
+        assert!(
+            blocking[0]
+                .message
+                .contains("code_challenge_methods_supported")
+                && blocking[0].message.contains("--assume-pkce-s256"),
+            "{}",
+            blocking[0].message
+        );
+        // Editing the scopes keeps the problem; the person's choice lifts it.
+        plan.add_scope("mcp:read").unwrap();
+        assert_eq!(plan.blocking_problems().len(), 1);
+        plan.assume_pkce_s256().unwrap();
+        assert_eq!(plan.pkce, PkceS256::ChosenByYou);
+        assert!(plan.blocking_problems().is_empty(), "{:?}", plan.problems);
+        assert!(plan
+            .problems
+            .iter()
+            .any(|p| p.message.contains("because you chose so")));
+        // An empty list says as little as none.
+        let mut d = without_pkce_field("https://idp.example.com");
+        d.as_metadata.code_challenge_methods_supported = Some(vec![]);
+        assert_eq!(
+            make_plan(d, &ClientConfig::default()).pkce,
+            PkceS256::NeedsConfirmation
+        );
+    }
+
+    #[test]
+    fn a_server_listing_only_plain_stays_refused_whatever_the_person_chooses() {
+        let mut d = without_pkce_field("https://idp.example.com");
+        d.as_metadata.code_challenge_methods_supported = Some(vec!["plain".into()]);
+        let mut plan = make_plan(d, &ClientConfig::default());
+        match plan.assume_pkce_s256() {
+            Err(Error::PkceUnsupported { advertised, .. }) => assert_eq!(advertised, "plain"),
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+        assert_ne!(plan.pkce, PkceS256::ChosenByYou);
+    }
+
+    fn params(plan: &LoginPlan) -> Vec<(&str, &str, bool)> {
+        plan.extra_params
+            .iter()
+            .map(|p| {
+                (
+                    p.name.as_str(),
+                    p.value.as_str(),
+                    p.only_without_refresh_token,
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn offline_access_brings_the_consent_prompt_of_openid_connect() {
+        let mut plan = make_plan(
+            discovery(None, Some(&["mcp"]), &["mcp", "offline_access"]),
+            &ClientConfig::default(),
+        );
+        assert_eq!(params(&plan), [("prompt", "consent", false)]);
+        assert!(plan.extra_params[0]
+            .why
+            .contains("OpenID Connect Core 1.0, section 11"));
+        // Recomputed with the scopes.
+        plan.remove_scope("offline_access");
+        assert!(plan.extra_params.is_empty());
+        plan.add_scope("offline_access").unwrap();
+        assert_eq!(params(&plan), [("prompt", "consent", false)]);
+        let none = make_plan(
+            discovery(None, Some(&["mcp"]), GITLAB),
+            &ClientConfig::default(),
+        );
+        assert!(none.extra_params.is_empty());
+    }
+
+    #[test]
+    fn entra_gets_refresh_tokens_from_offline_access_without_a_consent_prompt() {
+        let mut d = without_pkce_field(
+            "https://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47/v2.0",
+        );
+        d.as_metadata.scopes_supported = Some(vec!["openid".into(), "offline_access".into()]);
+        let plan = make_plan(d, &ClientConfig::default());
+        assert_eq!(plan.scope_param().as_deref(), Some("mcp offline_access"));
+        assert!(plan.extra_params.is_empty(), "{:?}", plan.extra_params);
+    }
+
+    #[test]
+    fn google_gets_access_type_offline_and_consent_when_no_refresh_token_is_stored() {
+        let mut d = discovery(None, Some(&["mcp"]), &["openid", "email"]);
+        d.issuer = "https://accounts.google.com".into();
+        d.as_metadata.issuer = d.issuer.clone();
+        let plan = make_plan(d, &ClientConfig::default());
+        assert_eq!(
+            params(&plan),
+            [
+                ("access_type", "offline", false),
+                ("prompt", "consent", true)
+            ]
+        );
+        assert!(plan.extra_params[0].why.contains("Google"));
+        assert_eq!(plan.pkce, PkceS256::Advertised);
     }
 
     #[test]

@@ -2,7 +2,9 @@
 //! dynamic registration (ARCHITECTURE.md, Protocol rules: client).
 
 use crate::error::{Error, OAuthError, OAuthStage, Result};
-use crate::oauth::plan::{ClientChoice, LoginPlan, TokenAuthMethod};
+use crate::oauth::plan::{
+    redirect_uri as redirect_uri_for, ClientChoice, LoginPlan, TokenAuthMethod,
+};
 use crate::protocol::http::{Http, Outgoing};
 use crate::protocol::urls;
 use crate::secret::Secret;
@@ -186,6 +188,22 @@ async fn register_dynamically(
         .header("accept", "application/json")
         .json(&body);
     let resp = http.send(req).await?;
+    // A 4xx is a refusal (RFC 7591 section 3.2.2, or a closed endpoint): a registered app is
+    // the way forward. A 5xx is a failure on the AS's side, worth a retry.
+    if (400..500).contains(&resp.status) {
+        let oauth = oauth_error_from_body(OAuthStage::Registration, &resp.body).map(Box::new);
+        return Err(Error::RegistrationRefused {
+            issuer: plan.issuer.clone(),
+            status: resp.status,
+            body: oauth.is_none().then(|| resp.text_excerpt()),
+            oauth,
+            redirect_uri: plan
+                .callback_port
+                .map(redirect_uri_for)
+                .unwrap_or_else(|| "http://127.0.0.1:<port>/callback".into()),
+            scopes: plan.scope_names(),
+        });
+    }
     if !(200..300).contains(&resp.status) {
         if let Some(e) = oauth_error_from_body(OAuthStage::Registration, &resp.body) {
             return Err(Error::OAuth(e));
@@ -320,7 +338,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_refusal_gives_the_servers_oauth_error() {
+    async fn a_refusal_gives_the_servers_oauth_error_and_points_to_a_registered_app() {
         let canned = Canned::new([Expect::post(REGISTER).respond_json(
             400,
             &json!({"error": "invalid_redirect_uri", "error_description": "loopback is not allowed"}),
@@ -328,32 +346,74 @@ mod tests {
         let err = obtain_client(&canned.http(), &plan(), REDIRECT, None)
             .await
             .unwrap_err();
-        match err {
-            Error::OAuth(e) => {
-                assert_eq!(e.stage, OAuthStage::Registration);
-                assert_eq!(e.code, "invalid_redirect_uri");
-                assert_eq!(e.description.as_deref(), Some("loopback is not allowed"));
-            }
-            other => panic!("expected the AS's error, got {other:?}"),
-        }
+        let e = err.oauth().expect("the AS's error is kept").clone();
+        assert_eq!(e.stage, OAuthStage::Registration);
+        assert_eq!(e.code, "invalid_redirect_uri");
+        assert_eq!(e.description.as_deref(), Some("loopback is not allowed"));
+        assert_eq!(err.code(), "registration_refused");
+        assert_eq!(
+            err.to_string(),
+            "the sign-in server https://mcp.example.com refused to register Latchkey as an app (HTTP 400, invalid_redirect_uri: loopback is not allowed)"
+        );
+        let hint = err.hint();
+        assert!(
+            hint.contains("http://127.0.0.1:<port>/callback")
+                && hint.contains("--callback-port")
+                && hint.contains("--client-id")
+                && hint.contains("the scopes mcp")
+                && hint.contains("App identity"),
+            "{hint}"
+        );
     }
 
     #[tokio::test]
-    async fn a_refusal_without_an_oauth_error_gives_the_status_and_an_excerpt() {
+    async fn a_refusal_without_an_oauth_error_gives_the_status_an_excerpt_and_the_fixed_redirect_uri(
+    ) {
         let canned = Canned::new([Expect::post(REGISTER)
             .respond(403)
             .respond_body("registration is closed")]);
+        let mut plan = plan();
+        plan.callback_port = Some(8765);
+        let err = obtain_client(&canned.http(), &plan, REDIRECT, None)
+            .await
+            .unwrap_err();
+        match &err {
+            Error::RegistrationRefused {
+                status,
+                body,
+                oauth,
+                redirect_uri,
+                scopes,
+                ..
+            } => {
+                assert_eq!(*status, 403);
+                assert_eq!(body.as_deref(), Some("registration is closed"));
+                assert_eq!(*oauth, None);
+                assert_eq!(redirect_uri, "http://127.0.0.1:8765/callback");
+                assert_eq!(scopes, &["mcp"]);
+            }
+            other => panic!("expected a refused registration, got {other:?}"),
+        }
+        assert!(err
+            .to_string()
+            .ends_with("(HTTP 403: registration is closed)"));
+        assert!(
+            err.hint()
+                .contains("http://127.0.0.1:8765/callback and the scopes mcp"),
+            "{}",
+            err.hint()
+        );
+    }
+
+    #[tokio::test]
+    async fn a_server_failure_at_registration_is_not_a_refusal() {
+        let canned = Canned::new([Expect::post(REGISTER).respond(503).respond_body("down")]);
         let err = obtain_client(&canned.http(), &plan(), REDIRECT, None)
             .await
             .unwrap_err();
-        match err {
-            Error::HttpStatus {
-                status, body, url, ..
-            } => {
-                assert_eq!((status, url.as_str()), (403, REGISTER));
-                assert_eq!(body.as_deref(), Some("registration is closed"));
-            }
-            other => panic!("expected an HTTP status error, got {other:?}"),
-        }
+        assert!(
+            matches!(err, Error::HttpStatus { status: 503, .. }),
+            "{err:?}"
+        );
     }
 }

@@ -106,10 +106,12 @@ fn client(ep: &Endpoint<'_>) -> Result<Client> {
 }
 
 /// The sign-in page's URL (RFC 6749 section 4.1.1) with a fresh S256 PKCE challenge
-/// (RFC 7636 section 4.3), a random `state`, `resource` (RFC 8707) and `scope` when given.
+/// (RFC 7636 section 4.3), a random `state`, `resource` (RFC 8707), `scope` when given, and
+/// then `extra` (name, value) in order: the plan's `prompt` and provider parameters.
 pub fn authorization_request(
     ep: &Endpoint<'_>,
     scope: Option<&str>,
+    extra: &[(&str, &str)],
 ) -> Result<AuthorizationRequest> {
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
     let c = client(ep)?;
@@ -119,6 +121,9 @@ pub fn authorization_request(
         .add_extra_param("resource", ep.resource);
     if let Some(scope) = scope {
         req = req.add_scopes(scope.split_whitespace().map(|s| Scope::new(s.to_string())));
+    }
+    for (name, value) in extra {
+        req = req.add_extra_param(*name, *value);
     }
     let (url, state) = req.url();
     Ok(AuthorizationRequest {
@@ -329,6 +334,44 @@ mod tests {
             clock,
         )
         .await
+    }
+
+    #[test]
+    fn the_sign_in_address_carries_pkce_s256_resource_scope_then_the_extra_parameters() {
+        let client = public_client();
+        let req = authorization_request(
+            &endpoint(&client),
+            Some("mcp offline_access"),
+            &[("access_type", "offline"), ("prompt", "consent")],
+        )
+        .unwrap();
+        let pairs: Vec<(String, String)> = req.url.query_pairs().into_owned().collect();
+        let names: Vec<&str> = pairs.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "response_type",
+                "client_id",
+                "state",
+                "code_challenge",
+                "code_challenge_method",
+                "redirect_uri",
+                "scope",
+                "resource",
+                "access_type",
+                "prompt"
+            ]
+        );
+        let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+        assert_eq!(get("code_challenge_method"), Some("S256"));
+        assert_eq!(get("scope"), Some("mcp offline_access"));
+        assert_eq!(get("access_type"), Some("offline"));
+        assert_eq!(get("prompt"), Some("consent"));
+        assert_eq!(get("state"), Some(req.state.expose()));
+        assert!(req
+            .url
+            .as_str()
+            .starts_with("https://as.example.com/authorize?response_type=code&client_id=c-123&"));
     }
 
     #[tokio::test]

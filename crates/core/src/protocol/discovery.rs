@@ -135,7 +135,7 @@ pub async fn discover(http: &Http, server_url: &str) -> Result<Discovery> {
     urls::require_secure(&issuer_url, "sign-in server")?;
 
     let (as_metadata, as_metadata_url) =
-        match find_as_metadata(http, &issuer_url, &issuer, &mut steps).await? {
+        match find_as_metadata(http, &issuer_url, &issuer, as_source, &mut steps).await? {
             Some((m, u)) => (m, Some(u)),
             None if as_source == AsSource::LegacyOrigin => {
                 steps.push(Step {
@@ -157,15 +157,24 @@ pub async fn discover(http: &Http, server_url: &str) -> Result<Discovery> {
             }
         };
 
-    if !as_metadata.supports_s256() {
+    // Methods listed without S256 (only `plain`, say) are refused here; a document that lists
+    // none is left to the plan, which assumes S256 only for a known provider or by the
+    // person's choice (ARCHITECTURE.md, Protocol rules: PKCE).
+    if let Some(methods) = as_metadata
+        .code_challenge_methods_supported
+        .as_ref()
+        .filter(|m| !m.is_empty() && !as_metadata.supports_s256())
+    {
         return Err(Error::PkceUnsupported {
             issuer: issuer.clone(),
-            advertised: match &as_metadata.code_challenge_methods_supported {
-                Some(m) if !m.is_empty() => m.join(", "),
-                _ => "nothing".into(),
-            },
+            advertised: methods.join(", "),
         });
     }
+    // A 2025-03-26 server's own metadata may declare an issuer with a path on its origin.
+    let issuer = match as_source {
+        AsSource::LegacyOrigin => as_metadata.issuer.clone(),
+        AsSource::ResourceMetadata => issuer,
+    };
     check_endpoints(&as_metadata, as_metadata_url.as_deref().unwrap_or(&issuer))?;
 
     let (prm, prm_url, prm_source) = match prm {
@@ -343,6 +352,7 @@ async fn find_as_metadata(
     http: &Http,
     issuer_url: &Url,
     issuer: &str,
+    as_source: AsSource,
     steps: &mut Vec<Step>,
 ) -> Result<Option<(AuthServerMetadata, String)>> {
     for url in as_metadata_candidates(issuer_url) {
@@ -372,7 +382,9 @@ async fn find_as_metadata(
                 url: url.to_string(),
                 detail: e.to_string(),
             })?;
-        if !urls::same_issuer(&meta.issuer, issuer) {
+        if !urls::same_issuer(&meta.issuer, issuer)
+            && !legacy_issuer_on_origin(&meta, issuer_url, as_source)
+        {
             return Err(Error::IssuerMismatch {
                 expected: issuer.to_string(),
                 found: meta.issuer,
@@ -383,8 +395,13 @@ async fn find_as_metadata(
             action: "Read the sign-in server's metadata".into(),
             url: Some(url.to_string()),
             outcome: format!(
-                "issuer {}; dynamic registration {}",
+                "issuer {}{}; dynamic registration {}",
                 meta.issuer,
+                if urls::same_issuer(&meta.issuer, issuer) {
+                    ""
+                } else {
+                    " (declared by the server's own origin, so it is its sign-in server)"
+                },
                 if meta.registration_endpoint.is_some() {
                     "offered"
                 } else {
@@ -395,6 +412,20 @@ async fn find_as_metadata(
         return Ok(Some((meta, url.to_string())));
     }
     Ok(None)
+}
+
+/// In the legacy mode only (no protected resource metadata, RFC 8414 looked up at the
+/// server's origin), an issuer that the origin's own document declares on that same origin,
+/// with a path (`https://mcp.example.com/oauth`), is the server's sign-in server: the
+/// document came from the origin it speaks for. Everywhere else issuers must be equal
+/// (RFC 8414 section 3.3).
+fn legacy_issuer_on_origin(meta: &AuthServerMetadata, origin: &Url, as_source: AsSource) -> bool {
+    as_source == AsSource::LegacyOrigin
+        && Url::parse(&meta.issuer).is_ok_and(|declared| {
+            declared.origin() == origin.origin()
+                && declared.query().is_none()
+                && declared.fragment().is_none()
+        })
 }
 
 fn check_endpoints(m: &AuthServerMetadata, source: &str) -> Result<()> {
@@ -421,6 +452,7 @@ mod tests {
     use super::*;
     use crate::protocol::canned::{Canned, Expect};
     use serde_json::json;
+    use std::sync::Arc;
 
     const SERVER: &str = "https://mcp.example.com/mcp";
 
@@ -549,15 +581,7 @@ mod tests {
     #[tokio::test]
     async fn an_issuer_that_differs_from_the_one_named_is_refused() {
         let issuer = "https://auth.example.com";
-        let canned = Canned::new([
-            probe_401(
-                r#"Bearer resource_metadata="https://mcp.example.com/.well-known/oauth-protected-resource/mcp""#,
-            ),
-            Expect::get("https://mcp.example.com/.well-known/oauth-protected-resource/mcp")
-                .respond_json(200, &prm(SERVER, issuer)),
-            Expect::get("https://auth.example.com/.well-known/oauth-authorization-server")
-                .respond_json(200, &as_metadata("https://evil.example.com")),
-        ]);
+        let canned = named_as(&as_metadata("https://evil.example.com"));
         let err = discover(&canned.http(), SERVER).await.unwrap_err();
         canned.assert_done();
         match err {
@@ -577,5 +601,102 @@ mod tests {
         }
         // Nothing was asked of the other candidates once the issuer was wrong.
         assert_eq!(canned.requests().len(), 3);
+    }
+
+    /// Discovery through a PRM naming https://auth.example.com, whose root RFC 8414 metadata
+    /// is `doc`.
+    fn named_as(doc: &serde_json::Value) -> Arc<Canned> {
+        Canned::new([
+            probe_401(
+                r#"Bearer resource_metadata="https://mcp.example.com/.well-known/oauth-protected-resource/mcp""#,
+            ),
+            Expect::get("https://mcp.example.com/.well-known/oauth-protected-resource/mcp")
+                .respond_json(200, &prm(SERVER, "https://auth.example.com")),
+            Expect::get("https://auth.example.com/.well-known/oauth-authorization-server")
+                .respond_json(200, doc),
+        ])
+    }
+
+    /// A 2025-03-26 server: no PRM, so its origin's metadata is looked up.
+    fn legacy(doc: serde_json::Value) -> Arc<Canned> {
+        Canned::new([
+            probe_401("Bearer"),
+            Expect::get("https://mcp.example.com/.well-known/oauth-protected-resource/mcp")
+                .respond(404),
+            Expect::get("https://mcp.example.com/.well-known/oauth-protected-resource")
+                .respond(404),
+            Expect::get("https://mcp.example.com/.well-known/oauth-authorization-server")
+                .respond_json(200, &doc),
+        ])
+    }
+
+    #[tokio::test]
+    async fn a_legacy_server_may_declare_a_path_issuer_on_its_own_origin() {
+        let canned = legacy(as_metadata("https://mcp.example.com/oauth"));
+        let d = discover(&canned.http(), SERVER).await.unwrap();
+        canned.assert_done();
+        assert_eq!(d.as_source, AsSource::LegacyOrigin);
+        // The declared issuer is the one used from now on (the `iss` check included).
+        assert_eq!(d.issuer, "https://mcp.example.com/oauth");
+        assert_eq!(d.as_metadata.issuer, "https://mcp.example.com/oauth");
+        assert_eq!(
+            d.as_metadata.authorization_endpoint,
+            "https://mcp.example.com/oauth/authorize"
+        );
+        assert!(
+            d.steps
+                .iter()
+                .any(|s| s.outcome.contains("declared by the server's own origin")),
+            "{:?}",
+            d.steps
+        );
+    }
+
+    #[tokio::test]
+    async fn a_legacy_server_may_not_declare_an_issuer_on_another_origin() {
+        for other in [
+            "https://evil.example.com/oauth",
+            "https://mcp.example.com:8443/oauth",
+            "http://mcp.example.com/oauth",
+        ] {
+            let canned = legacy(as_metadata(other));
+            match discover(&canned.http(), SERVER).await.unwrap_err() {
+                Error::IssuerMismatch {
+                    expected, found, ..
+                } => {
+                    assert_eq!(expected, "https://mcp.example.com");
+                    assert_eq!(found, other);
+                }
+                e => panic!("expected an issuer mismatch for {other}, got {e:?}"),
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn outside_the_legacy_mode_a_path_issuer_on_the_same_origin_is_still_refused() {
+        let canned = named_as(&as_metadata("https://auth.example.com/oauth"));
+        assert!(matches!(
+            discover(&canned.http(), SERVER).await.unwrap_err(),
+            Error::IssuerMismatch { .. }
+        ));
+    }
+
+    #[tokio::test]
+    async fn metadata_without_pkce_methods_is_left_to_the_plan_but_plain_only_is_refused() {
+        let issuer = "https://auth.example.com";
+        let mut doc = as_metadata(issuer);
+        doc.as_object_mut()
+            .unwrap()
+            .remove("code_challenge_methods_supported");
+        let canned = named_as(&doc);
+        let d = discover(&canned.http(), SERVER).await.unwrap();
+        assert_eq!(d.as_metadata.code_challenge_methods_supported, None);
+
+        doc["code_challenge_methods_supported"] = json!(["plain"]);
+        let canned = named_as(&doc);
+        match discover(&canned.http(), SERVER).await.unwrap_err() {
+            Error::PkceUnsupported { advertised, .. } => assert_eq!(advertised, "plain"),
+            e => panic!("expected a refusal, got {e:?}"),
+        }
     }
 }

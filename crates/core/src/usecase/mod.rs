@@ -30,7 +30,7 @@ pub use hand_off::{ClaudeMode, Delivered, HandOffRequest, HandedOff, Summary};
 pub use links::LinkAction;
 pub use reauth::SignInAgain;
 pub use renew::{sign_in_reason, Validity};
-pub use sign_in::{BrowserMode, LoginEvent, LoginOptions, ScopeChoice};
+pub use sign_in::{no_renewal_notice, BrowserMode, LoginEvent, LoginOptions, ScopeChoice};
 pub use sign_out::SignedOut;
 pub use status::StoredSession;
 pub use step_up::StepUp;
@@ -41,12 +41,14 @@ pub use crate::health::dashboard::{Dashboard, Overall, Session};
 pub use crate::health::probe::{Health, ServerHealth};
 pub use crate::health::reasons::{ErrorReport, Fix, Reason};
 pub use crate::oauth::plan::{
-    redirect_uri, ClientChoice, ClientConfig, LoginPlan, Severity, TokenAuthMethod,
+    redirect_uri, ClientChoice, ClientConfig, ExtraParam, LoginPlan, PkceS256, Severity,
+    TokenAuthMethod,
 };
 pub use crate::oauth::providers::{Preset, PresetField, Provider, ProviderInput};
 pub use crate::oauth::register::RegistrationMethod;
 pub use crate::protocol::discovery::{AsSource, Step};
 pub use crate::protocol::mcp::{ServerInfo, ToolInfo};
+pub use crate::store::pkce_choices::PkceChoice;
 pub use crate::store::vault::{CredentialBundle, CredentialStore, MemoryStore};
 pub use crate::tools::gemini_cli::EXPIRY_BUFFER_SECS as GEMINI_CLI_EXPIRY_BUFFER_SECS;
 pub use crate::tools::inventory::Inventory;

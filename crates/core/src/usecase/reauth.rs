@@ -2,8 +2,7 @@
 //! signed in with last time, or whether the plan changed and the person should see it first.
 
 use crate::error::Error;
-use crate::oauth::plan;
-use crate::oauth::plan::{ClientChoice, ClientConfig, LoginPlan};
+use crate::oauth::plan::{ClientChoice, ClientConfig, LoginPlan, PkceS256};
 use crate::oauth::register::RegistrationMethod;
 use crate::protocol::discovery;
 use crate::store::vault::CredentialBundle;
@@ -111,7 +110,13 @@ impl Latchkey {
             .await
             .map_err(|e| SignInAgain::NeedsReview(e.to_string()))?;
         let config = client_config(&last);
-        let plan = with_last_scopes(plan::make_plan(d, &config), &last);
+        let plan = with_last_scopes(self.make_plan(d, &config), &last);
+        if plan.pkce == PkceS256::NeedsConfirmation {
+            return Err(SignInAgain::NeedsReview(format!(
+                "{} does not list code_challenge_methods_supported: confirm that PKCE with S256 may be assumed there",
+                plan.issuer
+            )));
+        }
         if let PlanChange::Changed { what } = compare(&plan, &last) {
             return Err(SignInAgain::NeedsReview(what.join("; ")));
         }

@@ -6,16 +6,17 @@
 use crate::clock::Clock;
 use crate::error::{Error, Result};
 use crate::oauth::loopback::{CallbackListener, Expected};
-use crate::oauth::plan::LoginPlan;
 use crate::oauth::plan::{self, ClientConfig};
+use crate::oauth::plan::{LoginPlan, PkceS256};
 use crate::oauth::providers::ProviderInput;
 use crate::oauth::register::{obtain_client, ClientRegistration, RegistrationMethod};
 use crate::oauth::tokens::{self, Endpoint};
-use crate::protocol::discovery;
+use crate::protocol::discovery::{self, Discovery};
 use crate::protocol::http::Http;
 use crate::protocol::trace::Recorder;
 use crate::secret::Secret;
 use crate::store::flow_record;
+use crate::store::pkce_choices::{self, PkceChoice};
 use crate::store::vault::{self, CredentialBundle, CredentialStore, BUNDLE_VERSION};
 use crate::usecase::engine::Latchkey;
 use std::time::Duration;
@@ -92,6 +93,12 @@ pub async fn login(
     events: &(dyn Fn(LoginEvent) + Send + Sync),
     clock: &dyn Clock,
 ) -> Result<CredentialBundle> {
+    if plan.pkce == PkceS256::NeedsConfirmation {
+        return Err(Error::PkceNotAdvertised {
+            issuer: plan.issuer.clone(),
+            server: plan.server_url.clone(),
+        });
+    }
     let blocking = plan.blocking_problems();
     if let Some(first) = blocking.first() {
         if plan.client == crate::oauth::plan::ClientChoice::Missing {
@@ -133,7 +140,24 @@ pub async fn login(
         redirect_uri: &redirect_uri,
         resource: &plan.resource,
     };
-    let request = tokens::authorization_request(&ep, plan.scope_param().as_deref())?;
+    // A refresh token from this sign-in server, still usable: some providers (Google) issue
+    // a new one only with a consent prompt, which the plan then leaves out.
+    let stored_refresh = previous
+        .as_ref()
+        .filter(|b| b.issuer == plan.issuer && b.needs_sign_in.is_none())
+        .and_then(|b| b.tokens.refresh_token.clone());
+    let extra: Vec<(&str, &str)> = plan
+        .extra_params
+        .iter()
+        .filter(|p| !(p.only_without_refresh_token && stored_refresh.is_some()))
+        .map(|p| (p.name.as_str(), p.value.as_str()))
+        .collect();
+    let left_out_consent = plan
+        .extra_params
+        .iter()
+        .any(|p| p.only_without_refresh_token)
+        && stored_refresh.is_some();
+    let request = tokens::authorization_request(&ep, plan.scope_param().as_deref(), &extra)?;
     let opened = match options.browser {
         BrowserMode::Open => crate::oauth::browser::open_url(request.url.as_str()).is_ok(),
         BrowserMode::PrintOnly => false,
@@ -156,8 +180,16 @@ pub async fn login(
         .await?;
     events(LoginEvent::Exchanging);
     let requested = plan.scope_names();
-    let tokens =
+    let mut tokens =
         tokens::exchange_code(http, &ep, &code, &request.verifier, &requested, clock).await?;
+    // Without the consent prompt such a provider keeps the refresh token it issued before
+    // valid and sends none: keep using it, for the same client only.
+    let same_client = previous
+        .as_ref()
+        .is_some_and(|b| b.client.client_id == client.client_id);
+    if tokens.refresh_token.is_none() && left_out_consent && same_client {
+        tokens.refresh_token = stored_refresh;
+    }
 
     // Names given before stay.
     let mut names = previous.map(|b| b.names).unwrap_or_default();
@@ -184,6 +216,30 @@ pub async fn login(
     };
     store.save(&bundle)?;
     Ok(bundle)
+}
+
+/// What a person must be told after a sign-in that gave no refresh token: when the session
+/// ends and that they sign in again then. None when the session can be renewed. `now` and
+/// the expiry are seconds since the epoch.
+pub fn no_renewal_notice(bundle: &CredentialBundle, now: u64) -> Option<String> {
+    if bundle.tokens.refresh_token.is_some() {
+        return None;
+    }
+    Some(match bundle.tokens.expires_at {
+        Some(at) => {
+            let mins = at.saturating_sub(now).div_ceil(60);
+            let left = if mins >= 120 {
+                format!("in about {} hours", mins / 60)
+            } else {
+                format!("in about {} minutes", mins.max(1))
+            };
+            format!(
+                "The sign-in server gave no refresh token, so Latchkey cannot renew this session: it ends at {} ({left}), and you will have to sign in again then.",
+                crate::clock::utc_words(at)
+            )
+        }
+        None => "The sign-in server gave no refresh token and did not say when the token expires: when the server stops accepting it, you will have to sign in again.".into(),
+    })
 }
 
 /// Scopes the person chose on the command line, beside the plan's recommendation.
@@ -217,7 +273,7 @@ impl Latchkey {
         scopes: &ScopeChoice,
     ) -> Result<LoginPlan> {
         let d = discovery::discover(&self.http(), url.trim()).await?;
-        let mut plan = plan::make_plan(d, client);
+        let mut plan = self.make_plan(d, client);
         let exactly = ScopeChoice::split(&scopes.exactly);
         if !exactly.is_empty() {
             plan.set_scopes(exactly)?;
@@ -242,6 +298,46 @@ impl Latchkey {
         let mut plan = self.plan_sign_in(url, &config, scopes).await?;
         provider.apply(&mut plan, &issuer)?;
         Ok(plan)
+    }
+
+    /// The plan for what discovery found, with the person's remembered PKCE choice for its
+    /// sign-in server applied.
+    pub(crate) fn make_plan(&self, d: Discovery, client: &ClientConfig) -> LoginPlan {
+        let mut plan = plan::make_plan(d, client);
+        if plan.pkce == PkceS256::NeedsConfirmation
+            && pkce_choices::is_assumed(&self.state_dir, &plan.issuer)
+        {
+            // Only a server that lists no PKCE method at all gets here: it cannot fail.
+            let _ = plan.assume_pkce_s256();
+        }
+        plan
+    }
+
+    /// The person confirms that PKCE with S256 may be assumed at the plan's sign-in server,
+    /// whose metadata does not list `code_challenge_methods_supported` (the command line's
+    /// `--assume-pkce-s256`, the window's confirm step). The choice is remembered for that
+    /// issuer in the state folder and the plan no longer waits for it; a plan whose PKCE basis
+    /// is already known is left as it is and nothing is remembered.
+    ///
+    /// Errors: [`Error::PkceUnsupported`] for metadata that lists methods without S256 (it
+    /// stays refused), and the state folder's ([`Error::Lock`], [`Error::WriteFailed`]).
+    pub fn confirm_pkce_s256(&self, plan: &mut LoginPlan) -> Result<()> {
+        if plan.pkce != PkceS256::NeedsConfirmation {
+            return Ok(());
+        }
+        plan.assume_pkce_s256()?;
+        pkce_choices::remember(&self.state_dir, &plan.issuer, self.now())
+    }
+
+    /// The sign-in servers at which the person chose to assume S256, oldest first.
+    pub fn pkce_s256_choices(&self) -> Vec<PkceChoice> {
+        pkce_choices::load(&self.state_dir)
+    }
+
+    /// Forgets the choice to assume S256 at `issuer`: its next plan waits for a confirmation
+    /// again. False when there was no such choice. Errors: the state folder's.
+    pub fn forget_pkce_s256(&self, issuer: &str) -> Result<bool> {
+        pkce_choices::forget(&self.state_dir, issuer.trim())
     }
 
     /// Signs in with `plan` (as shown to the person), reporting progress to `progress`.

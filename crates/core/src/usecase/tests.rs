@@ -201,3 +201,102 @@ impl NowSecs for FakeClock {
         crate::clock::Clock::now(self)
     }
 }
+
+/// Discovery of a server whose sign-in server at https://idp.example.com lists no PKCE
+/// method in its metadata.
+fn discovery_without_pkce_field() -> Vec<Expect> {
+    vec![
+        Expect::post(SERVER).respond(401).respond_header(
+            "www-authenticate",
+            r#"Bearer resource_metadata="https://mcp.example.com/.well-known/oauth-protected-resource/mcp""#,
+        ),
+        Expect::get("https://mcp.example.com/.well-known/oauth-protected-resource/mcp")
+            .respond_json(
+                200,
+                &json!({"resource": SERVER, "authorization_servers": ["https://idp.example.com"]}),
+            ),
+        Expect::get("https://idp.example.com/.well-known/oauth-authorization-server").respond_json(
+            200,
+            &json!({"issuer": "https://idp.example.com",
+                    "authorization_endpoint": "https://idp.example.com/authorize",
+                    "token_endpoint": "https://idp.example.com/token",
+                    "registration_endpoint": "https://idp.example.com/register",
+                    "response_types_supported": ["code"]}),
+        ),
+    ]
+}
+
+#[tokio::test]
+async fn a_pkce_choice_is_remembered_per_issuer_shown_in_the_plan_and_forgotten_on_request() {
+    use crate::oauth::plan::PkceS256;
+    use crate::usecase::{LoginOptions, ScopeChoice};
+    let mut exchanges = discovery_without_pkce_field();
+    exchanges.extend(discovery_without_pkce_field());
+    exchanges.extend(discovery_without_pkce_field());
+    let s = setup(3600, exchanges);
+    let none = Default::default();
+    let scopes = ScopeChoice::default();
+    let plan_now = || s.engine.plan_sign_in(SERVER, &none, &scopes);
+
+    let mut plan = plan_now().await.unwrap();
+    assert_eq!(plan.pkce, PkceS256::NeedsConfirmation);
+    // Signing in without the choice stops before anything reaches the sign-in server.
+    let err = s
+        .engine
+        .sign_in(&plan, &LoginOptions::default(), &|_| {})
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "pkce_not_advertised");
+    assert!(err.to_string().contains("code_challenge_methods_supported"));
+    assert!(
+        err.hint()
+            .contains(&format!("latchkey login {SERVER} --assume-pkce-s256")),
+        "{}",
+        err.hint()
+    );
+    assert_eq!(
+        crate::health::reasons::from_error(&err).id,
+        "pkce_not_advertised"
+    );
+
+    s.engine.confirm_pkce_s256(&mut plan).unwrap();
+    assert_eq!(plan.pkce, PkceS256::ChosenByYou);
+    assert!(plan.blocking_problems().is_empty());
+    let choices = s.engine.pkce_s256_choices();
+    assert_eq!(choices.len(), 1);
+    assert_eq!(choices[0].issuer, "https://idp.example.com");
+    assert_eq!(choices[0].chosen_at, s.clock.now_secs());
+
+    // The next plan for any server at that issuer carries the choice, in its JSON too.
+    let again = plan_now().await.unwrap();
+    assert_eq!(again.pkce, PkceS256::ChosenByYou);
+    assert_eq!(
+        serde_json::to_value(&again).unwrap()["pkce"],
+        json!({"basis": "chosen_by_you"})
+    );
+
+    assert!(s
+        .engine
+        .forget_pkce_s256("https://idp.example.com/")
+        .unwrap());
+    assert!(s.engine.pkce_s256_choices().is_empty());
+    assert_eq!(plan_now().await.unwrap().pkce, PkceS256::NeedsConfirmation);
+    s.canned.assert_done();
+}
+
+#[test]
+fn a_session_without_a_refresh_token_says_when_it_ends() {
+    use crate::usecase::no_renewal_notice;
+    let mut b = sample(SERVER);
+    assert_eq!(no_renewal_notice(&b, 1_700_000_000), None);
+    b.tokens.refresh_token = None;
+    b.tokens.expires_at = Some(1_700_003_600);
+    assert_eq!(
+        no_renewal_notice(&b, 1_700_000_000).unwrap(),
+        "The sign-in server gave no refresh token, so Latchkey cannot renew this session: it ends at 2023-11-14 23:13 UTC (in about 60 minutes), and you will have to sign in again then."
+    );
+    b.tokens.expires_at = None;
+    assert!(no_renewal_notice(&b, 1_700_000_000)
+        .unwrap()
+        .contains("you will have to sign in again"));
+}
