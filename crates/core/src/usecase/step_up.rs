@@ -1,5 +1,9 @@
-//! Using a server with the stored token, and step-up: on 403 `insufficient_scope`, sign in
-//! again with the union of scopes, a bounded number of times (ARCHITECTURE.md, Protocol rules: step-up).
+//! Using a server with the stored token, and step-up: when the server refuses a request with
+//! 401 (a token is needed, or this one is no longer accepted) or 403 `insufficient_scope`,
+//! sign in again with the union of the scopes granted and asked before and the challenged
+//! ones, reading the protected resource metadata the challenge named first, then try the
+//! request again; a bounded number of times and never with the same set of scopes twice
+//! (ARCHITECTURE.md, Protocol rules: step-up; MCP authorization, "Scope Challenge Handling").
 
 use crate::error::{Error, Result};
 use crate::oauth::plan::ClientConfig;
@@ -10,32 +14,39 @@ use crate::store::vault::CredentialBundle;
 use crate::usecase::engine::Latchkey;
 use crate::usecase::renew::Validity;
 use crate::usecase::sign_in::{LoginEvent, LoginOptions, ScopeChoice};
+use std::collections::BTreeSet;
+use url::Url;
 
+/// At most this many sign-ins for one request.
 pub const MAX_STEP_UPS: u32 = 3;
 
 /// `initialize` and `tools/list` with the stored token.
 pub async fn check(http: &Http, bundle: &CredentialBundle) -> Result<(ServerInfo, Vec<ToolInfo>)> {
     let url = urls::parse_http_url(&bundle.server_url)?;
-    let mut s = McpSession::new(http, url, bundle.tokens.access_token.clone());
+    let mut s = McpSession::new(http, url, Some(bundle.tokens.access_token.clone()));
+    list(&mut s).await
+}
+
+async fn list(s: &mut McpSession<'_>) -> Result<(ServerInfo, Vec<ToolInfo>)> {
     let info = s.initialize().await?;
     let tools = s.list_tools().await?;
     Ok((info, tools))
 }
 
-/// Scopes to ask for next: what was asked and granted before, plus what the server wants.
-pub fn union_scopes(bundle: &CredentialBundle, wanted: Option<&str>) -> Vec<String> {
+/// Scopes to ask for next: what was asked and granted before (none when not signed in), plus
+/// what the server wants (`wanted`, space-separated as in a challenge), each once, in order.
+pub fn union_scopes(bundle: Option<&CredentialBundle>, wanted: Option<&str>) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
-    let all = bundle
-        .requested_scopes
-        .iter()
-        .chain(bundle.tokens.scopes.iter())
-        .cloned()
-        .chain(
-            wanted
-                .unwrap_or_default()
-                .split_whitespace()
-                .map(str::to_string),
-        );
+    let before = bundle
+        .into_iter()
+        .flat_map(|b| b.requested_scopes.iter().chain(b.tokens.scopes.iter()))
+        .cloned();
+    let all = before.chain(
+        wanted
+            .unwrap_or_default()
+            .split_whitespace()
+            .map(str::to_string),
+    );
     for s in all {
         if !out.contains(&s) {
             out.push(s);
@@ -44,71 +55,125 @@ pub fn union_scopes(bundle: &CredentialBundle, wanted: Option<&str>) -> Vec<Stri
     out
 }
 
-/// Calls a tool; when the server wants more scopes, `relogin` signs in with the union and the
-/// call is tried again, at most [`MAX_STEP_UPS`] times.
-pub async fn call_tool_with_step_up(
+/// What a server asked for when it refused a request, and so what the next sign-in asks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Challenged {
+    /// 401: a token is needed, or the one sent is no longer accepted; 403: more scopes.
+    pub status: u16,
+    /// The scopes to ask for: see [`union_scopes`]. Empty: the plan's recommendation.
+    pub scopes: Vec<String>,
+    /// The `resource_metadata` the challenge named (possibly a per-tool document), read
+    /// before the well-known addresses.
+    pub resource_metadata: Option<String>,
+}
+
+/// The step-up `e` calls for, when it is a 401 or a 403 `insufficient_scope`.
+fn challenged(e: &Error, bundle: Option<&CredentialBundle>) -> Option<Challenged> {
+    let Error::TokenRejected {
+        status,
+        error,
+        scope,
+        resource_metadata,
+        ..
+    } = e
+    else {
+        return None;
+    };
+    let wants =
+        *status == 401 || (*status == 403 && error.as_deref() == Some("insufficient_scope"));
+    wants.then(|| Challenged {
+        status: *status,
+        scopes: union_scopes(bundle, scope.as_deref()),
+        resource_metadata: resource_metadata.clone(),
+    })
+}
+
+/// Runs `action` in a new MCP session with `url`, with the token of `bundle` (none when not
+/// signed in). When the server refuses it with a 401 or a 403 `insufficient_scope`,
+/// `relogin` signs in for what it asked ([`Challenged`]) and `action` runs again in a new
+/// session with the new token: at most [`MAX_STEP_UPS`] times, never asking for the same
+/// set of scopes twice.
+///
+/// Returns what `action` returned, the bundle it last used, and how many sign-ins it took.
+/// Errors: `action`'s other errors, `relogin`'s, [`Error::InsufficientScope`] when a 403
+/// persists, and the last [`Error::TokenRejected`] when a 401 does.
+pub async fn with_step_up<T>(
     http: &Http,
-    mut bundle: CredentialBundle,
-    tool: &str,
-    arguments: serde_json::Value,
-    mut relogin: impl AsyncFnMut(Vec<String>) -> Result<CredentialBundle>,
-) -> Result<(serde_json::Value, u32)> {
-    let url = urls::parse_http_url(&bundle.server_url)?;
-    let mut step_ups = 0;
+    url: &Url,
+    mut bundle: Option<CredentialBundle>,
+    mut action: impl AsyncFnMut(&mut McpSession<'_>) -> Result<T>,
+    mut relogin: impl AsyncFnMut(&Challenged) -> Result<CredentialBundle>,
+) -> Result<(T, Option<CredentialBundle>, u32)> {
+    let mut asked: Vec<BTreeSet<String>> = Vec::new();
     loop {
-        let mut s = McpSession::new(http, url.clone(), bundle.tokens.access_token.clone());
-        let result = async {
-            s.initialize().await?;
-            s.call_tool(tool, arguments.clone()).await
+        let token = bundle.as_ref().map(|b| b.tokens.access_token.clone());
+        let mut session = McpSession::new(http, url.clone(), token);
+        let e = match action(&mut session).await {
+            Ok(v) => return Ok((v, bundle, asked.len() as u32)),
+            Err(e) => e,
+        };
+        let Some(wanted) = challenged(&e, bundle.as_ref()) else {
+            return Err(e);
+        };
+        let set: BTreeSet<String> = wanted.scopes.iter().cloned().collect();
+        if asked.len() as u32 >= MAX_STEP_UPS || asked.contains(&set) {
+            return Err(match wanted.status {
+                403 => Error::InsufficientScope {
+                    attempts: asked.len() as u32,
+                    scopes: wanted.scopes.join(" "),
+                },
+                _ => e,
+            });
         }
-        .await;
-        match result {
-            Ok(v) => return Ok((v, step_ups)),
-            Err(Error::TokenRejected {
-                status: 403,
-                error: Some(ref e),
-                ref scope,
-                ..
-            }) if e == "insufficient_scope" => {
-                let wanted = union_scopes(&bundle, scope.as_deref());
-                if step_ups >= MAX_STEP_UPS {
-                    return Err(Error::InsufficientScope {
-                        attempts: step_ups,
-                        scopes: wanted.join(" "),
-                    });
-                }
-                step_ups += 1;
-                bundle = relogin(wanted).await?;
-            }
-            Err(e) => return Err(e),
-        }
+        asked.push(set);
+        bundle = Some(relogin(&wanted).await?);
     }
 }
+
 /// How a step-up signs in again: the app identity and options of the new sign-in, who is
-/// told which scopes are asked for, and who hears its progress.
+/// told what the server asked for, and who hears its progress.
 pub struct StepUp<'a> {
     pub client: &'a ClientConfig,
     pub options: &'a LoginOptions,
-    pub asking: &'a (dyn Fn(&[String]) + Send + Sync),
+    pub asking: &'a (dyn Fn(&Challenged) + Send + Sync),
     pub progress: &'a (dyn Fn(LoginEvent) + Send + Sync),
 }
 
 impl Latchkey {
     /// Connects to `server` with its stored token (renewed first if needed) and lists its
-    /// tools: `initialize` and `tools/list`.
+    /// tools: `initialize` and `tools/list`. When the server refuses the token (401) or
+    /// wants more scopes (403 `insufficient_scope`), signs in again as [`Latchkey::call_tool`]
+    /// does. Returns the bundle used last.
+    ///
+    /// Errors: [`Error::NotSignedIn`] when nothing is stored, and those of
+    /// [`with_step_up`].
     pub async fn check(
         &self,
         server: &str,
+        step_up: &StepUp<'_>,
     ) -> Result<(CredentialBundle, ServerInfo, Vec<ToolInfo>)> {
         let bundle = self.fresh(server, Validity::ForUse).await?;
-        let (info, tools) = check(&self.http(), &bundle).await?;
+        let url = bundle.server_url.clone();
+        let ((info, tools), bundle, _) = self
+            .use_with_step_up(
+                &url,
+                Some(bundle),
+                step_up,
+                async |s: &mut McpSession<'_>| list(s).await,
+            )
+            .await?;
+        let bundle = bundle.ok_or_else(|| Error::NotSignedIn {
+            server: server.to_string(),
+        })?;
         Ok((bundle, info, tools))
     }
 
-    /// Calls `tool` on `server` with `arguments` (a JSON object). When the server answers 403
-    /// `insufficient_scope`, `step_up.asking` is told the scopes and the person signs in again
-    /// with the union of granted and challenged scopes, then the call is tried again: at most
-    /// [`MAX_STEP_UPS`] times. Returns the result and how many step-ups it took.
+    /// Calls `tool` on `server` with `arguments` (a JSON object), with the stored token, or
+    /// without one when `server` is a URL not signed in yet (a server may ask for a token
+    /// only when a tool is used). When the server answers 401, or 403 `insufficient_scope`,
+    /// `step_up.asking` is told what it asked for and the person signs in with the union of
+    /// granted and challenged scopes, then the call is tried again: at most
+    /// [`MAX_STEP_UPS`] times. Returns the result and how many sign-ins it took.
     pub async fn call_tool(
         &self,
         server: &str,
@@ -116,29 +181,51 @@ impl Latchkey {
         arguments: serde_json::Value,
         step_up: &StepUp<'_>,
     ) -> Result<(serde_json::Value, u32)> {
-        let bundle = self.fresh(server, Validity::ForUse).await?;
-        let url = bundle.server_url.clone();
-        let http = self.http();
-        call_tool_with_step_up(
-            &http,
-            bundle,
-            tool,
-            arguments,
-            async |scopes: Vec<String>| {
-                (step_up.asking)(&scopes);
-                let plan = self
-                    .plan_sign_in(
-                        &url,
-                        step_up.client,
-                        &ScopeChoice {
-                            exactly: scopes,
-                            add: Vec::new(),
-                        },
-                    )
-                    .await?;
-                self.sign_in(&plan, step_up.options, step_up.progress).await
+        let (url, bundle) = match self.fresh(server, Validity::ForUse).await {
+            Ok(b) => (b.server_url.clone(), Some(b)),
+            Err(e @ Error::NotSignedIn { .. }) => match urls::parse_http_url(server) {
+                Ok(_) => (server.trim().to_string(), None),
+                Err(_) => return Err(e),
             },
-        )
+            Err(e) => return Err(e),
+        };
+        let (result, _, step_ups) = self
+            .use_with_step_up(&url, bundle, step_up, async |s: &mut McpSession<'_>| {
+                s.initialize().await?;
+                s.call_tool(tool, arguments.clone()).await
+            })
+            .await?;
+        Ok((result, step_ups))
+    }
+
+    /// [`with_step_up`] with the server at `server_url` and a sign-in through this engine:
+    /// discovery reads the challenge's metadata first, the scopes are exactly the ones asked
+    /// for.
+    async fn use_with_step_up<T>(
+        &self,
+        server_url: &str,
+        bundle: Option<CredentialBundle>,
+        step_up: &StepUp<'_>,
+        action: impl AsyncFnMut(&mut McpSession<'_>) -> Result<T>,
+    ) -> Result<(T, Option<CredentialBundle>, u32)> {
+        let http = self.http();
+        let url = urls::parse_http_url(server_url)?;
+        with_step_up(&http, &url, bundle, action, async |wanted: &Challenged| {
+            (step_up.asking)(wanted);
+            let hints: Vec<String> = wanted.resource_metadata.iter().cloned().collect();
+            let plan = self
+                .plan_sign_in_with_hints(
+                    server_url,
+                    step_up.client,
+                    &ScopeChoice {
+                        exactly: wanted.scopes.clone(),
+                        add: Vec::new(),
+                    },
+                    &hints,
+                )
+                .await?;
+            self.sign_in(&plan, step_up.options, step_up.progress).await
+        })
         .await
     }
 }
