@@ -151,7 +151,7 @@ pub enum Error {
     NotSignedIn { server: String },
 
     #[error(
-        "the server still refuses the tool after {attempts} sign-ins, asking for scopes: {scopes}"
+        "the server still refuses the tool after {attempts} sign-in(s), asking for scopes: {scopes}"
     )]
     InsufficientScope { attempts: u32, scopes: String },
 

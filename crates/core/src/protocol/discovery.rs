@@ -616,4 +616,73 @@ mod tests {
         // Nothing was asked of the other candidates once the issuer was wrong.
         assert_eq!(canned.requests().len(), 3);
     }
+
+    /// An `initialize` answered without a token (Google's hosted MCP servers).
+    fn probe_200() -> Expect {
+        Expect::post(SERVER).respond_json(
+            200,
+            &json!({"jsonrpc": "2.0", "id": 1, "result": {"protocolVersion": "2025-11-25",
+                    "capabilities": {}, "serverInfo": {"name": "open", "version": "1"}}}),
+        )
+    }
+
+    #[tokio::test]
+    async fn a_200_probe_goes_on_to_the_well_known_metadata_and_offers_sign_in() {
+        let issuer = "https://auth.example.com";
+        let canned = Canned::new([
+            probe_200(),
+            Expect::get("https://mcp.example.com/.well-known/oauth-protected-resource/mcp")
+                .respond(404),
+            Expect::get("https://mcp.example.com/.well-known/oauth-protected-resource")
+                .respond_json(200, &prm(SERVER, issuer)),
+            Expect::get("https://auth.example.com/.well-known/oauth-authorization-server")
+                .respond_json(200, &as_metadata(issuer)),
+        ]);
+        let d = discover(&canned.http(), SERVER).await.unwrap();
+        canned.assert_done();
+        assert_eq!(d.probe_status, 200);
+        assert_eq!(d.challenge, None);
+        assert_eq!(d.prm_source, Some(PrmSource::RootWellKnown));
+        assert_eq!(d.as_source, AsSource::ResourceMetadata);
+        assert_eq!(d.issuer, issuer);
+    }
+
+    #[tokio::test]
+    async fn a_200_probe_without_metadata_does_not_ask_for_sign_in() {
+        let canned = Canned::new([
+            probe_200(),
+            Expect::get("https://mcp.example.com/.well-known/oauth-protected-resource/mcp")
+                .respond(404),
+            Expect::get("https://mcp.example.com/.well-known/oauth-protected-resource")
+                .respond(404),
+        ]);
+        let err = discover(&canned.http(), SERVER).await.unwrap_err();
+        canned.assert_done();
+        assert!(matches!(err, Error::NotProtected { .. }), "{err:?}");
+        // No legacy fallback to the origin's AS metadata for a server that needs no token.
+        assert_eq!(canned.requests().len(), 3);
+    }
+
+    #[tokio::test]
+    async fn hints_are_read_in_order_before_the_challenge_and_the_well_known_addresses() {
+        let issuer = "https://auth.example.com";
+        let tool = "https://mcp.example.com/.well-known/oauth-protected-resource/mcp/tools/a";
+        let other = "https://mcp.example.com/meta/b.json";
+        let canned = Canned::new([
+            probe_401(
+                r#"Bearer resource_metadata="https://mcp.example.com/.well-known/oauth-protected-resource/mcp""#,
+            ),
+            Expect::get(tool).respond(404),
+            Expect::get(other).respond_json(200, &prm(SERVER, issuer)),
+            Expect::get("https://auth.example.com/.well-known/oauth-authorization-server")
+                .respond_json(200, &as_metadata(issuer)),
+        ]);
+        let hints = [tool.to_string(), other.to_string(), tool.to_string()];
+        let d = discover_with_hints(&canned.http(), SERVER, &hints)
+            .await
+            .unwrap();
+        canned.assert_done();
+        assert_eq!(d.prm_url.as_deref(), Some(other));
+        assert_eq!(d.prm_source, Some(PrmSource::Challenge));
+    }
 }

@@ -229,3 +229,166 @@ impl Latchkey {
         .await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::canned::{Canned, Expect};
+    use crate::store::vault::tests::sample;
+    use serde_json::json;
+
+    const SERVER: &str = "https://mcp.example.com/mcp";
+
+    fn initialize_ok() -> [Expect; 2] {
+        [
+            Expect::post(SERVER).respond_json(
+                200,
+                &json!({"jsonrpc": "2.0", "id": 1, "result": {"protocolVersion": "2025-11-25",
+                        "capabilities": {}, "serverInfo": {"name": "s", "version": "1"}}}),
+            ),
+            Expect::post(SERVER).respond(202),
+        ]
+    }
+
+    fn refused(status: u16, challenge: &str) -> Expect {
+        Expect::post(SERVER)
+            .respond(status)
+            .respond_header("www-authenticate", challenge)
+    }
+
+    fn called() -> Expect {
+        Expect::post(SERVER)
+            .with_header("authorization", "Bearer at-new")
+            .respond_json(
+                200,
+                &json!({"jsonrpc": "2.0", "id": 2, "result": {"content": []}}),
+            )
+    }
+
+    async fn call(
+        canned: &std::sync::Arc<Canned>,
+        bundle: Option<CredentialBundle>,
+        asked: &std::sync::Mutex<Vec<Challenged>>,
+    ) -> Result<(serde_json::Value, Option<CredentialBundle>, u32)> {
+        let http = canned.http();
+        with_step_up(
+            &http,
+            &Url::parse(SERVER).unwrap(),
+            bundle,
+            async |s: &mut McpSession<'_>| {
+                s.initialize().await?;
+                s.call_tool("t", json!({})).await
+            },
+            async |c: &Challenged| {
+                asked.lock().unwrap().push(c.clone());
+                let mut b = sample(SERVER);
+                b.tokens.access_token = crate::secret::Secret::new(String::from("at-new"));
+                b.requested_scopes = c.scopes.clone();
+                b.tokens.scopes = c.scopes.clone();
+                Ok(b)
+            },
+        )
+        .await
+    }
+
+    #[tokio::test]
+    async fn a_401_on_tools_call_without_a_session_signs_in_with_the_named_metadata() {
+        let rm = "https://mcp.example.com/.well-known/oauth-protected-resource/mcp/tools/t";
+        let [init, ack] = initialize_ok();
+        let [init2, ack2] = initialize_ok();
+        let canned = Canned::new([
+            init,
+            ack,
+            refused(
+                401,
+                &format!(r#"Bearer resource_metadata="{rm}", scope="files.read""#),
+            ),
+            init2,
+            ack2,
+            called(),
+        ]);
+        let asked = std::sync::Mutex::new(Vec::new());
+        let (_, bundle, step_ups) = call(&canned, None, &asked).await.unwrap();
+        canned.assert_done();
+        assert_eq!(step_ups, 1);
+        assert!(bundle.is_some());
+        assert_eq!(
+            asked.lock().unwrap()[0],
+            Challenged {
+                status: 401,
+                scopes: vec!["files.read".into()],
+                resource_metadata: Some(rm.into()),
+            }
+        );
+        // The first session went without a token.
+        assert!(canned.sent()[..3]
+            .iter()
+            .all(|s| s.header("authorization").is_none()));
+    }
+
+    #[tokio::test]
+    async fn the_same_scopes_are_never_asked_for_twice() {
+        let insufficient = r#"Bearer error="insufficient_scope", scope="mcp admin""#;
+        let mut exchanges = Vec::new();
+        for _ in 0..2 {
+            exchanges.extend(initialize_ok());
+            exchanges.push(refused(403, insufficient));
+        }
+        let canned = Canned::new(exchanges);
+        let asked = std::sync::Mutex::new(Vec::new());
+        let err = call(&canned, Some(sample(SERVER)), &asked)
+            .await
+            .unwrap_err();
+        canned.assert_done();
+        match err {
+            Error::InsufficientScope { attempts, scopes } => {
+                assert_eq!((attempts, scopes.as_str()), (1, "mcp admin"));
+            }
+            other => panic!("expected insufficient_scope, got {other:?}"),
+        }
+        assert_eq!(asked.lock().unwrap().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn step_ups_are_bounded_and_other_refusals_are_not_step_ups() {
+        let mut exchanges = Vec::new();
+        for i in 0..=MAX_STEP_UPS {
+            exchanges.extend(initialize_ok());
+            exchanges.push(refused(
+                403,
+                &format!(r#"Bearer error="insufficient_scope", scope="s{i}""#),
+            ));
+        }
+        let canned = Canned::new(exchanges);
+        let asked = std::sync::Mutex::new(Vec::new());
+        let err = call(&canned, Some(sample(SERVER)), &asked)
+            .await
+            .unwrap_err();
+        canned.assert_done();
+        assert!(
+            matches!(
+                err,
+                Error::InsufficientScope {
+                    attempts: MAX_STEP_UPS,
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        // Each sign-in asks for the union so far.
+        assert_eq!(asked.lock().unwrap()[2].scopes, ["mcp", "s0", "s1", "s2"]);
+
+        // A 403 that is not about scopes is the answer, not a reason to sign in.
+        let [init, ack] = initialize_ok();
+        let canned = Canned::new([init, ack, refused(403, r#"Bearer error="forbidden""#)]);
+        let asked = std::sync::Mutex::new(Vec::new());
+        let err = call(&canned, Some(sample(SERVER)), &asked)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, Error::TokenRejected { status: 403, .. }),
+            "{err:?}"
+        );
+        assert!(asked.lock().unwrap().is_empty());
+    }
+}
