@@ -595,6 +595,24 @@ fn row(
     )
 }
 
+/// `check` lists whoami and `call whoami` works with the stored session, no sign-in: the
+/// check's JSON and what the tool said.
+fn check_and_call_whoami(user: &User, url: &str) -> (Value, Value) {
+    let check = check_ok(user, url);
+    assert!(
+        tool_names(&check).contains(&"whoami".to_string()),
+        "{check}"
+    );
+    let r = user.run(&["call", url, "whoami", "--json"]);
+    r.assert_ok();
+    assert_eq!(r.json()["sign_ins"], 0);
+    let said = r.json()["result"]["content"][0]["text"]
+        .as_str()
+        .and_then(|t| serde_json::from_str(t).ok())
+        .unwrap_or_default();
+    (check, said)
+}
+
 /// Field case R2 (Google's hosted MCP servers, MCP conformance step-up): initialize and
 /// tools/list answer without a token, tools/call asks for one. `login` finds the protected
 /// resource metadata after the 200 probe and signs in; `check` and `call` then work.
@@ -624,16 +642,7 @@ fn a_server_asking_for_a_token_only_on_tools_call_signs_in_through_login() {
         row("initialize", "anonymous", 200, "-", "2026-07-28")
     );
 
-    let check = check_ok(&user, url);
-    assert!(
-        tool_names(&check).contains(&"whoami".to_string()),
-        "{check}"
-    );
-    let r = user.run(&["call", url, "whoami", "--json"]);
-    r.assert_ok();
-    assert_eq!(r.json()["sign_ins"], 0);
-    let said: Value =
-        serde_json::from_str(r.json()["result"]["content"][0]["text"].as_str().unwrap()).unwrap();
+    let (_, said) = check_and_call_whoami(&user, url);
     assert_eq!(said["tool"], "whoami");
     assert_eq!(said["scopes"], json!(["mcp"]));
     // Every request of the session carried the token and the protocol version: on
@@ -771,15 +780,8 @@ fn a_server_strict_about_the_protocol_header_and_answering_sse() {
             row("initialize", "none", 401, "2026-07-28", "2026-07-28"),
         ]
     );
-    let check = check_ok(&user, url);
+    let (check, _) = check_and_call_whoami(&user, url);
     assert_eq!(check["server_info"]["protocol_version"], "2025-11-25");
-    assert!(
-        tool_names(&check).contains(&"whoami".to_string()),
-        "{check}"
-    );
-    let r = user.run(&["call", url, "whoami", "--json"]);
-    r.assert_ok();
-    assert_eq!(r.json()["sign_ins"], 0);
     // After the sign-in, no request went without the header.
     let after_login = mcp_log(&f).split_off(2);
     assert!(

@@ -265,6 +265,16 @@ mod tests {
             )
     }
 
+    /// A server that refuses the call each time with a 403 and `challenges`, in order.
+    fn refusing(challenges: impl IntoIterator<Item = String>) -> std::sync::Arc<Canned> {
+        let mut exchanges = Vec::new();
+        for c in challenges {
+            exchanges.extend(initialize_ok());
+            exchanges.push(refused(403, &c));
+        }
+        Canned::new(exchanges)
+    }
+
     async fn call(
         canned: &std::sync::Arc<Canned>,
         bundle: Option<CredentialBundle>,
@@ -329,12 +339,7 @@ mod tests {
     #[tokio::test]
     async fn the_same_scopes_are_never_asked_for_twice() {
         let insufficient = r#"Bearer error="insufficient_scope", scope="mcp admin""#;
-        let mut exchanges = Vec::new();
-        for _ in 0..2 {
-            exchanges.extend(initialize_ok());
-            exchanges.push(refused(403, insufficient));
-        }
-        let canned = Canned::new(exchanges);
+        let canned = refusing([insufficient.to_string(), insufficient.to_string()]);
         let asked = std::sync::Mutex::new(Vec::new());
         let err = call(&canned, Some(sample(SERVER)), &asked)
             .await
@@ -351,15 +356,10 @@ mod tests {
 
     #[tokio::test]
     async fn step_ups_are_bounded_and_other_refusals_are_not_step_ups() {
-        let mut exchanges = Vec::new();
-        for i in 0..=MAX_STEP_UPS {
-            exchanges.extend(initialize_ok());
-            exchanges.push(refused(
-                403,
-                &format!(r#"Bearer error="insufficient_scope", scope="s{i}""#),
-            ));
-        }
-        let canned = Canned::new(exchanges);
+        let canned = refusing(
+            (0..=MAX_STEP_UPS)
+                .map(|i| format!(r#"Bearer error="insufficient_scope", scope="s{i}""#)),
+        );
         let asked = std::sync::Mutex::new(Vec::new());
         let err = call(&canned, Some(sample(SERVER)), &asked)
             .await
@@ -379,8 +379,7 @@ mod tests {
         assert_eq!(asked.lock().unwrap()[2].scopes, ["mcp", "s0", "s1", "s2"]);
 
         // A 403 that is not about scopes is the answer, not a reason to sign in.
-        let [init, ack] = initialize_ok();
-        let canned = Canned::new([init, ack, refused(403, r#"Bearer error="forbidden""#)]);
+        let canned = refusing([r#"Bearer error="forbidden""#.to_string()]);
         let asked = std::sync::Mutex::new(Vec::new());
         let err = call(&canned, Some(sample(SERVER)), &asked)
             .await
