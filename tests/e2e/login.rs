@@ -437,14 +437,19 @@ fn step_up_signs_in_again_with_the_union_of_scopes() {
         Some("mcp mcp:admin")
     );
 
-    // A server that keeps refusing: three more sign-ins, then a clear error.
+    // A server that keeps refusing: one more sign-in with the union, then a clear error
+    // rather than asking again for the same scopes.
     let r = user.run(&["call", url, "always_forbidden", "--json"]);
     assert_eq!(error_code(&r), "insufficient_scope");
     assert!(r.json()["error"]["message"]
         .as_str()
         .unwrap()
-        .contains("after 3 sign-ins"));
-    assert_eq!(user.authorize_urls().len(), 5);
+        .contains("after 1 sign-in(s), asking for scopes: mcp mcp:admin never:granted"));
+    assert_eq!(user.authorize_urls().len(), 3);
+    assert_eq!(
+        param(&query_params(&user.authorize_urls()[2]), "scope"),
+        Some("mcp mcp:admin never:granted")
+    );
     // A client is registered anew only when the scopes grow: mcp, +mcp:admin, +never:granted.
     assert_eq!(f.log()["register"].as_array().unwrap().len(), 3);
 }
@@ -549,4 +554,238 @@ fn no_secret_reaches_the_output() {
             "a token was printed:\n{out}"
         );
     }
+}
+
+/// What the MCP server received, one row per request: (first JSON-RPC method or tool, how
+/// it was authenticated, HTTP status, `MCP-Protocol-Version` header, initialize's offer).
+fn mcp_log(f: &Fixture) -> Vec<(String, String, u64, String, String)> {
+    let text = |v: &Value| v.as_str().unwrap_or("-").to_string();
+    f.log()["mcp"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                match e["rpc"][0].as_str() {
+                    Some(rpc) => rpc.to_string(),
+                    None => text(&e["method"]),
+                },
+                text(&e["auth"]),
+                e["status"].as_u64().unwrap_or(0),
+                text(&e["protocol_version"]),
+                text(&e["offered"]),
+            )
+        })
+        .collect()
+}
+
+fn row(
+    rpc: &str,
+    auth: &str,
+    status: u64,
+    header: &str,
+    offered: &str,
+) -> (String, String, u64, String, String) {
+    (
+        rpc.into(),
+        auth.into(),
+        status,
+        header.into(),
+        offered.into(),
+    )
+}
+
+/// `check` lists whoami and `call whoami` works with the stored session, no sign-in: the
+/// check's JSON and what the tool said.
+fn check_and_call_whoami(user: &User, url: &str) -> (Value, Value) {
+    let check = check_ok(user, url);
+    assert!(
+        tool_names(&check).contains(&"whoami".to_string()),
+        "{check}"
+    );
+    let r = user.run(&["call", url, "whoami", "--json"]);
+    r.assert_ok();
+    assert_eq!(r.json()["sign_ins"], 0);
+    let said = r.json()["result"]["content"][0]["text"]
+        .as_str()
+        .and_then(|t| serde_json::from_str(t).ok())
+        .unwrap_or_default();
+    (check, said)
+}
+
+/// Field case R2 (Google's hosted MCP servers, MCP conformance step-up): initialize and
+/// tools/list answer without a token, tools/call asks for one. `login` finds the protected
+/// resource metadata after the 200 probe and signs in; `check` and `call` then work.
+#[test]
+fn a_server_asking_for_a_token_only_on_tools_call_signs_in_through_login() {
+    let f = Fixture::start(json!({"mcp": {"auth_on": "tools_call"}}));
+    let user = User::new("toolscall-login");
+    let url = f.ready.mcp_url.as_str();
+
+    let plan = user.run(&["discover", url, "--json"]).json()["plan"].clone();
+    assert_eq!(plan["scopes"][0]["name"], "mcp", "{plan}");
+    let out = login_ok(&user, url, &[]);
+    assert_eq!(out["signed_in"]["granted_scopes"], json!(["mcp"]));
+    let p = last_authorize(&user);
+    assert_eq!(param(&p, "scope"), Some("mcp"));
+    assert_eq!(param(&p, "resource"), Some(url));
+    assert_eq!(param(&p, "code_challenge_method"), Some("S256"));
+    let log = f.log();
+    assert_eq!(log["token"][0]["resource"], url);
+    // The probe answered 200; the metadata came from the path-inserted well-known address.
+    assert_eq!(
+        log["well_known"][0],
+        json!({"origin": "mcp", "path": "/.well-known/oauth-protected-resource/mcp", "status": 200})
+    );
+    assert_eq!(
+        mcp_log(&f)[0],
+        row("initialize", "anonymous", 200, "-", "2026-07-28")
+    );
+
+    let (_, said) = check_and_call_whoami(&user, url);
+    assert_eq!(said["tool"], "whoami");
+    assert_eq!(said["scopes"], json!(["mcp"]));
+    // Every request of the session carried the token and the protocol version: on
+    // initialize the offered one, then the one the server picked.
+    let rows = mcp_log(&f);
+    assert_eq!(
+        rows[rows.len() - 3..],
+        [
+            row("initialize", "ok", 200, "2026-07-28", "2026-07-28"),
+            row("notifications/initialized", "ok", 202, "2025-11-25", "-"),
+            row("tools/call:whoami", "ok", 200, "2025-11-25", "-"),
+        ]
+    );
+}
+
+/// The same kind of server, naming a per-tool protected resource metadata document in the
+/// tools/call challenge and publishing none at the well-known addresses: `call` without any
+/// stored session meets the 401, follows the named document, signs in and calls again.
+#[test]
+fn a_server_asking_for_a_token_only_on_tools_call_signs_in_through_call() {
+    let tool_prm = "/.well-known/oauth-protected-resource/mcp/tools/whoami";
+    let f = Fixture::start(json!({"mcp": {
+        "auth_on": "tools_call",
+        "prm": {"serve": []},
+        "tool_metadata_paths": {"whoami": tool_prm},
+    }}));
+    let user = User::new("toolscall-call");
+    let url = f.ready.mcp_url.as_str();
+
+    let r = user.run(&["call", url, "whoami"]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stderr
+            .contains("The server asks for sign-in to use whoami; signing in asking for: the scopes the server recommends"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("Signed in 1 time(s) for this call"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stdout.contains(r#""tool":"whoami""#), "{}", r.stdout);
+
+    let p = last_authorize(&user);
+    assert_eq!(param(&p, "scope"), Some("mcp"));
+    assert_eq!(param(&p, "resource"), Some(url));
+    let log = f.log();
+    assert_eq!(log["token"][0]["resource"], url);
+    // The document the challenge named was read first, before any well-known address.
+    let well_known: Vec<(String, u64)> = log["well_known"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|w| w["origin"] == "mcp")
+        .map(|w| {
+            (
+                w["path"].as_str().unwrap().to_string(),
+                w["status"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(well_known, [(tool_prm.to_string(), 200)]);
+    let rows = mcp_log(&f);
+    assert_eq!(
+        rows[..4],
+        [
+            row("initialize", "anonymous", 200, "2026-07-28", "2026-07-28"),
+            row(
+                "notifications/initialized",
+                "anonymous",
+                202,
+                "2025-11-25",
+                "-"
+            ),
+            row("tools/call:whoami", "none", 401, "2025-11-25", "-"),
+            // Discovery's probe.
+            row("initialize", "anonymous", 200, "-", "2026-07-28"),
+        ]
+    );
+    assert_eq!(
+        rows.last().unwrap(),
+        &row("tools/call:whoami", "ok", 200, "2025-11-25", "-")
+    );
+    // Stored: the next call needs no sign-in.
+    let again = user.run(&["call", url, "whoami", "--json"]);
+    again.assert_ok();
+    assert_eq!(again.json()["sign_ins"], 0);
+}
+
+/// A token the server no longer accepts (401 invalid_token on tools/call) is replaced by
+/// signing in again with the scopes granted before, then the call is made once more.
+#[test]
+fn a_rejected_token_on_tools_call_signs_in_again_with_the_granted_scopes() {
+    let f = Fixture::start(json!({"mcp": {"auth_on": "tools_call"}}));
+    let user = User::new("toolscall-401");
+    let url = f.ready.mcp_url.as_str();
+    login_ok(&user, url, &[]);
+    let mut stale = user.stored_bundle(url).expect("a session");
+    stale["tokens"]["access_token"] = json!("a-token-the-server-never-issued");
+    user.put_bundle(url, &stale);
+
+    let r = user.run(&["call", url, "whoami", "--json"]);
+    r.assert_ok();
+    assert_eq!(r.json()["sign_ins"], 1);
+    assert_eq!(param(&last_authorize(&user), "scope"), Some("mcp"));
+    assert_eq!(user.authorize_urls().len(), 2);
+    let rows = mcp_log(&f);
+    assert!(
+        rows.contains(&row(
+            "initialize",
+            "invalid",
+            401,
+            "2026-07-28",
+            "2026-07-28"
+        )),
+        "{rows:?}"
+    );
+}
+
+/// Field case: a server of the newest revision demands MCP-Protocol-Version on every
+/// request, initialize included, and answers with SSE. The probe retries once with the
+/// header; the session sends it everywhere; login, check and call work.
+#[test]
+fn a_server_strict_about_the_protocol_header_and_answering_sse() {
+    let f = Fixture::start(json!({"mcp": {"require_protocol_version": true, "sse": true}}));
+    let user = User::new("strict-header");
+    let url = f.ready.mcp_url.as_str();
+    login_ok(&user, url, &[]);
+    let rows = mcp_log(&f);
+    assert_eq!(
+        rows[..2],
+        [
+            row("POST", "-", 400, "-", "-"),
+            row("initialize", "none", 401, "2026-07-28", "2026-07-28"),
+        ]
+    );
+    let (check, _) = check_and_call_whoami(&user, url);
+    assert_eq!(check["server_info"]["protocol_version"], "2025-11-25");
+    // After the sign-in, no request went without the header.
+    let after_login = mcp_log(&f).split_off(2);
+    assert!(
+        after_login.iter().all(|r| r.3 != "-" && r.2 < 300),
+        "{after_login:?}"
+    );
 }

@@ -210,3 +210,47 @@ fn a_broken_sign_in_server_shows_before_anyone_signs_in() {
         text.stdout
     );
 }
+
+/// A server that answers initialize without a token but asks for one on tools/call shows as
+/// "not signed in (sign-in needed for tools)", not "working"; one that publishes no
+/// protected resource metadata stays "working". Doctor says the same.
+#[test]
+fn a_server_that_asks_only_for_tools_shows_as_not_signed_in() {
+    let tools_only = Fixture::start(json!({"mcp": {"auth_on": "tools_call"}}));
+    let open = Fixture::start(json!({"mcp": {"auth_on": "tools_call", "prm": {"serve": []}}}));
+    let user = User::new("status-tools-only");
+    let home = TempDir::new("status-tools-only-home");
+    std::fs::write(
+        home.path().join(".claude.json"),
+        json!({"mcpServers": {
+            "tools-only": {"type": "http", "url": tools_only.ready.mcp_url},
+            "open": {"type": "http", "url": open.ready.mcp_url},
+        }})
+        .to_string(),
+    )
+    .unwrap();
+    let home_s = home.path().to_str().unwrap();
+    let s = status(&user, home_s, &["--json"]);
+    s.assert_ok();
+    let servers = s.json()["servers"].as_array().unwrap().clone();
+    let of = |url: &str| servers.iter().find(|x| x["server"] == url).unwrap().clone();
+    let h = of(&tools_only.ready.mcp_url);
+    assert_eq!(h["health"], "never_signed_in", "{h}");
+    assert_eq!(h["reason"]["id"], "sign_in_for_tools", "{h}");
+    assert_eq!(h["reason"]["fix"], "sign_in", "{h}");
+    assert_eq!(of(&open.ready.mcp_url)["health"], "working");
+    let text = status(&user, home_s, &[]);
+    assert!(
+        text.stdout.contains(&format!(
+            "{}  not signed in (sign-in needed for tools)",
+            tools_only.ready.mcp_url
+        )),
+        "{}",
+        text.stdout
+    );
+    let d = user
+        .run(&["doctor", &tools_only.ready.mcp_url, "--json"])
+        .json();
+    assert_eq!(d["status"], "never_signed_in", "{d}");
+    assert_eq!(d["reason"]["id"], "sign_in_for_tools", "{d}");
+}

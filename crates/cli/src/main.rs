@@ -8,8 +8,8 @@ mod status;
 
 use clap::{Args, Parser, Subcommand};
 use latchkey_core::usecase::{
-    BrowserMode, ClaudeMode, ClientConfig, HandOffRequest, Latchkey, LoginEvent, LoginOptions,
-    LoginPlan, Provider, ProviderInput, ScopeChoice, StepUp, TokenAuthMethod, Tool,
+    BrowserMode, Challenged, ClaudeMode, ClientConfig, HandOffRequest, Latchkey, LoginEvent,
+    LoginOptions, LoginPlan, Provider, ProviderInput, ScopeChoice, StepUp, TokenAuthMethod, Tool,
 };
 use latchkey_core::{Error, Secret};
 use std::io::BufRead;
@@ -71,8 +71,16 @@ enum Command {
         #[arg(long, value_name = "ISSUER")]
         forget: Option<String>,
     },
-    /// Connect with the stored token and list the server's tools.
-    Check { url: String },
+    /// Connect with the stored token and list the server's tools (signs in again when the
+    /// server refuses the token or needs more scopes).
+    Check {
+        url: String,
+        #[command(flatten)]
+        client: ClientArgs,
+        /// Print the sign-in address instead of opening a browser, if a new sign-in is needed.
+        #[arg(long)]
+        no_browser: bool,
+    },
     /// Print a valid access token for a server (renewing it first if needed).
     Token {
         /// The server's URL or a name given at sign-in.
@@ -102,7 +110,8 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         export: Option<std::path::PathBuf>,
     },
-    /// Call one tool with the stored token (signs in again when the server needs more scopes).
+    /// Call one tool with the stored token, or without one when not signed in (signs in
+    /// when the server asks for a token or for more scopes).
     Call {
         url: String,
         tool: String,
@@ -399,8 +408,25 @@ async fn run(cli: Cli) -> Result<(), Error> {
             handoff::print(&args, &done, json);
             Ok(())
         }
-        Command::Check { url } => {
-            let (bundle, info, tools) = engine.check(&url).await?;
+        Command::Check {
+            url,
+            client,
+            no_browser,
+        } => {
+            let config = client.config()?;
+            let options = LoginOptions {
+                client_secret: config.client_secret.clone(),
+                browser: browser(no_browser),
+                ..Default::default()
+            };
+            let asking = |c: &Challenged| output::step_up(c, "its tools", json);
+            let step_up = StepUp {
+                client: &config,
+                options: &options,
+                asking: &asking,
+                progress: &progress,
+            };
+            let (bundle, info, tools) = engine.check(&url, &step_up).await?;
             output::checked(&bundle, &info, &tools, json);
             Ok(())
         }
@@ -421,14 +447,7 @@ async fn run(cli: Cli) -> Result<(), Error> {
                 browser: browser(no_browser),
                 ..Default::default()
             };
-            let asking = |scopes: &[String]| {
-                if !json {
-                    eprintln!(
-                        "The server needs more permissions for {tool}; signing in again asking for: {}",
-                        scopes.join(" ")
-                    );
-                }
-            };
+            let asking = |c: &Challenged| output::step_up(c, &tool, json);
             let (result, step_ups) = engine
                 .call_tool(
                     &url,

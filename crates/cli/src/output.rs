@@ -3,9 +3,9 @@
 
 use latchkey_core::clock::now;
 use latchkey_core::usecase::{
-    no_renewal_notice, redirect_uri, sign_in_reason, AsSource, ClientChoice, CredentialBundle,
-    ErrorReport, LoginEvent, LoginPlan, PkceChoice, PkceS256, RegistrationMethod, ServerInfo,
-    Severity, ToolInfo,
+    no_renewal_notice, redirect_uri, sign_in_reason, AsSource, Challenged, ClientChoice,
+    CredentialBundle, ErrorReport, LoginEvent, LoginPlan, PkceChoice, PkceS256, RegistrationMethod,
+    ServerInfo, Severity, ToolInfo,
 };
 use latchkey_core::Error;
 use serde_json::json;
@@ -405,13 +405,33 @@ pub fn checked(b: &CredentialBundle, info: &ServerInfo, tools: &[ToolInfo], json
     }
 }
 
+/// Before a step-up sign-in: what the server asked for `what` (a tool's name, or "its
+/// tools"), and the scopes the sign-in asks for. On stderr, so results stay alone on stdout.
+pub fn step_up(c: &Challenged, what: &str, json: bool) {
+    if json {
+        return;
+    }
+    let asking = if c.scopes.is_empty() {
+        "the scopes the server recommends".to_string()
+    } else {
+        c.scopes.join(" ")
+    };
+    if c.status == 403 {
+        eprintln!(
+            "The server needs more permissions for {what}; signing in again asking for: {asking}"
+        );
+    } else {
+        eprintln!("The server asks for sign-in to use {what}; signing in asking for: {asking}");
+    }
+}
+
 pub fn called(tool: &str, result: &serde_json::Value, step_ups: u32, json: bool) {
     if json {
         print_json(&json!({ "ok": true, "tool": tool, "result": result, "sign_ins": step_ups }));
         return;
     }
     if step_ups > 0 {
-        eprintln!("Signed in again {step_ups} time(s) with more scopes.");
+        eprintln!("Signed in {step_ups} time(s) for this call, as the server asked.");
     }
     let is_error = result["isError"].as_bool().unwrap_or(false);
     if is_error {

@@ -26,7 +26,11 @@ fn words(h: &ServerHealth, now: u64) -> String {
         Health::NeedsSignIn => "needs sign-in".into(),
         Health::Unreachable => "unreachable".into(),
         Health::Misconfigured => "misconfigured".into(),
-        Health::NeverSignedIn => "not signed in yet".into(),
+        // The reason says when only the tools need it ("sign-in needed for tools").
+        Health::NeverSignedIn => match &h.reason {
+            Some(r) if r.id == "sign_in_for_tools" => r.title.to_lowercase(),
+            _ => "not signed in yet".into(),
+        },
     }
 }
 

@@ -70,7 +70,7 @@ pub enum Error {
     },
 
     #[error(
-        "this server does not ask for sign-in: {url} answered the MCP handshake without a token"
+        "this server does not ask for sign-in: {url} answered the MCP handshake without a token and publishes no protected resource metadata"
     )]
     NotProtected { url: String },
 
@@ -190,7 +190,7 @@ pub enum Error {
     NotSignedIn { server: String },
 
     #[error(
-        "the server still refuses the tool after {attempts} sign-ins, asking for scopes: {scopes}"
+        "the server still refuses the tool after {attempts} sign-in(s), asking for scopes: {scopes}"
     )]
     InsufficientScope { attempts: u32, scopes: String },
 
@@ -199,8 +199,11 @@ pub enum Error {
         status: u16,
         error: Option<String>,
         description: Option<String>,
-        /// The scopes a 403 `insufficient_scope` challenge asked for.
+        /// The scopes the challenge asked for (RFC 6750 section 3).
         scope: Option<String>,
+        /// The protected resource metadata the challenge named (RFC 9728 section 5.1): where
+        /// to learn how to sign in for this request, e.g. a per-tool document.
+        resource_metadata: Option<String>,
     },
 
     #[error("the MCP server answered with an error: {detail}")]

@@ -84,15 +84,8 @@ async fn probe_inner(
     let token = bundle
         .as_ref()
         .filter(|b| b.is_fresh(Duration::ZERO, now()))
-        .map(|b| b.tokens.access_token.expose().to_string());
-    let mut req = crate::protocol::http::Outgoing::post(&url)
-        .header("accept", "application/json, text/event-stream")
-        .header("content-type", "application/json")
-        .body(mcp::initialize_body(1).to_string());
-    if let Some(t) = &token {
-        req = req.header("authorization", format!("Bearer {t}"));
-    }
-    let resp = match http.send(req).await {
+        .map(|b| b.tokens.access_token.clone());
+    let resp = match mcp::probe(http, &url, token.as_ref()).await {
         Ok(r) => r,
         Err(e) => return (Health::Unreachable, None, Some(reasons::from_error(&e))),
     };
@@ -106,9 +99,9 @@ async fn probe_inner(
                 (Health::Working, until, None)
             }
         }
-        (200..=299, _, _) => (Health::Working, None, None),
-        (401 | 403, Some(b), false) => {
-            // Expired: renewable without the person, or not.
+        // Expired: renewable without the person, or not. A server that answers the handshake
+        // anonymously still wants the token for its tools.
+        (200..=299 | 401 | 403, Some(b), false) => {
             if b.tokens.refresh_token.is_some() {
                 (Health::Refreshable, b.tokens.expires_at, None)
             } else {
@@ -135,16 +128,27 @@ async fn probe_inner(
                 error: b.error,
                 description: b.error_description,
                 scope: b.scope,
+                resource_metadata: b.resource_metadata,
             };
             (Health::NeedsSignIn, None, Some(reasons::from_error(&e)))
         }
-        (401 | 403, None, _) => {
+        (status @ (200..=299 | 401 | 403), None, _) => {
             // Never signed in: check that signing in can work at all (metadata reads only),
             // so a broken sign-in server shows now, not after the person clicks "Sign in".
+            // A server that answered anonymously offers sign-in for its tools when it
+            // publishes protected resource metadata (ARCHITECTURE.md, Protocol rules: step-up).
+            let anonymous = status < 300;
             let left = http.timeout().saturating_sub(started.elapsed());
             match tokio::time::timeout(left, discovery::discover(http, server)).await {
+                Ok(Err(Error::NotProtected { .. })) => (Health::Working, None, None),
                 Ok(Err(e)) => (failure_health(&e), None, Some(reasons::from_error(&e))),
-                // Discovery worked, or could not finish in time: nothing known is wrong.
+                Ok(Ok(_)) if anonymous => (
+                    Health::NeverSignedIn,
+                    None,
+                    Some(reasons::sign_in_for_tools(&id)),
+                ),
+                // Could not finish in time: nothing known is wrong, nor known to be needed.
+                Err(_) if anonymous => (Health::Working, None, None),
                 Ok(Ok(_)) | Err(_) => (
                     Health::NeverSignedIn,
                     None,

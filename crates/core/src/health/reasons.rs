@@ -131,6 +131,20 @@ pub fn from_needs_sign_in(n: &NeedsSignIn) -> Reason {
     }
 }
 
+/// Why a server that answers anonymously is still "not signed in": it lets anyone connect
+/// and list its tools, publishes protected resource metadata, and asks for a token when a
+/// tool is used (Google's hosted MCP servers, the MCP conformance step-up scenarios). Shown
+/// with [`crate::health::probe::Health::NeverSignedIn`]; `server` is its canonical URL.
+pub fn sign_in_for_tools(server: &str) -> Reason {
+    r(
+        "sign_in_for_tools",
+        "Not signed in (sign-in needed for tools)",
+        "The server lets anyone connect and list its tools, but asks for sign-in when a tool is used.",
+        Fix::SignIn,
+        format!("{server} answered the MCP handshake without a token and publishes protected resource metadata naming its sign-in server"),
+    )
+}
+
 /// The reason behind an error of any flow.
 pub fn from_error(e: &Error) -> Reason {
     let detail = e.to_string();

@@ -2,7 +2,7 @@
 //! authorization server metadata (ARCHITECTURE.md, Protocol rules: challenges to PKCE, legacy servers).
 
 use crate::error::{Error, Result};
-use crate::protocol::http::{Fetched, Http, Outgoing};
+use crate::protocol::http::{Fetched, Http};
 use crate::protocol::mcp;
 use crate::protocol::metadata::{AuthServerMetadata, ProtectedResourceMetadata};
 use crate::protocol::urls;
@@ -58,12 +58,35 @@ pub struct Discovery {
     pub steps: Vec<Step>,
 }
 
+/// How the server at `server_url` wants to be signed into: [`discover_with_hints`] with no
+/// hints.
 pub async fn discover(http: &Http, server_url: &str) -> Result<Discovery> {
+    discover_with_hints(http, server_url, &[]).await
+}
+
+/// How the server at `server_url` wants to be signed into: an anonymous `initialize` (the
+/// probe), its challenge, the protected resource metadata, then the authorization server's.
+///
+/// `hints` are `resource_metadata` URLs the server named when it was used (a 401 or 403 on
+/// `tools/call`, possibly a per-tool document): they are read first, in order, then the one
+/// of the probe's challenge, then the well-known addresses (RFC 9728 sections 3 and 5.1).
+///
+/// A probe answered 2xx does not end discovery: such a server may ask for a token only when a
+/// tool is used (MCP authorization, "Scope Challenge Handling"), so its metadata is looked
+/// for at the well-known addresses; where there is none, [`Error::NotProtected`].
+///
+/// Errors: [`Error::NotProtected`], [`Error::NoServer`] (404/410), [`Error::HttpStatus`]
+/// (another status), metadata errors, and the transport's.
+pub async fn discover_with_hints(
+    http: &Http,
+    server_url: &str,
+    hints: &[String],
+) -> Result<Discovery> {
     let server = urls::parse_http_url(server_url)?;
     urls::require_secure(&server, "MCP server address")?;
     let mut steps = Vec::new();
 
-    let probe = probe(http, &server).await?;
+    let probe = mcp::probe(http, &server, None).await?;
     let status = probe.status;
     let (challenge, challenge_note) = read_challenge(&probe);
     steps.push(Step {
@@ -71,12 +94,14 @@ pub async fn discover(http: &Http, server_url: &str) -> Result<Discovery> {
         url: Some(server.to_string()),
         outcome: format!("HTTP {status}{challenge_note}"),
     });
+    let anonymous = (200..=299).contains(&status);
     match status {
-        200..=299 => {
-            return Err(Error::NotProtected {
-                url: server.to_string(),
-            })
-        }
+        200..=299 => steps.push(Step {
+            action: "Looked further: the server may ask for sign-in only when a tool is used"
+                .into(),
+            url: None,
+            outcome: "reading its protected resource metadata at the well-known addresses".into(),
+        }),
         401 | 403 | 400 | 405 | 406 | 415 => {}
         404 | 410 => {
             return Err(Error::NoServer {
@@ -94,7 +119,21 @@ pub async fn discover(http: &Http, server_url: &str) -> Result<Discovery> {
         }
     }
 
-    let prm = find_prm(http, &server, challenge.as_ref(), &mut steps).await?;
+    let named: Vec<&str> = hints
+        .iter()
+        .map(String::as_str)
+        .chain(
+            challenge
+                .as_ref()
+                .and_then(|c| c.resource_metadata.as_deref()),
+        )
+        .collect();
+    let prm = find_prm(http, &server, &named, &mut steps).await?;
+    if anonymous && prm.is_none() {
+        return Err(Error::NotProtected {
+            url: server.to_string(),
+        });
+    }
 
     let (issuer, as_source, resource) = match &prm {
         Some((doc, _, _)) => {
@@ -197,14 +236,6 @@ pub async fn discover(http: &Http, server_url: &str) -> Result<Discovery> {
     })
 }
 
-async fn probe(http: &Http, server: &Url) -> Result<Fetched> {
-    let req = Outgoing::post(server)
-        .header("accept", "application/json, text/event-stream")
-        .header("content-type", "application/json")
-        .body(mcp::initialize_body(1).to_string());
-    http.send(req).await
-}
-
 fn read_challenge(probe: &Fetched) -> (Option<BearerChallenge>, String) {
     let values = probe.header_values("www-authenticate");
     if values.is_empty() {
@@ -232,11 +263,11 @@ fn read_challenge(probe: &Fetched) -> (Option<BearerChallenge>, String) {
 async fn find_prm(
     http: &Http,
     server: &Url,
-    challenge: Option<&BearerChallenge>,
+    named: &[&str],
     steps: &mut Vec<Step>,
 ) -> Result<Option<(ProtectedResourceMetadata, String, PrmSource)>> {
     let mut candidates: Vec<(Url, PrmSource)> = Vec::new();
-    if let Some(rm) = challenge.and_then(|c| c.resource_metadata.as_deref()) {
+    for rm in named {
         match server.join(rm) {
             Ok(u) if u.scheme() == "https" || urls::is_loopback(&u) => {
                 candidates.push((u, PrmSource::Challenge))
@@ -263,7 +294,12 @@ async fn find_prm(
         urls::well_known_root(server, "oauth-protected-resource"),
         PrmSource::RootWellKnown,
     ));
-    candidates.dedup_by(|a, b| a.0 == b.0);
+    let mut seen = Vec::new();
+    candidates.retain(|(u, _)| {
+        let first = !seen.contains(u);
+        seen.push(u.clone());
+        first
+    });
 
     for (url, source) in candidates {
         let fetched = match http.get(&url, "application/json").await {
@@ -508,7 +544,9 @@ mod tests {
         // The probe is an MCP initialize request, byte for byte.
         assert_eq!(
             canned.sent()[0].body,
-            mcp::initialize_body(1).to_string().as_bytes()
+            mcp::initialize_body(1, mcp::PROTOCOL_VERSION)
+                .to_string()
+                .as_bytes()
         );
         assert_eq!(d.prm_source, Some(PrmSource::Challenge));
         assert_eq!(d.challenge.and_then(|c| c.scope).as_deref(), Some("mcp"));
@@ -698,5 +736,74 @@ mod tests {
             Error::PkceUnsupported { advertised, .. } => assert_eq!(advertised, "plain"),
             e => panic!("expected a refusal, got {e:?}"),
         }
+    }
+
+    /// An `initialize` answered without a token (Google's hosted MCP servers).
+    fn probe_200() -> Expect {
+        Expect::post(SERVER).respond_json(
+            200,
+            &json!({"jsonrpc": "2.0", "id": 1, "result": {"protocolVersion": "2025-11-25",
+                    "capabilities": {}, "serverInfo": {"name": "open", "version": "1"}}}),
+        )
+    }
+
+    #[tokio::test]
+    async fn a_200_probe_goes_on_to_the_well_known_metadata_and_offers_sign_in() {
+        let issuer = "https://auth.example.com";
+        let canned = Canned::new([
+            probe_200(),
+            Expect::get("https://mcp.example.com/.well-known/oauth-protected-resource/mcp")
+                .respond(404),
+            Expect::get("https://mcp.example.com/.well-known/oauth-protected-resource")
+                .respond_json(200, &prm(SERVER, issuer)),
+            Expect::get("https://auth.example.com/.well-known/oauth-authorization-server")
+                .respond_json(200, &as_metadata(issuer)),
+        ]);
+        let d = discover(&canned.http(), SERVER).await.unwrap();
+        canned.assert_done();
+        assert_eq!(d.probe_status, 200);
+        assert_eq!(d.challenge, None);
+        assert_eq!(d.prm_source, Some(PrmSource::RootWellKnown));
+        assert_eq!(d.as_source, AsSource::ResourceMetadata);
+        assert_eq!(d.issuer, issuer);
+    }
+
+    #[tokio::test]
+    async fn a_200_probe_without_metadata_does_not_ask_for_sign_in() {
+        let canned = Canned::new([
+            probe_200(),
+            Expect::get("https://mcp.example.com/.well-known/oauth-protected-resource/mcp")
+                .respond(404),
+            Expect::get("https://mcp.example.com/.well-known/oauth-protected-resource")
+                .respond(404),
+        ]);
+        let err = discover(&canned.http(), SERVER).await.unwrap_err();
+        canned.assert_done();
+        assert!(matches!(err, Error::NotProtected { .. }), "{err:?}");
+        // No legacy fallback to the origin's AS metadata for a server that needs no token.
+        assert_eq!(canned.requests().len(), 3);
+    }
+
+    #[tokio::test]
+    async fn hints_are_read_in_order_before_the_challenge_and_the_well_known_addresses() {
+        let issuer = "https://auth.example.com";
+        let tool = "https://mcp.example.com/.well-known/oauth-protected-resource/mcp/tools/a";
+        let other = "https://mcp.example.com/meta/b.json";
+        let canned = Canned::new([
+            probe_401(
+                r#"Bearer resource_metadata="https://mcp.example.com/.well-known/oauth-protected-resource/mcp""#,
+            ),
+            Expect::get(tool).respond(404),
+            Expect::get(other).respond_json(200, &prm(SERVER, issuer)),
+            Expect::get("https://auth.example.com/.well-known/oauth-authorization-server")
+                .respond_json(200, &as_metadata(issuer)),
+        ]);
+        let hints = [tool.to_string(), other.to_string(), tool.to_string()];
+        let d = discover_with_hints(&canned.http(), SERVER, &hints)
+            .await
+            .unwrap();
+        canned.assert_done();
+        assert_eq!(d.prm_url.as_deref(), Some(other));
+        assert_eq!(d.prm_source, Some(PrmSource::Challenge));
     }
 }

@@ -33,7 +33,7 @@ pub use renew::{sign_in_reason, Validity};
 pub use sign_in::{no_renewal_notice, BrowserMode, LoginEvent, LoginOptions, ScopeChoice};
 pub use sign_out::SignedOut;
 pub use status::StoredSession;
-pub use step_up::StepUp;
+pub use step_up::{Challenged, StepUp};
 pub use why::{Diagnosis, Status, Working};
 
 // The types the fronts render, from the layers that define them.

@@ -272,7 +272,19 @@ impl Latchkey {
         client: &ClientConfig,
         scopes: &ScopeChoice,
     ) -> Result<LoginPlan> {
-        let d = discovery::discover(&self.http(), url.trim()).await?;
+        self.plan_sign_in_with_hints(url, client, scopes, &[]).await
+    }
+
+    /// [`Latchkey::plan_sign_in`], reading first the protected resource metadata at `hints`:
+    /// the `resource_metadata` URLs the server named when it refused a request (step-up).
+    pub async fn plan_sign_in_with_hints(
+        &self,
+        url: &str,
+        client: &ClientConfig,
+        scopes: &ScopeChoice,
+        hints: &[String],
+    ) -> Result<LoginPlan> {
+        let d = discovery::discover_with_hints(&self.http(), url.trim(), hints).await?;
         let mut plan = self.make_plan(d, client);
         let exactly = ScopeChoice::split(&scopes.exactly);
         if !exactly.is_empty() {

@@ -58,7 +58,7 @@ pub struct Diagnosis {
 fn status_of(r: &Reason) -> Status {
     match r.id {
         // Needing a registered client is a step of signing in, not a broken server.
-        "no_credentials" | "no_client" => Status::NeverSignedIn,
+        "no_credentials" | "no_client" | "sign_in_for_tools" => Status::NeverSignedIn,
         "unreachable" | "timeout" | "server_not_found" | "server_error" => Status::Unreachable,
         "keychain_unavailable"
         | "metadata_invalid"
@@ -122,6 +122,8 @@ async fn examine(
                         redirect_uri: "http://127.0.0.1:<port>/callback".into(),
                         scopes: plan.scope_names(),
                     })
+                } else if (200..300).contains(&plan.discovery.probe_status) {
+                    reasons::sign_in_for_tools(&id)
                 } else {
                     reasons::from_error(&Error::NotSignedIn { server: id })
                 }
