@@ -7,7 +7,7 @@
 #   its tray icon exists), median over RUNS launches (default 7), measured from outside (the
 #   file's appearance, polled every 2 ms) and as the app reports it (from its main()).
 # - Memory: RSS (and PSS, which counts shared pages once) summed over the app's processes:
-#   the tray (latchkey-app hands over to latchkey-tray in place, same pid), the window's
+#   the tray (latchkey-app becomes latchkey-tray in place, same pid), the window's
 #   process (latchkey-app --window, started by the tray) and its WebKit processes
 #   (WebKitWebProcess, WebKitNetworkProcess): started in the tray; with the window open; after
 #   the window is closed (wmctrl -c, as a person closes it).

@@ -1,7 +1,7 @@
 //! The types of the commands and events between the shell and the UI. The TypeScript side
 //! is generated from these (see [`crate::bindings`]); no secret ever appears in them.
 
-use latchkey_core::usecase::{LoginPlan, Session, Step, TokenAuthMethod};
+use latchkey_core::usecase::{Session, SignInPlan, Step, TokenAuthMethod};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -66,7 +66,7 @@ impl std::fmt::Debug for ClientInput {
 /// The plan the wizard shows and edits, with what discovery did to arrive at it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 pub struct PlanView {
-    pub plan: LoginPlan,
+    pub plan: SignInPlan,
     /// What discovery found, step by step, in words.
     pub discovered: Vec<Step>,
 }

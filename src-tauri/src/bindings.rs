@@ -5,7 +5,7 @@
 
 use crate::api;
 use latchkey_core::usecase::{
-    Dashboard, Diagnosis, LoginPlan, Overall, ServerHealth, SessionEvent,
+    Dashboard, Diagnosis, Overall, ServerHealth, SessionEvent, SignInPlan,
 };
 use std::path::Path;
 use ts_rs::{Config, ExportError, TS};
@@ -17,7 +17,7 @@ pub fn export(dir: &Path) -> Result<(), ExportError> {
     Dashboard::export_all(&cfg)?;
     Overall::export_all(&cfg)?;
     ServerHealth::export_all(&cfg)?;
-    LoginPlan::export_all(&cfg)?;
+    SignInPlan::export_all(&cfg)?;
     Diagnosis::export_all(&cfg)?;
     SessionEvent::export_all(&cfg)?;
     api::AppError::export_all(&cfg)?;

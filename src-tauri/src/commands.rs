@@ -7,8 +7,8 @@ use crate::api::{
 };
 use crate::state::{AppState, KeptPlan};
 use latchkey_core::usecase::{
-    self, BrowserMode, ClientConfig, Dashboard, Diagnosis, HandOffRequest, LoginEvent,
-    LoginOptions, LoginPlan, ScopeChoice, ServerHealth, Session, Tool,
+    self, BrowserMode, ClientConfig, Dashboard, Diagnosis, HandOffRequest, ScopeChoice,
+    ServerHealth, Session, SignInEvent, SignInOptions, SignInPlan, Tool,
 };
 use latchkey_core::{Error, Secret};
 use std::path::PathBuf;
@@ -133,7 +133,7 @@ pub async fn changed_here<R: Runtime>(app: &AppHandle<R>, id: &str, probe: bool)
         Some(tray) => tray.changed(),
         None => {
             // A tray started after this window would not be followed, but may listen.
-            crate::handover::tell_tray_changed();
+            crate::launch::tell_tray_changed();
             if probe {
                 probe_one(app, id).await;
             }
@@ -160,7 +160,7 @@ fn client_config(input: &ClientInput) -> ClientConfig {
     }
 }
 
-fn view(plan: &LoginPlan) -> PlanView {
+fn view(plan: &SignInPlan) -> PlanView {
     PlanView {
         plan: plan.clone(),
         discovered: plan.discovery.steps.clone(),
@@ -221,14 +221,14 @@ pub async fn edit_scopes(
         .ok_or_else(|| no_plan(&url))?
 }
 
-fn progress(url: &str, e: &LoginEvent) -> SignInProgress {
+fn progress(url: &str, e: &SignInEvent) -> SignInProgress {
     let (step, sign_in_url, browser_opened) = match e {
-        LoginEvent::Listening { .. } => (SignInStep::Listening, None, true),
-        LoginEvent::ClientReady { .. } => (SignInStep::ClientReady, None, true),
-        LoginEvent::SignInPage { url, opened } => {
+        SignInEvent::Listening { .. } => (SignInStep::Listening, None, true),
+        SignInEvent::ClientReady { .. } => (SignInStep::ClientReady, None, true),
+        SignInEvent::SignInPage { url, opened } => {
             (SignInStep::WaitingForBrowser, Some(url.clone()), *opened)
         }
-        LoginEvent::Exchanging => (SignInStep::Exchanging, None, true),
+        SignInEvent::Exchanging => (SignInStep::Exchanging, None, true),
     };
     SignInProgress {
         url: url.to_string(),
@@ -245,7 +245,7 @@ pub async fn run_sign_in<R: Runtime>(
     kept: KeptPlan,
 ) -> Result<SignInResult> {
     let state = app.state::<AppState>();
-    let options = LoginOptions {
+    let options = SignInOptions {
         client_secret: kept.client_secret.clone(),
         name: None,
         browser: BrowserMode::Open,
@@ -259,7 +259,7 @@ pub async fn run_sign_in<R: Runtime>(
         let events = {
             let app = emitter.clone();
             let url = url.clone();
-            move |e: LoginEvent| {
+            move |e: SignInEvent| {
                 let _ = app.emit(events::SIGN_IN_PROGRESS, progress(&url, &e));
             }
         };

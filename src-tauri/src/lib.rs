@@ -3,7 +3,7 @@
 //! wires it to Tauri.
 //!
 //! The tray is another program (`latchkey-tray`, in src-tauri/tray) that never loads WebKit:
-//! `latchkey-app` hands over to it ([`handover`]) unless started with `--window`, and the tray
+//! `latchkey-app` becomes it ([`launch`]) unless started with `--window`, and the tray
 //! starts `latchkey-app --window [link]` when the window is asked for. Closing the window ends
 //! this process, so a closed window costs no memory at all.
 //!
@@ -15,7 +15,7 @@ use tauri::{App, AppHandle, Builder, Context, Manager, Runtime, WebviewWindow};
 pub mod api;
 pub mod bindings;
 pub mod commands;
-pub mod handover;
+pub mod launch;
 pub mod links;
 pub mod live;
 pub mod state;

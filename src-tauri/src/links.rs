@@ -47,7 +47,7 @@ pub fn open_server<R: Runtime>(app: &AppHandle<R>, url: &str, view: ServerView) 
 
 /// Carries out the `latchkey:` links among a launch's arguments (the tray starts the window
 /// as `latchkey-app --window [link]`, and a second launch's arguments arrive through the
-/// single-instance handover); how many it opened. The deep-link plugin's own reading of the
+/// single-instance plugin passes on); how many it opened. The deep-link plugin's own reading of the
 /// arguments only takes a link that is the sole argument.
 pub fn open_args<R: Runtime>(app: &AppHandle<R>, args: &[String]) -> usize {
     args.iter()

@@ -4,7 +4,7 @@
 
 use crate::api::OpenServer;
 use crate::tray_link::TrayLink;
-use latchkey_core::usecase::{CredentialStore, Latchkey, Locations, LoginPlan, ServerHealth};
+use latchkey_core::usecase::{CredentialStore, Latchkey, Locations, ServerHealth, SignInPlan};
 use latchkey_core::Secret;
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
@@ -27,7 +27,7 @@ pub enum Monitor {
 
 /// A plan shown in the wizard, with the client secret typed for it (never sent back).
 pub struct KeptPlan {
-    pub plan: LoginPlan,
+    pub plan: SignInPlan,
     pub client_secret: Option<Secret>,
 }
 

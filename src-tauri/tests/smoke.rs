@@ -201,7 +201,7 @@ fn ipc_commands(app: &AppHandle<MockRuntime>) {
         "hand_off",
         serde_json::json!({"url": DOWN, "tool": "claude-code"}),
     )
-    .expect_err("nothing to hand over before signing in");
+    .expect_err("nothing to hand off before signing in");
     assert_eq!(err["code"], "not_signed_in", "{err}");
     let why = invoke(app, "why", serde_json::json!({"url": DOWN})).expect("why");
     assert_eq!(why["server"], DOWN, "{why}");

@@ -293,7 +293,7 @@ fn starts_in_the_tray_lists_the_servers_and_opens_from_its_menu() {
     let status = second.status().expect("a second launch");
     assert!(status.success(), "the second launch failed: {status}");
     wait_for(
-        "the window, on the link a second launch handed over",
+        "the window, on the link a second launch passed on",
         Duration::from_secs(60),
         || desktop.search(&["--name", "^Latchkey$"]),
     );

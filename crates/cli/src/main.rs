@@ -8,8 +8,9 @@ mod status;
 
 use clap::{Args, Parser, Subcommand};
 use latchkey_core::usecase::{
-    BrowserMode, Challenged, ClaudeMode, ClientConfig, HandOffRequest, Latchkey, LoginEvent,
-    LoginOptions, LoginPlan, Provider, ProviderInput, ScopeChoice, StepUp, TokenAuthMethod, Tool,
+    BrowserMode, Challenged, ClaudeMode, ClientConfig, HandOffRequest, Latchkey, Provider,
+    ProviderInput, ScopeChoice, SignInEvent, SignInOptions, SignInPlan, StepUp, TokenAuthMethod,
+    Tool,
 };
 use latchkey_core::{Error, Secret};
 use std::io::BufRead;
@@ -199,7 +200,7 @@ impl ClientArgs {
         url: &str,
         config: &ClientConfig,
         scopes: &ScopeChoice,
-    ) -> Result<LoginPlan, Error> {
+    ) -> Result<SignInPlan, Error> {
         match self.provider(config)? {
             Some(p) => engine.plan_sign_in_with_provider(url, &p, scopes).await,
             None => engine.plan_sign_in(url, config, scopes).await,
@@ -289,7 +290,7 @@ fn browser(no_browser: bool) -> BrowserMode {
 async fn run(cli: Cli) -> Result<(), Error> {
     let engine = Latchkey::from_env().with_timeout(Duration::from_secs(cli.timeout));
     let json = cli.json;
-    let progress = move |e: LoginEvent| output::login_event(&e, json);
+    let progress = move |e: SignInEvent| output::sign_in_event(&e, json);
     match cli.command {
         Command::Discover {
             url,
@@ -321,7 +322,7 @@ async fn run(cli: Cli) -> Result<(), Error> {
             if !json {
                 output::plan_summary(&plan);
             }
-            let options = LoginOptions {
+            let options = SignInOptions {
                 client_secret: config.client_secret.clone(),
                 name,
                 browser: browser(no_browser),
@@ -414,7 +415,7 @@ async fn run(cli: Cli) -> Result<(), Error> {
             no_browser,
         } => {
             let config = client.config()?;
-            let options = LoginOptions {
+            let options = SignInOptions {
                 client_secret: config.client_secret.clone(),
                 browser: browser(no_browser),
                 ..Default::default()
@@ -442,7 +443,7 @@ async fn run(cli: Cli) -> Result<(), Error> {
                     problems: format!("--args is not valid JSON ({e})"),
                 })?;
             let config = client.config()?;
-            let options = LoginOptions {
+            let options = SignInOptions {
                 client_secret: config.client_secret.clone(),
                 browser: browser(no_browser),
                 ..Default::default()

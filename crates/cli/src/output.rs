@@ -4,8 +4,8 @@
 use latchkey_core::clock::now;
 use latchkey_core::usecase::{
     no_renewal_notice, redirect_uri, sign_in_reason, AsSource, Challenged, ClientChoice,
-    CredentialBundle, ErrorReport, LoginEvent, LoginPlan, PkceChoice, PkceS256, RegistrationMethod,
-    ServerInfo, Severity, ToolInfo,
+    CredentialBundle, ErrorReport, PkceChoice, PkceS256, RegistrationMethod, ServerInfo, Severity,
+    SignInEvent, SignInPlan, ToolInfo,
 };
 use latchkey_core::Error;
 use serde_json::json;
@@ -107,7 +107,7 @@ pub fn logged_out(b: &CredentialBundle, revoked: &Result<bool, Error>, json: boo
     }
 }
 
-fn client_words(plan: &LoginPlan) -> String {
+fn client_words(plan: &SignInPlan) -> String {
     match &plan.client {
         ClientChoice::PreRegistered {
             client_id,
@@ -130,14 +130,14 @@ fn client_words(plan: &LoginPlan) -> String {
     }
 }
 
-fn callback_words(plan: &LoginPlan) -> String {
+fn callback_words(plan: &SignInPlan) -> String {
     match plan.callback_port {
         Some(p) => redirect_uri(p),
         None => "http://127.0.0.1:<a free port>/callback".into(),
     }
 }
 
-pub fn plan(plan: &LoginPlan, json: bool) {
+pub fn plan(plan: &SignInPlan, json: bool) {
     if json {
         print_json(&json!({ "ok": true, "plan": plan }));
         return;
@@ -271,7 +271,7 @@ pub fn assumed_pkce(choices: &[PkceChoice], forgotten: Option<(&str, bool)>, jso
     println!("Undo one with: latchkey assumed-pkce --forget ISSUER");
 }
 
-pub fn plan_summary(plan: &LoginPlan) {
+pub fn plan_summary(plan: &SignInPlan) {
     eprintln!("Signing in to {} at {}.", plan.server_url, plan.issuer);
     match plan.scope_param() {
         Some(s) => eprintln!("Asking for: {s}"),
@@ -282,19 +282,19 @@ pub fn plan_summary(plan: &LoginPlan) {
     }
 }
 
-pub fn login_event(e: &LoginEvent, json: bool) {
+pub fn sign_in_event(e: &SignInEvent, json: bool) {
     if json {
         // Programs get the sign-in address on stderr too: it is the one thing they must act on.
-        if let LoginEvent::SignInPage { url, opened: false } = e {
+        if let SignInEvent::SignInPage { url, opened: false } = e {
             eprintln!("{}", json!({ "event": "open_this", "url": url }));
         }
         return;
     }
     match e {
-        LoginEvent::Listening { redirect_uri } => {
+        SignInEvent::Listening { redirect_uri } => {
             eprintln!("Waiting for the sign-in answer at {redirect_uri}")
         }
-        LoginEvent::ClientReady { client_id, method } => eprintln!(
+        SignInEvent::ClientReady { client_id, method } => eprintln!(
             "App identity: {} ({client_id})",
             match method {
                 RegistrationMethod::PreRegistered => "your registered client",
@@ -302,7 +302,7 @@ pub fn login_event(e: &LoginEvent, json: bool) {
                 RegistrationMethod::Dynamic => "registered just now",
             }
         ),
-        LoginEvent::SignInPage { url, opened } => {
+        SignInEvent::SignInPage { url, opened } => {
             if *opened {
                 eprintln!("Opened the sign-in page in your browser. Finish signing in there.");
                 eprintln!("If nothing opened, visit:\n  {url}");
@@ -310,7 +310,7 @@ pub fn login_event(e: &LoginEvent, json: bool) {
                 eprintln!("Open this address in a browser to sign in:\n  {url}");
             }
         }
-        LoginEvent::Exchanging => eprintln!("Signed in at the sign-in server; fetching tokens..."),
+        SignInEvent::Exchanging => eprintln!("Signed in at the sign-in server; fetching tokens..."),
     }
 }
 

@@ -1,7 +1,7 @@
 //! Latchkey's tray: the icon and its menu, the probes behind them, the refresh scheduler and
 //! its notifications, links and one-click sign-in. It runs in a process that never loads
 //! WebKit; the window is `latchkey-app --window`, started when asked for and gone when closed
-//! (see window.rs). `latchkey-app` without `--window` hands over to this program.
+//! (see window.rs). `latchkey-app` without `--window` becomes this program.
 
 mod host;
 mod instance;
@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 static STARTED: OnceLock<Instant> = OnceLock::new();
 
 fn main() -> ExitCode {
-    // The launch time `latchkey-app` measured before it handed over, else ours.
+    // The launch time `latchkey-app` measured before it became the tray, else ours.
     let started = std::env::var("LATCHKEY_LAUNCHED_AT_NS")
         .ok()
         .and_then(|ns| ns.parse::<u128>().ok())

@@ -1,7 +1,7 @@
 //! The window lives in a process of its own (`latchkey-app --window [link]`), so the tray
 //! never loads WebKit: closing the window ends that process and gives all of its memory back.
 //! A window asked for while one is open reaches it through the window's single-instance
-//! handover, which focuses it and opens the link.
+//! plugin, which focuses it and opens the link.
 
 use std::path::PathBuf;
 use std::process::{Child, Command};
@@ -10,7 +10,7 @@ use std::sync::Mutex;
 /// The argument that makes `latchkey-app` the window rather than the tray.
 pub const WINDOW_ARG: &str = "--window";
 
-/// The window program: `LATCHKEY_APP_BIN` (set by `latchkey-app` when it hands over to the
+/// The window program: `LATCHKEY_APP_BIN` (set by `latchkey-app` when it becomes the
 /// tray), else `latchkey-app` next to this program.
 pub fn app_bin() -> PathBuf {
     latchkey_core::store::paths::sibling_program("LATCHKEY_APP_BIN", "latchkey-app")

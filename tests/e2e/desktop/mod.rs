@@ -360,7 +360,7 @@ fn build_app(root: &Path) -> PathBuf {
     assert!(status.success(), "building the app failed");
     let aside = target_dir.join("app-e2e");
     std::fs::create_dir_all(&aside).expect("create the app's copy dir");
-    // Side by side, as installed: the app hands over to the tray next to it.
+    // Side by side, as installed: the app becomes the tray next to it.
     for bin in ["latchkey-tray", "latchkey-app"] {
         let tmp = aside.join(format!(".{bin}-{}", std::process::id()));
         std::fs::copy(profile_dir.join(bin), &tmp).expect("copy the app");

@@ -200,7 +200,7 @@ pub struct ExtraParam {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
-pub struct LoginPlan {
+pub struct SignInPlan {
     pub server_url: String,
     pub resource: String,
     pub issuer: String,
@@ -278,7 +278,7 @@ pub fn check_scope_syntax(scope: &str) -> std::result::Result<(), String> {
     Ok(())
 }
 
-pub fn make_plan(discovery: Discovery, client: &ClientConfig) -> LoginPlan {
+pub fn make_plan(discovery: Discovery, client: &ClientConfig) -> SignInPlan {
     let meta = &discovery.as_metadata;
     let challenge_scopes = discovery
         .challenge
@@ -333,7 +333,7 @@ pub fn make_plan(discovery: Discovery, client: &ClientConfig) -> LoginPlan {
     }
 
     let client_choice = choose_client(&discovery, client);
-    let mut plan = LoginPlan {
+    let mut plan = SignInPlan {
         server_url: discovery.server_url.clone(),
         resource: discovery.resource.clone(),
         issuer: discovery.issuer.clone(),
@@ -405,7 +405,7 @@ fn pkce_basis(d: &Discovery) -> PkceS256 {
     }
 }
 
-/// Every message about PKCE starts so, so [`LoginPlan::revalidate`] can recompute them.
+/// Every message about PKCE starts so, so [`SignInPlan::revalidate`] can recompute them.
 const PKCE_PROBLEM: &str = "PKCE: ";
 
 fn choose_client(d: &Discovery, client: &ClientConfig) -> ClientChoice {
@@ -442,7 +442,7 @@ fn choose_client(d: &Discovery, client: &ClientConfig) -> ClientChoice {
     }
 }
 
-impl LoginPlan {
+impl SignInPlan {
     pub fn scope_names(&self) -> Vec<String> {
         self.scopes.iter().map(|s| s.name.clone()).collect()
     }
@@ -1049,7 +1049,7 @@ mod tests {
         assert_ne!(plan.pkce, PkceS256::ChosenByYou);
     }
 
-    fn params(plan: &LoginPlan) -> Vec<(&str, &str, bool)> {
+    fn params(plan: &SignInPlan) -> Vec<(&str, &str, bool)> {
         plan.extra_params
             .iter()
             .map(|p| {

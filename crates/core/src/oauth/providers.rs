@@ -7,7 +7,7 @@
 //! or the sign-in stops and says which two differ.
 
 use crate::error::{Error, Result};
-use crate::oauth::plan::{redirect_uri, ClientConfig, LoginPlan};
+use crate::oauth::plan::{redirect_uri, ClientConfig, SignInPlan};
 use crate::protocol::urls;
 use crate::secret::Secret;
 use serde::Serialize;
@@ -324,7 +324,7 @@ impl ProviderInput {
     /// authorization server must be the issuer the values make (a registered app only works there), and, for Entra, a plan with no
     /// scopes asks for the resource's `.default` scope (Entra refuses a request without
     /// one; see Microsoft's "The /.default scope").
-    pub fn apply(&self, plan: &mut LoginPlan, issuer: &str) -> Result<()> {
+    pub fn apply(&self, plan: &mut SignInPlan, issuer: &str) -> Result<()> {
         let norm = |s: &str| s.trim_end_matches('/').to_ascii_lowercase();
         if norm(&plan.issuer) != norm(issuer) {
             return Err(Error::ProviderMismatch {

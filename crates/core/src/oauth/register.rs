@@ -3,7 +3,7 @@
 
 use crate::error::{Error, OAuthError, OAuthStage, Result};
 use crate::oauth::plan::{
-    redirect_uri as redirect_uri_for, ClientChoice, LoginPlan, TokenAuthMethod,
+    redirect_uri as redirect_uri_for, ClientChoice, SignInPlan, TokenAuthMethod,
 };
 use crate::protocol::http::{Http, Outgoing};
 use crate::protocol::urls;
@@ -45,7 +45,7 @@ pub struct ClientRegistration {
 
 impl ClientRegistration {
     /// A dynamic client from an earlier sign-in that can serve this plan as it is.
-    pub fn reusable_for(&self, plan: &LoginPlan) -> bool {
+    pub fn reusable_for(&self, plan: &SignInPlan) -> bool {
         let registered: Vec<&str> = self
             .registered_scope
             .as_deref()
@@ -109,7 +109,7 @@ pub(crate) fn oauth_error_from_body(stage: OAuthStage, body: &[u8]) -> Option<OA
 
 /// The registration request body (RFC 7591 §2): public native client, the exact loopback
 /// redirect URI, and the scopes the plan asks for.
-pub fn registration_body(plan: &LoginPlan, redirect_uri: &str) -> serde_json::Value {
+pub fn registration_body(plan: &SignInPlan, redirect_uri: &str) -> serde_json::Value {
     let mut body = serde_json::json!({
         "client_name": "Latchkey",
         "redirect_uris": [redirect_uri],
@@ -127,7 +127,7 @@ pub fn registration_body(plan: &LoginPlan, redirect_uri: &str) -> serde_json::Va
 /// Resolves the plan's client choice into a registration, registering dynamically if needed.
 pub async fn obtain_client(
     http: &Http,
-    plan: &LoginPlan,
+    plan: &SignInPlan,
     redirect_uri: &str,
     client_secret: Option<&Secret>,
 ) -> Result<ClientRegistration> {
@@ -173,7 +173,7 @@ pub async fn obtain_client(
 
 async fn register_dynamically(
     http: &Http,
-    plan: &LoginPlan,
+    plan: &SignInPlan,
     endpoint: &str,
     redirect_uri: &str,
 ) -> Result<ClientRegistration> {
@@ -261,7 +261,7 @@ mod tests {
 
     /// The plan for a 2025-03-26 server whose challenge asks for `mcp`: register dynamically
     /// at its origin's `/register`.
-    fn plan() -> LoginPlan {
+    fn plan() -> SignInPlan {
         let server = Url::parse("https://mcp.example.com/mcp").unwrap();
         let plan = make_plan(
             Discovery {

@@ -23,7 +23,7 @@
 //!
 //! The refresh token is left out on purpose: Codex refreshes a stored token itself when it
 //! has one, and two refreshers of one rotating grant revoke it. Without one, Codex uses the
-//! access token until 30 seconds before it expires; Latchkey renews and hands over again.
+//! access token until 30 seconds before it expires; Latchkey renews and hands off again.
 
 use super::common::{headers, oauth_or_none, Ctx};
 use super::json_edit;
@@ -335,7 +335,7 @@ fn write_file(credentials: &Path, key: &str, entry: &serde_json::Value) -> Resul
 /// kept, a backup of the previous file). `now` is seconds since the epoch. Errors: Codex keeps
 /// sign-ins in its encrypted store here (`BadConfig`), the keychain fails with `keyring`, or
 /// the file cannot be written.
-pub fn hand_over(
+pub fn hand_off(
     loc: &Locations,
     settings: &StoreSettings,
     server: &ServerEntry,
@@ -558,7 +558,7 @@ bearer_token_env_var = "OTHER_TOKEN"
         let b = sample("https://example.com/mcp");
         let s = found(&user_file(&loc), &b);
         let kc = MemoryKeychain::default();
-        let h = hand_over(&loc, &c, &s, &b, &kc, 1_999_999_000).unwrap();
+        let h = hand_off(&loc, &c, &s, &b, &kc, 1_999_999_000).unwrap();
         let key = store_key("fixture", "https://Example.com:443/mcp");
         assert_eq!(
             h.stored,
@@ -576,7 +576,7 @@ bearer_token_env_var = "OTHER_TOKEN"
             fail: true,
             ..Default::default()
         };
-        let h = hand_over(&loc, &c, &s, &b, &failing, 1_999_999_000).unwrap();
+        let h = hand_off(&loc, &c, &s, &b, &failing, 1_999_999_000).unwrap();
         assert!(matches!(h.stored, Stored::File(_)), "{h:?}");
         assert!(h.notes[0].contains("file store"), "{:?}", h.notes);
         let text = std::fs::read_to_string(credentials_file(&loc)).unwrap();
@@ -586,7 +586,7 @@ bearer_token_env_var = "OTHER_TOKEN"
         // "keyring" never falls back.
         let mut only = c.clone();
         only.store = StoreMode::Keyring;
-        let e = hand_over(&loc, &only, &s, &b, &failing, 1_999_999_000).unwrap_err();
+        let e = hand_off(&loc, &only, &s, &b, &failing, 1_999_999_000).unwrap_err();
         assert_eq!(e.code(), "keychain");
         let _ = std::fs::remove_dir_all(&home);
     }
@@ -603,14 +603,14 @@ bearer_token_env_var = "OTHER_TOKEN"
         let b = sample("https://example.com/mcp");
         let s = found(&user_file(&loc), &b);
         let kc = MemoryKeychain::default();
-        let h = hand_over(&loc, &c, &s, &b, &kc, 1_999_999_000).unwrap();
+        let h = hand_off(&loc, &c, &s, &b, &kc, 1_999_999_000).unwrap();
         let v = file_store_after(&h, &creds, other);
         assert_eq!(v.as_object().unwrap().len(), 2);
         assert!(kc.items.borrow().is_empty());
 
         c.store = StoreMode::Auto;
         c.encrypted_store = true;
-        let e = hand_over(&loc, &c, &s, &b, &kc, 1_999_999_000).unwrap_err();
+        let e = hand_off(&loc, &c, &s, &b, &kc, 1_999_999_000).unwrap_err();
         assert!(e.to_string().contains("secret_auth_storage"), "{e}");
         let _ = std::fs::remove_dir_all(&home);
     }
@@ -643,7 +643,7 @@ bearer_token_env_var = "OTHER_TOKEN"
         let settings = read_store_settings(&config).unwrap();
         assert_eq!(settings.store, StoreMode::File);
         let kc = MemoryKeychain::default();
-        let h = hand_over(&loc, &settings, &found[0], &b, &kc, 1_999_999_000).unwrap();
+        let h = hand_off(&loc, &settings, &found[0], &b, &kc, 1_999_999_000).unwrap();
         let v = file_store_after(&h, &creds, other);
         let key = store_key("gitlab", "https://gitlab.example.com/api/v4/mcp");
         assert_eq!(v[&key]["access_token"], "at-secret-value");

@@ -17,8 +17,8 @@
 //!   used for that name without any `oauth` setting;
 //! - a token with less than five minutes left counts as expired;
 //! - with a refresh token, client id and token URL it refreshes by itself and writes the
-//!   rotated tokens back, so the refresh token is never handed over: two refreshers of one
-//!   rotating grant revoke it. Latchkey renews and hands over again instead;
+//!   rotated tokens back, so the refresh token is never handed off: two refreshers of one
+//!   rotating grant revoke it. Latchkey renews and hands off again instead;
 //! - with `GEMINI_FORCE_ENCRYPTED_FILE_STORAGE=true` it reads the OS keychain (or an
 //!   encrypted file) instead, which Latchkey does not write.
 

@@ -88,7 +88,7 @@ impl Drop for ConfigWatcher {
     }
 }
 
-/// Watches the config files and hands over a fresh [`Inventory`] after each change.
+/// Watches the config files and passes on a fresh [`Inventory`] after each change.
 pub fn watch_inventory(
     loc: Locations,
     mut on_change: impl FnMut(Inventory) + Send + 'static,

@@ -164,7 +164,7 @@ pub fn gemini(
     let w = gemini_cli::write_tokens(&tokens, &entries, bundle)?;
     let warning = (!gemini_cli::usable_by_gemini(bundle, crate::clock::now())).then(|| {
         format!(
-            "the token has less than {} minutes left, and Gemini CLI does not use a token that close to expiry: hand it over again once Latchkey has renewed it",
+            "the token has less than {} minutes left, and Gemini CLI does not use a token that close to expiry: hand it off again once Latchkey has renewed it",
             gemini_cli::EXPIRY_BUFFER_SECS / 60
         )
     });
@@ -199,7 +199,7 @@ pub fn codex(loc: &Locations, bundle: &CredentialBundle) -> Result<Vec<Delivered
     let now = crate::clock::now();
     let mut out = Vec::new();
     for s in &servers {
-        let h = codex::hand_over(loc, &settings, s, bundle, &OsKeychain, now)?;
+        let h = codex::hand_off(loc, &settings, s, bundle, &OsKeychain, now)?;
         out.push(Delivered {
             entry: h.name,
             key: Some(h.key),
@@ -289,7 +289,7 @@ pub fn hand_to(
             None,
             match request.claude_mode {
                 ClaudeMode::Helper => "now asks Latchkey for a fresh token on every connection",
-                ClaudeMode::Native => "has the current token; hand it over again after it renews",
+                ClaudeMode::Native => "has the current token; hand it off again after it renews",
             },
         ),
         Tool::GeminiCli => {
@@ -297,13 +297,13 @@ pub fn hand_to(
             (
                 d,
                 warning,
-                "has the current token; hand it over again after it renews",
+                "has the current token; hand it off again after it renews",
             )
         }
         Tool::Codex => (
             codex(loc, bundle)?,
             None,
-            "has the current token; hand it over again after it renews",
+            "has the current token; hand it off again after it renews",
         ),
         other => {
             return Err(Error::BadConfig {

@@ -30,7 +30,7 @@ pub use hand_off::{ClaudeMode, Delivered, HandOffRequest, HandedOff, Summary};
 pub use links::LinkAction;
 pub use reauth::SignInAgain;
 pub use renew::{sign_in_reason, Validity};
-pub use sign_in::{no_renewal_notice, BrowserMode, LoginEvent, LoginOptions, ScopeChoice};
+pub use sign_in::{no_renewal_notice, BrowserMode, ScopeChoice, SignInEvent, SignInOptions};
 pub use sign_out::SignedOut;
 pub use status::StoredSession;
 pub use step_up::{Challenged, StepUp};
@@ -41,7 +41,7 @@ pub use crate::health::dashboard::{Dashboard, Overall, Session};
 pub use crate::health::probe::{Health, ServerHealth};
 pub use crate::health::reasons::{ErrorReport, Fix, Reason};
 pub use crate::oauth::plan::{
-    redirect_uri, ClientChoice, ClientConfig, ExtraParam, LoginPlan, PkceS256, Severity,
+    redirect_uri, ClientChoice, ClientConfig, ExtraParam, PkceS256, Severity, SignInPlan,
     TokenAuthMethod,
 };
 pub use crate::oauth::providers::{Preset, PresetField, Provider, ProviderInput};

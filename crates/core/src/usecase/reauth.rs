@@ -2,12 +2,12 @@
 //! signed in with last time, or whether the plan changed and the person should see it first.
 
 use crate::error::Error;
-use crate::oauth::plan::{ClientChoice, ClientConfig, LoginPlan, PkceS256};
+use crate::oauth::plan::{ClientChoice, ClientConfig, PkceS256, SignInPlan};
 use crate::oauth::register::RegistrationMethod;
 use crate::protocol::discovery;
 use crate::store::vault::CredentialBundle;
 use crate::usecase::engine::Latchkey;
-use crate::usecase::sign_in::{BrowserMode, LoginOptions};
+use crate::usecase::sign_in::{BrowserMode, SignInOptions};
 use std::collections::BTreeSet;
 
 /// What changed between the last sign-in and a fresh plan.
@@ -21,7 +21,7 @@ pub enum PlanChange {
 
 /// Compares a fresh plan with the stored bundle, and narrows the plan to the scopes asked for
 /// last time when those are still what the server recommends or allows.
-pub fn compare(plan: &LoginPlan, last: &CredentialBundle) -> PlanChange {
+pub fn compare(plan: &SignInPlan, last: &CredentialBundle) -> PlanChange {
     let mut what = Vec::new();
     if plan.issuer != last.issuer {
         what.push(format!(
@@ -69,7 +69,7 @@ pub fn client_config(last: &CredentialBundle) -> ClientConfig {
 
 /// The plan for signing in again: the scopes of the last sign-in where they are still valid
 /// names (a person who narrowed or widened them keeps their choice).
-pub fn with_last_scopes(mut plan: LoginPlan, last: &CredentialBundle) -> LoginPlan {
+pub fn with_last_scopes(mut plan: SignInPlan, last: &CredentialBundle) -> SignInPlan {
     if !last.requested_scopes.is_empty()
         && plan
             .set_scopes(last.requested_scopes.iter().cloned())
@@ -120,10 +120,10 @@ impl Latchkey {
         if let PlanChange::Changed { what } = compare(&plan, &last) {
             return Err(SignInAgain::NeedsReview(what.join("; ")));
         }
-        let options = LoginOptions {
+        let options = SignInOptions {
             client_secret: config.client_secret.clone(),
             browser,
-            ..LoginOptions::default()
+            ..SignInOptions::default()
         };
         self.sign_in(&plan, &options, &|_| {})
             .await
@@ -137,7 +137,7 @@ mod tests {
     use crate::protocol::discovery::Discovery;
     use crate::store::vault::tests::sample;
 
-    fn plan_with(scopes: &[&str], issuer: &str) -> LoginPlan {
+    fn plan_with(scopes: &[&str], issuer: &str) -> SignInPlan {
         let mut b = sample("https://example.com/mcp");
         b.issuer = issuer.into();
         let d: Discovery = serde_json::from_value(serde_json::json!({

@@ -7,7 +7,7 @@ use crate::clock::Clock;
 use crate::error::{Error, Result};
 use crate::oauth::loopback::{CallbackListener, Expected};
 use crate::oauth::plan::{self, ClientConfig};
-use crate::oauth::plan::{LoginPlan, PkceS256};
+use crate::oauth::plan::{PkceS256, SignInPlan};
 use crate::oauth::providers::ProviderInput;
 use crate::oauth::register::{obtain_client, ClientRegistration, RegistrationMethod};
 use crate::oauth::tokens::{self, Endpoint};
@@ -29,7 +29,7 @@ pub enum BrowserMode {
     PrintOnly,
 }
 
-pub struct LoginOptions {
+pub struct SignInOptions {
     pub client_secret: Option<Secret>,
     /// A name for the server, usable wherever a URL is (`latchkey token NAME`).
     pub name: Option<String>,
@@ -37,9 +37,9 @@ pub struct LoginOptions {
     pub timeout: Duration,
 }
 
-impl Default for LoginOptions {
+impl Default for SignInOptions {
     fn default() -> Self {
-        LoginOptions {
+        SignInOptions {
             client_secret: None,
             name: None,
             browser: BrowserMode::Open,
@@ -50,7 +50,7 @@ impl Default for LoginOptions {
 
 /// Progress a front end may show.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum LoginEvent {
+pub enum SignInEvent {
     Listening {
         redirect_uri: String,
     },
@@ -70,7 +70,7 @@ pub enum LoginEvent {
 /// sign-in server, scopes it was registered for, and its exact redirect port free again.
 /// Reusing it keeps one registration per server instead of one per sign-in.
 async fn bind_listener(
-    plan: &LoginPlan,
+    plan: &SignInPlan,
     previous: Option<&CredentialBundle>,
 ) -> Result<(CallbackListener, Option<ClientRegistration>)> {
     if plan.callback_port.is_none() {
@@ -85,12 +85,15 @@ async fn bind_listener(
     Ok((CallbackListener::bind(plan.callback_port).await?, None))
 }
 
-pub async fn login(
+/// The sign-in itself, once a plan is settled: the loopback listener, the client (the last
+/// one reused when it fits), the browser, the code exchange, and the bundle stored.
+/// [`Latchkey::sign_in`] is the use case around it (recording, events).
+pub async fn perform(
     http: &Http,
-    plan: &LoginPlan,
-    options: &LoginOptions,
+    plan: &SignInPlan,
+    options: &SignInOptions,
     store: &dyn CredentialStore,
-    events: &(dyn Fn(LoginEvent) + Send + Sync),
+    events: &(dyn Fn(SignInEvent) + Send + Sync),
     clock: &dyn Clock,
 ) -> Result<CredentialBundle> {
     if plan.pkce == PkceS256::NeedsConfirmation {
@@ -120,7 +123,7 @@ pub async fn login(
     let previous = store.load(&server_id).ok().flatten();
     let (listener, reused) = bind_listener(plan, previous.as_ref()).await?;
     let redirect_uri = listener.redirect_uri();
-    events(LoginEvent::Listening {
+    events(SignInEvent::Listening {
         redirect_uri: redirect_uri.clone(),
     });
 
@@ -128,7 +131,7 @@ pub async fn login(
         Some(c) => c,
         None => obtain_client(http, plan, &redirect_uri, options.client_secret.as_ref()).await?,
     };
-    events(LoginEvent::ClientReady {
+    events(SignInEvent::ClientReady {
         client_id: client.client_id.clone(),
         method: client.method,
     });
@@ -162,7 +165,7 @@ pub async fn login(
         BrowserMode::Open => crate::oauth::browser::open_url(request.url.as_str()).is_ok(),
         BrowserMode::PrintOnly => false,
     };
-    events(LoginEvent::SignInPage {
+    events(SignInEvent::SignInPage {
         url: request.url.to_string(),
         opened,
     });
@@ -178,7 +181,7 @@ pub async fn login(
             options.timeout,
         )
         .await?;
-    events(LoginEvent::Exchanging);
+    events(SignInEvent::Exchanging);
     let requested = plan.scope_names();
     let mut tokens =
         tokens::exchange_code(http, &ep, &code, &request.verifier, &requested, clock).await?;
@@ -271,7 +274,7 @@ impl Latchkey {
         url: &str,
         client: &ClientConfig,
         scopes: &ScopeChoice,
-    ) -> Result<LoginPlan> {
+    ) -> Result<SignInPlan> {
         self.plan_sign_in_with_hints(url, client, scopes, &[]).await
     }
 
@@ -283,7 +286,7 @@ impl Latchkey {
         client: &ClientConfig,
         scopes: &ScopeChoice,
         hints: &[String],
-    ) -> Result<LoginPlan> {
+    ) -> Result<SignInPlan> {
         let d = discovery::discover_with_hints(&self.http(), url.trim(), hints).await?;
         let mut plan = self.make_plan(d, client);
         let exactly = ScopeChoice::split(&scopes.exactly);
@@ -305,7 +308,7 @@ impl Latchkey {
         url: &str,
         provider: &ProviderInput,
         scopes: &ScopeChoice,
-    ) -> Result<LoginPlan> {
+    ) -> Result<SignInPlan> {
         let (config, issuer) = provider.resolve()?;
         let mut plan = self.plan_sign_in(url, &config, scopes).await?;
         provider.apply(&mut plan, &issuer)?;
@@ -314,7 +317,7 @@ impl Latchkey {
 
     /// The plan for what discovery found, with the person's remembered PKCE choice for its
     /// sign-in server applied.
-    pub(crate) fn make_plan(&self, d: Discovery, client: &ClientConfig) -> LoginPlan {
+    pub(crate) fn make_plan(&self, d: Discovery, client: &ClientConfig) -> SignInPlan {
         let mut plan = plan::make_plan(d, client);
         if plan.pkce == PkceS256::NeedsConfirmation
             && pkce_choices::is_assumed(&self.state_dir, &plan.issuer)
@@ -333,7 +336,7 @@ impl Latchkey {
     ///
     /// Errors: [`Error::PkceUnsupported`] for metadata that lists methods without S256 (it
     /// stays refused), and the state folder's ([`Error::Lock`], [`Error::WriteFailed`]).
-    pub fn confirm_pkce_s256(&self, plan: &mut LoginPlan) -> Result<()> {
+    pub fn confirm_pkce_s256(&self, plan: &mut SignInPlan) -> Result<()> {
         if plan.pkce != PkceS256::NeedsConfirmation {
             return Ok(());
         }
@@ -361,13 +364,13 @@ impl Latchkey {
     /// wrong `state` or `iss`), the code exchange, and the keychain.
     pub async fn sign_in(
         &self,
-        plan: &LoginPlan,
-        options: &LoginOptions,
-        progress: &(dyn Fn(LoginEvent) + Send + Sync),
+        plan: &SignInPlan,
+        options: &SignInOptions,
+        progress: &(dyn Fn(SignInEvent) + Send + Sync),
     ) -> Result<CredentialBundle> {
         let recorder = Recorder::default();
         let http = self.http().with_recorder(recorder.clone());
-        let result = login(
+        let result = perform(
             &http,
             plan,
             options,

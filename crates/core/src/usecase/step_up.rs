@@ -13,7 +13,7 @@ use crate::protocol::urls;
 use crate::store::vault::CredentialBundle;
 use crate::usecase::engine::Latchkey;
 use crate::usecase::renew::Validity;
-use crate::usecase::sign_in::{LoginEvent, LoginOptions, ScopeChoice};
+use crate::usecase::sign_in::{ScopeChoice, SignInEvent, SignInOptions};
 use std::collections::BTreeSet;
 use url::Url;
 
@@ -134,9 +134,9 @@ pub async fn with_step_up<T>(
 /// told what the server asked for, and who hears its progress.
 pub struct StepUp<'a> {
     pub client: &'a ClientConfig,
-    pub options: &'a LoginOptions,
+    pub options: &'a SignInOptions,
     pub asking: &'a (dyn Fn(&Challenged) + Send + Sync),
-    pub progress: &'a (dyn Fn(LoginEvent) + Send + Sync),
+    pub progress: &'a (dyn Fn(SignInEvent) + Send + Sync),
 }
 
 impl Latchkey {

@@ -229,7 +229,7 @@ fn discovery_without_pkce_field() -> Vec<Expect> {
 #[tokio::test]
 async fn a_pkce_choice_is_remembered_per_issuer_shown_in_the_plan_and_forgotten_on_request() {
     use crate::oauth::plan::PkceS256;
-    use crate::usecase::{LoginOptions, ScopeChoice};
+    use crate::usecase::{ScopeChoice, SignInOptions};
     let mut exchanges = discovery_without_pkce_field();
     exchanges.extend(discovery_without_pkce_field());
     exchanges.extend(discovery_without_pkce_field());
@@ -243,7 +243,7 @@ async fn a_pkce_choice_is_remembered_per_issuer_shown_in_the_plan_and_forgotten_
     // Signing in without the choice stops before anything reaches the sign-in server.
     let err = s
         .engine
-        .sign_in(&plan, &LoginOptions::default(), &|_| {})
+        .sign_in(&plan, &SignInOptions::default(), &|_| {})
         .await
         .unwrap_err();
     assert_eq!(err.code(), "pkce_not_advertised");

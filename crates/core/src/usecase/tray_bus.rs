@@ -18,7 +18,7 @@ pub const INTERFACE: &str = "dev.latchkey.Tray1";
 
 /// The methods of [`INTERFACE`].
 pub mod method {
-    /// `Launched(argv: as)`: a second launch hands over its arguments (links among them).
+    /// `Launched(argv: as)`: a second launch passes on its arguments (links among them).
     pub const LAUNCHED: &str = "Launched";
     /// `Changed()`: credentials or configs changed (the window signed in, signed out or
     /// handed a token to a tool): the tray's scheduler looks again and every server is

@@ -8,7 +8,7 @@ import type { PlanProblem } from "./PlanProblem";
 import type { PlannedScope } from "./PlannedScope";
 import type { ScopeBasis } from "./ScopeBasis";
 
-export type LoginPlan = { server_url: string, resource: string, issuer: string, endpoints: Endpoints, client: ClientChoice, 
+export type SignInPlan = { server_url: string, resource: string, issuer: string, endpoints: Endpoints, client: ClientChoice, 
 /**
  * A fixed loopback port, or None for any free port chosen at sign-in.
  */
