@@ -36,7 +36,8 @@ fn set(items: &[&str]) -> BTreeSet<String> {
 
 /// What an MCP server logs for a probe without a token.
 fn probe_only() -> Value {
-    json!([{"method": "POST", "rpc": null, "status": 401, "auth": "none", "reason": "no token"}])
+    json!([{"method": "POST", "rpc": ["initialize"], "status": 401, "auth": "none",
+            "reason": "no token", "protocol_version": null, "offered": "2026-07-28"}])
 }
 
 const OAUTH_PARAMS: &[&str] = &[
