@@ -3,20 +3,31 @@
 use crate::error::{Error, OAuthStage, Result};
 use crate::oauth::plan::TokenAuthMethod;
 use crate::oauth::register::oauth_error_from_body;
+use crate::oauth::register::ClientRegistration;
+use crate::oauth::tokens::TokenSet;
 use crate::protocol::http::{Http, Outgoing};
 use crate::protocol::urls;
-use crate::store::vault::CredentialBundle;
 use url::Url;
+
+/// One session to end at its authorization server.
+pub struct Revocation<'a> {
+    /// The issuer, for error messages.
+    pub issuer: &'a str,
+    /// The AS metadata's `revocation_endpoint`; `None` when it offers none.
+    pub endpoint: Option<&'a str>,
+    pub client: &'a ClientRegistration,
+    pub tokens: &'a TokenSet,
+}
 
 /// Revokes the refresh token (which ends the grant at most servers) and the access token.
 /// Returns false when the sign-in server offers no revocation.
-pub async fn revoke(http: &Http, b: &CredentialBundle) -> Result<bool> {
-    let Some(endpoint) = &b.revocation_endpoint else {
+pub async fn revoke(http: &Http, b: &Revocation<'_>) -> Result<bool> {
+    let Some(endpoint) = b.endpoint else {
         return Ok(false);
     };
     let url = Url::parse(endpoint).map_err(|e| Error::BadMetadata {
         what: "sign-in server metadata",
-        url: b.issuer.clone(),
+        url: b.issuer.to_string(),
         detail: format!("revocation endpoint {endpoint:?} is not a URL ({e})"),
     })?;
     urls::require_secure(&url, "revocation endpoint")?;

@@ -59,10 +59,12 @@ fn lenient_seconds<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Er
             serde_json::Value::String(s)
                 if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) =>
             {
-                s.parse().ok()
+                // All digits: only a number too large to parse fails, and that is a long time.
+                Some(s.parse::<u64>().unwrap_or(u64::MAX))
             }
             _ => None,
-        };
+        }
+        .map(|s| s.min(MAX_LIFETIME_SECS));
         if secs.is_none() {
             // The value is a lifetime, not a secret: it may be logged.
             tracing::warn!(
@@ -111,6 +113,10 @@ impl TokenResponse for LenientTokenResponse {
 /// token can renew it: 15 minutes, so a wrong guess costs a renewal, not a broken session.
 pub const ASSUMED_LIFETIME: Duration = Duration::from_secs(15 * 60);
 
+/// The longest lifetime believed: a year. Larger values (`1e30`, a far-future `exp`) are
+/// read as this, so no time arithmetic downstream can overflow.
+pub const MAX_LIFETIME_SECS: u64 = 366 * 24 * 3600;
+
 /// When the access token ends, in seconds since the epoch: `obtained_at + expires_in`; else
 /// the token's own `exp` claim when it is a JWT (RFC 7519 section 4.1.4); else, when a
 /// refresh token can renew it, [`ASSUMED_LIFETIME`] from now; else unknown (`None`: the
@@ -124,7 +130,9 @@ pub fn expires_at(
     if let Some(d) = expires_in {
         return Some(obtained_at.saturating_add(d.as_secs()));
     }
+    let latest = obtained_at.saturating_add(MAX_LIFETIME_SECS);
     jwt_exp(access_token)
+        .map(|exp| exp.min(latest))
         .or_else(|| renewable.then(|| obtained_at.saturating_add(ASSUMED_LIFETIME.as_secs())))
 }
 
@@ -193,6 +201,15 @@ mod tests {
         assert_eq!(base(json!("")), None);
         assert_eq!(base(json!(null)), None);
         assert_eq!(base(json!({"s": 1})), None);
+        assert_eq!(
+            base(json!(1e30)),
+            Some(MAX_LIFETIME_SECS),
+            "clamped, never overflowing"
+        );
+        assert_eq!(
+            base(json!("99999999999999999999999")),
+            Some(MAX_LIFETIME_SECS)
+        );
         let absent = parse(json!({"access_token": "a", "token_type": "Bearer"}));
         assert_eq!(absent.expires_in(), None);
     }

@@ -45,14 +45,13 @@ pub fn canonical_resource(url: &Url) -> String {
     s
 }
 
-/// True for 127.0.0.0/8, ::1 and `localhost`.
+/// True for 127.0.0.0/8, ::1 and exactly `localhost`. Not `*.localhost`: a resolver that does
+/// not pin those names to this machine would send plain-HTTP credentials elsewhere.
 pub fn is_loopback(url: &Url) -> bool {
     match url.host() {
         Some(Host::Ipv4(ip)) => ip.is_loopback(),
         Some(Host::Ipv6(ip)) => ip.is_loopback(),
-        Some(Host::Domain(d)) => {
-            d.eq_ignore_ascii_case("localhost") || d.to_ascii_lowercase().ends_with(".localhost")
-        }
+        Some(Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
         None => false,
     }
 }
@@ -154,6 +153,7 @@ mod tests {
         assert!(is_loopback(&u("http://127.8.9.1/")));
         assert!(is_loopback(&u("http://[::1]:9/")));
         assert!(is_loopback(&u("http://localhost:3/")));
+        assert!(!is_loopback(&u("http://evil.localhost:3/")));
         assert!(!is_loopback(&u("http://as.example.test/")));
         assert!(require_secure(&u("http://as.example.test/token"), "token endpoint").is_err());
         assert!(require_secure(&u("https://as.example.test/token"), "token endpoint").is_ok());

@@ -333,7 +333,7 @@ fn native_value(
         "serverUrl": config["url"],
         "clientId": bundle.client.client_id,
         "accessToken": bundle.tokens.access_token.expose(),
-        "expiresAt": bundle.tokens.expires_at.map(|s| s * 1000),
+        "expiresAt": bundle.tokens.expires_at.map(|s| s.saturating_mul(1000)),
         "scope": bundle.tokens.scopes.join(" "),
         "issuer": bundle.issuer,
     });

@@ -260,7 +260,7 @@ pub fn stored_credential<'a>(
             access_token: t.access_token.expose(),
             token_type,
             scope: (!t.scopes.is_empty()).then(|| t.scopes.join(" ")),
-            expires_at: t.expires_at.map(|s| s * 1000),
+            expires_at: t.expires_at.map(|s| s.saturating_mul(1000)),
         },
         client_id: &bundle.client.client_id,
         token_url: &bundle.token_endpoint,

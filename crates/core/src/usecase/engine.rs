@@ -12,8 +12,9 @@ use crate::store::paths;
 use crate::store::vault::{CredentialStore, KeyringStore};
 use crate::tools::Locations;
 use crate::usecase::events::Event;
+use std::collections::HashSet;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{broadcast, Notify};
 
@@ -43,6 +44,8 @@ pub struct Latchkey {
     events: broadcast::Sender<Event>,
     /// Wakes the renewal scheduler: a sign-in or sign-out changed the deadlines.
     pub(crate) wake: Arc<Notify>,
+    /// The sessions already warned of their end (server id, end in seconds since the epoch).
+    warned: Mutex<HashSet<(String, u64)>>,
 }
 
 /// The margin when `LATCHKEY_REFRESH_MARGIN_SECS` does not say: 60 seconds.
@@ -79,6 +82,7 @@ impl Latchkey {
             transport: None,
             events,
             wake: Arc::new(Notify::new()),
+            warned: Mutex::default(),
         }
     }
 
@@ -163,6 +167,12 @@ impl Latchkey {
     /// Sends an event to every listener (none listening is fine).
     pub(crate) fn emit(&self, event: Event) {
         let _ = self.events.send(event);
+    }
+
+    /// True the first time a session ending at `at` is to be warned of.
+    pub(crate) fn first_warning(&self, server: &str, at: u64) -> bool {
+        let mut w = self.warned.lock().unwrap_or_else(|p| p.into_inner());
+        w.insert((server.to_string(), at))
     }
 
     /// Something outside this engine changed credentials (another process signed in or

@@ -230,7 +230,8 @@ fn backup_of(d: &Delivered) -> Option<String> {
 
 /// Gemini CLI ignores a stored token with under 5 minutes left (it treats it as expired and
 /// starts its own sign-in): it is handed one with at least 6 minutes.
-pub const GEMINI_CLI_MIN_VALIDITY: Duration = Duration::from_secs(360);
+pub const GEMINI_CLI_MIN_VALIDITY: Duration =
+    Duration::from_secs(crate::tools::gemini_cli::EXPIRY_BUFFER_SECS + 60);
 
 /// How long a token handed to `tool` must still be valid.
 pub fn minimum_validity(tool: Tool) -> Validity {

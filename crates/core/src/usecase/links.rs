@@ -41,8 +41,10 @@ impl LinkAction {
 /// Whether a program argument is a `latchkey:` link (the scheme is case-insensitive); the
 /// others (options, file names) are not for [`parse`].
 pub fn is_link(arg: &str) -> bool {
-    arg.get(..SCHEME.len() + 1)
-        .is_some_and(|p| p[..SCHEME.len()].eq_ignore_ascii_case(SCHEME) && p.ends_with(':'))
+    // Bytes, not string slices: an argument from another process may put a multi-byte
+    // character across the scheme's end.
+    let (b, n) = (arg.as_bytes(), SCHEME.len());
+    b.len() > n && b[..n].eq_ignore_ascii_case(SCHEME.as_bytes()) && b[n] == b':'
 }
 
 fn refuse(link: &str, reason: impl Into<String>) -> Error {
@@ -116,6 +118,10 @@ mod tests {
         assert!(!super::is_link("latchkeys://x"));
         assert!(!super::is_link("https://a/mcp"));
         assert!(!super::is_link("é"));
+        // A multi-byte character across the scheme's end (a D-Bus caller may send anything).
+        assert!(!super::is_link("latchke\u{e9}"));
+        assert!(!super::is_link("latchkeé:"));
+        assert!(!super::is_link("latchkey"));
     }
 
     #[test]

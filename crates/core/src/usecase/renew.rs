@@ -4,7 +4,7 @@
 //! the kernel copy updated by that write, the flow recorded for "why", and an event sent
 //! (ARCHITECTURE.md, "Renewal" and "Credentials").
 
-use crate::clock::{Clock, SystemClock};
+use crate::clock::Clock;
 use crate::error::{Error, OAuthError, Result};
 use crate::health::reasons;
 use crate::oauth::tokens::{self, Endpoint};
@@ -12,7 +12,7 @@ use crate::protocol::http::Http;
 use crate::protocol::trace::Recorder;
 use crate::secret::Secret;
 use crate::store::vault::{self, CredentialBundle, CredentialStore, NeedsSignIn};
-use crate::store::{flow_record, lock, paths};
+use crate::store::{flow_record, lock};
 use crate::usecase::engine::Latchkey;
 use crate::usecase::events::{Event, SessionEvent};
 use std::path::PathBuf;
@@ -29,23 +29,6 @@ pub struct RefreshOptions {
     /// How long to wait for another process that is refreshing the same server.
     pub lock_wait: Duration,
     pub clock: Arc<dyn Clock>,
-}
-
-impl RefreshOptions {
-    /// Defaults, with `LATCHKEY_REFRESH_MARGIN_SECS` and `LATCHKEY_STATE_DIR` honoured.
-    pub fn from_env() -> Self {
-        RefreshOptions {
-            margin: Duration::from_secs(
-                std::env::var("LATCHKEY_REFRESH_MARGIN_SECS")
-                    .ok()
-                    .and_then(|s| s.parse().ok())
-                    .unwrap_or(60),
-            ),
-            lock_dir: paths::state_dir().join("locks"),
-            lock_wait: Duration::from_secs(30),
-            clock: Arc::new(SystemClock),
-        }
-    }
 }
 
 /// Why a stored failure means the person must sign in, in words.
@@ -191,12 +174,23 @@ pub async fn fresh_bundle(
         }
         Err(Error::OAuth(OAuthError {
             code, description, ..
-        })) if code != "server_error" && code != "temporarily_unavailable" => {
+        })) if ENDS_THE_SESSION.contains(&code.as_str()) => {
             Err(mark(store, b, &code, description, options.clock.now()))
         }
         Err(e) => Err(e),
     }
 }
+
+/// Refresh refusals that only a new sign-in fixes (RFC 6749 section 5.2): the grant is gone,
+/// or the authorization server no longer knows the client. They are recorded in the bundle so
+/// no process retries them; any other refusal (`invalid_request`, `invalid_scope`, a rate
+/// limit, a server error) is reported and tried again later.
+pub const ENDS_THE_SESSION: [&str; 4] = [
+    "invalid_grant",
+    "invalid_client",
+    "unauthorized_client",
+    "unsupported_grant_type",
+];
 
 /// What a caller needs of the session it asks for, beyond the engine's margin.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -233,6 +227,7 @@ impl Latchkey {
     pub async fn fresh(&self, server: &str, validity: Validity) -> Result<CredentialBundle> {
         let id = vault::resolve(self.store.as_ref(), server)?;
         let recorder = Recorder::default();
+        let started = self.now();
         let result = fresh_bundle(
             self.store.as_ref(),
             &id,
@@ -241,42 +236,45 @@ impl Latchkey {
         )
         .await;
         // Only a renewal sends anything: a token from the keychain records nothing.
-        if recorder.exchanges().is_empty() {
-            return result;
+        if !recorder.exchanges().is_empty() {
+            flow_record::record(
+                &self.state_dir,
+                self.now(),
+                "renewal",
+                &id,
+                &recorder,
+                &result,
+            );
         }
-        flow_record::record(
-            &self.state_dir,
-            self.now(),
-            "renewal",
-            &id,
-            &recorder,
-            &result,
-        );
         match &result {
+            Ok(_) if recorder.exchanges().is_empty() => {}
             Ok(b) => {
                 self.emit(Event::Session(SessionEvent::Refreshed {
-                    server: b.server_url.clone(),
+                    server: id.clone(),
                     until: b.tokens.expires_at,
                 }));
                 self.changed(&id);
             }
-            Err(e) => {
-                let reason = match self
+            // The session ended just now (refused, or nothing left to renew it with): the
+            // person must sign in. Announced once, when it was recorded, not on every use.
+            Err(Error::NeedsSignIn { .. }) => {
+                let n = self
                     .store
                     .load(&id)
                     .ok()
                     .flatten()
-                    .and_then(|b| b.needs_sign_in)
-                {
-                    Some(n) => reasons::from_needs_sign_in(&n),
-                    None => reasons::from_error(e),
-                };
-                self.emit(Event::Session(SessionEvent::Failed {
-                    server: id.clone(),
-                    reason,
-                }));
-                self.changed(&id);
+                    .and_then(|b| b.needs_sign_in);
+                if let Some(n) = n.filter(|n| n.at >= started) {
+                    self.emit(Event::Session(SessionEvent::Failed {
+                        server: id.clone(),
+                        reason: reasons::from_needs_sign_in(&n),
+                    }));
+                    self.changed(&id);
+                }
             }
+            // A passing failure (offline, a slow or failing server, a rate limit): nobody
+            // needs to sign in; whoever asked retries later.
+            Err(e) => tracing::info!("renewing {id} failed for now: {e}"),
         }
         result
     }
@@ -316,7 +314,7 @@ mod tests {
             lock_dir: std::env::temp_dir()
                 .join(format!("latchkey-refresh-{tag}-{}", std::process::id())),
             lock_wait: Duration::from_secs(1),
-            clock: Arc::new(SystemClock),
+            clock: Arc::new(crate::clock::SystemClock),
         }
     }
 

@@ -23,6 +23,20 @@ pub fn deadline(b: &CredentialBundle, margin: Duration) -> Option<u64> {
     }
 }
 
+/// When to look at a renewed bundle again: its deadline, unless that has passed already (a
+/// token that lives no longer than the margin, or a clock skew), then after half its
+/// lifetime and at least 30 seconds, so the scheduler never renews in a tight loop.
+fn next_look(b: &CredentialBundle, due: u64, now: u64) -> u64 {
+    if due > now {
+        return due;
+    }
+    let lifetime = b
+        .tokens
+        .expires_at
+        .map_or(0, |e| e.saturating_sub(b.tokens.obtained_at));
+    now + (lifetime / 2).max(30)
+}
+
 impl Latchkey {
     /// One pass of the scheduler: renews every session that is due, warns once per pass of
     /// each that will end without renewal, and returns the next deadline (seconds since the
@@ -48,10 +62,13 @@ impl Latchkey {
             }
             if b.tokens.refresh_token.is_none() {
                 if let Some(at) = b.tokens.expires_at.filter(|&t| t > now) {
-                    self.emit(Event::Session(SessionEvent::ExpiringSoon {
-                        server: b.server_url.clone(),
-                        at,
-                    }));
+                    // Once per session, however often the scheduler is woken.
+                    if self.first_warning(&id, at) {
+                        self.emit(Event::Session(SessionEvent::ExpiringSoon {
+                            server: id.clone(),
+                            at,
+                        }));
+                    }
                     // Look again when it has ended.
                     soonest(at);
                 }
@@ -61,7 +78,7 @@ impl Latchkey {
             match self.fresh(&id, Validity::ForUse).await {
                 Ok(fresh) => {
                     if let Some(d) = deadline(&fresh, self.margin) {
-                        soonest(d);
+                        soonest(next_look(&fresh, d, self.now()));
                     }
                 }
                 // A passing failure (network): try again in a minute, not in a tight loop.

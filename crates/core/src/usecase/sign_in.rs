@@ -15,9 +15,9 @@ use crate::protocol::discovery::{self, Discovery};
 use crate::protocol::http::Http;
 use crate::protocol::trace::Recorder;
 use crate::secret::Secret;
-use crate::store::flow_record;
 use crate::store::pkce_choices::{self, PkceChoice};
 use crate::store::vault::{self, CredentialBundle, CredentialStore, BUNDLE_VERSION};
+use crate::store::{flow_record, lock};
 use crate::usecase::engine::Latchkey;
 use std::time::Duration;
 
@@ -86,7 +86,8 @@ async fn bind_listener(
 }
 
 /// The sign-in itself, once a plan is settled: the loopback listener, the client (the last
-/// one reused when it fits), the browser, the code exchange, and the bundle stored.
+/// one reused when it fits), the browser, the code exchange; the bundle to store (`store` is
+/// only read, for the last sign-in's client and names).
 /// [`Latchkey::sign_in`] is the use case around it (recording, events).
 pub async fn perform(
     http: &Http,
@@ -217,7 +218,6 @@ pub async fn perform(
         needs_sign_in: None,
         names,
     };
-    store.save(&bundle)?;
     Ok(bundle)
 }
 
@@ -378,7 +378,18 @@ impl Latchkey {
             progress,
             self.clock.as_ref(),
         )
-        .await;
+        .await
+        .and_then(|bundle| {
+            // Under the server's lock: a renewal in flight finishes first, so it cannot write
+            // the old session over the new one.
+            let _lock = lock::acquire(
+                &self.state_dir.join("locks"),
+                &bundle.server_id,
+                self.lock_wait,
+            )?;
+            self.store.save(&bundle)?;
+            Ok(bundle)
+        });
         if let Ok(id) = vault::server_id(&plan.server_url) {
             flow_record::record(
                 &self.state_dir,

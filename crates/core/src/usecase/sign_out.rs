@@ -2,6 +2,7 @@
 //! (RFC 7009 revocation, best effort), forget it here (keychain and kernel copy), announce it.
 
 use crate::oauth::revoke;
+use crate::store::lock;
 use crate::store::vault::{self, CredentialBundle};
 use crate::usecase::engine::Latchkey;
 use crate::Result;
@@ -24,10 +25,19 @@ impl Latchkey {
     /// Errors: a name that matches no server ([`crate::Error::NotSignedIn`]); the keychain's.
     pub async fn sign_out(&self, server: &str) -> Result<Option<SignedOut>> {
         let id = vault::resolve(self.store.as_ref(), server)?;
+        // Under the server's lock: a renewal in flight finishes first and cannot bring the
+        // session back after it is forgotten.
+        let _lock = lock::acquire(&self.state_dir.join("locks"), &id, self.lock_wait)?;
         let Some(bundle) = self.store.load(&id)? else {
             return Ok(None);
         };
-        let revoked = revoke::revoke(&self.http(), &bundle).await;
+        let session = revoke::Revocation {
+            issuer: &bundle.issuer,
+            endpoint: bundle.revocation_endpoint.as_deref(),
+            client: &bundle.client,
+            tokens: &bundle.tokens,
+        };
+        let revoked = revoke::revoke(&self.http(), &session).await;
         self.store.delete(&id)?;
         self.changed(&id);
         Ok(Some(SignedOut { bundle, revoked }))

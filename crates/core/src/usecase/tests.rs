@@ -300,3 +300,62 @@ fn a_session_without_a_refresh_token_says_when_it_ends() {
         .unwrap()
         .contains("you will have to sign in again"));
 }
+
+#[tokio::test]
+async fn a_passing_refusal_or_outage_is_not_recorded_and_nobody_is_told_to_sign_in() {
+    let s = setup(
+        30,
+        vec![
+            Expect::post(TOKEN_URL).respond_json(429, &json!({"error": "rate_limited"})),
+            Expect::post(TOKEN_URL).respond_json(400, &json!({"error": "invalid_request"})),
+            refresh_answer(),
+        ],
+    );
+    let mut heard = s.engine.subscribe();
+    for _ in 0..2 {
+        let e = s.engine.fresh(SERVER, Validity::ForUse).await.unwrap_err();
+        assert_ne!(e.code(), "needs_sign_in", "{e}");
+        assert!(stored(&s).needs_sign_in.is_none(), "not recorded: {e}");
+    }
+    let told = std::iter::from_fn(|| heard.try_recv().ok())
+        .any(|e| matches!(e, Event::Session(SessionEvent::Failed { .. })));
+    assert!(!told, "no 'sign in again' for a passing failure");
+    // The next try renews.
+    let b = s.engine.fresh(SERVER, Validity::ForUse).await.unwrap();
+    assert_eq!(b.tokens.access_token.expose(), "at-renewed");
+    s.canned.assert_done();
+}
+
+#[tokio::test]
+async fn a_token_shorter_than_the_margin_is_not_renewed_in_a_tight_loop() {
+    // The AS issues 20-second tokens; the margin is 60 s: every renewed token is "due".
+    let short = Expect::post(TOKEN_URL).respond_json(
+        200,
+        &json!({"access_token": "at-short", "token_type": "Bearer", "expires_in": 20,
+                "refresh_token": "rt-next"}),
+    );
+    let s = setup(10, vec![short]);
+    let now = s.clock.now_secs();
+    let next = s.engine.renew_due().await.unwrap();
+    s.canned.assert_done();
+    assert!(
+        next >= now + 30,
+        "looks again after half the lifetime, at least 30 s: {next}"
+    );
+}
+
+#[tokio::test]
+async fn a_session_ending_without_renewal_is_warned_of_once_however_often_woken() {
+    let s = setup(600, vec![]);
+    let mut b = stored(&s);
+    b.tokens.refresh_token = None;
+    s.store.save(&b).unwrap();
+    let mut heard = s.engine.subscribe();
+    for _ in 0..3 {
+        s.engine.renew_due().await;
+    }
+    let warnings = std::iter::from_fn(|| heard.try_recv().ok())
+        .filter(|e| matches!(e, Event::Session(SessionEvent::ExpiringSoon { .. })))
+        .count();
+    assert_eq!(warnings, 1);
+}
