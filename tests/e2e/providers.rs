@@ -74,8 +74,8 @@ fn an_entra_shaped_server_signs_in_with_the_entra_preset_and_lists_its_tools() {
     let err = String::from_utf8_lossy(&login.stderr);
     assert!(login.status.success(), "{out}\n{err}");
     assert!(
-        out.contains("is Microsoft Entra ID"),
-        "the PKCE note: {out}"
+        format!("{out}{err}").contains("is Microsoft Entra ID"),
+        "the PKCE note: {out}\n{err}"
     );
 
     let log = f.log();
