@@ -209,75 +209,22 @@ mod tests {
         assert_eq!(served.as_str(), INTERFACE);
     }
 
-    /// A private bus daemon for one test, stopped when dropped.
+    /// A private bus daemon for one test (the e2e support's), stopped when dropped.
     struct Bus {
         address: String,
-        child: std::process::Child,
-        dir: std::path::PathBuf,
+        _bus: latchkey_e2e::PrivateBus,
+        _dir: latchkey_e2e::TempDir,
     }
 
     impl Bus {
         fn start(tag: &str) -> Bus {
-            use std::io::BufRead;
-            let dir = std::env::temp_dir()
-                .join(format!("latchkey-tray-bus-{tag}-{}", std::process::id()));
-            std::fs::create_dir_all(&dir).unwrap();
-            let config = dir.join("bus.conf");
-            std::fs::write(
-                &config,
-                format!(
-                    r#"<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>session</type>
-  <listen>unix:dir={}</listen>
-  <auth>EXTERNAL</auth>
-  <policy context="default">
-    <allow send_destination="*" eavesdrop="true"/>
-    <allow eavesdrop="true"/>
-    <allow own="*"/>
-  </policy>
-</busconfig>
-"#,
-                    dir.display()
-                ),
-            )
-            .unwrap();
-            let mut child = std::process::Command::new("dbus-daemon")
-                .arg(format!("--config-file={}", config.display()))
-                .args(["--nofork", "--nopidfile", "--print-address=1"])
-                .stdout(std::process::Stdio::piped())
-                .stderr(std::process::Stdio::null())
-                .spawn()
-                .expect("dbus-daemon (the dbus package) runs the tests' private bus");
-            let mut address = String::new();
-            std::io::BufReader::new(child.stdout.take().unwrap())
-                .read_line(&mut address)
-                .unwrap();
-            let address = address.trim().to_string();
-            assert!(address.starts_with("unix:"), "{address:?}");
+            let dir = latchkey_e2e::TempDir::new(&format!("tray-bus-{tag}"));
+            let bus = latchkey_e2e::PrivateBus::start_in(&dir.path().join("run"), &[]);
             Bus {
-                address,
-                child,
-                dir,
+                address: bus.address.clone(),
+                _bus: bus,
+                _dir: dir,
             }
-        }
-
-        fn builder(&self) -> impl Fn() -> zbus::Result<connection::Builder<'static>> {
-            let address = self.address.clone();
-            move || connection::Builder::address(address.as_str())
-        }
-
-        fn client(&self) -> Connection {
-            (self.builder())().unwrap().build().unwrap()
-        }
-    }
-
-    impl Drop for Bus {
-        fn drop(&mut self) {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-            let _ = std::fs::remove_dir_all(&self.dir);
         }
     }
 

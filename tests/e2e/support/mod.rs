@@ -86,29 +86,22 @@ impl Drop for Tethered {
     }
 }
 
-/// A private D-Bus session with gnome-keyring's Secret Service, unlocked, in a temp dir.
-pub struct SecretService {
+/// A private D-Bus session bus in `run`, with no service directories (nothing is started on
+/// it by itself), stopped when dropped; `envs` go to the daemon.
+pub struct PrivateBus {
     pub address: String,
-    _keyring: Tethered,
     _bus: Tethered,
-    dir: TempDir,
 }
 
-impl SecretService {
-    pub fn start() -> SecretService {
-        let dir = TempDir::new("keyring");
-        let home = dir.path().to_string_lossy().to_string();
-        let data = format!("{home}/data");
-        let run = format!("{home}/run");
-        std::fs::create_dir_all(&run).unwrap();
+impl PrivateBus {
+    pub fn start_in(run: &std::path::Path, envs: &[(&str, &str)]) -> PrivateBus {
+        std::fs::create_dir_all(run).unwrap();
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(&run, std::fs::Permissions::from_mode(0o700)).unwrap();
+            std::fs::set_permissions(run, std::fs::Permissions::from_mode(0o700)).unwrap();
         }
-        // A bus without service directories: nothing is auto-started on it, so the only
-        // Secret Service is the unlocked one started below.
-        let config = format!("{home}/bus.conf");
+        let config = run.join("bus.conf");
         std::fs::write(
             &config,
             format!(
@@ -116,7 +109,7 @@ impl SecretService {
  "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
 <busconfig>
   <type>session</type>
-  <listen>unix:dir={run}</listen>
+  <listen>unix:dir={}</listen>
   <auth>EXTERNAL</auth>
   <policy context="default">
     <allow send_destination="*" eavesdrop="true"/>
@@ -124,13 +117,17 @@ impl SecretService {
     <allow own="*"/>
   </policy>
 </busconfig>
-"#
+"#,
+                run.display()
             ),
         )
         .unwrap();
         let (bus, out) = Tethered::spawn(
-            &format!("dbus-daemon --config-file={config} --nofork --nopidfile --print-address=1 2>/dev/null"),
-            &[("HOME", &home), ("XDG_RUNTIME_DIR", &run)],
+            &format!(
+                "dbus-daemon --config-file={} --nofork --nopidfile --print-address=1 2>/dev/null",
+                config.display()
+            ),
+            envs,
         );
         let mut address = String::new();
         BufReader::new(out)
@@ -141,6 +138,29 @@ impl SecretService {
             address.starts_with("unix:"),
             "dbus-daemon did not start (is the dbus package installed?): {address:?}"
         );
+        PrivateBus { address, _bus: bus }
+    }
+}
+
+/// A private D-Bus session with gnome-keyring's Secret Service, unlocked, in a temp dir.
+pub struct SecretService {
+    pub address: String,
+    _keyring: Tethered,
+    _bus: PrivateBus,
+    dir: TempDir,
+}
+
+impl SecretService {
+    pub fn start() -> SecretService {
+        let dir = TempDir::new("keyring");
+        let home = dir.path().to_string_lossy().to_string();
+        let data = format!("{home}/data");
+        let run = format!("{home}/run");
+        let bus = PrivateBus::start_in(
+            std::path::Path::new(&run),
+            &[("HOME", &home), ("XDG_RUNTIME_DIR", &run)],
+        );
+        let address = bus.address.clone();
         let envs = [
             ("HOME", home.as_str()),
             ("XDG_DATA_HOME", data.as_str()),
