@@ -73,7 +73,10 @@ fn an_entra_shaped_server_signs_in_with_the_entra_preset_and_lists_its_tools() {
     let out = String::from_utf8_lossy(&login.stdout);
     let err = String::from_utf8_lossy(&login.stderr);
     assert!(login.status.success(), "{out}\n{err}");
-    assert!(out.contains("is Microsoft Entra ID"), "the PKCE note: {out}");
+    assert!(
+        out.contains("is Microsoft Entra ID"),
+        "the PKCE note: {out}"
+    );
 
     let log = f.log();
     let a = &log["authorize"][0];
@@ -82,7 +85,10 @@ fn an_entra_shaped_server_signs_in_with_the_entra_preset_and_lists_its_tools() {
     assert_eq!(a["redirect_uri"], redirect);
     assert_eq!(log["register"], json!([]), "no registration was attempted");
     let t = &log["token"][0];
-    assert_eq!((t["grant_type"].as_str(), t["status"].as_u64()), (Some("authorization_code"), Some(200)));
+    assert_eq!(
+        (t["grant_type"].as_str(), t["status"].as_u64()),
+        (Some("authorization_code"), Some(200))
+    );
 
     // The string expires_in became the session's end: about 5250 s from now.
     let listed = user.run(&["list", "--json"]);

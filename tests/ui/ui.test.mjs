@@ -258,7 +258,7 @@ test("a sign-in server that does not list PKCE waits for the person's confirmati
     assert.match(words, /latchkey assumed-pkce --forget https:\/\/sso\.sentry\.example\/realms\/eng/);
     const start = wizard.locator('[data-testid="start-sign-in"]');
     assert.equal(await start.isDisabled(), true, "no sign-in before the confirmation");
-    assert.match(await wizard.locator('[data-testid="start-blocked"]').textContent(), /Confirm the check above first/);
+    assert.match(await wizard.locator('[data-testid="start-blocked"]').textContent(), /Confirm the check at the top of this step first/);
     await page.screenshot({ path: path.join(artifacts, `ui-wizard-pkce-${scheme}.png`), fullPage: true });
 
     await wizard.locator('[data-testid="confirm-pkce"]').click();
@@ -365,8 +365,8 @@ test("the keyboard reaches the PKCE confirmation and the presets", async () => {
   const { page, errors } = await open();
   const wizard = await toAppStep(page, urls.SENTRY);
   const focusedTestid = () => page.evaluate(() => document.activeElement?.dataset?.testid ?? null);
-  // From the choice of app, Tab reaches the confirmation; Enter confirms.
-  await wizard.locator('[data-testid="app-auto"]').focus();
+  // From the wizard's top, Tab reaches the confirmation; Enter confirms.
+  await wizard.locator('[data-testid="close-wizard"]').focus();
   let reached = false;
   for (let i = 0; i < 20 && !reached; i++) {
     await page.keyboard.press("Tab");
@@ -376,7 +376,7 @@ test("the keyboard reaches the PKCE confirmation and the presets", async () => {
   await page.keyboard.press("Enter");
   await wizard.locator('[data-testid="pkce-confirmed"]').waitFor();
   reached = false;
-  for (let i = 0; i < 6 && !reached; i++) {
+  for (let i = 0; i < 12 && !reached; i++) {
     await page.keyboard.press("Tab");
     reached = (await focusedTestid()) === "start-sign-in";
   }
