@@ -3,7 +3,7 @@
 
 use crate::api::{
     events, AppError, ClientInput, HandoffResult, PlanView, ProviderClientInput, RedirectUri,
-    ScopeEdit, Settings, SignInProgress, SignInResult, SignInStep,
+    ScopeEdit, Settings, SignInProgress, SignInResult, SignInStep, TypedSecret,
 };
 use crate::state::{AppState, KeptPlan};
 use latchkey_core::usecase::{
@@ -150,7 +150,7 @@ fn client_config(input: &ClientInput) -> ClientConfig {
             .map(str::trim)
             .filter(|s| !s.is_empty())
             .map(str::to_string),
-        client_secret: secret(input.client_secret.as_deref()),
+        client_secret: secret(input.client_secret.as_ref()),
         auth_method: input.auth_method,
         callback_port: input.callback_port,
         client_metadata_url: None,
@@ -164,10 +164,10 @@ fn view(plan: &SignInPlan) -> PlanView {
     }
 }
 
-fn secret(typed: Option<&str>) -> Option<Secret> {
+fn secret(typed: Option<&TypedSecret>) -> Option<Secret> {
     typed
-        .filter(|s| !s.is_empty())
-        .map(|s| Secret::new(s.to_string()))
+        .filter(|s| !s.0.is_empty())
+        .map(|s| Secret::new(s.0.clone()))
 }
 
 /// The scopes the person chose in the wizard, asked for exactly (none: the recommended ones).
@@ -236,7 +236,7 @@ fn provider_input(input: ProviderClientInput) -> Result<ProviderInput> {
         provider,
         values: input.values,
         client_id: input.client_id,
-        client_secret: secret(input.client_secret.as_deref()),
+        client_secret: secret(input.client_secret.as_ref()),
         callback_port: input.callback_port,
     })
 }
@@ -539,7 +539,7 @@ mod tests {
     fn a_typed_client_becomes_the_plan_s_client_and_blank_fields_mean_automatic() {
         let c = client_config(&ClientInput {
             client_id: Some("  my-app ".into()),
-            client_secret: Some(String::new()),
+            client_secret: Some(TypedSecret(String::new())),
             auth_method: None,
             callback_port: Some(8765),
         });
