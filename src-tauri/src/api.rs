@@ -1,8 +1,9 @@
 //! The types of the commands and events between the shell and the UI. The TypeScript side
 //! is generated from these (see [`crate::bindings`]); no secret ever appears in them.
 
-use latchkey_core::usecase::{Session, SignInPlan, Step, TokenAuthMethod};
+use latchkey_core::usecase::{Provider, Session, SignInPlan, Step, TokenAuthMethod};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use ts_rs::TS;
 
 /// Event names, shared with the UI through `ui/src/lib/backend.ts`.
@@ -30,16 +31,26 @@ pub struct AppError {
     pub hint: Option<String>,
 }
 
-/// A client the person registered themselves, typed into the wizard's client step.
+/// A secret typed into the wizard: sent once to the backend, kept there (and then in the
+/// keychain); never sent back, and never printed (its `Debug` says only that there is one).
 #[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct TypedSecret(pub String);
+
+impl std::fmt::Debug for TypedSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+/// A client the person registered themselves, typed into the wizard's client step.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct ClientInput {
     #[ts(optional)]
     #[serde(default)]
     pub client_id: Option<String>,
-    /// Sent once to the backend, kept there (and then in the keychain); never sent back.
     #[ts(optional)]
     #[serde(default)]
-    pub client_secret: Option<String>,
+    pub client_secret: Option<TypedSecret>,
     #[ts(optional)]
     #[serde(default)]
     pub auth_method: Option<TokenAuthMethod>,
@@ -48,19 +59,34 @@ pub struct ClientInput {
     pub callback_port: Option<u16>,
 }
 
-/// Never prints the client secret, only whether one was typed.
-impl std::fmt::Debug for ClientInput {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ClientInput")
-            .field("client_id", &self.client_id)
-            .field(
-                "client_secret",
-                &self.client_secret.as_ref().map(|_| "[redacted]"),
-            )
-            .field("auth_method", &self.auth_method)
-            .field("callback_port", &self.callback_port)
-            .finish()
-    }
+/// An app the person registered at a provider with a preset (Entra, Okta...), typed into the
+/// wizard's app step: the preset's values by key, and the app's client id, secret and port.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct ProviderClientInput {
+    /// The provider's id (`entra`, `okta`...), as in [`Provider`].
+    #[ts(as = "Provider")]
+    pub provider: String,
+    /// The preset's fields by key; an empty or missing one takes the field's default.
+    #[serde(default)]
+    pub values: BTreeMap<String, String>,
+    #[ts(optional)]
+    #[serde(default)]
+    pub client_id: Option<String>,
+    #[ts(optional)]
+    #[serde(default)]
+    pub client_secret: Option<TypedSecret>,
+    /// Default: the presets' fixed port (see [`RedirectUri`]).
+    #[ts(optional)]
+    #[serde(default)]
+    pub callback_port: Option<u16>,
+}
+
+/// The redirect URI a registered app needs, for a callback port.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct RedirectUri {
+    /// The port asked for, or the presets' fixed default.
+    pub port: u16,
+    pub uri: String,
 }
 
 /// The plan the wizard shows and edits, with what discovery did to arrive at it.
@@ -147,11 +173,18 @@ mod tests {
     fn a_typed_client_secret_never_reaches_a_log() {
         let input = ClientInput {
             client_id: Some("my-app".into()),
-            client_secret: Some("hunter2-very-secret".into()),
+            client_secret: Some(TypedSecret("hunter2-very-secret".into())),
             auth_method: None,
             callback_port: Some(8765),
         };
-        let shown = format!("{input:?} {input:#?}");
+        let preset = ProviderClientInput {
+            provider: "google".into(),
+            values: BTreeMap::new(),
+            client_id: Some("my-app".into()),
+            client_secret: Some(TypedSecret("hunter2-very-secret".into())),
+            callback_port: None,
+        };
+        let shown = format!("{input:?} {input:#?} {preset:?}");
         assert!(!shown.contains("hunter2"), "{shown}");
         assert!(
             shown.contains("[redacted]") && shown.contains("my-app"),

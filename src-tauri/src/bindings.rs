@@ -5,7 +5,7 @@
 
 use crate::api;
 use latchkey_core::usecase::{
-    Dashboard, Diagnosis, Overall, ServerHealth, SessionEvent, SignInPlan,
+    Dashboard, Diagnosis, Overall, Preset, ServerHealth, SessionEvent, SignInPlan,
 };
 use std::path::Path;
 use ts_rs::{Config, ExportError, TS};
@@ -20,8 +20,11 @@ pub fn export(dir: &Path) -> Result<(), ExportError> {
     SignInPlan::export_all(&cfg)?;
     Diagnosis::export_all(&cfg)?;
     SessionEvent::export_all(&cfg)?;
+    Preset::export_all(&cfg)?;
     api::AppError::export_all(&cfg)?;
     api::ClientInput::export_all(&cfg)?;
+    api::ProviderClientInput::export_all(&cfg)?;
+    api::RedirectUri::export_all(&cfg)?;
     api::PlanView::export_all(&cfg)?;
     api::ScopeEdit::export_all(&cfg)?;
     api::SignInProgress::export_all(&cfg)?;

@@ -2,13 +2,14 @@
 //! [`crate::api`] and exported to TypeScript.
 
 use crate::api::{
-    events, AppError, ClientInput, HandoffResult, PlanView, ScopeEdit, Settings, SignInProgress,
-    SignInResult, SignInStep,
+    events, AppError, ClientInput, HandoffResult, PlanView, ProviderClientInput, RedirectUri,
+    ScopeEdit, Settings, SignInProgress, SignInResult, SignInStep, TypedSecret,
 };
 use crate::state::{AppState, KeptPlan};
 use latchkey_core::usecase::{
-    self, BrowserMode, ClientConfig, Dashboard, Diagnosis, HandOffRequest, ScopeChoice,
-    ServerHealth, Session, SignInEvent, SignInOptions, SignInPlan, Tool,
+    self, BrowserMode, ClientConfig, Dashboard, Diagnosis, HandOffRequest, Preset, Provider,
+    ProviderInput, ScopeChoice, ServerHealth, Session, SignInEvent, SignInOptions, SignInPlan,
+    Tool,
 };
 use latchkey_core::{Error, Secret};
 use std::path::PathBuf;
@@ -149,11 +150,7 @@ fn client_config(input: &ClientInput) -> ClientConfig {
             .map(str::trim)
             .filter(|s| !s.is_empty())
             .map(str::to_string),
-        client_secret: input
-            .client_secret
-            .as_deref()
-            .filter(|s| !s.is_empty())
-            .map(|s| Secret::new(s.to_string())),
+        client_secret: secret(input.client_secret.as_ref()),
         auth_method: input.auth_method,
         callback_port: input.callback_port,
         client_metadata_url: None,
@@ -167,29 +164,119 @@ fn view(plan: &SignInPlan) -> PlanView {
     }
 }
 
-/// Discovery and the plan for a server, kept for the wizard's next steps.
+fn secret(typed: Option<&TypedSecret>) -> Option<Secret> {
+    typed
+        .filter(|s| !s.0.is_empty())
+        .map(|s| Secret::new(s.0.clone()))
+}
+
+/// The scopes the person chose in the wizard, asked for exactly (none: the recommended ones).
+fn scope_choice(scopes: Option<Vec<String>>) -> ScopeChoice {
+    ScopeChoice {
+        exactly: scopes.unwrap_or_default(),
+        add: Vec::new(),
+    }
+}
+
+/// Keeps `plan` (with the secret typed for it) for the wizard's next steps; what it shows.
+fn keep(state: &AppState, id: &str, plan: SignInPlan, client_secret: Option<Secret>) -> PlanView {
+    let shown = view(&plan);
+    state.keep_plan(
+        id,
+        KeptPlan {
+            plan,
+            client_secret,
+        },
+    );
+    shown
+}
+
+/// Discovery and the plan for a server, kept for the wizard's next steps: with the app the
+/// person registered (`client`, else automatic) and the scopes they chose (else the
+/// recommended ones).
 #[tauri::command]
 pub async fn plan_sign_in(
     state: State<'_, AppState>,
     url: String,
     client: Option<ClientInput>,
+    scopes: Option<Vec<String>>,
 ) -> Result<PlanView> {
     let id = canonical(&url)?;
-    let input = client.unwrap_or_default();
-    let config = client_config(&input);
+    let config = client_config(&client.unwrap_or_default());
     let plan = state
         .engine
-        .plan_sign_in(&url, &config, &ScopeChoice::default())
+        .plan_sign_in(&url, &config, &scope_choice(scopes))
         .await?;
-    let shown = view(&plan);
-    state.keep_plan(
-        &id,
-        KeptPlan {
-            plan,
-            client_secret: config.client_secret,
-        },
-    );
-    Ok(shown)
+    Ok(keep(&state, &id, plan, config.client_secret))
+}
+
+/// The presets for apps registered at a known provider (Entra, Okta, Auth0, Keycloak, Google).
+#[tauri::command]
+pub async fn provider_presets() -> Result<Vec<Preset>> {
+    Ok(Provider::ALL.into_iter().map(Provider::preset).collect())
+}
+
+/// The redirect URI to register for `port` (none: the presets' fixed port).
+#[tauri::command]
+pub async fn redirect_uri(port: Option<u16>) -> Result<RedirectUri> {
+    let port = port.unwrap_or(usecase::DEFAULT_CALLBACK_PORT);
+    Ok(RedirectUri {
+        port,
+        uri: usecase::redirect_uri(port),
+    })
+}
+
+fn provider_input(input: ProviderClientInput) -> Result<ProviderInput> {
+    let provider =
+        Provider::parse(&input.provider).ok_or_else(|| latchkey_core::Error::UnknownProvider {
+            name: input.provider.clone(),
+            known: Provider::ALL.map(Provider::id).join(", "),
+        })?;
+    Ok(ProviderInput {
+        provider,
+        values: input.values,
+        client_id: input.client_id,
+        client_secret: secret(input.client_secret.as_ref()),
+        callback_port: input.callback_port,
+    })
+}
+
+/// [`plan_sign_in`] with an app registered at a provider with a preset: the plan must sign in
+/// at the issuer its values make (else the error names both).
+#[tauri::command]
+pub async fn plan_sign_in_with_provider(
+    state: State<'_, AppState>,
+    url: String,
+    client: ProviderClientInput,
+    scopes: Option<Vec<String>>,
+) -> Result<PlanView> {
+    let id = canonical(&url)?;
+    let input = provider_input(client)?;
+    let plan = state
+        .engine
+        .plan_sign_in_with_provider(&url, &input, &scope_choice(scopes))
+        .await?;
+    Ok(keep(&state, &id, plan, input.client_secret))
+}
+
+/// The person confirms that PKCE with S256 may be assumed at the kept plan's sign-in server
+/// (its metadata does not say): remembered for that sign-in server, and the plan may sign in.
+#[tauri::command]
+pub async fn confirm_pkce(state: State<'_, AppState>, url: String) -> Result<PlanView> {
+    let id = canonical(&url)?;
+    state
+        .with_plan(&id, |kept| -> Result<PlanView> {
+            state.engine.confirm_pkce_s256(&mut kept.plan)?;
+            Ok(view(&kept.plan))
+        })
+        .ok_or_else(|| no_plan(&url))?
+}
+
+/// Forgets the choice to assume PKCE with S256 at `issuer`: its next plan asks again. False
+/// when there was no such choice.
+#[tauri::command]
+pub async fn forget_pkce(state: State<'_, AppState>, issuer: String) -> Result<bool> {
+    Ok(state.engine.forget_pkce_s256(&issuer)?)
 }
 
 fn no_plan(url: &str) -> AppError {
@@ -452,7 +539,7 @@ mod tests {
     fn a_typed_client_becomes_the_plan_s_client_and_blank_fields_mean_automatic() {
         let c = client_config(&ClientInput {
             client_id: Some("  my-app ".into()),
-            client_secret: Some(String::new()),
+            client_secret: Some(TypedSecret(String::new())),
             auth_method: None,
             callback_port: Some(8765),
         });

@@ -90,6 +90,10 @@ fn run_checks(app: &AppHandle<MockRuntime>) -> i32 {
             wizard,
         ),
         (
+            "the wizard confirms PKCE where the sign-in server does not list it, and plans with a preset",
+            pkce_and_presets,
+        ),
+        (
             "the capabilities grant the app's commands and events, not the plugins' own",
             capabilities,
         ),
@@ -277,10 +281,26 @@ fn settings(app: &AppHandle<MockRuntime>) {
 /// metadata, which asks for `mcp`; the sign-in server lists a catalogue with `sudo` and
 /// registers clients.
 fn sign_in_server() -> String {
+    serve_sign_in(false)
+}
+
+/// With `keycloak`, the sign-in server is a Keycloak-like realm (`<origin>/realms/eng`) whose
+/// metadata lists no `code_challenge_methods_supported`.
+fn serve_sign_in(keycloak: bool) -> String {
     use std::io::{BufRead, BufReader, Read, Write};
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let base = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
     let origin = base.clone();
+    let issuer = if keycloak {
+        format!("{base}/realms/eng")
+    } else {
+        base.clone()
+    };
+    let as_metadata_path = if keycloak {
+        "/.well-known/oauth-authorization-server/realms/eng"
+    } else {
+        "/.well-known/oauth-authorization-server"
+    };
     std::thread::spawn(move || {
         for stream in listener.incoming().flatten() {
             let mut reader = BufReader::new(stream);
@@ -299,6 +319,14 @@ fn sign_in_server() -> String {
             let mut body = vec![0u8; length];
             let _ = reader.read_exact(&mut body);
             let path = request_line.split_whitespace().nth(1).unwrap_or("/");
+            let mut as_metadata = serde_json::json!({"issuer": issuer,
+                "authorization_endpoint": format!("{origin}/authorize"),
+                "token_endpoint": format!("{origin}/token"),
+                "registration_endpoint": format!("{origin}/register"),
+                "scopes_supported": ["mcp", "read_user", "sudo", "admin_mode"]});
+            if !keycloak {
+                as_metadata["code_challenge_methods_supported"] = serde_json::json!(["S256"]);
+            }
             let (status, headers, json) = match path {
                 "/mcp" => (
                     "401 Unauthorized",
@@ -311,18 +339,9 @@ fn sign_in_server() -> String {
                     "200 OK",
                     String::new(),
                     serde_json::json!({"resource": format!("{origin}/mcp"),
-                        "authorization_servers": [origin], "scopes_supported": ["mcp"]}),
+                        "authorization_servers": [issuer], "scopes_supported": ["mcp"]}),
                 ),
-                "/.well-known/oauth-authorization-server" => (
-                    "200 OK",
-                    String::new(),
-                    serde_json::json!({"issuer": origin,
-                        "authorization_endpoint": format!("{origin}/authorize"),
-                        "token_endpoint": format!("{origin}/token"),
-                        "registration_endpoint": format!("{origin}/register"),
-                        "code_challenge_methods_supported": ["S256"],
-                        "scopes_supported": ["mcp", "read_user", "sudo", "admin_mode"]}),
-                ),
+                p if p == as_metadata_path => ("200 OK", String::new(), as_metadata),
                 "/register" => {
                     let asked: serde_json::Value =
                         serde_json::from_slice(&body).unwrap_or_default();
@@ -425,6 +444,102 @@ fn wizard(app: &AppHandle<MockRuntime>) {
         .unwrap()
         .expect_err("a cancelled sign-in rejects");
     assert_eq!(err["code"], "cancelled", "{err}");
+}
+
+fn pkce_and_presets(app: &AppHandle<MockRuntime>) {
+    let url = serve_sign_in(true);
+    let origin = url.trim_end_matches("/mcp").to_string();
+    let issuer = format!("{origin}/realms/eng");
+    let plan = |client: serde_json::Value| {
+        invoke(
+            app,
+            "plan_sign_in",
+            serde_json::json!({"url": url, "client": client, "scopes": ["mcp"]}),
+        )
+        .expect("plan_sign_in")
+    };
+    let view = plan(serde_json::Value::Null);
+    assert_eq!(view["plan"]["issuer"], issuer.as_str(), "{view}");
+    assert_eq!(
+        view["plan"]["pkce"]["basis"], "needs_confirmation",
+        "{view}"
+    );
+    let err = invoke(app, "sign_in", serde_json::json!({"url": url}))
+        .expect_err("no sign-in before the confirmation");
+    assert_eq!(err["code"], "pkce_not_advertised", "{err}");
+
+    let confirmed = invoke(app, "confirm_pkce", serde_json::json!({"url": url})).expect("confirm");
+    assert_eq!(
+        confirmed["plan"]["pkce"]["basis"], "chosen_by_you",
+        "{confirmed}"
+    );
+    let state_dir = std::path::PathBuf::from(std::env::var_os("LATCHKEY_STATE_DIR").unwrap());
+    let choices = std::fs::read_to_string(state_dir.join("pkce-s256.json")).expect("remembered");
+    assert!(choices.contains(&issuer), "{choices}");
+    assert_eq!(
+        plan(serde_json::Value::Null)["plan"]["pkce"]["basis"],
+        "chosen_by_you",
+        "the next plan remembers the choice"
+    );
+    let forgot = invoke(app, "forget_pkce", serde_json::json!({"issuer": issuer})).expect("forget");
+    assert_eq!(forgot, serde_json::json!(true));
+    assert_eq!(
+        plan(serde_json::Value::Null)["plan"]["pkce"]["basis"],
+        "needs_confirmation"
+    );
+
+    let presets = invoke(app, "provider_presets", serde_json::json!({})).expect("presets");
+    let names: Vec<&str> = presets
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["provider"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["entra", "okta", "auth0", "keycloak", "google"]);
+    assert_eq!(presets[0]["fields"][0]["key"], "tenant", "{presets}");
+    let uri = invoke(app, "redirect_uri", serde_json::json!({})).expect("redirect_uri");
+    assert_eq!(
+        uri,
+        serde_json::json!({"port": 33418, "uri": "http://127.0.0.1:33418/callback"})
+    );
+    let uri = invoke(app, "redirect_uri", serde_json::json!({"port": 8765})).expect("8765");
+    assert_eq!(uri["uri"], "http://127.0.0.1:8765/callback");
+
+    let with_preset = |client: serde_json::Value| {
+        invoke(
+            app,
+            "plan_sign_in_with_provider",
+            serde_json::json!({"url": url, "client": client, "scopes": ["mcp"]}),
+        )
+    };
+    let err = with_preset(serde_json::json!({"provider": "keycloak", "values": {}}))
+        .expect_err("values missing");
+    assert_eq!(err["code"], "provider_incomplete", "{err}");
+    assert!(err["message"].as_str().unwrap().contains("Realm"), "{err}");
+    assert!(
+        err["hint"]
+            .as_str()
+            .unwrap()
+            .contains("http://127.0.0.1:33418/callback"),
+        "{err}"
+    );
+    let err = with_preset(serde_json::json!({"provider": "keycloak",
+        "values": {"url": origin, "realm": "other"}, "client_id": "kc-app"}))
+    .expect_err("another realm");
+    assert_eq!(err["code"], "provider_mismatch", "{err}");
+    let err = with_preset(serde_json::json!({"provider": "nope", "values": {}}))
+        .expect_err("no such preset");
+    assert_eq!(err["code"], "unknown_provider", "{err}");
+    let secret = "typed-keycloak-secret";
+    let view = with_preset(serde_json::json!({"provider": "keycloak",
+        "values": {"url": origin, "realm": "eng"}, "client_id": "kc-app",
+        "client_secret": secret}))
+    .expect("the realm's app");
+    assert!(!view.to_string().contains(secret), "{view}");
+    assert_eq!(view["plan"]["client"]["client_id"], "kc-app", "{view}");
+    assert_eq!(view["plan"]["client"]["has_secret"], true, "{view}");
+    assert_eq!(view["plan"]["callback_port"], 33418, "{view}");
+    assert_eq!(scope_names(&view), ["mcp"]);
 }
 
 fn capabilities(app: &AppHandle<MockRuntime>) {

@@ -613,16 +613,66 @@ fn built_ui_has(marker: &str) -> bool {
 
 #[test]
 fn signs_in_from_the_wizard_asking_for_exactly_mcp() {
+    let Some((gitlab, user)) = sign_in_from_the_wizard("app-wizard", json!({}), false) else {
+        return; // skipped, said why
+    };
+    // What the AS saw: one authorization request for exactly `mcp`, and a stored session.
+    let log = gitlab.log();
+    let authorize = log["authorize"].as_array().expect("authorize log");
+    assert_eq!(authorize.len(), 1, "one sign-in: {authorize:?}");
+    assert_eq!(authorize[0]["scope"], "mcp", "{authorize:?}");
+    assert_eq!(user.authorize_urls().len(), 1, "the browser opened once");
+    let bundle = user
+        .stored_bundle(&gitlab.ready.mcp_url)
+        .expect("a session in the keychain after the sign-in");
+    assert_eq!(bundle["tokens"]["scopes"], json!(["mcp"]), "{bundle}");
+    assert!(
+        !user.state_dir().join("pkce-s256.json").exists(),
+        "nothing to confirm where the sign-in server lists S256"
+    );
+}
+
+#[test]
+fn the_wizard_asks_to_confirm_pkce_where_the_sign_in_server_does_not_list_it() {
+    let Some((fixture, user)) =
+        sign_in_from_the_wizard("app-wizard-pkce", json!({"as": {"pkce_methods": []}}), true)
+    else {
+        return; // skipped, said why
+    };
+    let log = fixture.log();
+    let authorize = log["authorize"].as_array().expect("authorize log");
+    assert_eq!(authorize.len(), 1, "one sign-in: {authorize:?}");
+    assert_eq!(
+        authorize[0]["code_challenge_method"], "S256",
+        "{authorize:?}"
+    );
+    assert!(
+        user.stored_bundle(&fixture.ready.mcp_url).is_some(),
+        "a session in the keychain after the sign-in"
+    );
+    let choices = std::fs::read_to_string(user.state_dir().join("pkce-s256.json"))
+        .expect("the person's choice is remembered in the state folder");
+    let issuer = fixture.ready.issuer.trim_end_matches('/');
+    assert!(choices.contains(issuer), "{choices}");
+}
+
+/// A person signs in from the window's wizard to a fixture server started with `options`,
+/// confirming the PKCE check when `confirm_pkce`. None when skipped (said on stderr).
+fn sign_in_from_the_wizard(
+    tag: &str,
+    options: Value,
+    confirm_pkce: bool,
+) -> Option<(Fixture, User)> {
     let _one = one_app();
     let desktop = Desktop::start();
     require_tool("WebKitWebDriver", "webkit2gtk-driver");
     let app = app_bin();
     let driver = tauri_driver_bin();
-    let gitlab = Fixture::start(json!({}));
-    let user = User::new("app-wizard");
-    write_tool_configs(&user, &[("gitlab", &gitlab.ready.mcp_url)], &[]);
+    let fixture = Fixture::start(options);
+    let user = User::new(tag);
+    write_tool_configs(&user, &[("gitlab", &fixture.ready.mcp_url)], &[]);
     let art = artifacts_dir();
-    let log = art.join("app-webdriver.log");
+    let log = art.join(format!("{tag}-webdriver.log"));
     let ready_file = user.state_dir().with_file_name("ready");
     let env = app_env(&user, &desktop, &ready_file);
     let port = free_port();
@@ -644,12 +694,12 @@ fn signs_in_from_the_wizard_asking_for_exactly_mcp() {
     );
     let row_css = format!(
         r#"[data-testid="server-row"][data-url="{}"]"#,
-        gitlab.ready.mcp_url
+        fixture.ready.mcp_url
     );
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        wizard_sign_in(&wd, &desktop, &row_css)
+        wizard_sign_in(&wd, &desktop, &row_css, confirm_pkce)
     }));
-    snap(&desktop, "app-webdriver-last.png");
+    snap(&desktop, &format!("{tag}-last.png"));
     let page = if result.is_err() {
         wd.page_text()
     } else {
@@ -658,25 +708,12 @@ fn signs_in_from_the_wizard_asking_for_exactly_mcp() {
     wd.close();
     if let Err(e) = result {
         eprintln!(
-            "the page said:\n{page}\napp log (tests/artifacts/app-webdriver.log):\n{}",
+            "the page said:\n{page}\napp log (tests/artifacts/{tag}-webdriver.log):\n{}",
             tail(&log)
         );
         std::panic::resume_unwind(e);
     }
-    let Some(()) = result.unwrap() else {
-        return; // skipped, said why
-    };
-
-    // What the AS saw: one authorization request for exactly `mcp`, and a stored session.
-    let log = gitlab.log();
-    let authorize = log["authorize"].as_array().expect("authorize log");
-    assert_eq!(authorize.len(), 1, "one sign-in: {authorize:?}");
-    assert_eq!(authorize[0]["scope"], "mcp", "{authorize:?}");
-    assert_eq!(user.authorize_urls().len(), 1, "the browser opened once");
-    let bundle = user
-        .stored_bundle(&gitlab.ready.mcp_url)
-        .expect("a session in the keychain after the sign-in");
-    assert_eq!(bundle["tokens"]["scopes"], json!(["mcp"]), "{bundle}");
+    result.unwrap().map(|()| (fixture, user))
 }
 
 /// Presses the wizard's "next" until `css` shows (a step may need a moment to load); its id.
@@ -717,7 +754,12 @@ fn snap(desktop: &Desktop, name: &str) {
 
 /// The person's path: dashboard row -> sign in -> scopes (exactly `mcp`) -> start -> result ->
 /// row working. None when the built UI has no dashboard rows yet (said on stderr).
-fn wizard_sign_in(wd: &WebDriver, desktop: &Desktop, row_css: &str) -> Option<()> {
+fn wizard_sign_in(
+    wd: &WebDriver,
+    desktop: &Desktop,
+    row_css: &str,
+    confirm_pkce: bool,
+) -> Option<()> {
     let long = Duration::from_secs(45);
     wd.wait("body", long);
     // The embedded UI (not the Vite dev server's "Could not connect") is what WebDriver sees.
@@ -768,6 +810,16 @@ fn wizard_sign_in(wd: &WebDriver, desktop: &Desktop, row_css: &str) -> Option<()
 
     // Next until the start button (the client step keeps "automatic").
     let start = advance_until(wd, r#"[data-testid="start-sign-in"]"#);
+    let check = r#"[data-testid="wizard"] [data-testid="confirm-pkce"]"#;
+    if confirm_pkce {
+        // The sign-in server lists no PKCE method: the person confirms before the browser.
+        let confirm = wd.wait(check, long);
+        snap(desktop, "app-wizard-pkce.png");
+        wd.click(&confirm);
+        wd.wait(r#"[data-testid="pkce-confirmed"]"#, long);
+    } else {
+        assert!(wd.find_all(check).is_empty(), "no PKCE check to confirm");
+    }
     wd.click(&start);
     let result = wait_for(
         "the sign-in result (the browser stand-in completes the AS flow)",

@@ -75,9 +75,13 @@
     ],
     plan: (url) => {
       const recommended = [{ name: "mcp", source: "challenge" }];
+      // Sentry's sign-in server (a Keycloak realm) lists no code_challenge_methods_supported:
+      // its plan waits for the person to confirm PKCE with S256, in core's words.
+      const unlisted = url === SENTRY;
+      const issuer = unlisted ? "https://sso.sentry.example/realms/eng" : "https://gitlab.example.com";
       return {
         plan: {
-          server_url: url, resource: url, issuer: "https://gitlab.example.com",
+          server_url: url, resource: url, issuer,
           endpoints: { authorization: "https://gitlab.example.com/oauth/authorize", token: "https://gitlab.example.com/oauth/token", registration: "https://gitlab.example.com/oauth/register" },
           client: { method: "dynamic", registration_endpoint: "https://gitlab.example.com/oauth/register" },
           callback_port: null,
@@ -85,15 +89,48 @@
           recommended,
           scope_basis: "challenge",
           catalogue: GITLAB_SCOPES.map((name) => ({ name, requested: name === "mcp", ...flagged(name) })),
-          problems: [],
+          problems: unlisted
+            ? [{ severity: "blocking", message: `PKCE: ${issuer} does not publish code_challenge_methods_supported, so nothing says it accepts PKCE with S256, which MCP requires. If you trust that it does (most OpenID providers do), confirm to assume S256 at this sign-in server (on the command line: --assume-pkce-s256); Latchkey remembers the choice for it.` }]
+            : [],
+          pkce: unlisted ? { basis: "needs_confirmation" } : { basis: "advertised" },
+          extra_params: [],
         },
         discovered: [
           { action: "Asked the server to start an MCP session without a token", url, outcome: "HTTP 401, asking for scope \"mcp\"" },
           { action: "Read the server's protected resource metadata", url: "https://gitlab.example.com/.well-known/oauth-protected-resource/api/v4/mcp", outcome: "sign-in server https://gitlab.example.com" },
-          { action: "Read the sign-in server's metadata", url: "https://gitlab.example.com/.well-known/oauth-authorization-server", outcome: "23 scopes offered; PKCE S256; open registration" },
+          { action: "Read the sign-in server's metadata", url: "https://gitlab.example.com/.well-known/oauth-authorization-server", outcome: unlisted ? "23 scopes offered; no PKCE method listed; open registration" : "23 scopes offered; PKCE S256; open registration" },
         ],
       };
     },
+    // The presets as core's oauth/providers.rs has them (the window asks provider_presets).
+    presets: [
+      { provider: "entra", name: "Microsoft Entra ID", fields: [
+          { key: "tenant", label: "Directory (tenant) ID", help: "Entra admin center > App registrations > your app > Overview", example: "72f988bf-86f1-41af-91ab-2d7cd011db47", default: null },
+          { key: "authority", label: "Sign-in address of your cloud", help: "https://login.microsoftonline.us for US Government, https://login.chinacloudapi.cn for China; else leave it", example: "https://login.microsoftonline.com", default: "https://login.microsoftonline.com" },
+        ],
+        register_as: "App registrations > New registration, platform \"Mobile and desktop applications\"",
+        client_id_help: "Application (client) ID, on the app's Overview page", needs_client_secret: false },
+      { provider: "okta", name: "Okta", fields: [
+          { key: "domain", label: "Okta domain", help: "Admin console, top right menu under your name", example: "dev-123456.okta.com", default: null },
+          { key: "authorization_server", label: "Authorization server ID", help: "Security > API > Authorization Servers (the ID column)", example: "default", default: "default" },
+        ],
+        register_as: "Applications > Create App Integration, \"OIDC\", type \"Native Application\"",
+        client_id_help: "Client ID, on the app's General tab", needs_client_secret: false },
+      { provider: "auth0", name: "Auth0", fields: [
+          { key: "domain", label: "Auth0 domain", help: "Applications > your app > Settings > Domain", example: "example.us.auth0.com", default: null },
+        ],
+        register_as: "Applications > Create Application, type \"Native\"",
+        client_id_help: "Client ID, on the app's Settings tab", needs_client_secret: false },
+      { provider: "keycloak", name: "Keycloak", fields: [
+          { key: "url", label: "Keycloak address", help: "The address you open the admin console at, without /admin", example: "https://sso.example.com", default: null },
+          { key: "realm", label: "Realm", help: "The realm selector at the top left of the admin console", example: "engineering", default: null },
+        ],
+        register_as: "Clients > Create client, \"OpenID Connect\", Client authentication off, PKCE method S256",
+        client_id_help: "Client ID, as you named the client", needs_client_secret: false },
+      { provider: "google", name: "Google", fields: [],
+        register_as: "Google Cloud console > APIs & Services > Credentials > Create credentials > OAuth client ID, type \"Desktop app\"",
+        client_id_help: "Client ID, shown when the client is created (and on the Credentials page)", needs_client_secret: true },
+    ],
     flags: FLAGS,
     why: {
       server: LINEAR, latchkey_version: "0.1.0", checked_at: now, status: "needs_sign_in", reason: linearReason,

@@ -10,6 +10,13 @@
   const listeners = new Map();
   let nextId = 1;
   const plans = new Map();
+  // The issuers at which the person chose to assume PKCE with S256 (core's pkce-s256.json).
+  const pkceChoices = new Set();
+  const assumePkce = (p) => {
+    p.pkce = { basis: "chosen_by_you" };
+    p.problems = p.problems.filter((x) => !x.message.startsWith("PKCE: "));
+    p.problems.push({ severity: "warning", message: `PKCE: ${p.issuer} does not list code_challenge_methods_supported; S256 is assumed because you chose so for this sign-in server (undo with: latchkey assumed-pkce --forget ${p.issuer}).` });
+  };
 
   const transformCallback = (cb, once = false) => {
     const id = nextId++;
@@ -37,11 +44,48 @@
       return F.health;
     },
     take_pending_open: () => null,
-    plan_sign_in: ({ url }) => {
+    plan_sign_in: ({ url, client, scopes }) => {
       const v = F.plan(url);
+      if (client?.client_id) {
+        v.plan.client = { method: "pre_registered", client_id: client.client_id, auth_method: client.client_secret ? "client_secret_basic" : "none", has_secret: !!client.client_secret };
+      }
+      if (scopes?.length) v.plan.scopes = scopes.map((name) => v.plan.scopes.find((s) => s.name === name) ?? { name, source: "user" });
+      if (v.plan.pkce.basis === "needs_confirmation" && pkceChoices.has(v.plan.issuer)) assumePkce(v.plan);
       plans.set(url, v);
       return v;
     },
+    provider_presets: () => F.presets,
+    redirect_uri: ({ port }) => ({ port: port ?? 33418, uri: `http://127.0.0.1:${port ?? 33418}/callback` }),
+    // As core's ProviderInput: every missing value named with where it is found, else the
+    // plan at the issuer the values make (here Entra's, known to accept S256 unlisted).
+    plan_sign_in_with_provider: ({ url, client, scopes }) => {
+      const preset = F.presets.find((p) => p.provider === client.provider);
+      const missing = preset.fields.filter((f) => !(client.values[f.key] || f.default)).map((f) => `${f.label} (${f.key}): ${f.help}, e.g. ${f.example}`);
+      if (!client.client_id) missing.push(`the client id: ${preset.client_id_help}`);
+      const port = client.callback_port ?? 33418;
+      if (missing.length) {
+        return fail("provider_incomplete", `signing in with a ${preset.name} app needs: ${missing.join("; ")}`,
+          `Register the app as: ${preset.register_as}, with the redirect URI http://127.0.0.1:${port}/callback. Then sign in again with its values.`);
+      }
+      const v = commands.plan_sign_in({ url, scopes });
+      const issuer = `${client.values.authority || "https://login.microsoftonline.com"}/${client.values.tenant}/v2.0`;
+      v.plan.issuer = issuer;
+      v.plan.client = { method: "pre_registered", client_id: client.client_id, auth_method: "none", has_secret: false };
+      v.plan.callback_port = port;
+      v.plan.pkce = { basis: "known_issuer", provider: "Microsoft Entra ID" };
+      v.plan.problems = [{ severity: "warning", message: `PKCE: ${issuer} is Microsoft Entra ID, whose metadata does not list code_challenge_methods_supported although it accepts PKCE with S256; Latchkey assumes S256 (never plain).` }];
+      return v;
+    },
+    confirm_pkce: ({ url }) => {
+      const v = plans.get(url);
+      if (!v) return fail("no_plan", `There is no sign-in being prepared for ${url}.`, "Start again.");
+      if (v.plan.pkce.basis === "needs_confirmation") {
+        pkceChoices.add(v.plan.issuer);
+        assumePkce(v.plan);
+      }
+      return v;
+    },
+    forget_pkce: ({ issuer }) => pkceChoices.delete(issuer),
     edit_scopes: ({ url, edit }) => {
       const v = plans.get(url);
       if (!v) return fail("no_plan", `There is no sign-in being prepared for ${url}.`, "Start again.");
@@ -61,9 +105,9 @@
       }
       const names = p.scopes.map((s) => s.name);
       p.catalogue = p.catalogue.map((c) => ({ ...c, requested: names.includes(c.name) }));
-      p.problems = p.scopes.filter((s) => s.flag && s.flag.kind === "administrative").map((s) => ({
+      p.problems = p.problems.filter((x) => !x.scope).concat(p.scopes.filter((s) => s.flag && s.flag.kind === "administrative").map((s) => ({
         severity: "warning", scope: s.name, message: `${s.name}: only administrators can grant this; the sign-in may be refused.`,
-      }));
+      })));
       return v;
     },
     why: () => F.why,

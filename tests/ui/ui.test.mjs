@@ -50,7 +50,7 @@ after(async () => {
 });
 
 async function open(colorScheme = "light") {
-  const page = await browser.newPage({ viewport: { width: 760, height: 900 }, colorScheme });
+  const page = await browser.newPage({ viewport: { width: 760, height: 900 }, colorScheme, permissions: ["clipboard-read", "clipboard-write"] });
   const errors = [];
   page.on("pageerror", (e) => errors.push(String(e)));
   // Only the page's own server: nothing may leave 127.0.0.1.
@@ -213,6 +213,183 @@ test("the keyboard reaches every action, and Escape goes back", async () => {
   await page.keyboard.press("Escape");
   await page.locator('[data-testid="server-row"]').first().waitFor();
   assert.equal(await page.locator('section[data-testid="why"]').count(), 0);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+/** Opens the wizard on a row (its sign-in or sign-in-again button) and goes to the app step. */
+async function toAppStep(page, url) {
+  await row(page, url).locator('[data-testid="sign-in"], [data-testid="reauth"]').first().click();
+  const wizard = page.locator('[data-testid="wizard"]');
+  await wizard.locator('[data-testid="discovered"]').waitFor();
+  await wizard.locator('[data-testid="wizard-next"]').click();
+  await wizard.locator('[data-testid="scope"]').first().waitFor();
+  await wizard.locator('[data-testid="wizard-next"]').click();
+  await wizard.locator('[data-testid="app-choice"]').waitFor();
+  return wizard;
+}
+
+const callsOf = (page, cmd) => page.evaluate((c) => window.__calls.filter((x) => x.cmd === c).map((x) => x.args), cmd);
+
+test("a sign-in server that does not list PKCE waits for the person's confirmation before the browser opens", async () => {
+  for (const scheme of ["light", "dark"]) {
+    const { page, errors } = await open(scheme);
+    await row(page, urls.SENTRY).locator('[data-testid="sign-in"]').click();
+    const wizard = page.locator('[data-testid="wizard"]');
+    // The plan step says it first, in words, with what PKCE is.
+    const note = wizard.locator('[data-testid="pkce-note"]');
+    await note.waitFor();
+    assert.equal(await note.getAttribute("data-basis"), "needs_confirmation");
+    assert.match(await note.textContent(), /does not say whether it accepts PKCE \(a one-time proof that makes a stolen sign-in code useless\)/);
+    if (scheme === "light") await page.screenshot({ path: path.join(artifacts, "ui-wizard-pkce-note.png"), fullPage: true });
+    await wizard.locator('[data-testid="wizard-next"]').click();
+    await wizard.locator('[data-testid="scope"]').first().waitFor();
+    // Core's problem (with its command-line words) is not a scope problem: not listed here.
+    assert.equal(await wizard.locator('[data-testid="plan-problem"]').count(), 0);
+    await wizard.locator('[data-testid="wizard-next"]').click();
+
+    const confirm = wizard.locator('[data-testid="pkce-confirm"]');
+    await confirm.waitFor();
+    const words = (await confirm.textContent()).replace(/\s+/g, " ");
+    assert.match(words, /code_challenge_methods_supported/);
+    assert.match(words, /https:\/\/sso\.sentry\.example\/realms\/eng/);
+    assert.match(words, /S256 \(never the weak “plain” one\)/);
+    assert.match(words, /remembers your choice/);
+    assert.match(words, /latchkey assumed-pkce --forget https:\/\/sso\.sentry\.example\/realms\/eng/);
+    const start = wizard.locator('[data-testid="start-sign-in"]');
+    assert.equal(await start.isDisabled(), true, "no sign-in before the confirmation");
+    assert.match(await wizard.locator('[data-testid="start-blocked"]').textContent(), /Confirm the check at the top of this step first/);
+    await page.screenshot({ path: path.join(artifacts, `ui-wizard-pkce-${scheme}.png`), fullPage: true });
+
+    await wizard.locator('[data-testid="confirm-pkce"]').click();
+    await wizard.locator('[data-testid="pkce-confirmed"]').waitFor();
+    assert.equal(await confirm.count(), 0);
+    assert.equal(await start.isDisabled(), false);
+    assert.deepEqual(await callsOf(page, "confirm_pkce"), [{ url: urls.SENTRY }]);
+    await page.screenshot({ path: path.join(artifacts, `ui-wizard-pkce-confirmed-${scheme}.png`), fullPage: true });
+
+    if (scheme === "light") {
+      // The plan step now shows the choice, and undoes it: the plan asks again.
+      await wizard.locator("button", { hasText: "Back" }).last().click();
+      await wizard.locator("button", { hasText: "Back" }).last().click();
+      await note.and(page.locator('[data-basis="chosen_by_you"]')).waitFor();
+      assert.match(await note.textContent(), /You chose to let Latchkey assume/);
+      await wizard.locator('[data-testid="forget-pkce"]').click();
+      await wizard.locator('[data-testid="pkce-forgotten"]').waitFor();
+      assert.equal(await note.getAttribute("data-basis"), "needs_confirmation");
+      assert.deepEqual(await callsOf(page, "forget_pkce"), [{ issuer: "https://sso.sentry.example/realms/eng" }]);
+    } else {
+      await start.click();
+      await wizard.locator('[data-testid="waiting"]').waitFor();
+      assert.deepEqual(await callsOf(page, "sign_in"), [{ url: urls.SENTRY }]);
+    }
+    assert.deepEqual(errors, []);
+    await page.close();
+  }
+});
+
+test("an app registered at Entra: its values, where to find them, the redirect URI to register, and the plan made with them", async () => {
+  for (const scheme of ["light", "dark"]) {
+    const { page, errors } = await open(scheme);
+    const wizard = await toAppStep(page, urls.GITLAB);
+    assert.deepEqual(
+      await wizard.locator('[data-testid="app-preset"]').evaluateAll((els) => els.map((e) => e.dataset.provider)),
+      ["entra", "okta", "auth0", "keycloak", "google"],
+    );
+    await wizard.locator('[data-testid="app-preset"][data-provider="entra"]').check();
+    const form = wizard.locator('[data-testid="preset-form"][data-provider="entra"]');
+    await form.waitFor();
+    assert.match(await form.locator('[data-testid="register-as"]').textContent(), /platform "Mobile and desktop applications"/);
+    await form.locator('[data-testid="redirect-uri"]').waitFor();
+    assert.equal(await form.locator('[data-testid="redirect-uri"]').textContent(), "http://127.0.0.1:33418/callback");
+    assert.equal(await form.locator('[data-testid="callback-port"]').inputValue(), "33418");
+    const tenant = form.locator('[data-testid="preset-field"][data-key="tenant"]');
+    assert.equal(await tenant.getAttribute("placeholder"), "72f988bf-86f1-41af-91ab-2d7cd011db47");
+    assert.match(await form.textContent(), /Directory \(tenant\) ID \(required\)/);
+    assert.match(await form.textContent(), /Where to find it: Entra admin center > App registrations > your app > Overview/);
+    assert.match(await form.textContent(), /Where to find it: Application \(client\) ID, on the app's Overview page/);
+    assert.equal(await form.locator('[data-testid="preset-field"][data-key="authority"]').inputValue(), "https://login.microsoftonline.com");
+    assert.equal(await form.locator('[data-testid="client-secret"]').count(), 0, "Entra needs no secret for a desktop app");
+    // The field's help is its accessible description.
+    assert.match(await tenant.evaluate((el) => document.getElementById(el.getAttribute("aria-describedby")).textContent), /Overview/);
+    // Until the app is used, the sign-in waits, and says why.
+    assert.equal(await wizard.locator('[data-testid="start-sign-in"]').isDisabled(), true);
+    assert.match(await wizard.locator('[data-testid="start-blocked"]').textContent(), /press “Use this Microsoft Entra ID app” first/);
+    await page.screenshot({ path: path.join(artifacts, `ui-wizard-preset-${scheme}.png`), fullPage: true });
+
+    if (scheme === "light") {
+      // Copy puts the exact URI on the clipboard.
+      await form.locator('[data-testid="copy-redirect-uri"]').click();
+      await form.locator('[data-testid="copy-redirect-uri"]', { hasText: "Copied" }).waitFor();
+      assert.equal(await page.evaluate(() => navigator.clipboard.readText()), "http://127.0.0.1:33418/callback");
+      // Without the tenant and client id: the backend's words, with what to do.
+      await form.locator('[data-testid="use-app"]').click();
+      const error = wizard.locator('[data-testid="error"]');
+      await error.waitFor();
+      assert.match(await error.textContent(), /Directory \(tenant\) ID \(tenant\): Entra admin center/);
+      assert.match(await error.textContent(), /Register the app as/);
+      await page.screenshot({ path: path.join(artifacts, "ui-wizard-preset-error.png"), fullPage: true });
+      // Another port: another redirect URI.
+      await form.locator('[data-testid="callback-port"]').fill("8765");
+      await form.locator('[data-testid="redirect-uri"]', { hasText: ":8765/" }).waitFor();
+      await form.locator('[data-testid="callback-port"]').fill("33418");
+      await form.locator('[data-testid="redirect-uri"]', { hasText: ":33418/" }).waitFor();
+    }
+    await tenant.fill("contoso.onmicrosoft.com");
+    await form.locator('[data-testid="client-id"]').fill("11111111-2222-3333-4444-555555555555");
+    await form.locator('[data-testid="use-app"]').click();
+    await wizard.locator('[data-testid="client-choice"]', { hasText: "11111111-2222" }).waitFor();
+    assert.equal(await wizard.locator('[data-testid="error"]').count(), 0);
+    const sent = (await callsOf(page, "plan_sign_in_with_provider")).at(-1);
+    assert.deepEqual(sent, {
+      url: urls.GITLAB,
+      client: { provider: "entra", values: { tenant: "contoso.onmicrosoft.com", authority: "https://login.microsoftonline.com" },
+                client_id: "11111111-2222-3333-4444-555555555555", callback_port: 33418 },
+      scopes: ["mcp"],
+    });
+    assert.equal(await wizard.locator('[data-testid="start-sign-in"]').isDisabled(), false);
+    await page.screenshot({ path: path.join(artifacts, `ui-wizard-preset-planned-${scheme}.png`), fullPage: true });
+
+    // Google asks for the client secret as well; it is sent once and never shown back.
+    await wizard.locator('[data-testid="app-preset"][data-provider="google"]').check();
+    const google = wizard.locator('[data-testid="preset-form"][data-provider="google"]');
+    await google.waitFor();
+    assert.equal(await google.locator('[data-testid="client-secret"]').count(), 1);
+    assert.equal(await google.locator('[data-testid="preset-field"]').count(), 0);
+    assert.deepEqual(errors, []);
+    await page.close();
+  }
+});
+
+test("the keyboard reaches the PKCE confirmation and the presets", async () => {
+  const { page, errors } = await open();
+  const wizard = await toAppStep(page, urls.SENTRY);
+  const focusedTestid = () => page.evaluate(() => document.activeElement?.dataset?.testid ?? null);
+  // From the wizard's top, Tab reaches the confirmation; Enter confirms.
+  await wizard.locator('[data-testid="close-wizard"]').focus();
+  let reached = false;
+  for (let i = 0; i < 20 && !reached; i++) {
+    await page.keyboard.press("Tab");
+    reached = (await focusedTestid()) === "confirm-pkce";
+  }
+  assert.ok(reached, "Tab reaches the confirmation");
+  await page.keyboard.press("Enter");
+  await wizard.locator('[data-testid="pkce-confirmed"]').waitFor();
+  reached = false;
+  for (let i = 0; i < 12 && !reached; i++) {
+    await page.keyboard.press("Tab");
+    reached = (await focusedTestid()) === "start-sign-in";
+  }
+  assert.ok(reached, "then the sign-in button, now enabled");
+  // The choice of app is one radio group: arrows move from Automatic to a preset.
+  await wizard.locator('[data-testid="app-auto"]').focus();
+  await page.keyboard.press("ArrowDown");
+  await wizard.locator('[data-testid="own-form"]').waitFor();
+  await page.keyboard.press("ArrowDown");
+  await wizard.locator('[data-testid="preset-form"][data-provider="entra"]').waitFor();
+  await page.keyboard.press("Tab");
+  const next = await page.evaluate(() => ({ testid: document.activeElement?.dataset?.testid, key: document.activeElement?.dataset?.key }));
+  assert.ok(["copy-redirect-uri", "preset-field"].includes(next.testid), JSON.stringify(next));
   assert.deepEqual(errors, []);
   await page.close();
 });

@@ -29,7 +29,36 @@ describe("backend", () => {
     expect(calls).toEqual([
       { cmd: "edit_scopes", args: { url: "https://a.example/mcp", edit: { kind: "add", name: "mcp" } } },
       { cmd: "hand_off", args: { url: "https://a.example/mcp", tool: "claude-code" } },
-      { cmd: "plan_sign_in", args: { url: "https://a.example/mcp", client: null } },
+      { cmd: "plan_sign_in", args: { url: "https://a.example/mcp", client: null, scopes: null } },
+    ]);
+  });
+
+  it("asks for presets, plans with one, and confirms or forgets the PKCE choice", async () => {
+    const calls: { cmd: string; args: unknown }[] = [];
+    mockIPC((cmd, args) => {
+      calls.push({ cmd, args });
+      if (cmd === "provider_presets") return [{ provider: "entra", name: "Microsoft Entra ID", fields: [] }];
+      if (cmd === "redirect_uri") return { port: 33418, uri: "http://127.0.0.1:33418/callback" };
+      if (cmd === "forget_pkce") return true;
+      return { plan: { pkce: { basis: "chosen_by_you" } }, discovered: [] };
+    });
+    const u = "https://a.example/mcp";
+    expect((await api.providerPresets())[0].provider).toBe("entra");
+    expect((await api.redirectUri()).uri).toBe("http://127.0.0.1:33418/callback");
+    await api.redirectUri(8765);
+    const entra = { provider: "entra" as const, values: { tenant: "contoso" }, client_id: "app", client_secret: "s" };
+    await api.planSignInWithProvider(u, entra, ["mcp"]);
+    await api.planSignIn(u, { client_id: "mine" }, ["mcp", "read"]);
+    expect((await api.confirmPkce(u)).plan.pkce).toEqual({ basis: "chosen_by_you" });
+    expect(await api.forgetPkce("https://idp.example")).toBe(true);
+    expect(calls).toEqual([
+      { cmd: "provider_presets", args: {} },
+      { cmd: "redirect_uri", args: { port: null } },
+      { cmd: "redirect_uri", args: { port: 8765 } },
+      { cmd: "plan_sign_in_with_provider", args: { url: u, client: entra, scopes: ["mcp"] } },
+      { cmd: "plan_sign_in", args: { url: u, client: { client_id: "mine" }, scopes: ["mcp", "read"] } },
+      { cmd: "confirm_pkce", args: { url: u } },
+      { cmd: "forget_pkce", args: { issuer: "https://idp.example" } },
     ]);
   });
 

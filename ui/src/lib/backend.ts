@@ -11,6 +11,9 @@ import type { Diagnosis } from "../bindings/Diagnosis";
 import type { HandoffResult } from "../bindings/HandoffResult";
 import type { OpenServer } from "../bindings/OpenServer";
 import type { PlanView } from "../bindings/PlanView";
+import type { Preset } from "../bindings/Preset";
+import type { ProviderClientInput } from "../bindings/ProviderClientInput";
+import type { RedirectUri } from "../bindings/RedirectUri";
 import type { ScopeEdit } from "../bindings/ScopeEdit";
 import type { ServerHealth } from "../bindings/ServerHealth";
 import type { SessionEvent } from "../bindings/SessionEvent";
@@ -50,8 +53,20 @@ export const api = {
   dashboard: () => call<Dashboard>("dashboard"),
   probeAll: () => call<ServerHealth[]>("probe_all"),
   lastHealth: () => call<ServerHealth[]>("last_health"),
-  planSignIn: (url: string, client?: ClientInput) =>
-    call<PlanView>("plan_sign_in", { url, client: client ?? null }),
+  /** The plan, with the app the person registered (else automatic) and the scopes they chose
+   * (else the recommended ones). */
+  planSignIn: (url: string, client?: ClientInput, scopes?: string[]) =>
+    call<PlanView>("plan_sign_in", { url, client: client ?? null, scopes: scopes ?? null }),
+  /** The plan with an app registered at a provider with a preset (Entra, Okta...). */
+  planSignInWithProvider: (url: string, client: ProviderClientInput, scopes?: string[]) =>
+    call<PlanView>("plan_sign_in_with_provider", { url, client, scopes: scopes ?? null }),
+  providerPresets: () => call<Preset[]>("provider_presets"),
+  /** The redirect URI to register for a callback port (none: the presets' fixed port). */
+  redirectUri: (port?: number) => call<RedirectUri>("redirect_uri", { port: port ?? null }),
+  /** Confirms that PKCE with S256 may be assumed at the kept plan's sign-in server. */
+  confirmPkce: (url: string) => call<PlanView>("confirm_pkce", { url }),
+  /** Forgets that choice for a sign-in server; true when there was one. */
+  forgetPkce: (issuer: string) => call<boolean>("forget_pkce", { issuer }),
   editScopes: (url: string, edit: ScopeEdit) => call<PlanView>("edit_scopes", { url, edit }),
   signIn: (url: string) => call<SignInResult>("sign_in", { url }),
   cancelSignIn: (url: string) => call<void>("cancel_sign_in", { url }),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { clientWords, fixButton, fixSignsIn, healthWords, relativeTime, sessionEnds, toolName } from "./words";
+import { clientWords, pkceNote, fixButton, fixSignsIn, healthWords, relativeTime, sessionEnds, toolName } from "./words";
 
 describe("words", () => {
   it("says every status in plain words with a tone", () => {
@@ -32,5 +32,16 @@ describe("words", () => {
     expect(fixSignsIn("configure_client")).toBe(true);
     expect(fixSignsIn("retry")).toBe(false);
     expect(toolName("vs-code")).toBe("VS Code");
+  });
+
+  it("says how PKCE with S256 is known, never without saying what PKCE is", () => {
+    expect(pkceNote({ basis: "advertised" }, "https://idp.example")).toBeNull();
+    for (const p of [{ basis: "known_issuer", provider: "Microsoft Entra ID" }, { basis: "chosen_by_you" }, { basis: "needs_confirmation" }] as const) {
+      const words = pkceNote(p, "https://idp.example")!;
+      expect(words).toMatch(/PKCE \(a one-time proof/);
+      expect(words).toMatch(/S256/);
+    }
+    expect(pkceNote({ basis: "known_issuer", provider: "Microsoft Entra ID" }, "x")).toMatch(/^Microsoft Entra ID/);
+    expect(pkceNote({ basis: "needs_confirmation" }, "https://idp.example")).toMatch(/confirm/);
   });
 });

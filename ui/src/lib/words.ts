@@ -3,6 +3,7 @@ import type { Fix } from "../bindings/Fix";
 import type { Health } from "../bindings/Health";
 import type { ScopeSource } from "../bindings/ScopeSource";
 import type { ClientChoice } from "../bindings/ClientChoice";
+import type { PkceS256 } from "../bindings/PkceS256";
 
 /** A status, as a badge label and a tone for its colour. */
 export function healthWords(h: Health | undefined): { label: string; tone: "ok" | "warn" | "bad" | "idle" } {
@@ -82,6 +83,24 @@ export function clientWords(c: ClientChoice): string {
       return `Using the app you registered (client id ${c.client_id}).`;
     case "missing":
       return "This sign-in server does not let apps register themselves: enter the app you registered there.";
+  }
+}
+
+/** What PKCE is, in a phrase, for people who have never heard of it. */
+export const PKCE_IS = "PKCE (a one-time proof that makes a stolen sign-in code useless)";
+
+/** The plan's note on how Latchkey knows the sign-in server accepts PKCE with S256; none when
+ * its metadata says so. */
+export function pkceNote(p: PkceS256, issuer: string): string | null {
+  switch (p.basis) {
+    case "advertised":
+      return null;
+    case "known_issuer":
+      return `${p.provider} is known to accept ${PKCE_IS} with its secure method, S256, although its settings do not list it. Latchkey uses S256, never the weak "plain" method.`;
+    case "chosen_by_you":
+      return `You chose to let Latchkey assume that ${issuer} accepts ${PKCE_IS} with its secure method, S256, although its settings do not say so. Latchkey remembers this choice for that sign-in server.`;
+    case "needs_confirmation":
+      return `${issuer} does not say whether it accepts ${PKCE_IS} with its secure method, S256. Before your browser opens, you will be asked to confirm that Latchkey may assume it does.`;
   }
 }
 

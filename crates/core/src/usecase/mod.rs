@@ -44,7 +44,9 @@ pub use crate::oauth::plan::{
     redirect_uri, ClientChoice, ClientConfig, ExtraParam, PkceS256, Severity, SignInPlan,
     TokenAuthMethod,
 };
-pub use crate::oauth::providers::{Preset, PresetField, Provider, ProviderInput};
+pub use crate::oauth::providers::{
+    Preset, PresetField, Provider, ProviderInput, DEFAULT_CALLBACK_PORT,
+};
 pub use crate::oauth::register::RegistrationMethod;
 pub use crate::protocol::discovery::{AsSource, Step};
 pub use crate::protocol::mcp::{ServerInfo, ToolInfo};
