@@ -226,6 +226,15 @@ mod tests {
                 _dir: dir,
             }
         }
+
+        fn builder(&self) -> impl Fn() -> zbus::Result<connection::Builder<'static>> {
+            let address = self.address.clone();
+            move || connection::Builder::address(address.as_str())
+        }
+
+        fn client(&self) -> Connection {
+            (self.builder())().unwrap().build().unwrap()
+        }
     }
 
     fn health(server: &str, health: Health) -> ServerHealth {
