@@ -179,8 +179,8 @@ impl ClientArgs {
         })?;
         let mut values = std::collections::BTreeMap::new();
         for kv in &self.provider_value {
-            let (k, v) = kv.split_once('=').ok_or_else(|| Error::InvalidPlan {
-                problems: format!("--provider-value {kv:?} is not KEY=VALUE"),
+            let (k, v) = kv.split_once('=').ok_or_else(|| Error::BadArgument {
+                problem: format!("--provider-value {kv:?} is not KEY=VALUE"),
             })?;
             values.insert(k.trim().to_string(), v.trim().to_string());
         }
@@ -213,13 +213,13 @@ impl ClientArgs {
             std::io::stdin()
                 .lock()
                 .read_line(&mut line)
-                .map_err(|e| Error::InvalidPlan {
-                    problems: format!("could not read the client secret from standard input ({e})"),
+                .map_err(|e| Error::BadArgument {
+                    problem: format!("could not read the client secret from standard input ({e})"),
                 })?;
             let line = line.trim_end_matches(['\r', '\n']).to_string();
             if line.is_empty() {
-                return Err(Error::InvalidPlan {
-                    problems: "--client-secret-stdin was given but standard input was empty".into(),
+                return Err(Error::BadArgument {
+                    problem: "--client-secret-stdin was given but standard input was empty".into(),
                 });
             }
             Some(Secret::new(line))
@@ -349,9 +349,8 @@ async fn run(cli: Cli) -> Result<(), Error> {
             let server = server
                 .or_else(|| env_nonempty("CLAUDE_CODE_MCP_SERVER_URL"))
                 .or_else(|| env_nonempty("CLAUDE_CODE_MCP_SERVER_NAME"))
-                .ok_or_else(|| Error::InvalidUrl {
-                    input: String::new(),
-                    reason: "no server was named: give its URL or name, or run this as Claude Code's headersHelper".into(),
+                .ok_or_else(|| Error::BadArgument {
+                    problem: "no server was named: give its URL or name, or run this as Claude Code's headersHelper (which names it in $CLAUDE_CODE_MCP_SERVER_URL)".into(),
                 })?;
             println!("{}", engine.headers(&server).await?);
             Ok(())
@@ -391,8 +390,8 @@ async fn run(cli: Cli) -> Result<(), Error> {
         Command::Handoff(args) => {
             let request = HandOffRequest {
                 tool: serde_json::from_value::<Tool>(serde_json::json!(args.tool)).map_err(
-                    |_| Error::InvalidPlan {
-                        problems: format!(
+                    |_| Error::BadArgument {
+                        problem: format!(
                             "{} is not a tool Latchkey can hand a sign-in to",
                             args.tool
                         ),
@@ -439,8 +438,8 @@ async fn run(cli: Cli) -> Result<(), Error> {
             no_browser,
         } => {
             let arguments: serde_json::Value =
-                serde_json::from_str(&args).map_err(|e| Error::InvalidPlan {
-                    problems: format!("--args is not valid JSON ({e})"),
+                serde_json::from_str(&args).map_err(|e| Error::BadArgument {
+                    problem: format!("--args is not valid JSON ({e})"),
                 })?;
             let config = client.config()?;
             let options = SignInOptions {

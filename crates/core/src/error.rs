@@ -134,6 +134,10 @@ pub enum Error {
     #[error("the plan cannot be used: {problems}")]
     InvalidPlan { problems: String },
 
+    /// A command's argument that cannot be used (what is wrong with it, in words).
+    #[error("{problem}")]
+    BadArgument { problem: String },
+
     /// A provider preset (`--provider`) without the values it needs.
     #[error("signing in with a {provider} app needs: {}", .missing.join("; "))]
     ProviderIncomplete {
@@ -303,6 +307,7 @@ impl Error {
             Error::InsecureEndpoint { .. } => "insecure_endpoint",
             Error::NoClientRegistration { .. } => "no_client_registration",
             Error::InvalidPlan { .. } => "invalid_plan",
+            Error::BadArgument { .. } => "bad_argument",
             Error::ProviderIncomplete { .. } => "provider_incomplete",
             Error::UnknownProvider { .. } => "unknown_provider",
             Error::ProviderMismatch { .. } => "provider_mismatch",
@@ -357,6 +362,9 @@ impl Error {
             } => format!(
                 "Register the app as: {register_as}, with the redirect URI {redirect_uri}. Then sign in again with its values (command line: --client-id ID and --provider-value KEY=VALUE)."
             ),
+            Error::BadArgument { .. } => {
+                "Correct it and run the command again (latchkey help COMMAND lists its arguments).".into()
+            }
             Error::UnknownProvider { .. } => {
                 "Choose one of the providers named, or sign in without --provider.".into()
             }
