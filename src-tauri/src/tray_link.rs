@@ -168,24 +168,18 @@ mod tests {
     use std::time::Instant;
 
     /// A private bus daemon for one test (the e2e support's), stopped when dropped.
-    struct Bus {
-        address: String,
-        _bus: latchkey_e2e::PrivateBus,
-        _dir: latchkey_e2e::TempDir,
-    }
+    struct Bus(latchkey_e2e::PrivateBus);
 
     impl Bus {
         fn start(tag: &str) -> Bus {
-            let dir = latchkey_e2e::TempDir::new(&format!("window-bus-{tag}"));
-            let bus = latchkey_e2e::PrivateBus::start_in(&dir.path().join("run"), &[]);
-            Bus {
-                address: bus.address.clone(),
-                _bus: bus,
-                _dir: dir,
-            }
+            Bus(latchkey_e2e::PrivateBus::start(tag))
+        }
+
+        fn address(&self) -> &str {
+            &self.0.address
         }
         fn connect(&self) -> Connection {
-            zbus::blocking::connection::Builder::address(self.address.as_str())
+            zbus::blocking::connection::Builder::address(self.address())
                 .unwrap()
                 .method_timeout(Duration::from_secs(10))
                 .build()
@@ -217,7 +211,7 @@ mod tests {
 
     fn serve_fake(bus: &Bus) -> (Connection, Arc<Mutex<Vec<String>>>) {
         let asked = Arc::new(Mutex::new(Vec::new()));
-        let conn = zbus::blocking::connection::Builder::address(bus.address.as_str())
+        let conn = zbus::blocking::connection::Builder::address(bus.address())
             .unwrap()
             .name(BUS_NAME)
             .unwrap()

@@ -111,6 +111,33 @@ fn spawn_with_env(script: &str, env: &[(String, String)]) -> Tethered {
     Tethered::spawn(script, &env).0
 }
 
+/// `latchkey-app --window` started under tauri-driver (WebKit's automation attaches to the
+/// window process, which opens its window at start), the driver's output in `log`.
+fn window_under_webdriver(
+    driver: &Path,
+    app: &Path,
+    env: &[(String, String)],
+    log: &Path,
+) -> (Tethered, WebDriver) {
+    let port = free_port();
+    let native_port = free_port();
+    let tethered = spawn_with_env(
+        &format!(
+            "exec {} --port {port} --native-port {native_port} --native-driver \"$(command -v WebKitWebDriver)\" > {} 2>&1",
+            sh_quote(driver),
+            sh_quote(log)
+        ),
+        env,
+    );
+    let wd = WebDriver::open(
+        &format!("127.0.0.1:{port}"),
+        app,
+        &["--window"],
+        Duration::from_secs(60),
+    );
+    (tethered, wd)
+}
+
 fn sh_quote(p: &Path) -> String {
     format!("'{}'", p.to_string_lossy().replace('\'', r"'\''"))
 }
@@ -675,23 +702,7 @@ fn sign_in_from_the_wizard(
     let log = art.join(format!("{tag}-webdriver.log"));
     let ready_file = user.state_dir().with_file_name("ready");
     let env = app_env(&user, &desktop, &ready_file);
-    let port = free_port();
-    let native_port = free_port();
-    let _driver = spawn_with_env(
-        &format!(
-            "exec {} --port {port} --native-port {native_port} --native-driver \"$(command -v WebKitWebDriver)\" > {} 2>&1",
-            sh_quote(&driver),
-            sh_quote(&log)
-        ),
-        &env,
-    );
-    // WebKit's automation attaches to the window process, which opens its window at start.
-    let wd = WebDriver::open(
-        &format!("127.0.0.1:{port}"),
-        &app,
-        &["--window"],
-        Duration::from_secs(60),
-    );
+    let (_driver, wd) = window_under_webdriver(&driver, &app, &env, &log);
     let row_css = format!(
         r#"[data-testid="server-row"][data-url="{}"]"#,
         fixture.ready.mcp_url
@@ -928,22 +939,7 @@ fn with_the_window_open_only_the_tray_probes_and_renews() {
     let log = artifacts_dir().join("app-one-monitor-window.log");
     let ready_file = user.state_dir().with_file_name("ready-window");
     let env = [app_env(&user, &desktop, &ready_file), margin].concat();
-    let port = free_port();
-    let native_port = free_port();
-    let _driver = spawn_with_env(
-        &format!(
-            "exec {} --port {port} --native-port {native_port} --native-driver \"$(command -v WebKitWebDriver)\" > {} 2>&1",
-            sh_quote(&driver),
-            sh_quote(&log)
-        ),
-        &env,
-    );
-    let wd = WebDriver::open(
-        &format!("127.0.0.1:{port}"),
-        &app,
-        &["--window"],
-        Duration::from_secs(60),
-    );
+    let (_driver, wd) = window_under_webdriver(&driver, &app, &env, &log);
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         let long = Duration::from_secs(60);
         // It follows the tray: no watcher, probes or scheduler of its own.

@@ -210,25 +210,19 @@ mod tests {
     }
 
     /// A private bus daemon for one test (the e2e support's), stopped when dropped.
-    struct Bus {
-        address: String,
-        _bus: latchkey_e2e::PrivateBus,
-        _dir: latchkey_e2e::TempDir,
-    }
+    struct Bus(latchkey_e2e::PrivateBus);
 
     impl Bus {
         fn start(tag: &str) -> Bus {
-            let dir = latchkey_e2e::TempDir::new(&format!("tray-bus-{tag}"));
-            let bus = latchkey_e2e::PrivateBus::start_in(&dir.path().join("run"), &[]);
-            Bus {
-                address: bus.address.clone(),
-                _bus: bus,
-                _dir: dir,
-            }
+            Bus(latchkey_e2e::PrivateBus::start(tag))
+        }
+
+        fn address(&self) -> &str {
+            &self.0.address
         }
 
         fn builder(&self) -> impl Fn() -> zbus::Result<connection::Builder<'static>> {
-            let address = self.address.clone();
+            let address = self.address().to_string();
             move || connection::Builder::address(address.as_str())
         }
 

@@ -91,9 +91,18 @@ impl Drop for Tethered {
 pub struct PrivateBus {
     pub address: String,
     _bus: Tethered,
+    _dir: Option<TempDir>,
 }
 
 impl PrivateBus {
+    /// A bus of its own in a fresh temporary folder (removed with it).
+    pub fn start(tag: &str) -> PrivateBus {
+        let dir = TempDir::new(&format!("bus-{tag}"));
+        let mut bus = PrivateBus::start_in(&dir.path().join("run"), &[]);
+        bus._dir = Some(dir);
+        bus
+    }
+
     pub fn start_in(run: &std::path::Path, envs: &[(&str, &str)]) -> PrivateBus {
         std::fs::create_dir_all(run).unwrap();
         #[cfg(unix)]
@@ -138,7 +147,11 @@ impl PrivateBus {
             address.starts_with("unix:"),
             "dbus-daemon did not start (is the dbus package installed?): {address:?}"
         );
-        PrivateBus { address, _bus: bus }
+        PrivateBus {
+            address,
+            _bus: bus,
+            _dir: None,
+        }
     }
 }
 

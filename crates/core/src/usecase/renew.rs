@@ -84,7 +84,11 @@ fn mark(
 }
 
 fn test_delay() {
-    // Test-only: widens the refresh window so crash tests can land inside it.
+    // Test-only (debug builds, as the end-to-end tests run): widens the refresh window so
+    // crash tests can land inside it. A release build has no such hook.
+    if !cfg!(debug_assertions) {
+        return;
+    }
     if let Some(ms) = std::env::var("LATCHKEY_TEST_REFRESH_DELAY_MS")
         .ok()
         .and_then(|s| s.parse::<u64>().ok())
