@@ -474,7 +474,7 @@ fn pkce_and_presets(app: &AppHandle<MockRuntime>) {
         "{confirmed}"
     );
     let state_dir = std::path::PathBuf::from(std::env::var_os("LATCHKEY_STATE_DIR").unwrap());
-    let choices = std::fs::read_to_string(state_dir.join("pkce-s256.json")).expect("remembered");
+    let choices = std::fs::read_to_string(state_dir.join("issuers.json")).expect("remembered");
     assert!(choices.contains(&issuer), "{choices}");
     assert_eq!(
         plan(serde_json::Value::Null)["plan"]["pkce"]["basis"],

@@ -654,7 +654,7 @@ fn signs_in_from_the_wizard_asking_for_exactly_mcp() {
         .expect("a session in the keychain after the sign-in");
     assert_eq!(bundle["tokens"]["scopes"], json!(["mcp"]), "{bundle}");
     assert!(
-        !user.state_dir().join("pkce-s256.json").exists(),
+        !user.state_dir().join("issuers.json").exists(),
         "nothing to confirm where the sign-in server lists S256"
     );
 }
@@ -677,7 +677,7 @@ fn the_wizard_asks_to_confirm_pkce_where_the_sign_in_server_does_not_list_it() {
         user.stored_bundle(&fixture.ready.mcp_url).is_some(),
         "a session in the keychain after the sign-in"
     );
-    let choices = std::fs::read_to_string(user.state_dir().join("pkce-s256.json"))
+    let choices = std::fs::read_to_string(user.state_dir().join("issuers.json"))
         .expect("the person's choice is remembered in the state folder");
     let issuer = fixture.ready.issuer.trim_end_matches('/');
     assert!(choices.contains(issuer), "{choices}");

@@ -120,7 +120,7 @@ fn r1_an_as_without_the_pkce_field_is_refused_until_the_person_confirms_and_the_
         choices["assume_pkce_s256"][0]["issuer"], issuer,
         "{choices}"
     );
-    assert!(user.state_dir().join("pkce-s256.json").exists());
+    assert!(user.state_dir().join("issuers.json").exists());
 
     // Shown in discover and the plan; the next sign-in needs no flag.
     let d = user.run(&["discover", url]);
@@ -176,7 +176,7 @@ fn r1_a_known_provider_without_the_pkce_field_is_assumed_with_a_note() {
     assert_eq!(names(a), set(OAUTH_PARAMS), "{a}");
     assert_eq!(a["code_challenge_method"], "S256");
     // Nothing was remembered: the table decided, not the person.
-    assert!(!user.state_dir().join("pkce-s256.json").exists());
+    assert!(!user.state_dir().join("issuers.json").exists());
 }
 
 #[test]
@@ -187,7 +187,7 @@ fn r1_an_as_listing_only_plain_stays_refused_even_when_the_person_would_assume_s
     assert_eq!(e["code"], "pkce_unsupported", "{e}");
     assert!(e["message"].as_str().unwrap().contains("it lists: plain"));
     assert_eq!(f.log()["authorize"], json!([]));
-    assert!(!user.state_dir().join("pkce-s256.json").exists());
+    assert!(!user.state_dir().join("issuers.json").exists());
 }
 
 #[test]

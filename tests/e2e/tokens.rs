@@ -181,12 +181,13 @@ fn a_refused_refresh_is_recorded_and_explained_and_nothing_is_deleted() {
     user.run(&["token", url]).assert_ok();
 }
 
-/// Sixteen processes ask for tokens over and over while tokens expire every few seconds: every
-/// call succeeds, the AS never sees a reused refresh token, and it refreshes once per expiry.
+/// Sixteen processes ask for tokens over and over while tokens expire every 4 seconds, with
+/// the default settings (no margin variable): every call succeeds, the AS never sees a reused
+/// refresh token, and the renewal margin (a share of the lifetime, not a fixed 60 s) keeps
+/// refreshes to about one per lifetime instead of one per call.
 #[test]
-fn refresh_storm_of_sixteen_processes() {
+fn refresh_storm_of_sixteen_processes_with_four_second_tokens() {
     const TTL: u64 = 4;
-    const MARGIN: u64 = 1;
     const SECONDS: u64 = 16;
     let f = Fixture::start(json!({"as": {"access_token_ttl": TTL}}));
     let user = User::new("storm");
@@ -204,7 +205,7 @@ fn refresh_storm_of_sixteen_processes() {
                     while start.elapsed() < Duration::from_secs(SECONDS) {
                         let out = user
                             .command(&["token", &url])
-                            .env("LATCHKEY_REFRESH_MARGIN_SECS", MARGIN.to_string())
+                            .env_remove("LATCHKEY_REFRESH_MARGIN_SECS")
                             .output()
                             .unwrap();
                         if out.status.success() && !out.stdout.is_empty() {
@@ -236,17 +237,102 @@ fn refresh_storm_of_sixteen_processes() {
         .filter(|t| !t["error"].is_null())
         .collect();
     assert!(token_errors.is_empty(), "the AS refused: {token_errors:?}");
-    // One refresh per expiry window (TTL - margin), with one of slack at each end.
-    let windows = SECONDS / (TTL - MARGIN);
-    eprintln!(
-        "storm: {calls} calls, {refreshes} refreshes in {SECONDS} s ({windows} expiry windows)"
-    );
+    eprintln!("storm: {calls} calls, {refreshes} refreshes in {SECONDS} s of {TTL}-second tokens");
     assert!(calls >= 16 * 4, "too few calls to mean anything: {calls}");
+    // A 4-second token is renewed with 1 second left; times are whole seconds, so a renewal
+    // comes 2 to 3 seconds after the last: at most one per 2 seconds, plus one of slack at
+    // each end. A fixed 60-second margin would renew on every call (hundreds). At least one
+    // per lifetime while calls go on, less one for the end of the run.
     assert!(
-        refreshes >= windows - 1 && refreshes <= windows + 2,
-        "{refreshes} refreshes for {windows} windows"
+        refreshes <= SECONDS / 2 + 2,
+        "{refreshes} refreshes in {SECONDS} s: more than one per 2 seconds"
+    );
+    assert!(
+        refreshes + 1 >= SECONDS / TTL,
+        "{refreshes} refreshes in {SECONDS} s of {TTL}-second tokens"
     );
     user.run(&["check", &url]).assert_ok();
+}
+
+/// Entra, Dropbox and some Keycloak set-ups refuse `resource` on refresh: the refresh is
+/// tried once without it, works, and the issuer is remembered so the next refresh leaves it
+/// out from the start; the session never reads "needs sign-in".
+#[test]
+fn a_refresh_refused_for_its_resource_is_retried_without_it_and_remembered() {
+    for code in ["invalid_target", "invalid_request"] {
+        let f = Fixture::start(
+            json!({"as": {"access_token_ttl": 2, "refuse_resource_on_refresh": code}}),
+        );
+        let user = User::new(&format!("resource-{code}"));
+        let url = f.ready.mcp_url.as_str();
+        login(&user, url, &[]);
+        for _ in 0..2 {
+            std::thread::sleep(Duration::from_millis(2100));
+            let r = user.run(&["token", url]);
+            r.assert_ok();
+            assert_eq!(http_post_bearer(url, INITIALIZE, r.stdout.trim()), 200);
+        }
+        let refreshes: Vec<Value> = f.log()["token"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|t| t["grant_type"] == "refresh_token")
+            .cloned()
+            .collect();
+        let seen: Vec<(Value, Value)> = refreshes
+            .iter()
+            .map(|t| (t["resource"].clone(), t["status"].clone()))
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                (json!(url), json!(400)),
+                (Value::Null, json!(200)),
+                (Value::Null, json!(200)),
+            ],
+            "{code}: refused with `resource`, then twice without"
+        );
+        let notes = std::fs::read_to_string(user.state_dir().join("issuers.json")).unwrap();
+        assert!(notes.contains(code), "{notes}");
+        assert!(user.stored_bundle(url).unwrap()["needs_sign_in"].is_null());
+    }
+}
+
+/// A server that refuses a token before its expiry (revoked, or keys rotated): `latchkey
+/// call` renews it once and the call goes through, without a new sign-in.
+#[test]
+fn a_token_the_server_refuses_is_renewed_before_any_new_sign_in() {
+    let f = Fixture::start(json!({}));
+    let user = User::new("refused-401");
+    let url = f.ready.mcp_url.as_str();
+    login(&user, url, &[]);
+    let before = user.stored_bundle(url).unwrap();
+    f.forget_access_tokens();
+    let r = user.run(&["call", url, "whoami", "--json", "--no-browser"]);
+    r.assert_ok();
+    assert_eq!(r.json()["sign_ins"], 0, "{r:?}");
+    let log = f.log();
+    assert_eq!(log["refresh_count"], 1);
+    let auths: Vec<&str> = log["mcp"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|m| m["auth"].as_str())
+        .collect();
+    assert!(
+        auths.contains(&"invalid") && auths.last() == Some(&"ok"),
+        "{auths:?}"
+    );
+    assert_eq!(
+        log["authorize"].as_array().unwrap().len(),
+        1,
+        "no second sign-in"
+    );
+    let after = user.stored_bundle(url).unwrap();
+    assert_ne!(
+        after["tokens"]["access_token"],
+        before["tokens"]["access_token"]
+    );
 }
 
 /// kill -9 at random points of a refresh: the bundle is always whole (old or new), and the

@@ -8,7 +8,7 @@ mod status;
 
 use clap::{Args, Parser, Subcommand};
 use latchkey_core::usecase::{
-    BrowserMode, Challenged, ClaudeMode, ClientConfig, HandOffRequest, Latchkey, Provider,
+    BrowserMode, Challenged, ClaudeMode, ClientConfig, HandOffRequest, Latchkey, Need, Provider,
     ProviderInput, ScopeChoice, SignInEvent, SignInOptions, SignInPlan, StepUp, TokenAuthMethod,
     Tool,
 };
@@ -341,7 +341,7 @@ async fn run(cli: Cli) -> Result<(), Error> {
             Ok(())
         }
         Command::Token { server } => {
-            let token = engine.access_token(&server).await?;
+            let token = engine.access_token(&server, Need::ForUse).await?;
             println!("{}", token.expose());
             Ok(())
         }

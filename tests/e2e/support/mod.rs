@@ -295,6 +295,13 @@ impl Fixture {
         }
     }
 
+    /// The AS forgets every access token it issued: the MCP server refuses them (401
+    /// `invalid_token`) while refresh tokens still work.
+    pub fn forget_access_tokens(&self) {
+        let url = format!("{}/__forget_access_tokens", self.ready.as_origin);
+        assert_eq!(http_post_bearer(&url, "", "unused"), 204);
+    }
+
     /// The AS forgets every registered client, as if an admin deleted them.
     pub fn forget_clients(&self) {
         let url = format!("{}/__forget_clients", self.ready.as_origin);

@@ -83,7 +83,7 @@ async fn probe_inner(
     }
     let token = bundle
         .as_ref()
-        .filter(|b| b.is_fresh(Duration::ZERO, now()))
+        .filter(|b| b.tokens.expires_at.is_none_or(|t| t > now()))
         .map(|b| b.tokens.access_token.clone());
     let resp = match mcp::probe(http, &url, token.as_ref()).await {
         Ok(r) => r,

@@ -166,8 +166,8 @@ pub async fn exchange_code(
     )
 }
 
-/// Renews the tokens with `refresh_token` (RFC 6749 section 6) and `resource` (RFC 8707),
-/// with times read from `clock` when the answer arrives. A new refresh token
+/// Renews the tokens with `refresh_token` (RFC 6749 section 6) and, when `with_resource`,
+/// the endpoint's `resource` (RFC 8707), with times read from `clock` when the answer arrives. A new refresh token
 /// in the answer replaces `refresh_token` (rotation); without one the old one is kept.
 /// Errors as [`exchange_code`]'s, at the refresh stage.
 pub async fn refresh(
@@ -176,14 +176,15 @@ pub async fn refresh(
     refresh_token: &Secret,
     previous_scopes: &[String],
     clock: &dyn Clock,
+    with_resource: bool,
 ) -> Result<TokenSet> {
     let rt = RefreshToken::new(refresh_token.expose().to_string());
     let c = client(ep)?;
-    let result = c
-        .exchange_refresh_token(&rt)
-        .add_extra_param("resource", ep.resource)
-        .request_async(http)
-        .await;
+    let mut request = c.exchange_refresh_token(&rt);
+    if with_resource {
+        request = request.add_extra_param("resource", ep.resource);
+    }
+    let result = request.request_async(http).await;
     // A refresh answer without a refresh token keeps the old one (RFC 6749 §6).
     to_token_set(
         result,
@@ -332,6 +333,7 @@ mod tests {
             &Secret::new("old-refresh"),
             &["mcp".to_string()],
             clock,
+            true,
         )
         .await
     }
@@ -544,6 +546,7 @@ mod tests {
             &Secret::new("old-refresh"),
             &[],
             &FakeClock::at(NOW),
+            false,
         )
         .await
         .unwrap();
@@ -552,5 +555,6 @@ mod tests {
         assert_eq!(sent.header("authorization"), Some("Basic Yy0xMjM6czNjcmV0"));
         assert_eq!(sent.form_value("client_secret"), None);
         assert_eq!(sent.form_value("client_id"), None);
+        assert_eq!(sent.form_value("resource"), None, "left out when asked to");
     }
 }

@@ -18,6 +18,7 @@
 //! Any failure (no keyring support, quota exceeded, a foreign entry) just means a miss: the
 //! Secret Service stays the source of truth. Other platforms have no cache.
 
+use crate::oauth::renewal_timing::{Need, RenewalTiming};
 use crate::secret::Secret;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -68,8 +69,15 @@ pub struct Cached {
     pub expires_at: Option<u64>,
 }
 
-/// The cached token for `server_id` if it has more than `margin` left at `now`.
-pub fn get(service: &str, server_id: &str, margin: Duration, now: u64) -> Option<Cached> {
+/// The cached token for `server_id` if enough of its lifetime is left for `need` at `now`
+/// (seconds since the epoch).
+pub fn get(
+    service: &str,
+    server_id: &str,
+    timing: &RenewalTiming,
+    need: Need,
+    now: u64,
+) -> Option<Cached> {
     if !enabled() {
         return None;
     }
@@ -78,11 +86,8 @@ pub fn get(service: &str, server_id: &str, margin: Duration, now: u64) -> Option
     if p.server_id != server_id {
         return None;
     }
-    let fresh = match p.expires_at {
-        Some(t) => t > now.saturating_add(margin.as_secs()),
-        // No known expiry: the copy's own bounded lifetime is the limit.
-        None => true,
-    };
+    // No known expiry: the copy's own bounded lifetime is the limit.
+    let fresh = timing.is_fresh(need, p.obtained_at, p.expires_at, now);
     fresh.then(|| Cached {
         access_token: Secret::new(p.access_token),
         expires_at: p.expires_at,
@@ -192,6 +197,10 @@ mod tests {
     use super::*;
     use crate::store::vault::tests::sample;
 
+    const T: RenewalTiming = RenewalTiming {
+        cap: crate::oauth::renewal_timing::DEFAULT_CAP,
+    };
+
     fn service(tag: &str) -> String {
         format!("latchkey-hot-test-{tag}-{}", std::process::id())
     }
@@ -201,9 +210,10 @@ mod tests {
         let svc = service("basic");
         let now = crate::clock::now();
         let mut b = sample("https://hot.example.com/mcp");
+        b.tokens.obtained_at = now;
         b.tokens.expires_at = Some(now + 600);
         put(&svc, &b.kernel_copy(), now);
-        let got = get(&svc, &b.server_id, Duration::from_secs(60), now).expect("a hit");
+        let got = get(&svc, &b.server_id, &T, Need::ForUse, now).expect("a hit");
         assert_eq!(got.access_token.expose(), b.tokens.access_token.expose());
         let raw = sys::read(&description(&svc, &b.server_id)).unwrap();
         let raw = String::from_utf8(raw).unwrap();
@@ -213,12 +223,15 @@ mod tests {
                 "the refresh token must not be cached"
             );
         }
-        // Inside the margin: a miss, so the caller renews through the vault.
-        assert!(get(&svc, &b.server_id, Duration::from_secs(601), now).is_none());
+        // Inside the margin (a quarter of 10 minutes for a connection): a miss, so the
+        // caller renews through the vault.
+        assert!(get(&svc, &b.server_id, &T, Need::ForConnection, now + 449).is_some());
+        assert!(get(&svc, &b.server_id, &T, Need::ForConnection, now + 450).is_none());
+        assert!(get(&svc, &b.server_id, &T, Need::ForUse, now + 540).is_none());
         // Another namespace sees nothing.
-        assert!(get(&service("other"), &b.server_id, Duration::ZERO, now).is_none());
+        assert!(get(&service("other"), &b.server_id, &T, Need::ForUse, now).is_none());
         forget(&svc, &b.server_id);
-        assert!(get(&svc, &b.server_id, Duration::ZERO, now).is_none());
+        assert!(get(&svc, &b.server_id, &T, Need::ForUse, now).is_none());
     }
 
     #[test]
@@ -234,7 +247,7 @@ mod tests {
         older.tokens.access_token = Secret::new("older-token".to_string());
         put(&svc, &newer.kernel_copy(), now);
         put(&svc, &older.kernel_copy(), now);
-        let got = get(&svc, &newer.server_id, Duration::ZERO, now).unwrap();
+        let got = get(&svc, &newer.server_id, &T, Need::ForUse, now).unwrap();
         assert_eq!(got.access_token.expose(), "newer-token");
 
         let mut failed = newer.clone();
@@ -244,7 +257,7 @@ mod tests {
             at: now,
         });
         put(&svc, &failed.kernel_copy(), now);
-        assert!(get(&svc, &newer.server_id, Duration::ZERO, now).is_none());
+        assert!(get(&svc, &newer.server_id, &T, Need::ForUse, now).is_none());
     }
 
     #[test]
@@ -254,6 +267,6 @@ mod tests {
         let mut b = sample("https://hot3.example.com/mcp");
         b.tokens.expires_at = Some(now - 1);
         put(&svc, &b.kernel_copy(), now);
-        assert!(get(&svc, &b.server_id, Duration::ZERO, now).is_none());
+        assert!(get(&svc, &b.server_id, &T, Need::ForUse, now).is_none());
     }
 }

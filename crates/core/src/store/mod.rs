@@ -5,8 +5,8 @@
 
 pub mod atomic_file;
 pub mod flow_record;
+pub mod issuer_notes;
 pub mod kernel_copy;
 pub mod lock;
 pub mod paths;
-pub mod pkce_choices;
 pub mod vault;

@@ -4,6 +4,7 @@
 
 use crate::error::{Error, Result};
 use crate::oauth::register::ClientRegistration;
+use crate::oauth::renewal_timing::{Need, RenewalTiming};
 use crate::oauth::tokens::TokenSet;
 use crate::protocol::urls;
 use crate::secret::Secret;
@@ -11,7 +12,6 @@ use crate::store::kernel_copy;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::Mutex;
-use std::time::Duration;
 
 pub const BUNDLE_VERSION: u32 = 1;
 pub const DEFAULT_SERVICE: &str = "latchkey";
@@ -50,13 +50,10 @@ pub struct CredentialBundle {
 }
 
 impl CredentialBundle {
-    /// True while the access token has more than `margin` left at `now` (seconds since the
-    /// epoch), or has no known expiry.
-    pub fn is_fresh(&self, margin: Duration, now: u64) -> bool {
-        match self.tokens.expires_at {
-            None => true,
-            Some(t) => t > now.saturating_add(margin.as_secs()),
-        }
+    /// True while the access token has enough of its lifetime left for `need` at `now`
+    /// (seconds since the epoch), or has no known expiry.
+    pub fn is_fresh(&self, timing: &RenewalTiming, need: Need, now: u64) -> bool {
+        timing.is_fresh(need, self.tokens.obtained_at, self.tokens.expires_at, now)
     }
 
     /// What the kernel keyring keeps of this bundle: the access token and its times.
@@ -113,9 +110,14 @@ pub trait CredentialStore: Send + Sync {
     fn list(&self) -> Result<Vec<IndexEntry>>;
     /// Which store this is, for error messages ("Secret Service, namespace latchkey").
     fn describe(&self) -> String;
-    /// A quick copy of the access token with more than `margin` left, where the store keeps
-    /// one (the kernel keyring on Linux); `None` means "read the bundle".
-    fn cached_access_token(&self, _server_id: &str, _margin: Duration) -> Option<Secret> {
+    /// A quick copy of the access token with enough of its lifetime left for `need`, where
+    /// the store keeps one (the kernel keyring on Linux); `None` means "read the bundle".
+    fn cached_access_token(
+        &self,
+        _server_id: &str,
+        _timing: &RenewalTiming,
+        _need: Need,
+    ) -> Option<Secret> {
         None
     }
     /// Keeps a quick copy of a bundle read from the store, where the store keeps one.
@@ -198,8 +200,13 @@ impl KeyringStore {
 impl CredentialStore for KeyringStore {
     /// The kernel keyring's copy: the hot path of `latchkey token|headers` (see
     /// [`kernel_copy`]).
-    fn cached_access_token(&self, server_id: &str, margin: Duration) -> Option<Secret> {
-        kernel_copy::get(&self.service, server_id, margin, crate::clock::now())
+    fn cached_access_token(
+        &self,
+        server_id: &str,
+        timing: &RenewalTiming,
+        need: Need,
+    ) -> Option<Secret> {
+        kernel_copy::get(&self.service, server_id, timing, need, crate::clock::now())
             .map(|c| c.access_token)
     }
 

@@ -7,6 +7,7 @@
 //! (`with_*`) so tests run against a private keychain, a temporary home and a fake clock.
 
 use crate::clock::{Clock, SystemClock};
+use crate::oauth::renewal_timing::{RenewalTiming, DEFAULT_CAP};
 use crate::protocol::http::{Http, Transport};
 use crate::store::paths;
 use crate::store::vault::{CredentialStore, KeyringStore};
@@ -33,8 +34,9 @@ pub struct Latchkey {
     pub(crate) timeout: Duration,
     /// Where locks and flow records live (`LATCHKEY_STATE_DIR`).
     pub(crate) state_dir: PathBuf,
-    /// Renew this long before expiry at the least (`LATCHKEY_REFRESH_MARGIN_SECS`).
-    pub(crate) margin: Duration,
+    /// When tokens are renewed: a share of their lifetime, the margin for use capped by
+    /// `LATCHKEY_REFRESH_MARGIN_SECS`.
+    pub(crate) timing: RenewalTiming,
     /// How long to wait for another process renewing the same server.
     pub(crate) lock_wait: Duration,
     /// The `latchkey` program a tool runs for fresh headers.
@@ -48,9 +50,6 @@ pub struct Latchkey {
     warned: Mutex<HashSet<(String, u64)>>,
 }
 
-/// The margin when `LATCHKEY_REFRESH_MARGIN_SECS` does not say: 60 seconds.
-const DEFAULT_MARGIN: Duration = Duration::from_secs(60);
-
 impl Latchkey {
     /// This user's keychain (`LATCHKEY_KEYCHAIN_SERVICE`), tools' files (`HOME`,
     /// `CLAUDE_CONFIG_DIR`, `CODEX_HOME`, ...), state folder (`LATCHKEY_STATE_DIR`), renewal
@@ -60,7 +59,7 @@ impl Latchkey {
             .ok()
             .and_then(|s| s.trim().parse().ok())
             .map(Duration::from_secs)
-            .unwrap_or(DEFAULT_MARGIN);
+            .unwrap_or(DEFAULT_CAP);
         Self::new(Arc::new(KeyringStore::from_env()), Locations::from_env())
             .with_state_dir(paths::state_dir())
             .with_margin(margin)
@@ -76,7 +75,7 @@ impl Latchkey {
             clock: Arc::new(SystemClock),
             timeout: DEFAULT_TIMEOUT,
             state_dir: paths::state_dir(),
-            margin: DEFAULT_MARGIN,
+            timing: RenewalTiming::default(),
             lock_wait: Duration::from_secs(30),
             latchkey_program: latchkey_program(),
             transport: None,
@@ -102,8 +101,10 @@ impl Latchkey {
         self
     }
 
+    /// The most a token is renewed ahead of its expiry for one request (seconds); shorter
+    /// tokens are renewed a tenth of their lifetime ahead ([`RenewalTiming`]).
     pub fn with_margin(mut self, margin: Duration) -> Self {
-        self.margin = margin;
+        self.timing = RenewalTiming { cap: margin };
         self
     }
 

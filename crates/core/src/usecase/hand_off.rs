@@ -4,6 +4,7 @@
 //! [`Locations`], so tests never touch a real home.
 
 use crate::error::{Error, Result};
+use crate::oauth::renewal_timing::Need;
 use crate::store::vault::CredentialBundle;
 use crate::tools::keychain::{OsKeychain, Stored};
 use crate::tools::{
@@ -11,7 +12,6 @@ use crate::tools::{
     ServerEntry, Source, SourceKind, Tool, GEMINI_ENCRYPTED_STORE_ENV,
 };
 use crate::usecase::engine::Latchkey;
-use crate::usecase::renew::Validity;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -233,11 +233,13 @@ fn backup_of(d: &Delivered) -> Option<String> {
 pub const GEMINI_CLI_MIN_VALIDITY: Duration =
     Duration::from_secs(crate::tools::gemini_cli::EXPIRY_BUFFER_SECS + 60);
 
-/// How long a token handed to `tool` must still be valid.
-pub fn minimum_validity(tool: Tool) -> Validity {
+/// How much of its lifetime a token handed to `tool` must have left: a tool keeps what it is
+/// handed for its whole connection (about a quarter of the lifetime, [`Need::ForConnection`]),
+/// and Gemini CLI needs at least [`GEMINI_CLI_MIN_VALIDITY`] as well.
+pub fn hand_off_need(tool: Tool) -> Need {
     match tool {
-        Tool::GeminiCli => Validity::AtLeast(GEMINI_CLI_MIN_VALIDITY),
-        _ => Validity::ForUse,
+        Tool::GeminiCli => Need::AtLeast(GEMINI_CLI_MIN_VALIDITY),
+        _ => Need::ForConnection,
     }
 }
 
@@ -342,13 +344,13 @@ pub fn hand_to(
 
 impl Latchkey {
     /// Hands the signed-in `server` (a URL or a name) to a tool: renews it first so the tool
-    /// gets the validity it needs ([`minimum_validity`]; the renewal is recorded like any
+    /// gets the validity it needs ([`hand_off_need`]; the renewal is recorded like any
     /// other), then writes what the tool reads ([`hand_to`]). The headers helper is the
     /// engine's `latchkey` program with `headers`, the same from every front.
     ///
     /// Errors: those of [`Latchkey::fresh`] and of [`hand_to`].
     pub async fn hand_off(&self, server: &str, request: &HandOffRequest) -> Result<HandedOff> {
-        let bundle = self.fresh(server, minimum_validity(request.tool)).await?;
+        let bundle = self.fresh(server, hand_off_need(request.tool)).await?;
         let mut loc = self.locations.clone();
         if let Some(dir) = &request.claude_config_dir {
             loc.claude_config_dir = Some(dir.clone());

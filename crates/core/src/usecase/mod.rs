@@ -1,7 +1,7 @@
 //! The use-case layer: what the command line, the window and the tray call. Each use case
 //! puts the lower layers together once (sign in, renew, probe and status, why, hand off,
-//! sign out, the inventory), so recording flows, updating the kernel copy, a tool's minimum
-//! validity and the events happen in one place whichever front asked.
+//! sign out, the inventory), so recording flows, updating the kernel copy, how much of a
+//! token's lifetime a caller needs, and the events happen in one place whichever front asked.
 //!
 //! The fronts import this module only (plus [`crate::Error`], [`crate::Secret`] and
 //! [`crate::logging`]): the engine, its requests and answers, and the types they render,
@@ -29,7 +29,7 @@ pub use events::{Event, SessionEvent};
 pub use hand_off::{ClaudeMode, Delivered, HandOffRequest, HandedOff, Summary};
 pub use links::LinkAction;
 pub use reauth::SignInAgain;
-pub use renew::{sign_in_reason, Validity};
+pub use renew::sign_in_reason;
 pub use sign_in::{no_renewal_notice, BrowserMode, ScopeChoice, SignInEvent, SignInOptions};
 pub use sign_out::SignedOut;
 pub use status::StoredSession;
@@ -48,9 +48,10 @@ pub use crate::oauth::providers::{
     Preset, PresetField, Provider, ProviderInput, DEFAULT_CALLBACK_PORT,
 };
 pub use crate::oauth::register::RegistrationMethod;
+pub use crate::oauth::renewal_timing::{Need, RenewalTiming};
 pub use crate::protocol::discovery::{AsSource, Step};
 pub use crate::protocol::mcp::{ServerInfo, ToolInfo};
-pub use crate::store::pkce_choices::PkceChoice;
+pub use crate::store::issuer_notes::PkceChoice;
 pub use crate::store::vault::{CredentialBundle, CredentialStore, MemoryStore};
 pub use crate::tools::gemini_cli::EXPIRY_BUFFER_SECS as GEMINI_CLI_EXPIRY_BUFFER_SECS;
 pub use crate::tools::inventory::Inventory;

@@ -1,35 +1,63 @@
-//! Renewal, the use case: a token with enough validity left, refreshed first when needed
-//! under a per-server cross-process lock, re-read after locking (another process may have
-//! renewed meanwhile), the rotated refresh token saved in the same write as its access token,
-//! the kernel copy updated by that write, the flow recorded for "why", and an event sent
-//! (ARCHITECTURE.md, "Renewal" and "Credentials").
+//! Renewal, the use case: a token with enough of its lifetime left for what the caller does
+//! with it, refreshed first when needed under a per-server cross-process lock, re-read after
+//! locking (another process may have renewed meanwhile), the rotated refresh token saved in
+//! the same write as its access token, the kernel copy updated by that write, the flow
+//! recorded for "why", and an event sent (ARCHITECTURE.md, "Renewal" and "Credentials").
 
 use crate::clock::Clock;
 use crate::error::{Error, OAuthError, Result};
 use crate::health::reasons;
-use crate::oauth::tokens::{self, Endpoint};
+use crate::oauth::renewal_timing::{Need, RenewalTiming};
+use crate::oauth::tokens::{self, Endpoint, TokenSet};
 use crate::protocol::http::Http;
 use crate::protocol::trace::Recorder;
 use crate::secret::Secret;
 use crate::store::vault::{self, CredentialBundle, CredentialStore, NeedsSignIn};
-use crate::store::{flow_record, lock};
+use crate::store::{flow_record, issuer_notes, lock};
 use crate::usecase::engine::Latchkey;
 use crate::usecase::events::{Event, SessionEvent};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// How a renewal behaves: its margin, where its locks are, how long it waits for another
-/// process, and its clock.
+/// When a renewal is due: the token lacks what `need` asks of its lifetime, or the server
+/// refused exactly this access token (a 401 before its expiry: revoked, or a clock that
+/// differs from the authorization server's).
+#[derive(Clone, Debug)]
+pub enum Due {
+    /// The token has less of its lifetime left than the need asks ([`RenewalTiming`]).
+    When(Need),
+    /// The server refused this access token: renew unless another process already has.
+    Refused(Secret),
+}
+
+/// How a renewal behaves: when it is due, where its locks and per-issuer notes are, how long
+/// it waits for another process, and its clock.
 #[derive(Clone)]
 pub struct RefreshOptions {
-    /// Refresh when the token has less than this left.
-    pub margin: Duration,
-    pub lock_dir: PathBuf,
+    pub timing: RenewalTiming,
+    pub due: Due,
+    /// The state folder: `locks/` and the notes per sign-in server.
+    pub state_dir: PathBuf,
     /// How long to wait for another process that is refreshing the same server.
     pub lock_wait: Duration,
     pub clock: Arc<dyn Clock>,
 }
+
+impl RefreshOptions {
+    /// Whether `b` can be used as it is.
+    fn good(&self, b: &CredentialBundle) -> bool {
+        match &self.due {
+            Due::When(need) => b.is_fresh(&self.timing, *need, self.clock.now()),
+            Due::Refused(token) => b.tokens.access_token != *token,
+        }
+    }
+}
+
+/// Errors of a refresh that carried `resource` after which the same refresh without it is
+/// tried once (RFC 8707 section 2: `invalid_target`; some servers answer `invalid_request`
+/// to a parameter they do not know): Entra, Dropbox and some Keycloak set-ups.
+pub const RESOURCE_REFUSED: [&str; 2] = ["invalid_target", "invalid_request"];
 
 /// Why a stored failure means the person must sign in, in words.
 pub fn sign_in_reason(n: &NeedsSignIn) -> String {
@@ -97,8 +125,8 @@ fn test_delay() {
     }
 }
 
-/// The server's bundle with an access token that is valid for at least the margin,
-/// refreshing it first if needed. `http` is only built when a refresh is needed.
+/// The server's bundle with an access token good for `options.due`, refreshing it first if
+/// needed. `http` is only built when a refresh is needed.
 pub async fn fresh_bundle(
     store: &dyn CredentialStore,
     server_id: &str,
@@ -114,21 +142,26 @@ pub async fn fresh_bundle(
     if let Some(n) = &b.needs_sign_in {
         return Err(needs_sign_in(&b, n));
     }
-    if b.is_fresh(options.margin, options.clock.now()) {
+    if options.good(&b) {
         return Ok(b);
     }
 
-    let _lock = lock::acquire(&options.lock_dir, server_id, options.lock_wait)?;
+    let _lock = lock::acquire(
+        &options.state_dir.join("locks"),
+        server_id,
+        options.lock_wait,
+    )?;
     // Another process may have refreshed (or failed) while we waited.
     let b = load()?;
     if let Some(n) = &b.needs_sign_in {
         return Err(needs_sign_in(&b, n));
     }
-    if b.is_fresh(options.margin, options.clock.now()) {
+    if options.good(&b) {
         return Ok(b);
     }
     let Some(refresh_token) = b.tokens.refresh_token.clone() else {
-        if b.tokens.expires_at.is_some_and(|t| t > options.clock.now()) {
+        let valid = b.tokens.expires_at.is_some_and(|t| t > options.clock.now());
+        if valid && matches!(options.due, Due::When(_)) {
             // Inside the margin but still valid, and nothing to renew it with: use it.
             return Ok(b);
         }
@@ -150,23 +183,7 @@ pub async fn fresh_bundle(
 
     test_delay();
     let http = http();
-    let redirect = b.client.redirect_uris.first().cloned().unwrap_or_default();
-    let ep = Endpoint {
-        authorization: &b.authorization_endpoint,
-        token: &b.token_endpoint,
-        client: &b.client,
-        redirect_uri: &redirect,
-        resource: &b.resource,
-    };
-    match tokens::refresh(
-        &http,
-        &ep,
-        &refresh_token,
-        &b.tokens.scopes,
-        options.clock.as_ref(),
-    )
-    .await
-    {
+    match refresh(&http, &b, &refresh_token, options).await {
         Ok(new_tokens) => {
             test_delay();
             let mut b = b;
@@ -185,6 +202,62 @@ pub async fn fresh_bundle(
     }
 }
 
+/// The refresh request with exactly the `resource` of the code exchange; where the issuer
+/// refused that before, without it. A refusal of `resource` ([`RESOURCE_REFUSED`]) is
+/// followed by one refresh without it, and when that one works the issuer is noted so later
+/// refreshes leave it out from the start (ARCHITECTURE.md, Protocol rules: resource
+/// indicators).
+async fn refresh(
+    http: &Http,
+    b: &CredentialBundle,
+    refresh_token: &Secret,
+    options: &RefreshOptions,
+) -> Result<TokenSet> {
+    let redirect = b.client.redirect_uris.first().cloned().unwrap_or_default();
+    let ep = Endpoint {
+        authorization: &b.authorization_endpoint,
+        token: &b.token_endpoint,
+        client: &b.client,
+        redirect_uri: &redirect,
+        resource: &b.resource,
+    };
+    let clock = options.clock.as_ref();
+    let scopes = &b.tokens.scopes;
+    if issuer_notes::refresh_without_resource(&options.state_dir, &b.issuer) {
+        return tokens::refresh(http, &ep, refresh_token, scopes, clock, false).await;
+    }
+    let first = tokens::refresh(http, &ep, refresh_token, scopes, clock, true).await;
+    let code = match &first {
+        Err(Error::OAuth(e)) if RESOURCE_REFUSED.contains(&e.code.as_str()) => e.code.clone(),
+        _ => return first,
+    };
+    let second = tokens::refresh(http, &ep, refresh_token, scopes, clock, false).await;
+    if second.is_ok() {
+        tracing::info!(
+            "{} refused `resource` on refresh ({code}) and accepted the refresh without it; later refreshes there leave it out",
+            b.issuer
+        );
+        let noted = issuer_notes::remember_refresh_without_resource(
+            &options.state_dir,
+            &b.issuer,
+            &code,
+            clock.now(),
+        );
+        if let Err(e) = noted {
+            tracing::warn!(
+                "could not note that {} refuses `resource` on refresh: {e}",
+                b.issuer
+            );
+        }
+        return second;
+    }
+    // Without `resource` it failed too: the first answer is the one that explains.
+    match second {
+        Err(Error::OAuth(e)) if ENDS_THE_SESSION.contains(&e.code.as_str()) => Err(Error::OAuth(e)),
+        _ => first,
+    }
+}
+
 /// Refresh refusals that only a new sign-in fixes (RFC 6749 section 5.2): the grant is gone,
 /// or the authorization server no longer knows the client. They are recorded in the bundle so
 /// no process retries them; any other refusal (`invalid_request`, `invalid_scope`, a rate
@@ -196,48 +269,43 @@ pub const ENDS_THE_SESSION: [&str; 4] = [
     "unsupported_grant_type",
 ];
 
-/// What a caller needs of the session it asks for, beyond the engine's margin.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Validity {
-    /// Good for the request at hand: more than the renewal margin left.
-    #[default]
-    ForUse,
-    /// At least this long left, for a tool that keeps the token (e.g. Gemini CLI).
-    AtLeast(Duration),
-}
-
 impl Latchkey {
-    /// The renewal settings for a caller that needs `validity`.
-    pub(crate) fn refresh_options(&self, validity: Validity) -> RefreshOptions {
-        let margin = match validity {
-            Validity::ForUse => self.margin,
-            Validity::AtLeast(d) => self.margin.max(d),
-        };
+    /// The renewal settings for a caller for which a renewal is `due`.
+    pub(crate) fn refresh_options(&self, due: Due) -> RefreshOptions {
         RefreshOptions {
-            margin,
-            lock_dir: self.state_dir.join("locks"),
+            timing: self.timing,
+            due,
+            state_dir: self.state_dir.clone(),
             lock_wait: self.lock_wait,
             clock: self.clock.clone(),
         }
     }
 
     /// The credentials of `server` (a URL or a name given at sign-in) with an access token
-    /// valid for `validity`, renewed first when needed. A renewal is recorded as the server's
+    /// good for `need` ([`RenewalTiming`]), renewed first when needed. A renewal is recorded as the server's
     /// last flow and announced ([`Event::Session`], [`Event::Changed`]) whichever front asked.
     ///
     /// Errors: [`Error::NotSignedIn`], [`Error::NeedsSignIn`] (the authorization server
     /// refused the refresh token, or there is none), the keychain's errors, and the network's
     /// when the authorization server cannot be reached (nothing is marked then).
-    pub async fn fresh(&self, server: &str, validity: Validity) -> Result<CredentialBundle> {
+    pub async fn fresh(&self, server: &str, need: Need) -> Result<CredentialBundle> {
+        self.renew(server, Due::When(need)).await
+    }
+
+    /// The credentials of `server` after it refused `token` (a 401): renewed, unless another
+    /// process renewed already (its token is then returned). Errors as [`Latchkey::fresh`]'s;
+    /// with no refresh token, [`Error::NeedsSignIn`].
+    pub async fn renew_refused(&self, server: &str, token: &Secret) -> Result<CredentialBundle> {
+        self.renew(server, Due::Refused(token.clone())).await
+    }
+
+    async fn renew(&self, server: &str, due: Due) -> Result<CredentialBundle> {
         let id = vault::resolve(self.store.as_ref(), server)?;
         let recorder = Recorder::default();
         let started = self.now();
-        let result = fresh_bundle(
-            self.store.as_ref(),
-            &id,
-            &self.refresh_options(validity),
-            || self.http().with_recorder(recorder.clone()),
-        )
+        let result = fresh_bundle(self.store.as_ref(), &id, &self.refresh_options(due), || {
+            self.http().with_recorder(recorder.clone())
+        })
         .await;
         // Only a renewal sends anything: a token from the keychain records nothing.
         if !recorder.exchanges().is_empty() {
@@ -283,25 +351,27 @@ impl Latchkey {
         result
     }
 
-    /// A valid access token for `server`: on Linux the kernel keyring's copy when it has
-    /// more than the margin left (no keychain round trip), else [`Latchkey::fresh`]'s, which
-    /// is then copied for the next call.
-    pub async fn access_token(&self, server: &str) -> Result<Secret> {
+    /// An access token for `server` good for `need`: on Linux the kernel keyring's copy when
+    /// enough of its lifetime is left (no keychain round trip), else [`Latchkey::fresh`]'s,
+    /// which is then copied for the next call. `latchkey token` asks [`Need::ForUse`].
+    pub async fn access_token(&self, server: &str, need: Need) -> Result<Secret> {
         if server.contains("://") {
             if let Ok(id) = vault::server_id(server) {
-                if let Some(t) = self.store.cached_access_token(&id, self.margin) {
+                if let Some(t) = self.store.cached_access_token(&id, &self.timing, need) {
                     return Ok(t);
                 }
             }
         }
-        let b = self.fresh(server, Validity::ForUse).await?;
+        let b = self.fresh(server, need).await?;
         self.store.remember(&b);
         Ok(b.tokens.access_token)
     }
 
     /// `{"Authorization": "Bearer …"}` for `server`: what Claude Code's `headersHelper` reads.
+    /// Claude Code keeps the header for its whole connection, so the token is renewed first
+    /// when less than about a quarter of its lifetime is left ([`Need::ForConnection`]).
     pub async fn headers(&self, server: &str) -> Result<serde_json::Value> {
-        let token = self.access_token(server).await?;
+        let token = self.access_token(server, Need::ForConnection).await?;
         Ok(serde_json::json!({ "Authorization": format!("Bearer {}", token.expose()) }))
     }
 }
@@ -314,8 +384,9 @@ mod tests {
 
     fn opts(tag: &str) -> RefreshOptions {
         RefreshOptions {
-            margin: Duration::from_secs(60),
-            lock_dir: std::env::temp_dir()
+            timing: RenewalTiming::default(),
+            due: Due::When(Need::ForUse),
+            state_dir: std::env::temp_dir()
                 .join(format!("latchkey-refresh-{tag}-{}", std::process::id())),
             lock_wait: Duration::from_secs(1),
             clock: Arc::new(crate::clock::SystemClock),

@@ -4,20 +4,21 @@
 //! before a session that cannot be renewed ends. One process runs it: the tray.
 
 use crate::health::probe::EXPIRING_SOON;
+use crate::oauth::renewal_timing::{Need, RenewalTiming};
 use crate::store::vault::CredentialBundle;
 use crate::usecase::engine::Latchkey;
 use crate::usecase::events::{Event, SessionEvent};
-use crate::usecase::renew::Validity;
 use std::time::Duration;
 
-/// When this bundle next needs attention, in seconds since the epoch.
-pub fn deadline(b: &CredentialBundle, margin: Duration) -> Option<u64> {
+/// When this bundle next needs attention, in seconds since the epoch: its renewal ahead of
+/// any caller ([`Need::Ahead`]), or the warning before a session without a refresh token ends.
+pub fn deadline(b: &CredentialBundle, timing: &RenewalTiming) -> Option<u64> {
     if b.needs_sign_in.is_some() {
         return None;
     }
     let exp = b.tokens.expires_at?;
     if b.tokens.refresh_token.is_some() {
-        Some(exp.saturating_sub(margin.as_secs()))
+        timing.renew_at(Need::Ahead, b.tokens.obtained_at, Some(exp))
     } else {
         Some(exp.saturating_sub(EXPIRING_SOON.as_secs()))
     }
@@ -52,7 +53,7 @@ impl Latchkey {
             let Ok(Some(b)) = self.store.load(&id) else {
                 continue;
             };
-            let Some(due) = deadline(&b, self.margin) else {
+            let Some(due) = deadline(&b, &self.timing) else {
                 continue;
             };
             let now = self.now();
@@ -75,9 +76,9 @@ impl Latchkey {
                 continue;
             }
             // `fresh` records the flow and announces the renewal or its failure.
-            match self.fresh(&id, Validity::ForUse).await {
+            match self.fresh(&id, Need::Ahead).await {
                 Ok(fresh) => {
-                    if let Some(d) = deadline(&fresh, self.margin) {
+                    if let Some(d) = deadline(&fresh, &self.timing) {
                         soonest(next_look(&fresh, d, self.now()));
                     }
                 }
@@ -119,13 +120,19 @@ mod tests {
 
     #[test]
     fn deadlines() {
+        let t = RenewalTiming::default();
         let mut b = sample("https://a.example/mcp");
+        // A 1-hour token: renewed with a third left, before `headers` (a quarter) would.
+        b.tokens.obtained_at = 10_000 - 3600;
         b.tokens.expires_at = Some(10_000);
-        assert_eq!(deadline(&b, Duration::from_secs(60)), Some(9_940));
+        assert_eq!(deadline(&b, &t), Some(10_000 - 1200));
+        // A 60-second token: 20 seconds ahead.
+        b.tokens.obtained_at = 10_000 - 60;
+        assert_eq!(deadline(&b, &t), Some(10_000 - 20));
         b.tokens.refresh_token = None;
-        assert_eq!(deadline(&b, Duration::from_secs(60)), Some(10_000 - 900));
+        assert_eq!(deadline(&b, &t), Some(10_000 - 900));
         b.tokens.expires_at = None;
-        assert_eq!(deadline(&b, Duration::from_secs(60)), None);
+        assert_eq!(deadline(&b, &t), None);
     }
 
     #[tokio::test]
@@ -133,6 +140,7 @@ mod tests {
         let clock = FakeClock::at(1_000_000);
         let store = Arc::new(MemoryStore::default());
         let mut a = sample("https://a.example/mcp");
+        a.tokens.obtained_at = 1_000_000;
         a.tokens.expires_at = Some(1_000_000 + 3600);
         store.save(&a).unwrap();
         let mut b = sample("https://b.example/mcp");
@@ -155,6 +163,6 @@ mod tests {
         assert_eq!(next, 1_000_000 + 120);
         // Time passes: once b has ended, the next deadline is a's renewal.
         clock.set(1_000_000 + 200);
-        assert_eq!(engine.renew_due().await, Some(1_000_000 + 3600 - 60));
+        assert_eq!(engine.renew_due().await, Some(1_000_000 + 3600 - 1200));
     }
 }

@@ -15,7 +15,7 @@ use crate::protocol::discovery::{self, Discovery};
 use crate::protocol::http::Http;
 use crate::protocol::trace::Recorder;
 use crate::secret::Secret;
-use crate::store::pkce_choices::{self, PkceChoice};
+use crate::store::issuer_notes::{self, PkceChoice};
 use crate::store::vault::{self, CredentialBundle, CredentialStore, BUNDLE_VERSION};
 use crate::store::{flow_record, lock};
 use crate::usecase::engine::Latchkey;
@@ -320,7 +320,7 @@ impl Latchkey {
     pub(crate) fn make_plan(&self, d: Discovery, client: &ClientConfig) -> SignInPlan {
         let mut plan = plan::make_plan(d, client);
         if plan.pkce == PkceS256::NeedsConfirmation
-            && pkce_choices::is_assumed(&self.state_dir, &plan.issuer)
+            && issuer_notes::pkce_assumed(&self.state_dir, &plan.issuer)
         {
             // Only a server that lists no PKCE method at all gets here: it cannot fail.
             let _ = plan.assume_pkce_s256();
@@ -341,18 +341,18 @@ impl Latchkey {
             return Ok(());
         }
         plan.assume_pkce_s256()?;
-        pkce_choices::remember(&self.state_dir, &plan.issuer, self.now())
+        issuer_notes::remember_pkce_s256(&self.state_dir, &plan.issuer, self.now())
     }
 
     /// The sign-in servers at which the person chose to assume S256, oldest first.
     pub fn pkce_s256_choices(&self) -> Vec<PkceChoice> {
-        pkce_choices::load(&self.state_dir)
+        issuer_notes::pkce_choices(&self.state_dir)
     }
 
     /// Forgets the choice to assume S256 at `issuer`: its next plan waits for a confirmation
     /// again. False when there was no such choice. Errors: the state folder's.
     pub fn forget_pkce_s256(&self, issuer: &str) -> Result<bool> {
-        pkce_choices::forget(&self.state_dir, issuer.trim())
+        issuer_notes::forget_pkce_s256(&self.state_dir, issuer.trim())
     }
 
     /// Signs in with `plan` (as shown to the person), reporting progress to `progress`.

@@ -7,12 +7,12 @@
 
 use crate::error::{Error, Result};
 use crate::oauth::plan::ClientConfig;
+use crate::oauth::renewal_timing::Need;
 use crate::protocol::http::Http;
 use crate::protocol::mcp::{McpSession, ServerInfo, ToolInfo};
 use crate::protocol::urls;
 use crate::store::vault::CredentialBundle;
 use crate::usecase::engine::Latchkey;
-use crate::usecase::renew::Validity;
 use crate::usecase::sign_in::{ScopeChoice, SignInEvent, SignInOptions};
 use std::collections::BTreeSet;
 use url::Url;
@@ -89,10 +89,12 @@ fn challenged(e: &Error, bundle: Option<&CredentialBundle>) -> Option<Challenged
 }
 
 /// Runs `action` in a new MCP session with `url`, with the token of `bundle` (none when not
-/// signed in). When the server refuses it with a 401 or a 403 `insufficient_scope`,
-/// `relogin` signs in for what it asked ([`Challenged`]) and `action` runs again in a new
-/// session with the new token: at most [`MAX_STEP_UPS`] times, never asking for the same
-/// set of scopes twice.
+/// signed in). When the server refuses the token with a 401 (revoked, or its clock is ahead
+/// of the authorization server's), `renew` renews it once first (`None`: it cannot be
+/// renewed) and `action` runs again. When the server refuses with a 401 still, or with a 403
+/// `insufficient_scope`, `relogin` signs in for what it asked ([`Challenged`]) and `action`
+/// runs again in a new session with the new token: at most [`MAX_STEP_UPS`] times, never
+/// asking for the same set of scopes twice.
 ///
 /// Returns what `action` returned, the bundle it last used, and how many sign-ins it took.
 /// Errors: `action`'s other errors, `relogin`'s, [`Error::InsufficientScope`] when a 403
@@ -102,9 +104,11 @@ pub async fn with_step_up<T>(
     url: &Url,
     mut bundle: Option<CredentialBundle>,
     mut action: impl AsyncFnMut(&mut McpSession<'_>) -> Result<T>,
+    mut renew: impl AsyncFnMut(&CredentialBundle) -> Result<Option<CredentialBundle>>,
     mut relogin: impl AsyncFnMut(&Challenged) -> Result<CredentialBundle>,
 ) -> Result<(T, Option<CredentialBundle>, u32)> {
     let mut asked: Vec<BTreeSet<String>> = Vec::new();
+    let mut renewed = false;
     loop {
         let token = bundle.as_ref().map(|b| b.tokens.access_token.clone());
         let mut session = McpSession::new(http, url.clone(), token);
@@ -115,6 +119,15 @@ pub async fn with_step_up<T>(
         let Some(wanted) = challenged(&e, bundle.as_ref()) else {
             return Err(e);
         };
+        if wanted.status == 401 && !renewed {
+            if let Some(b) = &bundle {
+                renewed = true;
+                if let Some(fresh) = renew(b).await? {
+                    bundle = Some(fresh);
+                    continue;
+                }
+            }
+        }
         let set: BTreeSet<String> = wanted.scopes.iter().cloned().collect();
         if asked.len() as u32 >= MAX_STEP_UPS || asked.contains(&set) {
             return Err(match wanted.status {
@@ -152,7 +165,7 @@ impl Latchkey {
         server: &str,
         step_up: &StepUp<'_>,
     ) -> Result<(CredentialBundle, ServerInfo, Vec<ToolInfo>)> {
-        let bundle = self.fresh(server, Validity::ForUse).await?;
+        let bundle = self.fresh(server, Need::ForUse).await?;
         let url = bundle.server_url.clone();
         let ((info, tools), bundle, _) = self
             .use_with_step_up(
@@ -181,7 +194,7 @@ impl Latchkey {
         arguments: serde_json::Value,
         step_up: &StepUp<'_>,
     ) -> Result<(serde_json::Value, u32)> {
-        let (url, bundle) = match self.fresh(server, Validity::ForUse).await {
+        let (url, bundle) = match self.fresh(server, Need::ForUse).await {
             Ok(b) => (b.server_url.clone(), Some(b)),
             Err(e @ Error::NotSignedIn { .. }) => match urls::parse_http_url(server) {
                 Ok(_) => (server.trim().to_string(), None),
@@ -210,22 +223,37 @@ impl Latchkey {
     ) -> Result<(T, Option<CredentialBundle>, u32)> {
         let http = self.http();
         let url = urls::parse_http_url(server_url)?;
-        with_step_up(&http, &url, bundle, action, async |wanted: &Challenged| {
-            (step_up.asking)(wanted);
-            let hints: Vec<String> = wanted.resource_metadata.iter().cloned().collect();
-            let plan = self
-                .plan_sign_in_with_hints(
-                    server_url,
-                    step_up.client,
-                    &ScopeChoice {
-                        exactly: wanted.scopes.clone(),
-                        add: Vec::new(),
-                    },
-                    &hints,
-                )
-                .await?;
-            self.sign_in(&plan, step_up.options, step_up.progress).await
-        })
+        let renew = async |b: &CredentialBundle| match self
+            .renew_refused(&b.server_id, &b.tokens.access_token)
+            .await
+        {
+            Ok(fresh) => Ok(Some(fresh)),
+            Err(Error::NeedsSignIn { .. }) => Ok(None),
+            Err(e) => Err(e),
+        };
+        with_step_up(
+            &http,
+            &url,
+            bundle,
+            action,
+            renew,
+            async |wanted: &Challenged| {
+                (step_up.asking)(wanted);
+                let hints: Vec<String> = wanted.resource_metadata.iter().cloned().collect();
+                let plan = self
+                    .plan_sign_in_with_hints(
+                        server_url,
+                        step_up.client,
+                        &ScopeChoice {
+                            exactly: wanted.scopes.clone(),
+                            add: Vec::new(),
+                        },
+                        &hints,
+                    )
+                    .await?;
+                self.sign_in(&plan, step_up.options, step_up.progress).await
+            },
+        )
         .await
     }
 }
@@ -280,6 +308,16 @@ mod tests {
         bundle: Option<CredentialBundle>,
         asked: &std::sync::Mutex<Vec<Challenged>>,
     ) -> Result<(serde_json::Value, Option<CredentialBundle>, u32)> {
+        call_renewing(canned, bundle, asked, None).await
+    }
+
+    /// [`call`], where a refused token renews to `renewed` (None: it cannot be renewed).
+    async fn call_renewing(
+        canned: &std::sync::Arc<Canned>,
+        bundle: Option<CredentialBundle>,
+        asked: &std::sync::Mutex<Vec<Challenged>>,
+        renewed: Option<&str>,
+    ) -> Result<(serde_json::Value, Option<CredentialBundle>, u32)> {
         let http = canned.http();
         with_step_up(
             &http,
@@ -288,6 +326,13 @@ mod tests {
             async |s: &mut McpSession<'_>| {
                 s.initialize().await?;
                 s.call_tool("t", json!({})).await
+            },
+            async |b: &CredentialBundle| {
+                Ok(renewed.map(|t| {
+                    let mut b = b.clone();
+                    b.tokens.access_token = crate::secret::Secret::new(t.to_string());
+                    b
+                }))
             },
             async |c: &Challenged| {
                 asked.lock().unwrap().push(c.clone());
@@ -334,6 +379,53 @@ mod tests {
         assert!(canned.sent()[..3]
             .iter()
             .all(|s| s.header("authorization").is_none()));
+    }
+
+    #[tokio::test]
+    async fn a_401_on_a_stored_token_renews_it_once_before_any_sign_in() {
+        let [init, ack] = initialize_ok();
+        let [init2, ack2] = initialize_ok();
+        let canned = Canned::new([
+            init,
+            ack,
+            refused(401, r#"Bearer error="invalid_token""#),
+            init2,
+            ack2,
+            called(),
+        ]);
+        let asked = std::sync::Mutex::new(Vec::new());
+        let (_, bundle, step_ups) =
+            call_renewing(&canned, Some(sample(SERVER)), &asked, Some("at-new"))
+                .await
+                .unwrap();
+        canned.assert_done();
+        assert_eq!(step_ups, 0, "renewed, not signed in again");
+        assert!(asked.lock().unwrap().is_empty());
+        assert_eq!(bundle.unwrap().tokens.access_token.expose(), "at-new");
+
+        // Refused again after the renewal: then the person signs in.
+        let [i1, a1] = initialize_ok();
+        let [i2, a2] = initialize_ok();
+        let [i3, a3] = initialize_ok();
+        let canned = Canned::new([
+            i1,
+            a1,
+            refused(401, r#"Bearer error="invalid_token""#),
+            i2,
+            a2,
+            refused(401, r#"Bearer error="invalid_token""#),
+            i3,
+            a3,
+            called(),
+        ]);
+        let asked = std::sync::Mutex::new(Vec::new());
+        let (_, _, step_ups) =
+            call_renewing(&canned, Some(sample(SERVER)), &asked, Some("at-renewed"))
+                .await
+                .unwrap();
+        canned.assert_done();
+        assert_eq!(step_ups, 1);
+        assert_eq!(asked.lock().unwrap().len(), 1);
     }
 
     #[tokio::test]

@@ -7,8 +7,9 @@ use crate::store::flow_record;
 use crate::store::vault::tests::sample;
 use crate::store::vault::{CredentialBundle, CredentialStore, MemoryStore};
 use crate::tools::{Locations, Tool};
-use crate::usecase::hand_off::{minimum_validity, HandOffRequest, GEMINI_CLI_MIN_VALIDITY};
-use crate::usecase::{Event, Latchkey, SessionEvent, Validity};
+use crate::usecase::hand_off::{hand_off_need, HandOffRequest, GEMINI_CLI_MIN_VALIDITY};
+use crate::usecase::renew::RESOURCE_REFUSED;
+use crate::usecase::{Event, Latchkey, Need, SessionEvent};
 use serde_json::json;
 use std::path::Path;
 use std::sync::Arc;
@@ -76,7 +77,7 @@ fn last_flow_kind(state: &Path) -> Option<String> {
 #[tokio::test]
 async fn a_token_with_time_left_is_used_without_any_request() {
     let s = setup(3600, vec![]);
-    let b = s.engine.fresh(SERVER, Validity::ForUse).await.unwrap();
+    let b = s.engine.fresh(SERVER, Need::ForUse).await.unwrap();
     assert_eq!(b.tokens.access_token.expose(), "at-secret-value");
     s.canned.assert_done();
     assert_eq!(last_flow_kind(&s.home.path().join("state")), None);
@@ -86,7 +87,7 @@ async fn a_token_with_time_left_is_used_without_any_request() {
 async fn a_renewal_is_recorded_for_why_and_announced_whoever_asked() {
     let s = setup(30, vec![refresh_answer()]);
     let mut heard = s.engine.subscribe();
-    let b = s.engine.fresh(SERVER, Validity::ForUse).await.unwrap();
+    let b = s.engine.fresh(SERVER, Need::ForUse).await.unwrap();
     s.canned.assert_done();
     assert_eq!(b.tokens.access_token.expose(), "at-renewed");
     assert_eq!(b.tokens.expires_at, Some(s.clock.now_secs() + 3600));
@@ -123,14 +124,14 @@ async fn a_refused_refresh_is_recorded_and_announced_as_needing_sign_in() {
         )],
     );
     let mut heard = s.engine.subscribe();
-    let e = s.engine.fresh(SERVER, Validity::ForUse).await.unwrap_err();
+    let e = s.engine.fresh(SERVER, Need::ForUse).await.unwrap_err();
     assert_eq!(e.code(), "needs_sign_in");
     assert_eq!(stored(&s).needs_sign_in.unwrap().code, "invalid_grant");
     let failed = std::iter::from_fn(|| heard.try_recv().ok())
         .any(|e| matches!(e, Event::Session(SessionEvent::Failed { .. })));
     assert!(failed);
     // The next caller is told at once: no second request.
-    let again = s.engine.fresh(SERVER, Validity::ForUse).await.unwrap_err();
+    let again = s.engine.fresh(SERVER, Need::ForUse).await.unwrap_err();
     assert_eq!(again.code(), "needs_sign_in");
     s.canned.assert_done();
 }
@@ -138,10 +139,10 @@ async fn a_refused_refresh_is_recorded_and_announced_as_needing_sign_in() {
 #[tokio::test]
 async fn gemini_cli_is_handed_a_token_with_at_least_six_minutes_left() {
     assert_eq!(
-        minimum_validity(Tool::GeminiCli),
-        Validity::AtLeast(GEMINI_CLI_MIN_VALIDITY)
+        hand_off_need(Tool::GeminiCli),
+        Need::AtLeast(GEMINI_CLI_MIN_VALIDITY)
     );
-    assert_eq!(minimum_validity(Tool::ClaudeCode), Validity::ForUse);
+    assert_eq!(hand_off_need(Tool::ClaudeCode), Need::ForConnection);
     // Five minutes left: enough for a request, not for Gemini CLI.
     let s = setup(300, vec![refresh_answer()]);
     let gemini = s.home.path().join(".gemini");
@@ -151,7 +152,7 @@ async fn gemini_cli_is_handed_a_token_with_at_least_six_minutes_left() {
         format!("{{\n  // mine\n  \"mcpServers\": {{ \"work\": {{ \"httpUrl\": \"{SERVER}\" }} }}\n}}\n"),
     )
     .unwrap();
-    let b = s.engine.fresh(SERVER, Validity::ForUse).await.unwrap();
+    let b = s.engine.fresh(SERVER, Need::ForUse).await.unwrap();
     assert_eq!(
         b.tokens.access_token.expose(),
         "at-secret-value",
@@ -307,13 +308,13 @@ async fn a_passing_refusal_or_outage_is_not_recorded_and_nobody_is_told_to_sign_
         30,
         vec![
             Expect::post(TOKEN_URL).respond_json(429, &json!({"error": "rate_limited"})),
-            Expect::post(TOKEN_URL).respond_json(400, &json!({"error": "invalid_request"})),
+            Expect::post(TOKEN_URL).respond_json(400, &json!({"error": "invalid_scope"})),
             refresh_answer(),
         ],
     );
     let mut heard = s.engine.subscribe();
     for _ in 0..2 {
-        let e = s.engine.fresh(SERVER, Validity::ForUse).await.unwrap_err();
+        let e = s.engine.fresh(SERVER, Need::ForUse).await.unwrap_err();
         assert_ne!(e.code(), "needs_sign_in", "{e}");
         assert!(stored(&s).needs_sign_in.is_none(), "not recorded: {e}");
     }
@@ -321,27 +322,104 @@ async fn a_passing_refusal_or_outage_is_not_recorded_and_nobody_is_told_to_sign_
         .any(|e| matches!(e, Event::Session(SessionEvent::Failed { .. })));
     assert!(!told, "no 'sign in again' for a passing failure");
     // The next try renews.
-    let b = s.engine.fresh(SERVER, Validity::ForUse).await.unwrap();
+    let b = s.engine.fresh(SERVER, Need::ForUse).await.unwrap();
     assert_eq!(b.tokens.access_token.expose(), "at-renewed");
     s.canned.assert_done();
 }
 
 #[tokio::test]
-async fn a_token_shorter_than_the_margin_is_not_renewed_in_a_tight_loop() {
-    // The AS issues 20-second tokens; the margin is 60 s: every renewed token is "due".
-    let short = Expect::post(TOKEN_URL).respond_json(
-        200,
-        &json!({"access_token": "at-short", "token_type": "Bearer", "expires_in": 20,
-                "refresh_token": "rt-next"}),
-    );
-    let s = setup(10, vec![short]);
+async fn short_tokens_are_renewed_once_per_lifetime_and_never_in_a_tight_loop() {
+    // 20-second tokens: the scheduler renews with a third left, not every pass.
+    let short = |n: u32, expires_in: u32| {
+        Expect::post(TOKEN_URL).respond_json(
+            200,
+            &json!({"access_token": format!("at-short-{n}"), "token_type": "Bearer",
+                    "expires_in": expires_in, "refresh_token": format!("rt-{n}")}),
+        )
+    };
+    let s = setup(10, vec![short(1, 20), short(2, 0)]);
     let now = s.clock.now_secs();
+    assert_eq!(s.engine.renew_due().await, Some(now + 20 - 6));
+    // Until then a call of `token` or `headers` uses the renewed token as it is.
+    s.clock.advance(13);
+    let b = s.engine.fresh(SERVER, Need::ForConnection).await.unwrap();
+    assert_eq!(b.tokens.access_token.expose(), "at-short-1");
+    // An AS that issues already-expired tokens: looked at again after 30 s, not at once.
+    s.clock.advance(1);
     let next = s.engine.renew_due().await.unwrap();
     s.canned.assert_done();
-    assert!(
-        next >= now + 30,
-        "looks again after half the lifetime, at least 30 s: {next}"
+    assert!(next >= now + 14 + 30, "no tight loop: {next}");
+}
+
+#[tokio::test]
+async fn a_refresh_refused_for_its_resource_is_tried_once_without_and_the_issuer_noted() {
+    for code in RESOURCE_REFUSED {
+        let s = setup(
+            30,
+            vec![
+                Expect::post(TOKEN_URL)
+                    .with_form("resource", "https://mcp.example.com/mcp")
+                    .respond_json(400, &json!({"error": code})),
+                refresh_answer(),
+                refresh_answer(),
+            ],
+        );
+        let b = s.engine.fresh(SERVER, Need::ForUse).await.unwrap();
+        assert_eq!(b.tokens.access_token.expose(), "at-renewed", "{code}");
+        let sent = s.canned.sent();
+        assert_eq!(
+            sent[1].form_value("resource"),
+            None,
+            "{code}: retried without"
+        );
+        assert_eq!(
+            sent[1].form_value("refresh_token").as_deref(),
+            Some("rt-secret-value")
+        );
+        // Remembered for the issuer: the next refresh leaves `resource` out at once.
+        s.clock.advance(3600);
+        s.engine.fresh(SERVER, Need::ForUse).await.unwrap();
+        let sent = s.canned.sent();
+        assert_eq!(sent.len(), 3, "{code}: one request, not a refusal first");
+        assert_eq!(sent[2].form_value("resource"), None);
+        assert_eq!(
+            sent[2].form_value("refresh_token").as_deref(),
+            Some("rt-rotated")
+        );
+        s.canned.assert_done();
+    }
+}
+
+#[tokio::test]
+async fn a_dead_refresh_token_ends_in_needs_sign_in_after_one_retry_without_resource() {
+    let s = setup(
+        30,
+        vec![
+            Expect::post(TOKEN_URL).respond_json(400, &json!({"error": "invalid_target"})),
+            Expect::post(TOKEN_URL).respond_json(400, &json!({"error": "invalid_grant"})),
+        ],
     );
+    let e = s.engine.fresh(SERVER, Need::ForUse).await.unwrap_err();
+    assert_eq!(e.code(), "needs_sign_in", "{e}");
+    assert_eq!(stored(&s).needs_sign_in.unwrap().code, "invalid_grant");
+    s.canned.assert_done();
+    // Nothing noted: the refresh without `resource` did not work either.
+    assert!(!crate::store::issuer_notes::refresh_without_resource(
+        &s.home.path().join("state"),
+        "https://as.example.com"
+    ));
+}
+
+#[tokio::test]
+async fn a_token_the_server_refused_is_renewed_once_unless_another_process_did() {
+    let s = setup(3000, vec![refresh_answer()]);
+    let refused = stored(&s).tokens.access_token;
+    let b = s.engine.renew_refused(SERVER, &refused).await.unwrap();
+    assert_eq!(b.tokens.access_token.expose(), "at-renewed");
+    // The same refused token again (a second process that held it): the renewed one.
+    let again = s.engine.renew_refused(SERVER, &refused).await.unwrap();
+    assert_eq!(again.tokens.access_token.expose(), "at-renewed");
+    s.canned.assert_done();
 }
 
 #[tokio::test]

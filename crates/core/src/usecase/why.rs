@@ -3,6 +3,7 @@
 
 use crate::error::Error;
 use crate::health::reasons::{self, Reason};
+use crate::oauth::renewal_timing::Need;
 use crate::protocol::discovery;
 use crate::protocol::http::Http;
 use crate::protocol::mcp::{ServerInfo, ToolInfo};
@@ -10,8 +11,7 @@ use crate::protocol::trace::{Exchange, Recorder};
 use crate::store::atomic_file;
 use crate::store::vault::{self, CredentialStore};
 use crate::usecase::engine::Latchkey;
-use crate::usecase::renew::Validity;
-use crate::usecase::renew::{self, RefreshOptions};
+use crate::usecase::renew::{self, Due, RefreshOptions};
 use crate::usecase::step_up;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -172,7 +172,7 @@ impl Latchkey {
         diagnose(
             self.store.as_ref(),
             server,
-            &self.refresh_options(Validity::ForUse),
+            &self.refresh_options(Due::When(Need::ForUse)),
             self.http(),
             &self.state_dir,
         )
