@@ -60,32 +60,11 @@ trayer --edge top --align right --widthtype request --height 32 --SetDockType tr
   --transparent false --tint 0x2b2b2b --expand false >/dev/null 2>&1 &
 pids+=($!)
 
-# --- a private D-Bus and keychain, an isolated HOME ------------------------------------------
-export HOME=$work/home XDG_DATA_HOME=$work/home/data XDG_CONFIG_HOME=$work/home/config
-export XDG_RUNTIME_DIR=$work/run LATCHKEY_STATE_DIR=$work/state LATCHKEY_KEYCHAIN_SERVICE=latchkey-bench
-mkdir -p "$HOME" "$XDG_RUNTIME_DIR" && chmod 700 "$XDG_RUNTIME_DIR"
-cat >"$work/bus.conf" <<CONF
-<busconfig><type>session</type><listen>unix:dir=$XDG_RUNTIME_DIR</listen><auth>EXTERNAL</auth>
-<policy context="default"><allow send_destination="*" eavesdrop="true"/><allow eavesdrop="true"/><allow own="*"/></policy></busconfig>
-CONF
-coproc BUS { exec dbus-daemon --config-file="$work/bus.conf" --nofork --nopidfile --print-address=1 2>/dev/null; }
-pids+=("$BUS_PID")
-read -r -u "${BUS[0]}" DBUS_SESSION_BUS_ADDRESS
-export DBUS_SESSION_BUS_ADDRESS
-(printf bench | exec gnome-keyring-daemon --foreground --unlock --components=secrets >/dev/null 2>&1) &
-pids+=($!)
-for _ in $(seq 100); do
-  dbus-send --session --print-reply --dest=org.freedesktop.secrets /org/freedesktop/secrets \
-    org.freedesktop.Secret.Service.ReadAlias string:default 2>/dev/null | grep -q /collection/ && break
-  sleep 0.05
-done
-
-[[ -d tests/fixtures/node_modules ]] || npm ci --prefix tests/fixtures --no-audit --no-fund
-LATCHKEY_FIXTURE_QUIET=1 LATCHKEY_FIXTURE_IGNORE_STDIN=1 node tests/fixtures/serve.mjs '{}' \
-  >"$work/fixture" 2>/dev/null </dev/null &
-pids+=($!)
-for _ in $(seq 300); do grep -q '^READY ' "$work/fixture" && break; sleep 0.05; done
-mcp_url=$(python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).read().split(" ",1)[1])["mcp_url"])' "$work/fixture")
+# --- a private D-Bus and keychain, an isolated HOME; the fixture server ----------------------
+source bench/lib.sh
+bench_keychain
+bench_fixture '{}'
+mcp_url=$fixture_mcp_url
 printf '{"mcpServers":{"gitlab":{"type":"http","url":"%s"}}}' "$mcp_url" >"$HOME/.claude.json"
 mkdir -p "$HOME/.cursor"
 printf '{"mcpServers":{"gitlab":{"url":"%s"}}}' "$mcp_url" >"$HOME/.cursor/mcp.json"

@@ -15,25 +15,12 @@ cargo build -q --release --locked -p latchkey-cli
 bin="$CARGO_TARGET_DIR/release/latchkey"
 
 work=$(mktemp -d)
-trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$work"' EXIT
-export HOME=$work XDG_DATA_HOME=$work/data XDG_RUNTIME_DIR=$work/run LATCHKEY_STATE_DIR=$work/state
-mkdir -p "$XDG_RUNTIME_DIR" && chmod 700 "$XDG_RUNTIME_DIR"
-cat >"$work/bus.conf" <<CONF
-<busconfig><type>session</type><listen>unix:dir=$XDG_RUNTIME_DIR</listen><auth>EXTERNAL</auth>
-<policy context="default"><allow send_destination="*" eavesdrop="true"/><allow eavesdrop="true"/><allow own="*"/></policy></busconfig>
-CONF
-coproc BUS { exec dbus-daemon --config-file="$work/bus.conf" --nofork --nopidfile --print-address=1 2>/dev/null; }
-read -r -u "${BUS[0]}" DBUS_SESSION_BUS_ADDRESS
-export DBUS_SESSION_BUS_ADDRESS
-(printf bench | exec gnome-keyring-daemon --foreground --unlock --components=secrets >/dev/null 2>&1) &
-for _ in $(seq 100); do
-  dbus-send --session --print-reply --dest=org.freedesktop.secrets /org/freedesktop/secrets \
-    org.freedesktop.Secret.Service.ReadAlias string:default 2>/dev/null | grep -q /collection/ && break
-  sleep 0.05
-done
+pids=()
+trap 'kill "${pids[@]}" $(jobs -p) 2>/dev/null; rm -rf "$work"' EXIT
+source bench/lib.sh
+bench_keychain
 
 url=https://mcp.example.com/mcp
-export LATCHKEY_KEYCHAIN_SERVICE=latchkey-bench
 exp=$(( $(date +%s) + 86400 ))
 bundle=$(cat <<JSON
 {"version":1,"server_id":"$url","server_url":"$url","resource":"$url","issuer":"https://as.example.com",
