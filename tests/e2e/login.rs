@@ -733,8 +733,10 @@ fn a_server_asking_for_a_token_only_on_tools_call_signs_in_through_call() {
     assert_eq!(again.json()["sign_ins"], 0);
 }
 
-/// A token the server no longer accepts (401 invalid_token on tools/call) is replaced by
-/// signing in again with the scopes granted before, then the call is made once more.
+/// A token the server no longer accepts (401 invalid_token on tools/call), and a refresh
+/// token the AS no longer accepts either: the renewal tried first fails, so the person signs
+/// in again with the scopes granted before, then the call is made once more. (A token that
+/// renews is tests/e2e/tokens.rs's `a_token_the_server_refuses_is_renewed_before_any_new_sign_in`.)
 #[test]
 fn a_rejected_token_on_tools_call_signs_in_again_with_the_granted_scopes() {
     let f = Fixture::start(json!({"mcp": {"auth_on": "tools_call"}}));
@@ -743,6 +745,7 @@ fn a_rejected_token_on_tools_call_signs_in_again_with_the_granted_scopes() {
     login_ok(&user, url, &[]);
     let mut stale = user.stored_bundle(url).expect("a session");
     stale["tokens"]["access_token"] = json!("a-token-the-server-never-issued");
+    stale["tokens"]["refresh_token"] = json!("a-refresh-token-the-as-never-issued");
     user.put_bundle(url, &stale);
 
     let r = user.run(&["call", url, "whoami", "--json"]);
@@ -750,6 +753,14 @@ fn a_rejected_token_on_tools_call_signs_in_again_with_the_granted_scopes() {
     assert_eq!(r.json()["sign_ins"], 1);
     assert_eq!(param(&last_authorize(&user), "scope"), Some("mcp"));
     assert_eq!(user.authorize_urls().len(), 2);
+    let refreshes: Vec<Value> = f.log()["token"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["grant_type"] == "refresh_token")
+        .map(|t| t["error"].clone())
+        .collect();
+    assert_eq!(refreshes, [json!("invalid_grant")], "one renewal, refused");
     let rows = mcp_log(&f);
     assert!(
         rows.contains(&row(

@@ -57,7 +57,11 @@ fn renews_each_token_once_per_expiry_without_polling() {
     let at_as = log["refresh_count"].as_u64().unwrap() as usize;
     eprintln!("scheduler: {refreshed} renewals in 8 s with a 3 s token; AS counted {at_as}");
     assert!((2..=5).contains(&refreshed), "{events:?}");
-    assert_eq!(refreshed, at_as, "one request per renewal");
+    // One request per renewal; the run's end may cut off one renewal after its request left.
+    assert!(
+        at_as == refreshed || at_as == refreshed + 1,
+        "one request per renewal: {refreshed} renewals, {at_as} refreshes at the AS"
+    );
     assert!(
         events
             .iter()
