@@ -33,7 +33,10 @@ fn forgotten_client_is_registered_again(scenario: Value, tag: &str) -> (Fixture,
     let url = f.ready.mcp_url.as_str();
     user.run(&["login", url]).assert_ok();
     let first = last_page_client(&user);
-    assert_eq!(client_ids(&f.log()["clients"]), [first.clone()]);
+    assert_eq!(
+        client_ids(&f.log()["clients"]),
+        std::slice::from_ref(&first)
+    );
 
     f.forget_clients();
     let started = Instant::now();

@@ -23,7 +23,9 @@ pub enum RegistrationMethod {
 }
 
 /// A client as the sign-in server knows it. Stored in the same bundle as the tokens it got,
-/// so the two can never drift apart.
+/// so the two can never drift apart; a dynamic one is also kept per issuer and reused by
+/// every server signing in there (`usecase::registrations`). Times are seconds since the
+/// epoch; `Debug` shows no secret.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClientRegistration {
     pub method: RegistrationMethod,
@@ -47,7 +49,8 @@ pub struct ClientRegistration {
 }
 
 impl ClientRegistration {
-    /// A dynamic client from an earlier sign-in that can serve this plan as it is.
+    /// A dynamic client from an earlier sign-in that can serve this plan as it is: registered
+    /// at the plan's issuer, for every scope the plan asks.
     pub fn reusable_for(&self, plan: &SignInPlan) -> bool {
         let registered: Vec<&str> = self
             .registered_scope

@@ -214,12 +214,22 @@ async fn sign_in(
     result.unwrap()
 }
 
-/// Everything a request carried, as text: URL, headers (values decoded), body.
+/// Everything a request carried, as text: URL, headers (values decoded, Basic credentials
+/// too), body.
 fn carried(s: &Sent) -> String {
+    use base64::Engine;
     let headers: Vec<String> = s
         .headers
         .iter()
-        .map(|(k, v)| format!("{k}: {}", String::from_utf8_lossy(v.as_bytes())))
+        .map(|(k, v)| {
+            let v = String::from_utf8_lossy(v.as_bytes()).into_owned();
+            let basic = v
+                .strip_prefix("Basic ")
+                .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok())
+                .map(|d| String::from_utf8_lossy(&d).into_owned())
+                .unwrap_or_default();
+            format!("{k}: {v} {basic}")
+        })
         .collect();
     format!(
         "{} {}\n{}\n{}",
@@ -547,6 +557,37 @@ async fn an_expired_secret_is_never_sent_at_sign_in() {
     assert_eq!(e.kept(ISSUER).unwrap().client_id, "c-2");
     e.canned.assert_done();
 }
+#[tokio::test]
+async fn a_registration_read_that_shows_an_expired_secret_is_not_reused() {
+    let now = crate::clock::now();
+    let mut k = kept_client(ISSUER, "c-1", free_port());
+    k.client_secret = Some(Secret::new("secret-1"));
+    k.auth_method = TokenAuthMethod::ClientSecretBasic;
+    k.client_secret_expires_at = Some(now + 60);
+    k.registration_client_uri = Some(format!("{ISSUER}/reg/c-1"));
+    k.registration_access_token = Some(Secret::new("rat-1"));
+    let e = env(vec![
+        Expect::get(&format!("{ISSUER}/reg/c-1")).respond_json(
+            200,
+            &json!({"client_id": "c-1", "client_secret_expires_at": now - 5}),
+        ),
+        registered(ISSUER, "c-2"),
+        exchanged(ISSUER, "c-2"),
+    ]);
+    e.store.save_client(&k).unwrap();
+    let b = Browser::default();
+    let signed = sign_in(&e, &plan(SERVER_A, ISSUER), &options(), &b).await;
+    assert_eq!(signed.client.client_id, "c-2");
+    assert!(b.heard().iter().any(|ev| matches!(
+        ev,
+        SignInEvent::RegisteringAgain { message, .. } if message.contains("has expired")
+    )));
+    for s in e.canned.sent() {
+        assert!(!carried(&s).contains("secret-1"), "{}", carried(&s));
+    }
+    e.canned.assert_done();
+}
+
 #[tokio::test]
 async fn a_refresh_with_an_expired_secret_sends_nothing_and_asks_for_sign_in() {
     let e = env(vec![]);

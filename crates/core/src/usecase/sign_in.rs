@@ -129,29 +129,31 @@ async fn client_and_listener(
             // The request the browser would open, with its own state and PKCE pair.
             let ep = endpoint(plan, k, &redirect_uri);
             let check = tokens::authorization_request(&ep, plan.scope_param().as_deref(), extra)?;
-            match registrations::standing(http, k, &check.url).await {
-                Standing::Known(current) => {
+            let message = match registrations::standing(http, k, &check.url).await {
+                Standing::Known(current) if !current.secret_expired(clock.now()) => {
                     if current != *k {
                         registrations::keep(store, &current);
                     }
                     return Ok((listener, current, true));
                 }
-                Standing::Unknown { detail } => {
-                    registrations::drop_if_current(store, k);
-                    events(SignInEvent::RegisteringAgain {
-                        issuer: plan.issuer.clone(),
-                        message: format!(
-                            "The sign-in server {} no longer knows Latchkey's registration {} ({detail}): registering again.",
-                            plan.issuer, k.client_id
-                        ),
-                        restarting: false,
-                    });
-                    let fresh =
-                        registrations::register_and_keep(http, store, plan, &redirect_uri, Some(k))
-                            .await?;
-                    return Ok((listener, fresh, false));
-                }
-            }
+                Standing::Known(_) => format!(
+                    "The client secret of Latchkey's registration {} at {} has expired: registering again.",
+                    k.client_id, plan.issuer
+                ),
+                Standing::Unknown { detail } => format!(
+                    "The sign-in server {} no longer knows Latchkey's registration {} ({detail}): registering again.",
+                    plan.issuer, k.client_id
+                ),
+            };
+            registrations::drop_if_current(store, k);
+            events(SignInEvent::RegisteringAgain {
+                issuer: plan.issuer.clone(),
+                message,
+                restarting: false,
+            });
+            let fresh =
+                registrations::register_and_keep(http, store, plan, &redirect_uri, Some(k)).await?;
+            return Ok((listener, fresh, false));
         }
     }
     let listener = CallbackListener::bind(plan.callback_port).await?;
