@@ -118,6 +118,68 @@ fn r9_an_as_without_rfc7592_that_forgot_the_client_is_found_out_at_its_sign_in_p
 }
 
 #[test]
+fn r9_invalid_client_at_the_code_exchange_registers_again_and_starts_over_once() {
+    let f = Fixture::start(json!({}));
+    let user = User::new("reg-exchange");
+    let url = f.ready.mcp_url.as_str();
+    user.run(&["login", url]).assert_ok();
+    let first = last_page_client(&user);
+
+    // The AS forgets the client between the sign-in page and the code exchange.
+    f.forget_clients_after_next_code();
+    let r = user.run(&["login", url, "--callback-timeout", "60"]);
+    r.assert_ok();
+    let log = f.log();
+    let tokens = log["token"].as_array().unwrap();
+    let last_two: Vec<(String, u64, String)> = tokens[tokens.len() - 2..]
+        .iter()
+        .map(|t| {
+            (
+                t["client_id"].as_str().unwrap_or_default().to_string(),
+                t["status"].as_u64().unwrap_or_default(),
+                t["error"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    let second = client_ids(&log["clients"]).last().unwrap().clone();
+    assert_ne!(second, first);
+    assert_eq!(
+        last_two,
+        [
+            (first.clone(), 401, "invalid_client".to_string()),
+            (second.clone(), 200, String::new())
+        ],
+        "{log}"
+    );
+    // The person passed the sign-in page once more, with the new registration, and was told.
+    let pages: Vec<String> = user
+        .authorize_urls()
+        .iter()
+        .map(|u| {
+            param(&query_params(u), "client_id")
+                .unwrap_or_default()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(pages[pages.len() - 2..], [first, second.clone()]);
+    assert!(
+        r.stderr
+            .contains("registers again and starts the sign-in over")
+            && r.stderr.contains("opens once more"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(
+        user.stored_client(&f.ready.issuer).unwrap()["client_id"],
+        second.as_str()
+    );
+    assert_eq!(
+        user.stored_bundle(url).unwrap()["client"]["client_id"],
+        second.as_str()
+    );
+}
+
+#[test]
 fn r9_two_servers_on_one_as_share_one_registration() {
     let a = Fixture::start(json!({}));
     let b = Fixture::start(json!({"mcp": {"prm": {"authorization_servers": [a.ready.issuer]}}}));

@@ -301,6 +301,13 @@ impl Fixture {
         assert_eq!(http_post_bearer(&url, "", "unused"), 204);
     }
 
+    /// The AS forgets every client right after it issues the next authorization code: the
+    /// code exchange then answers `invalid_client`.
+    pub fn forget_clients_after_next_code(&self) {
+        let url = format!("{}/__forget_clients_after_next_code", self.ready.as_origin);
+        assert_eq!(http_post_bearer(&url, "", "unused"), 204);
+    }
+
     /// The server's protected resource metadata names `issuers` from now on, as when it moved
     /// to another authorization server.
     pub fn set_authorization_servers(&self, issuers: &[&str]) {
