@@ -60,9 +60,8 @@ impl Default for SignInOptions {
 /// Progress a front end may show.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SignInEvent {
-    Listening {
-        redirect_uri: String,
-    },
+    /// The loopback listener is up: the sign-in answer comes to `redirect_uri`.
+    Listening { redirect_uri: String },
     /// The client this sign-in uses. `reused`: the issuer's kept registration, not one made
     /// just now.
     ClientReady {
@@ -87,6 +86,7 @@ pub enum SignInEvent {
         opened: bool,
         register_again: Option<String>,
     },
+    /// The browser step is done: the code is being exchanged for tokens.
     Exchanging,
 }
 
