@@ -112,6 +112,9 @@ pub enum SignInStep {
     Discovering,
     Listening,
     ClientReady,
+    /// Latchkey dropped its registration at the sign-in server and registers again (see
+    /// `notice`).
+    RegisteringAgain,
     /// The sign-in page is open in the browser (or must be opened: see `sign_in_url`).
     WaitingForBrowser,
     Exchanging,
@@ -127,6 +130,16 @@ pub struct SignInProgress {
     pub sign_in_url: Option<String>,
     /// False when the browser could not be opened.
     pub browser_opened: bool,
+    /// Why Latchkey registers again at the sign-in server, in words (step
+    /// `registering_again`); the sign-in page may open once more.
+    #[ts(optional)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notice: Option<String>,
+    /// While waiting with a registration made earlier: what to do if the sign-in page says
+    /// the app is unknown, in words; the window offers "Register again" with it.
+    #[ts(optional)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub register_again: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]

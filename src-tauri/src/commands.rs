@@ -309,27 +309,44 @@ pub async fn edit_scopes(
 }
 
 fn progress(url: &str, e: &SignInEvent) -> SignInProgress {
-    let (step, sign_in_url, browser_opened) = match e {
-        SignInEvent::Listening { .. } => (SignInStep::Listening, None, true),
-        SignInEvent::ClientReady { .. } => (SignInStep::ClientReady, None, true),
-        SignInEvent::SignInPage { url, opened } => {
-            (SignInStep::WaitingForBrowser, Some(url.clone()), *opened)
-        }
-        SignInEvent::Exchanging => (SignInStep::Exchanging, None, true),
-    };
-    SignInProgress {
+    let mut p = SignInProgress {
         url: url.to_string(),
-        step,
-        sign_in_url,
-        browser_opened,
+        step: SignInStep::Listening,
+        sign_in_url: None,
+        browser_opened: true,
+        notice: None,
+        register_again: None,
+    };
+    match e {
+        SignInEvent::Listening { .. } => {}
+        SignInEvent::ClientReady { .. } => p.step = SignInStep::ClientReady,
+        SignInEvent::RegisteringAgain { message, .. } => {
+            p.step = SignInStep::RegisteringAgain;
+            p.notice = Some(message.clone());
+        }
+        SignInEvent::SignInPage {
+            url,
+            opened,
+            register_again,
+        } => {
+            p.step = SignInStep::WaitingForBrowser;
+            p.sign_in_url = Some(url.clone());
+            p.browser_opened = *opened;
+            p.register_again = register_again.clone();
+        }
+        SignInEvent::Exchanging => p.step = SignInStep::Exchanging,
     }
+    p
 }
 
-/// Runs a sign-in with a plan and records its flow; the result is the stored session.
+/// Runs a sign-in with a plan and records its flow; the result is the stored session. With
+/// `register_again`, Latchkey's registration at the sign-in server is dropped first and made
+/// anew.
 pub async fn run_sign_in<R: Runtime>(
     app: &AppHandle<R>,
     id: &str,
     kept: KeptPlan,
+    register_again: bool,
 ) -> Result<SignInResult> {
     let state = app.state::<AppState>();
     let options = SignInOptions {
@@ -337,6 +354,7 @@ pub async fn run_sign_in<R: Runtime>(
         name: None,
         browser: BrowserMode::Open,
         timeout: Duration::from_secs(300),
+        register_again,
     };
     let (tx, rx) = tokio::sync::oneshot::channel();
     let engine = state.engine.clone();
@@ -373,11 +391,15 @@ pub async fn run_sign_in<R: Runtime>(
     })
 }
 
+/// Signs in with the kept plan. `register_again` (the waiting step's "Register again", when
+/// the sign-in page says the app is unknown): drop Latchkey's registration at the sign-in
+/// server first and register anew.
 #[tauri::command]
 pub async fn sign_in<R: Runtime>(
     app: AppHandle<R>,
     state: State<'_, AppState>,
     url: String,
+    register_again: Option<bool>,
 ) -> Result<SignInResult> {
     let id = canonical(&url)?;
     let kept = state
@@ -393,9 +415,11 @@ pub async fn sign_in<R: Runtime>(
             step: SignInStep::Discovering,
             sign_in_url: None,
             browser_opened: true,
+            notice: None,
+            register_again: None,
         },
     );
-    let result = run_sign_in(&app, &id, kept).await;
+    let result = run_sign_in(&app, &id, kept, register_again.unwrap_or(false)).await;
     if result.is_ok() {
         state.take_plan(&id);
     }

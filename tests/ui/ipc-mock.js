@@ -10,6 +10,8 @@
   const listeners = new Map();
   let nextId = 1;
   const plans = new Map();
+  // Sign-ins waiting in the browser: url -> their promise's reject.
+  const pendingSignIns = new Map();
   // The issuers at which the person chose to assume PKCE with S256 (core's pkce-s256.json).
   const pkceChoices = new Set();
   const assumePkce = (p) => {
@@ -112,10 +114,28 @@
     },
     why: () => F.why,
     export_diagnostics: () => "/home/alex/Downloads/latchkey-diagnostics-mcp.linear.app.json",
-    sign_in: ({ url }) => new Promise(() => {
-      window.__emit("sign-in-progress", { url, step: "waiting_for_browser", sign_in_url: "https://gitlab.example.com/oauth/authorize?client_id=dyn-1", browser_opened: true });
+    // A sign-in waits in the browser until it is cancelled (then it fails as "cancelled", as
+    // the shell's does). With the registration kept from before (dyn-1) the page comes with
+    // core's words for a page that says the app is unknown; with registerAgain, core first
+    // says it dropped that registration and the page opens with a new one (dyn-2).
+    sign_in: ({ url, registerAgain }) => new Promise((_, reject) => {
+      pendingSignIns.set(url, reject);
+      if (registerAgain) {
+        window.__emit("sign-in-progress", { url, step: "registering_again", browser_opened: true,
+          notice: "As you asked, Latchkey dropped its registration at https://gitlab.example.com and registers again." });
+      }
+      window.__emit("sign-in-progress", {
+        url, step: "waiting_for_browser", browser_opened: true,
+        sign_in_url: `https://gitlab.example.com/oauth/authorize?client_id=${registerAgain ? "dyn-2" : "dyn-1"}`,
+        ...(registerAgain ? {} : { register_again: "If the sign-in page says the app is unknown or not allowed (for example invalid_client, unauthorized_client or \"client not found\"), https://gitlab.example.com has forgotten Latchkey's registration: register again." }),
+      });
     }),
-    cancel_sign_in: () => null,
+    cancel_sign_in: ({ url }) => {
+      const reject = pendingSignIns.get(url);
+      pendingSignIns.delete(url);
+      reject?.({ code: "cancelled", message: "The sign-in was cancelled.", hint: "Start it again when you are ready." });
+      return null;
+    },
     "plugin:event|listen": ({ event, handler }) => {
       if (!listeners.has(event)) listeners.set(event, []);
       listeners.get(event).push(handler);

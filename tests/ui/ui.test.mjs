@@ -168,6 +168,32 @@ test("the scope step removes, adds and resets scopes and says why a scope is fla
   await page.close();
 });
 
+test("while the sign-in page is open, the person can register again when it says the app is unknown", async () => {
+  for (const scheme of ["light", "dark"]) {
+    const { page, errors } = await open(scheme);
+    const wizard = await toAppStep(page, urls.GITLAB);
+    await wizard.locator('[data-testid="start-sign-in"]').click();
+    const offer = wizard.locator('[data-testid="register-again-offer"]');
+    await offer.waitFor();
+    assert.match(await offer.textContent(), /If the sign-in page says the app is unknown.*invalid_client/);
+    await page.screenshot({ path: path.join(artifacts, `ui-wizard-register-again-${scheme}.png`), fullPage: true });
+    await wizard.locator('[data-testid="register-again"]').click();
+    // The running sign-in is cancelled first, then a new one registers again.
+    await page.waitForFunction(() => window.__calls.filter((c) => c.cmd === "sign_in").length === 2);
+    const order = await page.evaluate(() => window.__calls.filter((c) => c.cmd === "sign_in" || c.cmd === "cancel_sign_in").map((c) => c.cmd));
+    assert.deepEqual(order, ["sign_in", "cancel_sign_in", "sign_in"]);
+    assert.deepEqual(await callsOf(page, "sign_in"), [{ url: urls.GITLAB }, { url: urls.GITLAB, registerAgain: true }]);
+    await wizard.locator('[data-testid="sign-in-notice"]').waitFor();
+    assert.match(await wizard.locator('[data-testid="sign-in-notice"]').textContent(), /dropped its registration/);
+    // Still waiting in the browser, with the new registration: no offer any more.
+    await wizard.locator('[data-testid="waiting"]').waitFor();
+    assert.equal(await offer.count(), 0);
+    if (scheme === "light") await page.screenshot({ path: path.join(artifacts, "ui-wizard-registering-again.png"), fullPage: true });
+    assert.deepEqual(errors, []);
+    await page.close();
+  }
+});
+
 test("the why view shows the reason, the fix as a button, and the trace behind a disclosure", async () => {
   const { page, errors } = await open();
   await row(page, urls.LINEAR).locator('[data-testid="why"]').click();

@@ -65,6 +65,10 @@ enum Command {
         /// you trust that it accepts PKCE with S256: assume it there (remembered; never plain).
         #[arg(long)]
         assume_pkce_s256: bool,
+        /// Drop Latchkey's registration at this sign-in server and register anew (when the
+        /// sign-in page says the app is unknown, e.g. after the server was redeployed).
+        #[arg(long)]
+        register_again: bool,
     },
     /// The sign-in servers where you chose to assume PKCE with S256 (--assume-pkce-s256).
     AssumedPkce {
@@ -311,6 +315,7 @@ async fn run(cli: Cli) -> Result<(), Error> {
             callback_timeout,
             name,
             assume_pkce_s256,
+            register_again,
         } => {
             let config = client.config()?;
             let mut plan = client
@@ -327,6 +332,7 @@ async fn run(cli: Cli) -> Result<(), Error> {
                 name,
                 browser: browser(no_browser),
                 timeout: Duration::from_secs(callback_timeout.max(1)),
+                register_again,
             };
             let bundle = engine.sign_in(&plan, &options, &progress).await?;
             output::signed_in(&bundle, json);

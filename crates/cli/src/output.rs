@@ -284,9 +284,21 @@ pub fn plan_summary(plan: &SignInPlan) {
 
 pub fn sign_in_event(e: &SignInEvent, json: bool) {
     if json {
-        // Programs get the sign-in address on stderr too: it is the one thing they must act on.
-        if let SignInEvent::SignInPage { url, opened: false } = e {
-            eprintln!("{}", json!({ "event": "open_this", "url": url }));
+        // Programs get the sign-in address on stderr too: it is the one thing they must act
+        // on; and why the sign-in registers again, when it does.
+        match e {
+            SignInEvent::SignInPage {
+                url, opened: false, ..
+            } => eprintln!("{}", json!({ "event": "open_this", "url": url })),
+            SignInEvent::RegisteringAgain {
+                issuer,
+                message,
+                restarting,
+            } => eprintln!(
+                "{}",
+                json!({ "event": "registering_again", "issuer": issuer, "message": message, "restarting": restarting })
+            ),
+            _ => {}
         }
         return;
     }
@@ -294,20 +306,35 @@ pub fn sign_in_event(e: &SignInEvent, json: bool) {
         SignInEvent::Listening { redirect_uri } => {
             eprintln!("Waiting for the sign-in answer at {redirect_uri}")
         }
-        SignInEvent::ClientReady { client_id, method } => eprintln!(
+        SignInEvent::ClientReady {
+            client_id,
+            method,
+            reused,
+        } => eprintln!(
             "App identity: {} ({client_id})",
-            match method {
-                RegistrationMethod::PreRegistered => "your registered client",
-                RegistrationMethod::MetadataDocument => "client metadata document",
-                RegistrationMethod::Dynamic => "registered just now",
+            match (method, reused) {
+                (RegistrationMethod::PreRegistered, _) => "your registered client",
+                (RegistrationMethod::MetadataDocument, _) => "client metadata document",
+                (RegistrationMethod::Dynamic, true) => "registered earlier at this sign-in server",
+                (RegistrationMethod::Dynamic, false) => "registered just now",
             }
         ),
-        SignInEvent::SignInPage { url, opened } => {
+        SignInEvent::RegisteringAgain { message, .. } => eprintln!("{message}"),
+        SignInEvent::SignInPage {
+            url,
+            opened,
+            register_again,
+        } => {
             if *opened {
                 eprintln!("Opened the sign-in page in your browser. Finish signing in there.");
                 eprintln!("If nothing opened, visit:\n  {url}");
             } else {
                 eprintln!("Open this address in a browser to sign in:\n  {url}");
+            }
+            if let Some(advice) = register_again {
+                eprintln!(
+                    "{advice} Press Ctrl-C, then run the same command with --register-again."
+                );
             }
         }
         SignInEvent::Exchanging => eprintln!("Signed in at the sign-in server; fetching tokens..."),

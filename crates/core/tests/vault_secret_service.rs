@@ -117,6 +117,53 @@ fn a_bundle_round_trips_as_one_entry_and_is_listed() {
 }
 
 #[test]
+fn a_client_registration_is_kept_per_issuer_in_its_own_entry() {
+    let ss = keychain();
+    let service = "latchkey-vault-test-clients";
+    let store = KeyringStore::new(service);
+    let issuer = "https://as.example.com";
+    assert_eq!(store.load_client(issuer).unwrap(), None);
+    let mut c = bundle("https://example.com/mcp", "at-1", "rt-1").client;
+    c.client_secret = Some(Secret::new("client-secret-1"));
+    c.registration_access_token = Some(Secret::new("rat-1"));
+    store.save_client(&c).unwrap();
+    assert_eq!(store.load_client(issuer).unwrap(), Some(c.clone()));
+    // Its own item, account latchkey:client:<issuer>, holding the registration as JSON.
+    let out = Command::new("secret-tool")
+        .args([
+            "lookup",
+            "service",
+            service,
+            "username",
+            "latchkey:client:https://as.example.com",
+        ])
+        .envs(ss.env())
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (v["client_id"].as_str(), v["issuer"].as_str()),
+        (Some("client-1"), Some(issuer))
+    );
+    // Not a server.
+    assert!(store.list().unwrap().is_empty());
+    // One per issuer: a new registration replaces it.
+    c.client_id = "client-2".into();
+    store.save_client(&c).unwrap();
+    assert_eq!(
+        store.load_client(issuer).unwrap().unwrap().client_id,
+        "client-2"
+    );
+    assert_eq!(
+        store.load_client("https://other.example.com").unwrap(),
+        None
+    );
+    assert!(store.delete_client(issuer).unwrap());
+    assert!(!store.delete_client(issuer).unwrap());
+    assert_eq!(store.load_client(issuer).unwrap(), None);
+}
+
+#[test]
 fn namespaces_do_not_see_each_other() {
     keychain();
     let a = KeyringStore::new("latchkey-vault-test-a");

@@ -308,6 +308,21 @@ impl Fixture {
         assert_eq!(http_post_bearer(&url, "", "unused"), 204);
     }
 
+    /// The AS forgets every client right after it issues the next authorization code: the
+    /// code exchange then answers `invalid_client`.
+    pub fn forget_clients_after_next_code(&self) {
+        let url = format!("{}/__forget_clients_after_next_code", self.ready.as_origin);
+        assert_eq!(http_post_bearer(&url, "", "unused"), 204);
+    }
+
+    /// The server's protected resource metadata names `issuers` from now on, as when it moved
+    /// to another authorization server.
+    pub fn set_authorization_servers(&self, issuers: &[&str]) {
+        let url = format!("{}/__authorization_servers", self.ready.as_origin);
+        let body = serde_json::to_string(issuers).expect("JSON");
+        assert_eq!(http_post_bearer(&url, &body, "unused"), 204);
+    }
+
     /// What the AS received: authorize queries, registration bodies, token requests.
     pub fn log(&self) -> Value {
         let (status, body) = http_get(&self.ready.log_url);
@@ -467,6 +482,13 @@ impl User {
                 String::from_utf8_lossy(&out.stdout)
             )
         }))
+    }
+
+    /// The client registration Latchkey keeps for `issuer` (keychain account
+    /// `latchkey:client:<issuer>`), read straight from the Secret Service; None when there is
+    /// none.
+    pub fn stored_client(&self, issuer: &str) -> Option<Value> {
+        self.stored_bundle(&format!("latchkey:client:{issuer}"))
     }
 
     /// Writes a bundle behind Latchkey's back (to stage a stale or broken state).

@@ -9,4 +9,14 @@ sign_in_url?: string,
 /**
  * False when the browser could not be opened.
  */
-browser_opened: boolean, };
+browser_opened: boolean, 
+/**
+ * Why Latchkey registers again at the sign-in server, in words (step
+ * `registering_again`); the sign-in page may open once more.
+ */
+notice?: string, 
+/**
+ * While waiting with a registration made earlier: what to do if the sign-in page says
+ * the app is unknown, in words; the window offers "Register again" with it.
+ */
+register_again?: string, };

@@ -68,7 +68,10 @@ export const api = {
   /** Forgets that choice for a sign-in server; true when there was one. */
   forgetPkce: (issuer: string) => call<boolean>("forget_pkce", { issuer }),
   editScopes: (url: string, edit: ScopeEdit) => call<PlanView>("edit_scopes", { url, edit }),
-  signIn: (url: string) => call<SignInResult>("sign_in", { url }),
+  /** Signs in with the kept plan; `registerAgain`: Latchkey first drops its registration at
+   * the sign-in server and registers anew (the page said the app is unknown). */
+  signIn: (url: string, registerAgain?: boolean) =>
+    call<SignInResult>("sign_in", registerAgain ? { url, registerAgain: true } : { url }),
   cancelSignIn: (url: string) => call<void>("cancel_sign_in", { url }),
   signOut: (url: string) => call<void>("sign_out", { url }),
   handOff: (url: string, tool: Tool) => call<HandoffResult>("hand_off", { url, tool }),

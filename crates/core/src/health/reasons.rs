@@ -114,6 +114,13 @@ pub fn from_needs_sign_in(n: &NeedsSignIn) -> Reason {
             Fix::SignIn,
             detail,
         ),
+        crate::oauth::register::CLIENT_SECRET_EXPIRED => r(
+            "client_secret_expired",
+            "Latchkey's registration at the sign-in server expired",
+            "The client secret the sign-in server gave Latchkey has passed its expiry date, and no new one could be read; signing in again registers Latchkey anew.",
+            Fix::SignIn,
+            detail,
+        ),
         "no_refresh_token" => r(
             "expired_no_refresh",
             "The session ended and cannot be renewed",

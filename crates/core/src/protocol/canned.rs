@@ -21,13 +21,15 @@ use url::Url;
 
 /// One expected request and the answer to give it.
 ///
-/// The request must have this method and exactly this URL (query included), and carry
-/// every header and form field added with [`Expect::with_header`] and
-/// [`Expect::with_form`]. The answer is `200` with no headers and an empty body unless
-/// told otherwise.
+/// The request must have this method and exactly this URL (query included, unless
+/// [`Expect::with_any_query`]), and carry every header and form field added with
+/// [`Expect::with_header`] and [`Expect::with_form`]. The answer is `200` with no headers and
+/// an empty body unless told otherwise.
 pub struct Expect {
     method: Method,
     url: String,
+    /// Compare the URL without its query (one with a random `state`, say).
+    any_query: bool,
     headers: Vec<(String, String)>,
     form: Vec<(String, String)>,
     status: u16,
@@ -49,6 +51,7 @@ impl Expect {
             method,
             // Compared as the request's parsed URL prints, so "https://a.b" matches "https://a.b/".
             url: Url::parse(url).map_or_else(|_| url.to_string(), String::from),
+            any_query: false,
             headers: Vec::new(),
             form: Vec::new(),
             status: 200,
@@ -65,6 +68,13 @@ impl Expect {
     /// Expects `POST url`.
     pub fn post(url: &str) -> Self {
         Expect::new(Method::POST, url)
+    }
+
+    /// Any query is accepted: the URL is compared without it (an authorization request, whose
+    /// `state` and PKCE challenge are random). Check the query through [`Canned::sent`].
+    pub fn with_any_query(mut self) -> Self {
+        self.any_query = true;
+        self
     }
 
     /// The request must carry header `name` with exactly `value` (among its values).
@@ -106,7 +116,11 @@ impl Expect {
 
     /// Why `sent` is not this request, or None when it is.
     fn mismatch(&self, sent: &Sent) -> Option<String> {
-        if sent.method != self.method || sent.url.as_str() != self.url {
+        let mut url = sent.url.clone();
+        if self.any_query {
+            url.set_query(None);
+        }
+        if sent.method != self.method || url.as_str() != self.url {
             return Some(format!("expected {self:?} next"));
         }
         for (name, want) in &self.headers {

@@ -1,6 +1,7 @@
 //! The credential vault: one keychain entry per server holding the whole bundle as one JSON
-//! value, so client registration and tokens are always written together (ARCHITECTURE.md,
-//! "Credentials").
+//! value, so client registration and tokens are always written together, and one entry per
+//! issuer holding the client registration Latchkey shares between that issuer's servers
+//! (ARCHITECTURE.md, "Credentials").
 
 use crate::error::{Error, Result};
 use crate::oauth::register::ClientRegistration;
@@ -16,6 +17,14 @@ use std::sync::Mutex;
 pub const BUNDLE_VERSION: u32 = 1;
 pub const DEFAULT_SERVICE: &str = "latchkey";
 const INDEX_ACCOUNT: &str = "latchkey:index";
+/// Keychain accounts of per-issuer client registrations start with this; the issuer follows.
+pub const CLIENT_ACCOUNT_PREFIX: &str = "latchkey:client:";
+
+/// The keychain account of the client registration kept for `issuer` (the issuer's
+/// identifier as its metadata states it, RFC 8414 section 2): `latchkey:client:<issuer>`.
+pub fn client_account(issuer: &str) -> String {
+    format!("{CLIENT_ACCOUNT_PREFIX}{issuer}")
+}
 
 /// A refresh or use that failed for good, kept for the explanation screen.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -122,6 +131,30 @@ pub trait CredentialStore: Send + Sync {
     }
     /// Keeps a quick copy of a bundle read from the store, where the store keeps one.
     fn remember(&self, _bundle: &CredentialBundle) {}
+
+    /// The client registration kept for `issuer`: the one dynamic registration (RFC 7591)
+    /// every server signing in at that issuer reuses. It may hold a client secret and a
+    /// registration access token, so it lives beside the bundles (in the keychain: account
+    /// [`client_account`]), never in a file. `None` when there is none.
+    ///
+    /// Errors: the store's, and [`Error::CorruptBundle`] for a record that cannot be read.
+    /// The default keeps no registrations (every sign-in then registers anew); the keychain
+    /// and the memory store keep them.
+    fn load_client(&self, _issuer: &str) -> Result<Option<ClientRegistration>> {
+        Ok(None)
+    }
+
+    /// Keeps `client` as the registration of its issuer (`client.issuer`), replacing the one
+    /// kept before: one registration per issuer. Errors: the store's.
+    fn save_client(&self, _client: &ClientRegistration) -> Result<()> {
+        Ok(())
+    }
+
+    /// Forgets the registration kept for `issuer`; true when there was one. Bundles keep
+    /// their own copy of the client that got their tokens. Errors: the store's.
+    fn delete_client(&self, _issuer: &str) -> Result<bool> {
+        Ok(false)
+    }
 }
 
 /// The OS keychain through the `keyring` crate: Secret Service, macOS Keychain, Windows
@@ -268,6 +301,24 @@ impl CredentialStore for KeyringStore {
     fn describe(&self) -> String {
         format!("{}, service \"{}\"", keychain_backend(), self.service)
     }
+
+    fn load_client(&self, issuer: &str) -> Result<Option<ClientRegistration>> {
+        self.read(&client_account(issuer))?
+            .map(|json| decode_client(issuer, &json))
+            .transpose()
+    }
+
+    fn save_client(&self, client: &ClientRegistration) -> Result<()> {
+        self.write(&client_account(&client.issuer), &encode_client(client)?)
+    }
+
+    fn delete_client(&self, issuer: &str) -> Result<bool> {
+        match self.entry(&client_account(issuer))?.delete_credential() {
+            Ok(()) => Ok(true),
+            Err(keyring::Error::NoEntry) => Ok(false),
+            Err(e) => Err(self.err(e)),
+        }
+    }
 }
 
 /// The OS keychain this platform's `keyring` backend talks to, as people know it.
@@ -298,10 +349,27 @@ fn decode(server_id: &str, json: &str) -> Result<CredentialBundle> {
     Ok(b)
 }
 
+/// A client registration record as stored: its JSON.
+fn encode_client(client: &ClientRegistration) -> Result<String> {
+    serde_json::to_string(client).map_err(|e| Error::CorruptBundle {
+        server: client.issuer.clone(),
+        detail: format!("its client registration could not be written as JSON ({e})"),
+    })
+}
+
+fn decode_client(issuer: &str, json: &str) -> Result<ClientRegistration> {
+    serde_json::from_str(json).map_err(|e| Error::CorruptBundle {
+        server: issuer.to_string(),
+        detail: format!("the client registration kept for this issuer is not valid ({e})"),
+    })
+}
+
 /// An in-memory store for unit tests and previews; it stores the JSON like the keychain does.
 #[derive(Default)]
 pub struct MemoryStore {
     entries: Mutex<BTreeMap<String, String>>,
+    /// Client registrations by issuer, as JSON.
+    clients: Mutex<BTreeMap<String, String>>,
 }
 
 impl CredentialStore for MemoryStore {
@@ -345,6 +413,31 @@ impl CredentialStore for MemoryStore {
 
     fn describe(&self) -> String {
         "memory".into()
+    }
+
+    fn load_client(&self, issuer: &str) -> Result<Option<ClientRegistration>> {
+        let map = self.clients.lock().unwrap_or_else(|p| p.into_inner());
+        map.get(issuer)
+            .map(|j| decode_client(issuer, j))
+            .transpose()
+    }
+
+    fn save_client(&self, client: &ClientRegistration) -> Result<()> {
+        let json = encode_client(client)?;
+        self.clients
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(client.issuer.clone(), json);
+        Ok(())
+    }
+
+    fn delete_client(&self, issuer: &str) -> Result<bool> {
+        Ok(self
+            .clients
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(issuer)
+            .is_some())
     }
 }
 
@@ -422,6 +515,50 @@ pub(crate) mod tests {
         assert!(s.delete(&b.server_id).unwrap());
         assert!(!s.delete(&b.server_id).unwrap());
         assert!(s.load(&b.server_id).unwrap().is_none());
+    }
+
+    #[test]
+    fn client_registrations_are_kept_per_issuer_apart_from_the_servers() {
+        let s = MemoryStore::default();
+        let b = sample("https://example.com/mcp");
+        s.save(&b).unwrap();
+        assert_eq!(s.load_client("https://as.example.com").unwrap(), None);
+        let mut c = b.client.clone();
+        c.client_secret = Some(Secret::new("cs-secret-value"));
+        s.save_client(&c).unwrap();
+        assert_eq!(
+            s.load_client("https://as.example.com").unwrap(),
+            Some(c.clone())
+        );
+        assert_eq!(s.load_client("https://other.example.com").unwrap(), None);
+        // One per issuer: a new registration replaces the old one.
+        let mut newer = c.clone();
+        newer.client_id = "client-2".into();
+        s.save_client(&newer).unwrap();
+        assert_eq!(
+            s.load_client("https://as.example.com")
+                .unwrap()
+                .unwrap()
+                .client_id,
+            "client-2"
+        );
+        // Not a server: the index lists only bundles.
+        assert_eq!(s.list().unwrap().len(), 1);
+        assert!(s.delete_client("https://as.example.com").unwrap());
+        assert!(!s.delete_client("https://as.example.com").unwrap());
+        assert_eq!(s.load_client("https://as.example.com").unwrap(), None);
+        // The bundle keeps its own copy.
+        assert_eq!(s.load(&b.server_id).unwrap().unwrap().client, b.client);
+        assert_eq!(
+            client_account("https://as.example.com"),
+            "latchkey:client:https://as.example.com"
+        );
+        let e = decode_client("https://as.example.com", "{not json").unwrap_err();
+        assert!(
+            e.to_string().contains("client registration")
+                && !e.to_string().contains("secret-value"),
+            "{e}"
+        );
     }
 
     #[test]

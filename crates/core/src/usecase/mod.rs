@@ -12,6 +12,7 @@ pub mod events;
 pub mod hand_off;
 pub mod links;
 pub mod reauth;
+pub mod registrations;
 pub mod renew;
 pub mod scheduler;
 pub mod sign_in;
@@ -21,6 +22,8 @@ pub mod step_up;
 pub mod tray_bus;
 pub mod why;
 
+#[cfg(test)]
+mod registration_tests;
 #[cfg(test)]
 mod tests;
 

@@ -16,6 +16,7 @@ use crate::store::vault::{self, CredentialBundle, CredentialStore, NeedsSignIn};
 use crate::store::{flow_record, issuer_notes, lock};
 use crate::usecase::engine::Latchkey;
 use crate::usecase::events::{Event, SessionEvent};
+use crate::usecase::registrations;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -71,6 +72,9 @@ pub fn sign_in_reason(n: &NeedsSignIn) -> String {
         ),
         "client_drift" => {
             "the saved app registration belongs to another sign-in server".to_string()
+        }
+        crate::oauth::register::CLIENT_SECRET_EXPIRED => {
+            "the client secret of Latchkey's registration at the sign-in server expired".to_string()
         }
         "no_refresh_token" => {
             "the session ended and the sign-in server gave no way to renew it".to_string()
@@ -183,10 +187,16 @@ pub async fn fresh_bundle(
 
     test_delay();
     let http = http();
+    // The client registration first: a rotated secret, one about to expire, one expired.
+    let mut b = b;
+    let now = options.clock.now();
+    let lock_dir = options.state_dir.join("locks");
+    if let Some(r) = registrations::before_refresh(store, &http, &mut b, &lock_dir, now).await {
+        return Err(mark(store, b, r.code, Some(r.description), now));
+    }
     match refresh(&http, &b, &refresh_token, options).await {
         Ok(new_tokens) => {
             test_delay();
-            let mut b = b;
             b.tokens = new_tokens;
             b.updated_at = options.clock.now();
             // One write: the rotated refresh token is never separated from its access token.
@@ -196,6 +206,7 @@ pub async fn fresh_bundle(
         Err(Error::OAuth(OAuthError {
             code, description, ..
         })) if ENDS_THE_SESSION.contains(&code.as_str()) => {
+            registrations::after_refused_refresh(store, &b.client, &code);
             Err(mark(store, b, &code, description, options.clock.now()))
         }
         Err(e) => Err(e),

@@ -1,7 +1,9 @@
 //! Sign-in, the use case: discover, plan (scopes with where each came from, editable), get a
-//! client, listen on the loopback redirect, authorize in the browser, exchange the code,
-//! store the bundle (the kernel copy follows the write), record the flow for "why", and
-//! announce the change.
+//! client (the issuer's kept registration, checked first, or a new one: see
+//! [`crate::usecase::registrations`]), listen on the loopback redirect, authorize in the
+//! browser, exchange the code (registering again and starting over once when the
+//! authorization server refuses the client), store the bundle (the kernel copy follows the
+//! write), record the flow for "why", and announce the change.
 
 use crate::clock::Clock;
 use crate::error::{Error, Result};
@@ -9,8 +11,8 @@ use crate::oauth::loopback::{CallbackListener, Expected};
 use crate::oauth::plan::{self, ClientConfig};
 use crate::oauth::plan::{PkceS256, SignInPlan};
 use crate::oauth::providers::ProviderInput;
-use crate::oauth::register::{obtain_client, ClientRegistration, RegistrationMethod};
-use crate::oauth::tokens::{self, Endpoint};
+use crate::oauth::register::{obtain_client, ClientRegistration, RegistrationMethod, Standing};
+use crate::oauth::tokens::{self, Endpoint, TokenSet};
 use crate::protocol::discovery::{self, Discovery};
 use crate::protocol::http::Http;
 use crate::protocol::trace::Recorder;
@@ -19,6 +21,7 @@ use crate::store::issuer_notes::{self, PkceChoice};
 use crate::store::vault::{self, CredentialBundle, CredentialStore, BUNDLE_VERSION};
 use crate::store::{flow_record, lock};
 use crate::usecase::engine::Latchkey;
+use crate::usecase::registrations;
 use std::time::Duration;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,6 +38,11 @@ pub struct SignInOptions {
     pub name: Option<String>,
     pub browser: BrowserMode,
     pub timeout: Duration,
+    /// Drop the client registration kept for the sign-in server's issuer first and register
+    /// anew: the person saw the sign-in page say the app is unknown (`latchkey login
+    /// --register-again`, the window's "Register again"). Only automatic (dynamic)
+    /// registrations are dropped; an app the person registered is kept.
+    pub register_again: bool,
 }
 
 impl Default for SignInOptions {
@@ -44,6 +52,7 @@ impl Default for SignInOptions {
             name: None,
             browser: BrowserMode::Open,
             timeout: Duration::from_secs(300),
+            register_again: false,
         }
     }
 }
@@ -51,43 +60,194 @@ impl Default for SignInOptions {
 /// Progress a front end may show.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SignInEvent {
-    Listening {
-        redirect_uri: String,
-    },
+    /// The loopback listener is up: the sign-in answer comes to `redirect_uri`.
+    Listening { redirect_uri: String },
+    /// The client this sign-in uses. `reused`: the issuer's kept registration, not one made
+    /// just now.
     ClientReady {
         client_id: String,
         method: RegistrationMethod,
+        reused: bool,
     },
-    /// The sign-in page; with `opened` false the person must open it.
+    /// Latchkey dropped the client registration kept for `issuer` and registers again;
+    /// `message` says why, in words. With `restarting`, the sign-in starts over after the
+    /// browser step: the person passes the sign-in page once more.
+    RegisteringAgain {
+        issuer: String,
+        message: String,
+        restarting: bool,
+    },
+    /// The sign-in page; with `opened` false the person must open it. With a reused
+    /// registration, `register_again` holds words to show while waiting, for a page that says
+    /// the app is unknown: the front adds how to register again (`--register-again`, the
+    /// window's button).
     SignInPage {
         url: String,
         opened: bool,
+        register_again: Option<String>,
     },
+    /// The browser step is done: the code is being exchanged for tokens.
     Exchanging,
 }
 
-/// The callback listener, and the earlier dynamic client when it can be reused: same
-/// sign-in server, scopes it was registered for, and its exact redirect port free again.
-/// Reusing it keeps one registration per server instead of one per sign-in.
-async fn bind_listener(
-    plan: &SignInPlan,
-    previous: Option<&CredentialBundle>,
-) -> Result<(CallbackListener, Option<ClientRegistration>)> {
-    if plan.callback_port.is_none() {
-        if let Some(c) = previous.map(|b| &b.client).filter(|c| c.reusable_for(plan)) {
-            if let Some(port) = c.redirect_port() {
-                if let Ok(l) = CallbackListener::bind(Some(port)).await {
-                    return Ok((l, Some(c.clone())));
-                }
-            }
-        }
-    }
-    Ok((CallbackListener::bind(plan.callback_port).await?, None))
+/// What to show while the sign-in page is open with a reused registration at `issuer`.
+fn register_again_advice(issuer: &str) -> String {
+    format!(
+        "If the sign-in page says the app is unknown or not allowed (for example invalid_client, unauthorized_client or \"client not found\"), {issuer} has forgotten Latchkey's registration: register again."
+    )
 }
 
-/// The sign-in itself, once a plan is settled: the loopback listener, the client (the last
-/// one reused when it fits), the browser, the code exchange; the bundle to store (`store` is
-/// only read, for the last sign-in's client and names).
+/// The callback listener and the client for this sign-in, and whether the client is the
+/// issuer's kept registration. A kept dynamic registration is reused when it fits the plan,
+/// its secret has not expired and its exact redirect port is free again, after asking the
+/// authorization server whether it still knows it (ARCHITECTURE.md, Protocol rules: client);
+/// otherwise Latchkey registers (replacing the kept one) or uses the plan's client.
+async fn client_and_listener(
+    http: &Http,
+    plan: &SignInPlan,
+    options: &SignInOptions,
+    store: &dyn CredentialStore,
+    events: &(dyn Fn(SignInEvent) + Send + Sync),
+    clock: &dyn Clock,
+    extra: &[(&str, &str)],
+) -> Result<(CallbackListener, ClientRegistration, bool)> {
+    let dynamic = registrations::dynamic(plan);
+    let kept = if dynamic {
+        registrations::kept(store, &plan.issuer)
+    } else {
+        None
+    };
+    if let Some(k) = kept
+        .as_ref()
+        .filter(|k| registrations::usable_for(k, plan, clock.now()))
+    {
+        if let Ok(listener) = CallbackListener::bind(k.redirect_port()).await {
+            let redirect_uri = listener.redirect_uri();
+            events(SignInEvent::Listening {
+                redirect_uri: redirect_uri.clone(),
+            });
+            // The request the browser would open, with its own state and PKCE pair.
+            let ep = endpoint(plan, k, &redirect_uri);
+            let check = tokens::authorization_request(&ep, plan.scope_param().as_deref(), extra)?;
+            let message = match registrations::standing(http, k, &check.url).await {
+                Standing::Known(current) if !current.secret_expired(clock.now()) => {
+                    if current != *k {
+                        registrations::keep(store, &current);
+                    }
+                    return Ok((listener, current, true));
+                }
+                Standing::Known(_) => format!(
+                    "The client secret of Latchkey's registration {} at {} has expired: registering again.",
+                    k.client_id, plan.issuer
+                ),
+                Standing::Unknown { detail } => format!(
+                    "The sign-in server {} no longer knows Latchkey's registration {} ({detail}): registering again.",
+                    plan.issuer, k.client_id
+                ),
+            };
+            registrations::drop_if_current(store, k);
+            events(SignInEvent::RegisteringAgain {
+                issuer: plan.issuer.clone(),
+                message,
+                restarting: false,
+            });
+            let fresh =
+                registrations::register_and_keep(http, store, plan, &redirect_uri, Some(k)).await?;
+            return Ok((listener, fresh, false));
+        }
+    }
+    let listener = CallbackListener::bind(plan.callback_port).await?;
+    let redirect_uri = listener.redirect_uri();
+    events(SignInEvent::Listening {
+        redirect_uri: redirect_uri.clone(),
+    });
+    let client = if dynamic {
+        registrations::register_and_keep(http, store, plan, &redirect_uri, kept.as_ref()).await?
+    } else {
+        obtain_client(http, plan, &redirect_uri, options.client_secret.as_ref()).await?
+    };
+    Ok((listener, client, false))
+}
+
+fn endpoint<'a>(
+    plan: &'a SignInPlan,
+    client: &'a ClientRegistration,
+    redirect_uri: &'a str,
+) -> Endpoint<'a> {
+    Endpoint {
+        authorization: &plan.endpoints.authorization,
+        token: &plan.endpoints.token,
+        client,
+        redirect_uri,
+        resource: &plan.resource,
+    }
+}
+
+/// The browser step and the code exchange with `client`, on `listener`.
+#[allow(clippy::too_many_arguments)]
+async fn authorize(
+    http: &Http,
+    plan: &SignInPlan,
+    options: &SignInOptions,
+    listener: CallbackListener,
+    client: &ClientRegistration,
+    reused: bool,
+    extra: &[(&str, &str)],
+    events: &(dyn Fn(SignInEvent) + Send + Sync),
+    clock: &dyn Clock,
+) -> Result<TokenSet> {
+    // One issuer's client is never presented to another (R10).
+    if client.issuer != plan.issuer {
+        return Err(Error::InvalidPlan {
+            problems: format!(
+                "the client registration {} belongs to the sign-in server {}, not to {}: sign in again so Latchkey registers there",
+                client.client_id, client.issuer, plan.issuer
+            ),
+        });
+    }
+    let redirect_uri = listener.redirect_uri();
+    let ep = endpoint(plan, client, &redirect_uri);
+    let request = tokens::authorization_request(&ep, plan.scope_param().as_deref(), extra)?;
+    let opened = match options.browser {
+        BrowserMode::Open => crate::oauth::browser::open_url(request.url.as_str()).is_ok(),
+        BrowserMode::PrintOnly => false,
+    };
+    events(SignInEvent::SignInPage {
+        url: request.url.to_string(),
+        opened,
+        register_again: reused.then(|| register_again_advice(&plan.issuer)),
+    });
+
+    let meta = &plan.discovery.as_metadata;
+    let code = listener
+        .wait(
+            Expected {
+                state: &request.state,
+                issuer: &meta.issuer,
+                iss_required: meta.authorization_response_iss_parameter_supported == Some(true),
+            },
+            options.timeout,
+        )
+        .await?;
+    events(SignInEvent::Exchanging);
+    tokens::exchange_code(
+        http,
+        &ep,
+        &code,
+        &request.verifier,
+        &plan.scope_names(),
+        clock,
+    )
+    .await
+}
+
+/// The sign-in itself, once a plan is settled: the loopback listener, the client (the
+/// issuer's kept registration when it fits and the authorization server still knows it), the
+/// browser, the code exchange; the bundle to store. `store` is read for the last sign-in's
+/// names and refresh token, and holds the issuer's client registration: kept after a
+/// registration, dropped when the authorization server refuses it. A sign-in whose client
+/// the authorization server refuses (`invalid_client`, `unauthorized_client`) registers again
+/// and starts over once.
 /// [`Latchkey::sign_in`] is the use case around it (recording, events).
 pub async fn perform(
     http: &Http,
@@ -122,28 +282,18 @@ pub async fn perform(
     let server_id = vault::server_id(&plan.server_url)?;
     // A failing read of the old bundle must not block a new sign-in.
     let previous = store.load(&server_id).ok().flatten();
-    let (listener, reused) = bind_listener(plan, previous.as_ref()).await?;
-    let redirect_uri = listener.redirect_uri();
-    events(SignInEvent::Listening {
-        redirect_uri: redirect_uri.clone(),
-    });
+    if options.register_again && registrations::dynamic(plan) {
+        registrations::drop_issuer(store, &plan.issuer);
+        events(SignInEvent::RegisteringAgain {
+            issuer: plan.issuer.clone(),
+            message: format!(
+                "As you asked, Latchkey dropped its registration at {} and registers again.",
+                plan.issuer
+            ),
+            restarting: false,
+        });
+    }
 
-    let client = match reused {
-        Some(c) => c,
-        None => obtain_client(http, plan, &redirect_uri, options.client_secret.as_ref()).await?,
-    };
-    events(SignInEvent::ClientReady {
-        client_id: client.client_id.clone(),
-        method: client.method,
-    });
-
-    let ep = Endpoint {
-        authorization: &plan.endpoints.authorization,
-        token: &plan.endpoints.token,
-        client: &client,
-        redirect_uri: &redirect_uri,
-        resource: &plan.resource,
-    };
     // A refresh token from this sign-in server, still usable: some providers (Google) issue
     // a new one only with a consent prompt, which the plan then leaves out.
     let stored_refresh = previous
@@ -161,36 +311,50 @@ pub async fn perform(
         .iter()
         .any(|p| p.only_without_refresh_token)
         && stored_refresh.is_some();
-    let request = tokens::authorization_request(&ep, plan.scope_param().as_deref(), &extra)?;
-    let opened = match options.browser {
-        BrowserMode::Open => crate::oauth::browser::open_url(request.url.as_str()).is_ok(),
-        BrowserMode::PrintOnly => false,
-    };
-    events(SignInEvent::SignInPage {
-        url: request.url.to_string(),
-        opened,
-    });
 
-    let meta = &plan.discovery.as_metadata;
-    let code = listener
-        .wait(
-            Expected {
-                state: &request.state,
-                issuer: &meta.issuer,
-                iss_required: meta.authorization_response_iss_parameter_supported == Some(true),
-            },
-            options.timeout,
+    let mut restarted = false;
+    let (client, mut tokens) = loop {
+        let (listener, client, reused) =
+            client_and_listener(http, plan, options, store, events, clock, &extra).await?;
+        events(SignInEvent::ClientReady {
+            client_id: client.client_id.clone(),
+            method: client.method,
+            reused,
+        });
+        match authorize(
+            http, plan, options, listener, &client, reused, &extra, events, clock,
         )
-        .await?;
-    events(SignInEvent::Exchanging);
-    let requested = plan.scope_names();
-    let mut tokens =
-        tokens::exchange_code(http, &ep, &code, &request.verifier, &requested, clock).await?;
+        .await
+        {
+            Ok(tokens) => break (client, tokens),
+            // The authorization server does not know this registration (any more): drop it,
+            // register again and start over, once.
+            Err(e)
+                if client.method == RegistrationMethod::Dynamic
+                    && registrations::says_client_unknown(&e) =>
+            {
+                registrations::drop_if_current(store, &client);
+                if restarted {
+                    return Err(e);
+                }
+                events(SignInEvent::RegisteringAgain {
+                    issuer: plan.issuer.clone(),
+                    message: format!(
+                        "{} refused Latchkey's registration {} ({e}). Latchkey registers again and starts the sign-in over: the sign-in page opens once more.",
+                        plan.issuer, client.client_id
+                    ),
+                    restarting: true,
+                });
+                restarted = true;
+            }
+            Err(e) => return Err(e),
+        }
+    };
     // Without the consent prompt such a provider keeps the refresh token it issued before
     // valid and sends none: keep using it, for the same client only.
-    let same_client = previous
-        .as_ref()
-        .is_some_and(|b| b.client.client_id == client.client_id);
+    let same_client = previous.as_ref().is_some_and(|b| {
+        b.client.client_id == client.client_id && b.client.issuer == client.issuer
+    });
     if tokens.refresh_token.is_none() && left_out_consent && same_client {
         tokens.refresh_token = stored_refresh;
     }
@@ -213,7 +377,7 @@ pub async fn perform(
         revocation_endpoint: plan.endpoints.revocation.clone(),
         client,
         tokens,
-        requested_scopes: requested,
+        requested_scopes: plan.scope_names(),
         updated_at: clock.now(),
         needs_sign_in: None,
         names,

@@ -37,7 +37,19 @@ impl Latchkey {
             client: &bundle.client,
             tokens: &bundle.tokens,
         };
-        let revoked = revoke::revoke(&self.http(), &session).await;
+        // One issuer's client is never presented to another (R10): a bundle whose client was
+        // registered elsewhere is forgotten without revocation.
+        let revoked = if bundle.client.issuer == bundle.issuer {
+            revoke::revoke(&self.http(), &session).await
+        } else {
+            tracing::warn!(
+                "not revoking the session of {id}: its client {} was registered at {}, not at {}",
+                bundle.client.client_id,
+                bundle.client.issuer,
+                bundle.issuer
+            );
+            Ok(false)
+        };
         self.store.delete(&id)?;
         self.changed(&id);
         Ok(Some(SignedOut { bundle, revoked }))
