@@ -7,6 +7,7 @@
 pub mod atomic_file;
 pub mod flow_record;
 pub mod kernel_copy;
+pub mod keychain_items;
 pub mod lock;
 pub mod parts;
 pub mod paths;
