@@ -13,8 +13,8 @@
 //!   `sha256` is the SHA-256 of the whole value in lowercase hex;
 //! - the journal at `<account>#parts-pending`, only while there is something in it: the
 //!   generations whose parts may be in the store with no record naming them,
-//!   `[{"gen":"…","count":N,"at":SECONDS_SINCE_EPOCH,"replaced":true}]` (`replaced` when a
-//!   record replaced them, absent for a write's own new parts).
+//!   `[{"gen":"…","count":N,"at":SECONDS_SINCE_EPOCH,"replaced":true}]` (`replaced` for the
+//!   generation a write replaces, absent for a write's own new parts).
 //!
 //! A write goes: journal (adding the new generation and the one it replaces), parts, record,
 //! then the replaced and stray parts are deleted (last part first), then the journal. The
@@ -135,8 +135,9 @@ struct Stray {
     count: usize,
     /// When the write that listed it started, seconds since the epoch.
     at: u64,
-    /// A record replaced it: no record will name it again, so it may go at once. Otherwise
-    /// it is the generation a write was making, perhaps still under way.
+    /// The generation a write replaces: the next write or removal of the account replaces or
+    /// removes whatever record still names it, so it may go then, whatever its age.
+    /// Otherwise it is the generation a write was making, perhaps still under way.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     replaced: bool,
 }

@@ -169,12 +169,20 @@ impl KeyringStore {
         }
     }
 
+    /// The value at `account`, put back together from its parts where it has any; `None` when
+    /// there is none or a part is missing.
     fn read(&self, account: &str) -> Result<Option<String>> {
         parts::read(self.items.as_ref(), account)
     }
 
+    /// Stores `value` at `account`: one item where it fits, else parts, then the record.
     fn write(&self, account: &str, value: &str) -> Result<()> {
         parts::write(self.items.as_ref(), account, value, crate::clock::now())
+    }
+
+    /// Deletes the item at `account` with its parts; true when there was one.
+    fn remove(&self, account: &str) -> Result<bool> {
+        parts::remove(self.items.as_ref(), account, crate::clock::now())
     }
 
     fn read_index(&self) -> Result<Vec<IndexEntry>> {
@@ -243,7 +251,7 @@ impl CredentialStore for KeyringStore {
 
     fn delete(&self, server_id: &str) -> Result<bool> {
         kernel_copy::forget(&self.service, server_id);
-        let existed = parts::remove(self.items.as_ref(), server_id, crate::clock::now())?;
+        let existed = self.remove(server_id)?;
         let mut index = self.read_index()?;
         if index.iter().any(|e| e.id == server_id) {
             index.retain(|e| e.id != server_id);

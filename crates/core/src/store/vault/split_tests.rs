@@ -250,3 +250,39 @@ fn a_save_killed_at_every_step_loads_the_old_or_the_new_bundle() {
         eprintln!("case {i}: a save of {k} keychain writes, killed after each");
     }
 }
+
+/// The index (`latchkey:index`) goes through the same parts: with many servers and names it
+/// outgrows one item, and still lists every server.
+#[test]
+fn the_index_of_many_servers_is_split_too() {
+    let (store, fake) = vault("index");
+    let limit = ItemLimit::WINDOWS_CREDENTIAL_MANAGER;
+    for i in 0..30 {
+        let mut b = sample(&format!("https://server-{i}.tools.example.com/api/v2/mcp"));
+        b.names = vec![format!("team-tools-server-{i}"), format!("tools{i}")];
+        store.save(&b).unwrap();
+    }
+    let index = fake.snapshot();
+    let index_parts = index
+        .keys()
+        .filter(|k| k.starts_with("latchkey:index#part:"))
+        .count();
+    assert!(index_parts >= 2, "{:?}", index.keys());
+    assert!(index.values().all(|v| limit.fits(v)));
+    let listed = store.list().unwrap();
+    assert_eq!(listed.len(), 30);
+    assert_eq!(
+        resolve(&store, "tools17").unwrap(),
+        "https://server-17.tools.example.com/api/v2/mcp"
+    );
+    for i in 0..30 {
+        store
+            .delete(&format!("https://server-{i}.tools.example.com/api/v2/mcp"))
+            .unwrap();
+    }
+    assert_eq!(
+        fake.snapshot().into_keys().collect::<Vec<_>>(),
+        [INDEX_ACCOUNT]
+    );
+    assert!(store.list().unwrap().is_empty());
+}
