@@ -187,6 +187,16 @@ pub enum Error {
     #[error("the keychain ({store}) failed: {detail}")]
     Keychain { store: String, detail: String },
 
+    /// A value the keychain cannot hold even cut into parts (store/parts.rs), or an item the
+    /// platform store refused as too long. `item` is the item's account (a server's URL, or
+    /// `latchkey:index`); `detail` gives the size and the store's limit. Nothing was changed.
+    #[error("the keychain ({store}) cannot hold the item {item:?}: {detail}")]
+    KeychainItemTooLarge {
+        store: String,
+        item: String,
+        detail: String,
+    },
+
     #[error("the stored credentials for {server} cannot be read: {detail}")]
     CorruptBundle { server: String, detail: String },
 
@@ -320,6 +330,7 @@ impl Error {
             Error::Browser { .. } => "browser",
             Error::BadTokenResponse { .. } => "bad_token_response",
             Error::Keychain { .. } => "keychain",
+            Error::KeychainItemTooLarge { .. } => "keychain_item_too_large",
             Error::CorruptBundle { .. } => "corrupt_bundle",
             Error::NotSignedIn { .. } => "not_signed_in",
             Error::InsufficientScope { .. } => "insufficient_scope",
@@ -385,6 +396,7 @@ impl Error {
             Error::Browser { .. } => "Use --no-browser and open the printed address yourself, or set $BROWSER.".into(),
             Error::BadTokenResponse { .. } => "This is a problem on the sign-in server's side; tell its operator.".into(),
             Error::Keychain { .. } => "Unlock your keychain (on Linux: the login keyring of GNOME Keyring or KWallet must be running and unlocked) and try again.".into(),
+            Error::KeychainItemTooLarge { .. } => "The stored credentials were not changed. This keychain limits the size of each item, and Latchkey could not fit these even split into parts: sign in with fewer scopes, or ask the sign-in server's administrator for smaller tokens (at Microsoft Entra ID: fewer group claims in the token).".into(),
             Error::CorruptBundle { .. } => "Sign in again to replace the stored credentials.".into(),
             Error::NotSignedIn { server } => format!("Run: latchkey login {server}"),
             Error::InsufficientScope { .. } => "The server may need a scope your account cannot be granted; ask its operator which scopes the tool needs.".into(),

@@ -4,6 +4,8 @@
 use latchkey_core::oauth::plan::TokenAuthMethod;
 use latchkey_core::oauth::register::{ClientRegistration, RegistrationMethod};
 use latchkey_core::oauth::tokens::TokenSet;
+use latchkey_core::store::keychain_items::KeychainItems;
+use latchkey_core::store::parts::ItemLimit;
 use latchkey_core::store::vault::{
     server_id, CredentialBundle, CredentialStore, KeyringStore, BUNDLE_VERSION,
 };
@@ -204,4 +206,42 @@ fn a_corrupt_entry_is_a_clear_error_not_a_panic() {
     assert_eq!(e.code(), "corrupt_bundle");
     assert!(e.to_string().contains("https://bad.example/mcp"), "{e}");
     assert!(e.hint().contains("Sign in again"));
+}
+
+/// With Windows Credential Manager's item limit (2,560 bytes counted as UTF-16), a bundle
+/// with a 3,000-byte access token is a record and parts in the Secret Service, read back
+/// whole; deleting it deletes the parts.
+#[test]
+fn a_bundle_larger_than_an_item_is_stored_in_parts() {
+    let ss = keychain();
+    let service = "latchkey-vault-test-parts";
+    let store = KeyringStore::over(
+        KeychainItems::new(service).with_limit(Some(ItemLimit::WINDOWS_CREDENTIAL_MANAGER)),
+    );
+    let access = "eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.".to_string() + &"x".repeat(3000);
+    let b = bundle("https://big.example/mcp", &access, &"r".repeat(1000));
+    store.save(&b).unwrap();
+    assert_eq!(store.load("https://big.example/mcp").unwrap(), Some(b));
+    let lookup = |account: &str| {
+        let out = Command::new("secret-tool")
+            .args(["lookup", "service", service, "username", account])
+            .envs(ss.env())
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let record: serde_json::Value =
+        serde_json::from_str(&lookup("https://big.example/mcp")).unwrap();
+    let gen = record["gen"].as_str().unwrap().to_string();
+    let count = record["count"].as_u64().unwrap();
+    assert!(count >= 4, "{record}");
+    for n in 0..count {
+        let part = lookup(&format!("https://big.example/mcp#part:{gen}:{n}"));
+        assert!(!part.is_empty() && part.encode_utf16().count() * 2 <= 2560);
+    }
+    assert!(store.delete("https://big.example/mcp").unwrap());
+    for n in 0..count {
+        assert!(lookup(&format!("https://big.example/mcp#part:{gen}:{n}")).is_empty());
+    }
+    assert!(store.load("https://big.example/mcp").unwrap().is_none());
 }

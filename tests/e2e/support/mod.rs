@@ -465,23 +465,55 @@ impl User {
         }
     }
 
-    /// The bundle stored for a server, read straight from the Secret Service like any other
-    /// program could; None when there is none. Panics when it is not whole JSON.
-    pub fn stored_bundle(&self, server_id: &str) -> Option<Value> {
+    /// The item at `account` in this user's namespace, read straight from the Secret Service
+    /// like any other program could; None when there is none.
+    pub fn lookup(&self, account: &str) -> Option<String> {
         let out = Command::new("secret-tool")
-            .args(["lookup", "service", &self.service, "username", server_id])
+            .args(["lookup", "service", &self.service, "username", account])
             .envs(self.keychain.env())
             .output()
             .expect("secret-tool");
-        if out.stdout.is_empty() {
-            return None;
+        (!out.stdout.is_empty()).then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+    }
+
+    /// The accounts of every item in this user's namespace, sorted.
+    pub fn accounts(&self) -> Vec<String> {
+        let out = Command::new("secret-tool")
+            .args(["search", "--all", "service", &self.service])
+            .envs(self.keychain.env())
+            .output()
+            .expect("secret-tool");
+        // Attributes go to stdout, one `attribute.NAME = VALUE` line each.
+        let text = String::from_utf8_lossy(&out.stdout).into_owned()
+            + &String::from_utf8_lossy(&out.stderr);
+        let mut accounts: Vec<String> = text
+            .lines()
+            .filter_map(|l| l.trim().strip_prefix("attribute.username = "))
+            .map(str::to_string)
+            .collect();
+        accounts.sort();
+        accounts
+    }
+
+    /// The bundle stored for a server, read straight from the Secret Service like any other
+    /// program could: the item at its URL, or where that item is a record of parts
+    /// (`{"latchkey_parts":1,"gen":G,"count":N,...}`), its parts `<id>#part:G:0..N` joined.
+    /// None when there is none or a part is missing. Panics when it is not whole JSON.
+    pub fn stored_bundle(&self, server_id: &str) -> Option<Value> {
+        let mut stored = self.lookup(server_id)?;
+        if stored.starts_with("{\"latchkey_parts\":") {
+            let record: Value = serde_json::from_str(&stored).expect("a record of parts");
+            let gen = record["gen"].as_str().expect("gen");
+            let count = record["count"].as_u64().expect("count");
+            stored = (0..count)
+                .map(|n| self.lookup(&format!("{server_id}#part:{gen}:{n}")))
+                .collect::<Option<String>>()?;
         }
-        Some(serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-            panic!(
-                "the stored bundle is not whole JSON ({e}): {:?}",
-                String::from_utf8_lossy(&out.stdout)
-            )
-        }))
+        Some(
+            serde_json::from_str(&stored).unwrap_or_else(|e| {
+                panic!("the stored bundle is not whole JSON ({e}): {stored:?}")
+            }),
+        )
     }
 
     /// The client registration Latchkey keeps for `issuer` (keychain account

@@ -186,6 +186,7 @@ pub fn from_error(e: &Error) -> Reason {
         Error::NoClientRegistration { .. } => r("no_client", "This sign-in server needs an app registered by you", "It does not let apps register themselves.", Fix::ConfigureClient, detail),
         Error::NotProtected { .. } => r("not_protected", "No sign-in needed", "The server works without credentials.", Fix::Nothing, detail),
         Error::Keychain { .. } => r("keychain_unavailable", "The keychain is locked or unavailable", "Latchkey keeps credentials in your keychain and cannot reach it.", Fix::UnlockKeychain, detail),
+        Error::KeychainItemTooLarge { .. } => r("keychain_item_too_large", "The credentials are too large for the keychain", "The keychain limits the size of each item, and these credentials do not fit even split into parts.", Fix::ContactServerOperator, detail),
         Error::CorruptBundle { .. } => r("credentials_unreadable", "The saved credentials cannot be read", "They are damaged or from a newer Latchkey.", Fix::SignIn, detail),
         Error::StateMismatch | Error::IssuerResponseMismatch { .. } | Error::MissingCode | Error::CallbackTimeout { .. } => r("sign_in_incomplete", "The last sign-in did not finish", "The answer from the browser was missing or did not match.", Fix::SignIn, detail),
         _ => r("other", "Something went wrong", "See the details below.", Fix::Retry, detail),

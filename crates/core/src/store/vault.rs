@@ -1,7 +1,8 @@
 //! The credential vault: one keychain entry per server holding the whole bundle as one JSON
 //! value, so client registration and tokens are always written together, and one entry per
 //! issuer holding the client registration Latchkey shares between that issuer's servers
-//! (ARCHITECTURE.md, "Credentials").
+//! (ARCHITECTURE.md, "Credentials"). Where the keychain's items are too small for an entry
+//! (Windows Credential Manager), it is a record naming parts, written parts first ([`parts`]).
 
 use crate::error::{Error, Result};
 use crate::oauth::register::ClientRegistration;
@@ -10,6 +11,9 @@ use crate::oauth::tokens::TokenSet;
 use crate::protocol::urls;
 use crate::secret::Secret;
 use crate::store::kernel_copy;
+pub use crate::store::keychain_items::keychain_backend;
+use crate::store::keychain_items::KeychainItems;
+use crate::store::parts::{self, ItemStore};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::Mutex;
@@ -158,66 +162,72 @@ pub trait CredentialStore: Send + Sync {
 }
 
 /// The OS keychain through the `keyring` crate: Secret Service, macOS Keychain, Windows
-/// Credential Manager. `service` is the namespace; tests use their own.
+/// Credential Manager. `service` is the namespace; tests use their own. Each value is one
+/// item where it fits the store's item limit, else a record and parts ([`parts`]).
 pub struct KeyringStore {
     service: String,
+    items: Box<dyn ItemStore>,
 }
 
 impl KeyringStore {
+    /// The namespace `service`, with the platform's item limit.
     pub fn new(service: impl Into<String>) -> Self {
-        KeyringStore {
-            service: service.into(),
-        }
+        Self::over(KeychainItems::new(service))
     }
 
-    /// The namespace from `LATCHKEY_KEYCHAIN_SERVICE`, else `latchkey`.
+    /// The namespace from `LATCHKEY_KEYCHAIN_SERVICE`, else `latchkey` (and, in debug builds,
+    /// the test hooks of [`KeychainItems::from_env`]).
     pub fn from_env() -> Self {
-        Self::new(
+        Self::over(KeychainItems::from_env(
             std::env::var("LATCHKEY_KEYCHAIN_SERVICE")
                 .ok()
                 .filter(|s| !s.is_empty())
                 .unwrap_or_else(|| DEFAULT_SERVICE.to_string()),
-        )
+        ))
     }
 
-    fn entry(&self, account: &str) -> Result<keyring::Entry> {
-        keyring::Entry::new(&self.service, account).map_err(|e| self.err(e))
-    }
-
-    fn err(&self, e: keyring::Error) -> Error {
-        let detail = match &e {
-            keyring::Error::NoStorageAccess(inner) => {
-                format!("it is locked or not running ({inner})")
-            }
-            keyring::Error::PlatformFailure(inner) => {
-                format!("the platform store failed ({inner})")
-            }
-            keyring::Error::TooLong(what, max) => format!("the {what} is longer than {max}"),
-            other => other.to_string(),
-        };
-        Error::Keychain {
-            store: self.describe(),
-            detail,
+    /// Bundles and the index kept in `items` (with its namespace and limit).
+    pub fn over(items: KeychainItems) -> Self {
+        KeyringStore {
+            service: items.service().to_string(),
+            items: Box::new(items),
         }
     }
 
+    /// The same logic over any item store (a size-limited fake in tests); `service` names
+    /// the kernel copies' namespace.
+    #[cfg(test)]
+    pub(crate) fn with_items(service: impl Into<String>, items: Box<dyn ItemStore>) -> Self {
+        KeyringStore {
+            service: service.into(),
+            items,
+        }
+    }
+
+    /// The value at `account`, put back together from its parts where it has any; `None` when
+    /// there is none or a part is missing.
     fn read(&self, account: &str) -> Result<Option<String>> {
-        match self.entry(account)?.get_password() {
-            Ok(s) => Ok(Some(s)),
-            Err(keyring::Error::NoEntry) => Ok(None),
-            Err(e) => Err(self.err(e)),
-        }
+        parts::read(self.items.as_ref(), account)
     }
 
+    /// Stores `value` at `account`: one item where it fits, else parts, then the record.
     fn write(&self, account: &str, value: &str) -> Result<()> {
-        self.entry(account)?
-            .set_password(value)
-            .map_err(|e| self.err(e))
+        parts::write(self.items.as_ref(), account, value, crate::clock::now())
+    }
+
+    /// Deletes the item at `account` with its parts; true when there was one.
+    fn remove(&self, account: &str) -> Result<bool> {
+        parts::remove(self.items.as_ref(), account, crate::clock::now())
     }
 
     fn read_index(&self) -> Result<Vec<IndexEntry>> {
-        Ok(self
-            .read(INDEX_ACCOUNT)?
+        let json = match self.read(INDEX_ACCOUNT) {
+            Ok(json) => json,
+            // A damaged index lists nothing; the next save writes it anew.
+            Err(Error::CorruptBundle { .. }) => None,
+            Err(e) => return Err(e),
+        };
+        Ok(json
             .and_then(|s| serde_json::from_str(&s).ok())
             .unwrap_or_default())
     }
@@ -281,11 +291,7 @@ impl CredentialStore for KeyringStore {
 
     fn delete(&self, server_id: &str) -> Result<bool> {
         kernel_copy::forget(&self.service, server_id);
-        let existed = match self.entry(server_id)?.delete_credential() {
-            Ok(()) => true,
-            Err(keyring::Error::NoEntry) => false,
-            Err(e) => return Err(self.err(e)),
-        };
+        let existed = self.remove(server_id)?;
         let mut index = self.read_index()?;
         if index.iter().any(|e| e.id == server_id) {
             index.retain(|e| e.id != server_id);
@@ -299,7 +305,7 @@ impl CredentialStore for KeyringStore {
     }
 
     fn describe(&self) -> String {
-        format!("{}, service \"{}\"", keychain_backend(), self.service)
+        self.items.describe()
     }
 
     fn load_client(&self, issuer: &str) -> Result<Option<ClientRegistration>> {
@@ -313,22 +319,7 @@ impl CredentialStore for KeyringStore {
     }
 
     fn delete_client(&self, issuer: &str) -> Result<bool> {
-        match self.entry(&client_account(issuer))?.delete_credential() {
-            Ok(()) => Ok(true),
-            Err(keyring::Error::NoEntry) => Ok(false),
-            Err(e) => Err(self.err(e)),
-        }
-    }
-}
-
-/// The OS keychain this platform's `keyring` backend talks to, as people know it.
-pub fn keychain_backend() -> &'static str {
-    if cfg!(target_os = "macos") {
-        "macOS Keychain"
-    } else if cfg!(windows) {
-        "Windows Credential Manager"
-    } else {
-        "Secret Service"
+        self.remove(&client_account(issuer))
     }
 }
 
@@ -440,6 +431,9 @@ impl CredentialStore for MemoryStore {
             .is_some())
     }
 }
+
+#[cfg(test)]
+mod split_tests;
 
 #[cfg(test)]
 pub(crate) mod tests {

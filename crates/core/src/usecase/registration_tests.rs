@@ -13,7 +13,7 @@ use crate::secret::Secret;
 use crate::store::vault::tests::sample;
 use crate::store::vault::{server_id, CredentialBundle, CredentialStore, MemoryStore};
 use crate::tools::Locations;
-use crate::usecase::{BrowserMode, Latchkey, SignInEvent, SignInOptions, Validity};
+use crate::usecase::{BrowserMode, Latchkey, Need, SignInEvent, SignInOptions};
 use serde_json::json;
 use std::io::{Read, Write};
 use std::sync::{Arc, Mutex};
@@ -341,7 +341,7 @@ async fn a_session_whose_client_is_from_another_issuer_is_neither_refreshed_nor_
     e.store.save(&b).unwrap();
     let err = e
         .engine
-        .fresh(SERVER_A, Validity::ForUse)
+        .fresh(SERVER_A, Need::ForUse)
         .await
         .unwrap_err();
     assert_eq!(err.code(), "needs_sign_in");
@@ -600,7 +600,7 @@ async fn a_refresh_with_an_expired_secret_sends_nothing_and_asks_for_sign_in() {
     e.store.save_client(&b.client).unwrap();
     let err = e
         .engine
-        .fresh(SERVER_A, Validity::ForUse)
+        .fresh(SERVER_A, Need::ForUse)
         .await
         .unwrap_err();
     assert!(e.canned.sent().is_empty(), "{:?}", e.canned.requests());
@@ -657,7 +657,7 @@ async fn an_rfc7592_read_before_the_secret_expires_picks_up_the_rotated_one_ever
         e.store.save(&b).unwrap();
     }
     e.store.save_client(&client).unwrap();
-    let renewed = e.engine.fresh(SERVER_A, Validity::ForUse).await.unwrap();
+    let renewed = e.engine.fresh(SERVER_A, Need::ForUse).await.unwrap();
     e.canned.assert_done();
     assert_eq!(renewed.tokens.access_token.expose(), "at-2");
     let expect_new = |c: &ClientRegistration| {
@@ -694,7 +694,7 @@ async fn a_refresh_refused_for_the_client_drops_the_issuers_registration_when_it
         e.store.save_client(&k).unwrap();
         let err = e
             .engine
-            .fresh(SERVER_A, Validity::ForUse)
+            .fresh(SERVER_A, Need::ForUse)
             .await
             .unwrap_err();
         e.canned.assert_done();

@@ -61,6 +61,7 @@ fn status_of(r: &Reason) -> Status {
         "no_credentials" | "no_client" | "sign_in_for_tools" => Status::NeverSignedIn,
         "unreachable" | "timeout" | "server_not_found" | "server_error" => Status::Unreachable,
         "keychain_unavailable"
+        | "keychain_item_too_large"
         | "metadata_invalid"
         | "resource_mismatch"
         | "prm_invalid"
