@@ -1,5 +1,6 @@
 //! `latchkey`: the command line over latchkey-core. Thin: parsing, printing, exit codes.
 
+mod connect;
 mod doctor;
 mod handoff;
 mod output;
@@ -107,6 +108,54 @@ enum Command {
     Logout { server: String },
     /// Hand a signed-in server's credentials to an AI tool (Claude Code, Gemini CLI, Codex).
     Handoff(handoff::HandoffArgs),
+    /// Let AI tools use a server through Latchkey: Claude Code and Codex ask it for fresh
+    /// headers, the others start `latchkey bridge`. The entry a tool has for the server keeps
+    /// its name (an mcp-remote entry is replaced in place); a backup of each file is kept.
+    Connect {
+        /// The server's URL or name.
+        server: String,
+        /// The tools, comma-separated: claude-code, claude-desktop, cursor, vs-code,
+        /// gemini-cli, codex, windsurf, zed.
+        #[arg(long, value_delimiter = ',', required = true, value_parser = connect::parse_tool, value_name = "TOOL")]
+        to: Vec<Tool>,
+        /// The name of a new entry (default: the server's name, else one from its host).
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// Put back the entries `latchkey connect` changed, byte for byte.
+    Disconnect {
+        /// The server's URL or name.
+        server: String,
+        /// The tools, comma-separated (as for connect).
+        #[arg(long, value_delimiter = ',', required = true, value_parser = connect::parse_tool, value_name = "TOOL")]
+        from: Vec<Tool>,
+    },
+    /// Add a server once: find out how it signs in, sign in, and connect it to the tools.
+    Add {
+        /// The MCP server's URL, e.g. https://example.com/mcp
+        url: String,
+        /// A name for it (in Latchkey and in the tools' configs).
+        #[arg(long)]
+        name: Option<String>,
+        /// The tools to connect it to, comma-separated (as for connect).
+        #[arg(long, value_delimiter = ',', value_parser = connect::parse_tool, value_name = "TOOL")]
+        to: Vec<Tool>,
+        #[command(flatten)]
+        scopes: ScopeArgs,
+        #[command(flatten)]
+        client: ClientArgs,
+        /// Print the sign-in address instead of opening a browser.
+        #[arg(long)]
+        no_browser: bool,
+        /// Seconds to wait for the sign-in to finish in the browser.
+        #[arg(long, default_value_t = 300, value_name = "SECONDS")]
+        callback_timeout: u64,
+    },
+    /// Remove a server: disconnect it from every tool it was connected to, then sign out.
+    Remove {
+        /// The server's URL or name.
+        server: String,
+    },
     /// Why a server does or does not work, what fixes it, and the requests that show it.
     Doctor {
         /// The server's URL or name.
@@ -261,7 +310,9 @@ fn main() -> ExitCode {
     match runtime.block_on(run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            if one_line && !json {
+            if connect::REPORTED.load(std::sync::atomic::Ordering::SeqCst) {
+                // Printed with the outcomes of each tool.
+            } else if one_line && !json {
                 output::error_line(&e);
             } else {
                 output::error(&e, json);
@@ -378,6 +429,65 @@ async fn run(cli: Cli) -> Result<(), Error> {
                 })?;
             output::logged_out(&out.bundle, &out.revoked, json);
             Ok(())
+        }
+        Command::Connect { server, to, name } => {
+            connect::print(engine.connect(&server, &to, name.as_deref())?, true, json)
+        }
+        Command::Disconnect { server, from } => {
+            connect::print(engine.disconnect(&server, &from)?, false, json)
+        }
+        Command::Add {
+            url,
+            name,
+            to,
+            scopes,
+            client,
+            no_browser,
+            callback_timeout,
+        } => {
+            let config = client.config()?;
+            let plan = client
+                .plan(&engine, &url, &config, &scopes.choice())
+                .await?;
+            if !json {
+                output::plan_summary(&plan);
+            }
+            let options = SignInOptions {
+                client_secret: config.client_secret.clone(),
+                name,
+                browser: browser(no_browser),
+                timeout: Duration::from_secs(callback_timeout.max(1)),
+                register_again: false,
+            };
+            let added = engine.add(&plan, &options, &to, &progress).await?;
+            if json {
+                connect::added_json(&added.bundle, &added.connected);
+            } else {
+                output::signed_in(&added.bundle, false);
+                connect::print_text(&added.connected, true);
+            }
+            connect::first_error(added.connected)
+        }
+        Command::Remove { server } => {
+            let removed = engine.remove(&server).await?;
+            if json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&serde_json::json!({
+                        "ok": removed.disconnected.iter().all(|o| o.result.is_ok()),
+                        "tools": connect::outcomes_json(&removed.disconnected),
+                        "signed_out": removed.signed_out.is_some(),
+                    }))
+                    .unwrap_or_default()
+                );
+            } else {
+                connect::print_text(&removed.disconnected, false);
+                match &removed.signed_out {
+                    Some(out) => output::logged_out(&out.bundle, &out.revoked, false),
+                    None => println!("{server} was not signed in."),
+                }
+            }
+            connect::first_error(removed.disconnected)
         }
         Command::Doctor { server, export } => {
             let d = engine.why(&server).await;

@@ -360,7 +360,7 @@ fn expiry_words(expires_at: Option<u64>) -> String {
     }
 }
 
-fn bundle_json(b: &CredentialBundle) -> serde_json::Value {
+pub fn bundle_json(b: &CredentialBundle) -> serde_json::Value {
     json!({
         "server": b.server_url,
         "server_id": b.server_id,

@@ -404,6 +404,29 @@ pub fn data_dir(loc: &Locations) -> PathBuf {
     }
 }
 
+/// Connecting a server: Claude Code runs its `headersHelper` (`<latchkey> headers`, which
+/// reads the server from `$CLAUDE_CODE_MCP_SERVER_URL`) for fresh headers on every
+/// connection. An entry that connects by itself gets the helper; an mcp-remote entry (or
+/// none) becomes a remote entry with it.
+pub fn connect_edit(
+    existing: Option<&ServerEntry>,
+    launch: &super::common::Launch,
+) -> super::common::EntryEdit {
+    use super::common::EntryEdit;
+    let helper = ("headersHelper", serde_json::json!(launch.helper));
+    match existing {
+        Some(e) if e.tool_connects() => EntryEdit::Members(vec![helper]),
+        _ => {
+            let sse = existing.is_some_and(|e| e.transport == Transport::Sse);
+            EntryEdit::Whole(vec![
+                ("type", serde_json::json!(if sse { "sse" } else { "http" })),
+                ("url", serde_json::json!(launch.url)),
+                helper,
+            ])
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -392,6 +392,205 @@ pub fn hand_off(
     }
 }
 
+/// Connecting a server: Codex runs `http_headers_helper` (`<latchkey> headers URL`) and
+/// sends the headers it prints (tests/fixtures/codex-notes). An entry that connects by itself
+/// gets the helper; an mcp-remote entry (or none) becomes `url` with the helper.
+pub fn connect_edit(
+    existing: Option<&ServerEntry>,
+    launch: &super::common::Launch,
+) -> super::common::EntryEdit {
+    use super::common::EntryEdit;
+    let helper = (
+        "http_headers_helper",
+        serde_json::json!(format!(
+            "{} {}",
+            launch.helper,
+            super::common::shell_quoted(&launch.url)
+        )),
+    );
+    match existing {
+        Some(e) if e.tool_connects() => EntryEdit::Members(vec![helper]),
+        _ => EntryEdit::Whole(vec![("url", serde_json::json!(launch.url)), helper]),
+    }
+}
+
+/// The keys of a table header line (`[mcp_servers."my server"]`), None for any other line
+/// (an array of tables `[[...]]` included).
+fn header_keys(line: &str) -> Option<Vec<String>> {
+    let l = line.trim();
+    let inner = l.strip_prefix('[')?;
+    if inner.starts_with('[') {
+        return None;
+    }
+    let mut keys = Vec::new();
+    let mut cur = String::new();
+    let mut chars = inner.chars();
+    loop {
+        match chars.next()? {
+            ']' => {
+                keys.push(cur.trim().to_string());
+                return Some(keys);
+            }
+            '.' => keys.push(std::mem::take(&mut cur).trim().to_string()),
+            '"' => {
+                let mut raw = String::from('"');
+                loop {
+                    let c = chars.next()?;
+                    raw.push(c);
+                    if c == '\\' {
+                        raw.push(chars.next()?);
+                    } else if c == '"' {
+                        break;
+                    }
+                }
+                cur.push_str(&serde_json::from_str::<String>(&raw).ok()?);
+            }
+            '\'' => loop {
+                match chars.next()? {
+                    '\'' => break,
+                    c => cur.push(c),
+                }
+            },
+            c if c.is_whitespace() => {}
+            c => cur.push(c),
+        }
+    }
+}
+
+/// The lines of `text` with the byte offset each starts at.
+fn lines_at(text: &str) -> Vec<(usize, &str)> {
+    let mut at = 0;
+    text.split_inclusive('\n')
+        .map(|l| {
+            let start = at;
+            at += l.len();
+            (start, l)
+        })
+        .collect()
+}
+
+fn is_key_line(line: &str) -> bool {
+    let t = line.trim();
+    !t.is_empty() && !t.starts_with('#')
+}
+
+/// The span of the `[mcp_servers.NAME]` table: from its header line to the next table that is
+/// not one of its sub-tables, without the blank and comment lines just before that one (they
+/// introduce it). `None` when the file has no such table.
+pub fn section_span(text: &str, name: &str) -> Option<std::ops::Range<usize>> {
+    let lines = lines_at(text);
+    let own = |keys: &[String]| keys.len() >= 2 && keys[0] == "mcp_servers" && keys[1] == name;
+    let start = lines
+        .iter()
+        .position(|(_, l)| header_keys(l).is_some_and(|k| k.len() == 2 && own(&k)))?;
+    let mut end = lines.len();
+    for (i, (_, l)) in lines.iter().enumerate().skip(start + 1) {
+        if header_keys(l).is_some_and(|k| !own(&k)) || l.trim_start().starts_with("[[") {
+            end = i;
+            break;
+        }
+    }
+    // Leave the blank and comment lines that introduce the next table to it.
+    let mut last = end;
+    while last > start + 1 && !is_key_line(lines[last - 1].1) {
+        last -= 1;
+    }
+    let to = lines.get(last).map(|(at, _)| *at).unwrap_or(text.len());
+    Some(lines[start].0..to)
+}
+
+/// A TOML `key = value` line: strings, numbers, booleans and arrays of them (JSON's string
+/// escapes are TOML's).
+fn toml_line(key: &str, value: &serde_json::Value) -> String {
+    let v = match value {
+        serde_json::Value::Array(items) => format!(
+            "[{}]",
+            items
+                .iter()
+                .map(|i| i.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        other => other.to_string(),
+    };
+    format!("{key} = {v}\n")
+}
+
+/// `[mcp_servers.NAME]`, the name quoted where TOML needs it.
+pub fn section_header(name: &str) -> String {
+    let bare = !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    let key = if bare {
+        name.to_string()
+    } else {
+        serde_json::to_string(name).unwrap_or_default()
+    };
+    format!("[mcp_servers.{key}]\n")
+}
+
+/// The table `section` (as [`section_span`] cut it; `None` for a new one) after `edit`:
+/// members are set on the table's own lines (a line with the key is replaced, else one is
+/// added after its last key), every other byte kept; a whole entry keeps the header line.
+pub fn edit_section(section: Option<&str>, name: &str, edit: &super::common::EntryEdit) -> String {
+    use super::common::EntryEdit;
+    let header = |s: &str| {
+        s.split_inclusive('\n')
+            .next()
+            .map(|h| {
+                if h.ends_with('\n') {
+                    h.to_string()
+                } else {
+                    format!("{h}\n")
+                }
+            })
+            .unwrap_or_else(|| section_header(name))
+    };
+    match (edit, section) {
+        (EntryEdit::Whole(members), s) | (EntryEdit::Members(members), s @ None) => {
+            let mut out = s.map(header).unwrap_or_else(|| section_header(name));
+            for (k, v) in members {
+                out.push_str(&toml_line(k, v));
+            }
+            out
+        }
+        (EntryEdit::Members(members), Some(s)) => {
+            let mut lines: Vec<String> = s.split_inclusive('\n').map(str::to_string).collect();
+            if lines.last().is_some_and(|l| !l.ends_with('\n')) {
+                if let Some(l) = lines.last_mut() {
+                    l.push('\n');
+                }
+            }
+            for (k, v) in members {
+                // The table's own lines end at its first sub-table.
+                let own_end = lines
+                    .iter()
+                    .skip(1)
+                    .position(|l| header_keys(l).is_some())
+                    .map(|i| i + 1)
+                    .unwrap_or(lines.len());
+                let has_key = |l: &String| {
+                    l.split_once('=')
+                        .is_some_and(|(key, _)| key.trim().trim_matches('"') == *k)
+                };
+                match lines[..own_end].iter().position(has_key) {
+                    Some(i) => lines[i] = toml_line(k, v),
+                    None => {
+                        let after = lines[..own_end]
+                            .iter()
+                            .rposition(|l| is_key_line(l))
+                            .map(|i| i + 1)
+                            .unwrap_or(1);
+                        lines.insert(after, toml_line(k, v));
+                    }
+                }
+            }
+            lines.concat()
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

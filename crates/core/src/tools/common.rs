@@ -680,3 +680,63 @@ mod tests {
         assert!(!b.problems[0].contains("bad"));
     }
 }
+
+/// What connecting a server gives a tool: the server's URL, and the `latchkey` program that
+/// runs for it (as a path, for a tool's `command`; and as its headers helper command line).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Launch {
+    /// The server's URL, as the entry will name it.
+    pub url: String,
+    /// The `latchkey` program's path, unquoted (a JSON `command` is not read by a shell).
+    pub program: String,
+    /// The headers helper command line, `<latchkey> headers` (quoted for a shell).
+    pub helper: String,
+}
+
+/// What connecting writes into a tool's entry for the server, members in the order written.
+#[derive(Debug, Clone, PartialEq)]
+pub enum EntryEdit {
+    /// Set these members of the entry that is there, keeping the others (a `headersHelper`;
+    /// the `command` and `args` of an mcp-remote entry, so its `env` and the rest stay).
+    Members(Vec<(&'static str, serde_json::Value)>),
+    /// The whole entry, written anew (or added, when the tool has none for the server).
+    Whole(Vec<(&'static str, serde_json::Value)>),
+}
+
+/// The stdio entry that runs `latchkey bridge URL`, for the tools that cannot send a header
+/// from a helper: a local command entry (mcp-remote) keeps its other members; a remote entry
+/// (which the tool would sign in to by itself) and a new one become the command. `typed`: the
+/// tool wants `"type": "stdio"` (VS Code).
+pub(crate) fn bridge_edit(
+    existing: Option<&ServerEntry>,
+    launch: &Launch,
+    typed: bool,
+) -> EntryEdit {
+    let command = ("command", serde_json::json!(launch.program));
+    let args = ("args", serde_json::json!(["bridge", launch.url]));
+    match existing {
+        Some(e) if e.transport == Transport::Stdio || e.mcp_remote.is_some() => {
+            EntryEdit::Members(vec![command, args])
+        }
+        _ if typed => EntryEdit::Whole(vec![("type", serde_json::json!("stdio")), command, args]),
+        _ => EntryEdit::Whole(vec![command, args]),
+    }
+}
+
+/// `s` as one shell word: as is when it has nothing a shell would split or expand.
+pub fn shell_quoted(s: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "/._-+:=@%,".contains(c);
+    if !s.is_empty() && s.chars().all(plain) {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
+    }
+}
+
+/// The inverse of [`shell_quoted`]: the path a quoted program word names.
+pub fn shell_unquoted(word: &str) -> String {
+    match word.strip_prefix('\'').and_then(|w| w.strip_suffix('\'')) {
+        Some(inner) => inner.replace("'\\''", "'"),
+        None => word.to_string(),
+    }
+}

@@ -438,6 +438,15 @@ fn with_entries(text: &str, creds: &[StoredCredential<'_>]) -> std::result::Resu
     Ok(out)
 }
 
+/// Connecting a server: a stdio entry running `latchkey bridge URL` (this tool cannot take a
+/// header from a helper command).
+pub fn connect_edit(
+    existing: Option<&super::ServerEntry>,
+    launch: &super::common::Launch,
+) -> super::common::EntryEdit {
+    super::common::bridge_edit(existing, launch, false)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

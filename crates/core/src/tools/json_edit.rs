@@ -215,11 +215,47 @@ pub fn set_member(
     key: &str,
     value: &serde_json::Value,
 ) -> Result<String, EditError> {
+    set_member_with(text, path, key, &|indent| render(value, indent))
+}
+
+/// Like [`set_member`], with an object value whose members keep the order given (a tool's
+/// entry reads as people write it: `command` before `args`).
+pub fn set_object_member(
+    text: &str,
+    path: &[&str],
+    key: &str,
+    members: &[(&str, serde_json::Value)],
+) -> Result<String, EditError> {
+    let unit = guess_indent_unit(text);
+    set_member_with(text, path, key, &|indent| {
+        render_members(members, indent, &unit)
+    })
+}
+
+/// `{` and the members, one a line, at `indent` plus `unit`, then `}` at `indent`.
+fn render_members(members: &[(&str, serde_json::Value)], indent: &str, unit: &str) -> String {
+    let inner = format!("{indent}{unit}");
+    let lines: Vec<String> = members
+        .iter()
+        .map(|(k, v)| {
+            let key = serde_json::to_string(k).unwrap_or_default();
+            format!("{inner}{key}: {}", render(v, &inner))
+        })
+        .collect();
+    format!("{{\n{}\n{indent}}}", lines.join(",\n"))
+}
+
+fn set_member_with(
+    text: &str,
+    path: &[&str],
+    key: &str,
+    rendered: &dyn Fn(&str) -> String,
+) -> Result<String, EditError> {
     // Create the path one level at a time, outermost first.
     for depth in 0..path.len() {
         if object_at(text, &path[..=depth])?.is_none() {
             let with = set_member(text, &path[..depth], path[depth], &serde_json::json!({}))?;
-            return set_member(&with, path, key, value);
+            return set_member_with(&with, path, key, rendered);
         }
     }
     let obj = object_at(text, path)?.ok_or_else(|| EditError("missing object".into()))?;
@@ -230,7 +266,7 @@ pub fn set_member(
     let members = sc.members()?;
     if let Some(m) = members.iter().find(|m| m.key == key) {
         let indent = indent_of(text, m.key_span.start);
-        let rendered = render(value, indent);
+        let rendered = rendered(indent);
         return Ok(format!(
             "{}{}{}",
             &text[..m.value.start],
@@ -261,7 +297,7 @@ pub fn set_member(
                 ", ".to_string()
             };
             let colon = colon_style(text, last);
-            let rendered = render(value, if sep.contains('\n') { indent } else { "" });
+            let rendered = rendered(if sep.contains('\n') { indent } else { "" });
             Ok(format!(
                 "{}{sep}{key_json}{colon}{rendered}{}",
                 &text[..last.value.end],
@@ -273,7 +309,7 @@ pub fn set_member(
             let outer = indent_of(text, obj.start);
             let unit = guess_indent_unit(text);
             let inner = format!("{outer}{unit}");
-            let rendered = render(value, &inner);
+            let rendered = rendered(&inner);
             Ok(format!(
                 "{}{{\n{inner}{key_json}: {rendered}\n{outer}}}{}",
                 &text[..obj.start],
@@ -312,6 +348,67 @@ fn render(value: &serde_json::Value, indent: &str) -> String {
         out.push_str(line);
     }
     out
+}
+
+/// The byte span of the value at `path` (keys from the top): what an edit of one entry
+/// replaces, and what is kept to put it back. `None` when a key is missing.
+pub fn value_span(text: &str, path: &[&str]) -> Result<Option<Range<usize>>, EditError> {
+    let Some((last, parent)) = path.split_last() else {
+        return Err(EditError("empty path".into()));
+    };
+    let Some(obj) = object_at(text, parent)? else {
+        return Ok(None);
+    };
+    let mut sc = Scanner {
+        s: text.as_bytes(),
+        pos: obj.start,
+    };
+    Ok(sc
+        .members()?
+        .into_iter()
+        .rev()
+        .find(|m| m.key == *last)
+        .map(|m| m.value))
+}
+
+/// Removes the member `key` of the object at `path`, with the separator that joined it to
+/// its neighbours, so that removing a member [`set_member`] inserted gives back the text as it
+/// was. An object left empty is written `{}`. Unchanged when the member is not there.
+pub fn remove_member(text: &str, path: &[&str], key: &str) -> Result<String, EditError> {
+    let Some(obj) = object_at(text, path)? else {
+        return Ok(text.to_string());
+    };
+    let mut sc = Scanner {
+        s: text.as_bytes(),
+        pos: obj.start,
+    };
+    let members = sc.members()?;
+    let Some(i) = members.iter().position(|m| m.key == key) else {
+        return Ok(text.to_string());
+    };
+    let m = &members[i];
+    let cut = if members.len() == 1 {
+        obj.start..obj.end
+    } else if i > 0 {
+        // From the end of the previous value: its comma, the layout and the member.
+        members[i - 1].value.end..m.value.end
+    } else {
+        // The first of several: the member, its comma, and the layout before the next key.
+        m.key_span.start..members[1].key_span.start
+    };
+    let replacement = if members.len() == 1 { "{}" } else { "" };
+    Ok(format!(
+        "{}{replacement}{}",
+        &text[..cut.start],
+        &text[cut.end..]
+    ))
+}
+
+/// The parsed value of a span of JSON (comments and trailing commas allowed), to compare an
+/// entry with what was written whatever its layout.
+pub fn parse_value(raw: &str) -> Result<serde_json::Value, EditError> {
+    serde_json::from_str(&strip_comments(raw))
+        .map_err(|e| EditError(format!("the value is not plain JSON ({e})")))
 }
 
 /// The parsed value at `path`, for checks before and after an edit. Comments are allowed.

@@ -28,6 +28,7 @@ pub mod vscode;
 pub mod windsurf;
 pub mod zed;
 
+pub mod connections;
 pub mod inventory;
 pub mod watch;
 
@@ -36,7 +37,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use ts_rs::TS;
 
-pub use common::shown_value;
+pub use common::{shell_quoted, shell_unquoted, shown_value, EntryEdit, Launch};
 pub use locations::{Locations, Os, GEMINI_ENCRYPTED_STORE_ENV};
 
 /// An AI tool whose MCP configuration Latchkey reads.

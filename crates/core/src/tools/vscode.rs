@@ -90,3 +90,12 @@ pub(crate) fn read(ctx: &mut Ctx<'_>, root: &Node) {
         ctx.push(entry);
     }
 }
+
+/// Connecting a server: a stdio entry (`"type": "stdio"`) running `latchkey bridge URL`
+/// (VS Code cannot take a header from a helper command).
+pub fn connect_edit(
+    existing: Option<&super::ServerEntry>,
+    launch: &super::common::Launch,
+) -> super::common::EntryEdit {
+    super::common::bridge_edit(existing, launch, true)
+}

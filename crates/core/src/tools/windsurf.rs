@@ -53,3 +53,12 @@ pub(crate) fn read(ctx: &mut Ctx<'_>, root: &Node) {
         }
     }
 }
+
+/// Connecting a server: a stdio entry running `latchkey bridge URL` (this tool cannot take a
+/// header from a helper command).
+pub fn connect_edit(
+    existing: Option<&super::ServerEntry>,
+    launch: &super::common::Launch,
+) -> super::common::EntryEdit {
+    super::common::bridge_edit(existing, launch, false)
+}

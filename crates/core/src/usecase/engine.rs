@@ -214,15 +214,7 @@ pub fn latchkey_program() -> String {
     }
 }
 
-/// `s` as one shell word: as is when it has nothing a shell would split or expand.
-pub fn shell_quoted(s: &str) -> String {
-    let plain = |c: char| c.is_ascii_alphanumeric() || "/._-+:=@%,".contains(c);
-    if !s.is_empty() && s.chars().all(plain) {
-        s.to_string()
-    } else {
-        format!("'{}'", s.replace('\'', "'\\''"))
-    }
-}
+pub use crate::tools::shell_quoted;
 
 #[cfg(test)]
 mod tests {

@@ -39,7 +39,7 @@ pub enum ClaudeMode {
 
 /// The user file of `kind`, then the same kind's file in the project a tool is started in
 /// (when that is another file), as the tool reads them.
-fn files_of(loc: &Locations, kind: SourceKind) -> Vec<Source> {
+pub(crate) fn files_of(loc: &Locations, kind: SourceKind) -> Vec<Source> {
     let mut files: Vec<Source> = user_sources(loc)
         .into_iter()
         .filter(|s| s.kind == kind)

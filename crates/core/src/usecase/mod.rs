@@ -7,6 +7,7 @@
 //! [`crate::logging`]): the engine, its requests and answers, and the types they render,
 //! re-exported below from the layers that define them.
 
+pub mod connect;
 pub mod engine;
 pub mod events;
 pub mod hand_off;
@@ -27,6 +28,7 @@ mod registration_tests;
 #[cfg(test)]
 mod tests;
 
+pub use connect::{how_connected, Added, Change, EntryChange, Removed, ToolOutcome};
 pub use engine::Latchkey;
 pub use events::{Event, SessionEvent};
 pub use hand_off::{ClaudeMode, Delivered, HandOffRequest, HandedOff, Summary};
