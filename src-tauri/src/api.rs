@@ -1,7 +1,7 @@
 //! The types of the commands and events between the shell and the UI. The TypeScript side
 //! is generated from these (see [`crate::bindings`]); no secret ever appears in them.
 
-use latchkey_core::usecase::{Provider, Session, SignInPlan, Step, TokenAuthMethod};
+use latchkey_core::usecase::{Provider, Session, SignInPlan, Step, TokenAuthMethod, Tool};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use ts_rs::TS;
@@ -155,6 +155,33 @@ pub struct HandoffResult {
     /// The file or keychain entry written.
     pub target: String,
     /// Where the previous content was kept, when there was any.
+    #[ts(optional)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backup: Option<String>,
+}
+
+/// One tool in a server's "Use in…" list: installed for this user, and whether the server
+/// is connected to it through Latchkey.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct ToolChoice {
+    pub tool: Tool,
+    /// The tool's name as people know it.
+    pub tool_name: String,
+    /// The server is connected to it (its entry as Latchkey left it).
+    pub connected: bool,
+    /// How the tool gets the token once connected, in words.
+    pub how: String,
+}
+
+/// What connecting or disconnecting did for one tool.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct ConnectResult {
+    pub tool: Tool,
+    /// False when nothing was written for it: `message` says why and what to do.
+    pub ok: bool,
+    /// In plain words: which entries of which file, or the error and its fix.
+    pub message: String,
+    /// The copy of the file before the edit, when one was written.
     #[ts(optional)]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub backup: Option<String>,

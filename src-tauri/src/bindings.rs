@@ -30,6 +30,8 @@ pub fn export(dir: &Path) -> Result<(), ExportError> {
     api::SignInProgress::export_all(&cfg)?;
     api::SignInResult::export_all(&cfg)?;
     api::HandoffResult::export_all(&cfg)?;
+    api::ToolChoice::export_all(&cfg)?;
+    api::ConnectResult::export_all(&cfg)?;
     api::OpenServer::export_all(&cfg)?;
     api::Settings::export_all(&cfg)?;
     Ok(())

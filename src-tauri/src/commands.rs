@@ -2,8 +2,9 @@
 //! [`crate::api`] and exported to TypeScript.
 
 use crate::api::{
-    events, AppError, ClientInput, HandoffResult, PlanView, ProviderClientInput, RedirectUri,
-    ScopeEdit, Settings, SignInProgress, SignInResult, SignInStep, TypedSecret,
+    events, AppError, ClientInput, ConnectResult, HandoffResult, PlanView, ProviderClientInput,
+    RedirectUri, ScopeEdit, Settings, SignInProgress, SignInResult, SignInStep, ToolChoice,
+    TypedSecret,
 };
 use crate::state::{AppState, KeptPlan};
 use latchkey_core::usecase::{
@@ -467,6 +468,96 @@ pub async fn hand_off<R: Runtime>(
         target: done.target,
         backup: done.backup,
     })
+}
+
+/// The installed tools, for a server's "Use in…": a checkbox each, ticked where it is
+/// connected.
+#[tauri::command]
+pub async fn use_in(state: State<'_, AppState>, url: String) -> Result<Vec<ToolChoice>> {
+    let id = canonical(&url)?;
+    let connected = state.engine.connected_tools(&id)?;
+    Ok(state
+        .engine
+        .installed_tools()
+        .into_iter()
+        .map(|tool| ToolChoice {
+            tool,
+            tool_name: tool.display_name().to_string(),
+            connected: connected.contains(&tool),
+            how: usecase::how_connected(tool).to_string(),
+        })
+        .collect())
+}
+
+fn connect_results(outcomes: Vec<usecase::ToolOutcome>, connecting: bool) -> Vec<ConnectResult> {
+    outcomes
+        .into_iter()
+        .map(|o| match o.result {
+            Ok(entries) => {
+                let names: Vec<String> = entries
+                    .iter()
+                    .map(|e| format!("{} ({})", e.entry, e.file.display()))
+                    .collect();
+                let message = match (connecting, names.is_empty()) {
+                    (true, _) => format!("{} {}: {}.", o.tool, o.how, names.join(", ")),
+                    (false, true) => format!("{} was not connected through Latchkey.", o.tool),
+                    (false, false) => {
+                        format!("{} is back as it was: {}.", o.tool, names.join(", "))
+                    }
+                };
+                ConnectResult {
+                    tool: o.tool,
+                    ok: true,
+                    message,
+                    backup: entries
+                        .iter()
+                        .find_map(|e| e.backup.as_ref().map(|b| b.display().to_string())),
+                }
+            }
+            Err(e) => {
+                let err = AppError::from(e);
+                ConnectResult {
+                    tool: o.tool,
+                    ok: false,
+                    message: format!(
+                        "{}: {} {}",
+                        o.tool,
+                        err.message,
+                        err.hint.unwrap_or_default()
+                    ),
+                    backup: None,
+                }
+            }
+        })
+        .collect()
+}
+
+/// Connects the server to `tools` ("Use in…" ticked).
+#[tauri::command]
+pub async fn connect_tools(
+    state: State<'_, AppState>,
+    url: String,
+    tools: Vec<Tool>,
+) -> Result<Vec<ConnectResult>> {
+    let id = canonical(&url)?;
+    Ok(connect_results(
+        state.engine.connect(&id, &tools, None)?,
+        true,
+    ))
+}
+
+/// Puts back the entries of `tools` ("Use in…" unticked).
+#[tauri::command]
+pub async fn disconnect_tools(
+    state: State<'_, AppState>,
+    url: String,
+    tools: Vec<Tool>,
+) -> Result<Vec<ConnectResult>> {
+    let id = canonical(&url)?;
+    Ok(connect_results(
+        state.engine.disconnect(&id, &tools)?,
+        false,
+    ))
 }
 
 /// The server the window should show, when the tray, a notification or a link asked for one

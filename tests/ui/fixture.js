@@ -10,7 +10,7 @@
     tool, tool_name, can_hand_off,
     note: can_hand_off
       ? `Latchkey can give ${tool_name} its sign-in.`
-      : `${tool_name} has no way to take a sign-in from another app: it signs in by itself.`,
+      : `${tool_name} signs in by itself, unless you connect it with "Use in…": it then runs \`latchkey bridge\` for the token.`,
   });
   const GITLAB = "https://gitlab.example.com/api/v4/mcp";
   const LINEAR = "https://mcp.linear.app/mcp";

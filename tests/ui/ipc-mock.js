@@ -20,6 +20,15 @@
     p.problems.push({ severity: "warning", message: `PKCE: ${p.issuer} does not list code_challenge_methods_supported; S256 is assumed because you chose so for this sign-in server (undo with: latchkey assumed-pkce --forget ${p.issuer}).` });
   };
 
+  const TOOLS = [["claude-code", "Claude Code"], ["claude-desktop", "Claude Desktop"], ["cursor", "Cursor"], ["vs-code", "VS Code"], ["gemini-cli", "Gemini CLI"], ["codex", "Codex"], ["zed", "Zed"]];
+  const HOW = {
+    "claude-code": "asks Latchkey for fresh headers on every connection (headersHelper)",
+    codex: "asks Latchkey for fresh headers on every connection (http_headers_helper)",
+    bridge: "starts `latchkey bridge`, which adds a fresh token to every request",
+  };
+  // Per server: the tools it is connected to.
+  const connectedTo = new Map();
+
   const transformCallback = (cb, once = false) => {
     const id = nextId++;
     callbacks.set(id, (data) => {
@@ -112,6 +121,25 @@
       })));
       return v;
     },
+    // "Use in…": the installed tools (Windsurf is not), connected per server; Zed's config
+    // changes while it is written, as core refuses then.
+    use_in: ({ url }) => {
+      const on = connectedTo.get(url) ?? new Set(url.includes("gitlab") ? ["claude-code"] : []);
+      connectedTo.set(url, on);
+      return TOOLS.map(([tool, tool_name]) => ({ tool, tool_name, connected: on.has(tool), how: HOW[tool] ?? HOW.bridge }));
+    },
+    connect_tools: ({ url, tools }) => tools.map((tool) => {
+      const name = TOOLS.find(([t]) => t === tool)[1];
+      if (tool === "zed") {
+        return { tool, ok: false, message: `${name}: /home/alex/.config/zed/settings.json changed while Latchkey was editing it, so it was left as it is Another program (or you) changed it a moment ago; try again.` };
+      }
+      connectedTo.get(url).add(tool);
+      return { tool, ok: true, message: `${name} ${HOW[tool] ?? HOW.bridge}: gitlab.`, backup: `/home/alex/.config/${tool}.json.latchkey-backup` };
+    }),
+    disconnect_tools: ({ url, tools }) => tools.map((tool) => {
+      connectedTo.get(url).delete(tool);
+      return { tool, ok: true, message: `${TOOLS.find(([t]) => t === tool)[1]} is back as it was: gitlab.` };
+    }),
     why: () => F.why,
     export_diagnostics: () => "/home/alex/Downloads/latchkey-diagnostics-mcp.linear.app.json",
     // A sign-in waits in the browser until it is cancelled (then it fails as "cancelled", as

@@ -88,7 +88,7 @@ test("the dashboard shows every server with its status, session and tools, in li
       await row(page, urls.LINEAR).locator('[data-testid="hand-off"]').allTextContents(),
       ["Give to Claude Code", "Give to Gemini CLI"],
     );
-    assert.match(await row(page, urls.GITLAB).textContent(), /Cursor has no way to take a sign-in/);
+    assert.match(await row(page, urls.GITLAB).textContent(), /Cursor signs in by itself, unless you connect it with "Use in…"/);
     assert.match(await page.locator('[data-testid="local-count"]').textContent(), /3 local servers/);
     assert.match(await page.locator('[data-testid="config-errors"]').textContent(), /VS Code: .*line 12 — a comma is missing/);
     assert.match(await row(page, urls.LINEAR).locator('[data-testid="session-end"]').textContent(), /refused to renew/);
@@ -416,6 +416,54 @@ test("the keyboard reaches the PKCE confirmation and the presets", async () => {
   await page.keyboard.press("Tab");
   const next = await page.evaluate(() => ({ testid: document.activeElement?.dataset?.testid, key: document.activeElement?.dataset?.key }));
   assert.ok(["copy-redirect-uri", "preset-field"].includes(next.testid), JSON.stringify(next));
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test("Use in…: a checkbox per installed tool; saving connects the ticked ones and puts back the unticked", async () => {
+  const { page, errors } = await open();
+  const r = row(page, urls.GITLAB);
+  await r.locator('[data-testid="use-in-open"]').click();
+  const boxes = r.locator('[data-testid="use-in-tool"]');
+  await boxes.first().waitFor();
+  assert.deepEqual(
+    await boxes.evaluateAll((els) => els.map((e) => [e.dataset.tool, e.checked])),
+    [["claude-code", true], ["claude-desktop", false], ["cursor", false], ["vs-code", false], ["gemini-cli", false], ["codex", false], ["zed", false]],
+  );
+  assert.equal(await r.locator('[data-testid="use-in-apply"]').isDisabled(), true, "nothing to save yet");
+  await r.locator('[data-testid="use-in-tool"][data-tool="claude-desktop"]').check();
+  await r.locator('[data-testid="use-in-tool"][data-tool="cursor"]').check();
+  await r.locator('[data-testid="use-in-tool"][data-tool="zed"]').check();
+  await r.locator('[data-testid="use-in-tool"][data-tool="claude-code"]').uncheck();
+  await r.locator('[data-testid="use-in-apply"]').click();
+  await r.locator('[data-testid="use-in-done"]').first().waitFor();
+  const calls = await page.evaluate(() => window.__calls.filter((c) => c.cmd.endsWith("connect_tools")));
+  assert.deepEqual(calls, [
+    { cmd: "connect_tools", args: { url: urls.GITLAB, tools: ["claude-desktop", "cursor", "zed"] } },
+    { cmd: "disconnect_tools", args: { url: urls.GITLAB, tools: ["claude-code"] } },
+  ]);
+  const done = await r.locator('[data-testid="use-in-done"]').allTextContents();
+  assert.match(done.join("\n"), /Claude Desktop starts `latchkey bridge`.*previous version kept in/);
+  assert.match(done.join("\n"), /Claude Code is back as it was/);
+  // A tool that could not be connected says why and what to do, and stays unticked.
+  assert.match(await r.locator('[data-testid="use-in-error"]').textContent(), /Zed: .*changed while Latchkey was editing it.*try again/);
+  await page.waitForFunction(() => document.querySelector('[data-testid="use-in-tool"][data-tool="claude-code"]')?.checked === false);
+  assert.deepEqual(
+    await boxes.evaluateAll((els) => els.filter((e) => e.checked).map((e) => e.dataset.tool)),
+    ["claude-desktop", "cursor"],
+  );
+  await page.screenshot({ path: path.join(artifacts, "ui-use-in.png"), fullPage: true });
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test("a server is added by pasting its URL: the sign-in wizard opens for it", async () => {
+  const { page, errors } = await open();
+  await page.locator('[data-testid="add-url"]').fill("https://mcp.new-server.example/mcp");
+  await page.locator('[data-testid="add-submit"]').click();
+  await page.locator('[data-testid="wizard"]').waitFor();
+  const plans = await page.evaluate(() => window.__calls.filter((c) => c.cmd === "plan_sign_in").map((c) => c.args.url));
+  assert.deepEqual(plans, ["https://mcp.new-server.example/mcp"]);
   assert.deepEqual(errors, []);
   await page.close();
 });

@@ -249,7 +249,10 @@ pub fn render(inv: &Inventory, home: &Path, explicit: &[PathBuf]) -> String {
         for t in tools {
             let how = match t.handoff() {
                 Some(cmd) => format!("Latchkey can hand it one: {cmd} SERVER"),
-                None => "signs in by itself; it has no way to read a token from Latchkey".into(),
+                None => format!(
+                    "signs in by itself, unless connected: latchkey connect SERVER --to {}",
+                    crate::connect::tool_id(t)
+                ),
             };
             out.push_str(&format!("  {:width$}  {how}\n", t.display_name()));
         }

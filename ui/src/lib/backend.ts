@@ -6,6 +6,7 @@ import { invoke } from "@tauri-apps/api/core";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 import type { AppError } from "../bindings/AppError";
 import type { ClientInput } from "../bindings/ClientInput";
+import type { ConnectResult } from "../bindings/ConnectResult";
 import type { Dashboard } from "../bindings/Dashboard";
 import type { Diagnosis } from "../bindings/Diagnosis";
 import type { HandoffResult } from "../bindings/HandoffResult";
@@ -21,6 +22,7 @@ import type { Settings } from "../bindings/Settings";
 import type { SignInProgress } from "../bindings/SignInProgress";
 import type { SignInResult } from "../bindings/SignInResult";
 import type { Tool } from "../bindings/Tool";
+import type { ToolChoice } from "../bindings/ToolChoice";
 
 /** Event names, as the shell emits them (src-tauri/src/api.rs `events`). */
 export const EVENTS = {
@@ -75,6 +77,12 @@ export const api = {
   cancelSignIn: (url: string) => call<void>("cancel_sign_in", { url }),
   signOut: (url: string) => call<void>("sign_out", { url }),
   handOff: (url: string, tool: Tool) => call<HandoffResult>("hand_off", { url, tool }),
+  /** The installed tools, each ticked where the server is connected to it ("Use in…"). */
+  useIn: (url: string) => call<ToolChoice[]>("use_in", { url }),
+  /** Connects the server to these tools (their entry, or a new one; backups kept). */
+  connectTools: (url: string, tools: Tool[]) => call<ConnectResult[]>("connect_tools", { url, tools }),
+  /** Puts these tools' entries back as they were before connecting. */
+  disconnectTools: (url: string, tools: Tool[]) => call<ConnectResult[]>("disconnect_tools", { url, tools }),
   why: (url: string) => call<Diagnosis>("why", { url }),
   exportDiagnostics: (url: string) => call<string>("export_diagnostics", { url }),
   takePendingOpen: () => call<OpenServer | null>("take_pending_open"),

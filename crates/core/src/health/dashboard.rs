@@ -98,7 +98,7 @@ impl ToolUse {
                 format!("Latchkey can give {tool} its sign-in.")
             } else {
                 format!(
-                    "{tool} has no way to take a sign-in from another app: it signs in by itself."
+                    "{tool} signs in by itself, unless you connect it with \"Use in…\": it then runs `latchkey bridge` for the token."
                 )
             },
         }
