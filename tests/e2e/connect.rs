@@ -237,3 +237,27 @@ fn an_unknown_tool_and_a_tool_that_is_not_installed_are_refused_in_words() {
     );
     assert!(out.stdout.contains("Cursor: "), "{}", out.stdout);
 }
+
+#[test]
+fn the_real_claude_code_connects_with_the_helper_connect_wrote_and_disconnect_takes_it_away() {
+    let f = Fixture::start(json!({}));
+    let url = f.ready.mcp_url.clone();
+    let user = User::new("connect-claude");
+    user.run(&["login", &url, "--json"]).assert_ok();
+    let home = TempDir::new("connect-claude-home");
+    let entry = json!({"type": "http", "url": url});
+    std::fs::write(
+        home.path().join(".claude.json"),
+        serde_json::to_string_pretty(&json!({"mcpServers": {"fx": entry}})).unwrap(),
+    )
+    .unwrap();
+    assert!(!claude_status(&claude_mcp_list(home.path(), &user), "fx").contains("Connected"));
+
+    run(&user, &home, &["connect", &url, "--to", "claude-code"]).assert_ok();
+    let list = claude_mcp_list(home.path(), &user);
+    assert!(claude_status(&list, "fx").contains("Connected"), "{list}");
+
+    // Claude Code rewrites its file as it runs: the entry is put back as a value.
+    run(&user, &home, &["disconnect", &url, "--from", "claude-code"]).assert_ok();
+    assert_eq!(read_json(&home.path().join(".claude.json"))["mcpServers"]["fx"], entry);
+}

@@ -238,6 +238,17 @@ pub enum Error {
     #[error("could not write {path}: {detail}")]
     WriteFailed { path: String, detail: String },
 
+    #[error("{tool} does not seem to be installed for this user ({folder} is missing)")]
+    ToolNotInstalled { tool: String, folder: String },
+
+    #[error("the entry {entry} of {path} was changed since Latchkey connected it, so it was left as it is")]
+    EntryChanged {
+        path: String,
+        entry: String,
+        /// Where the entry as it was before connecting is kept.
+        record: String,
+    },
+
     #[error("no signed-in server is named {name:?}")]
     UnknownServer { name: String, known: String },
 
@@ -343,6 +354,8 @@ impl Error {
             Error::FileChanged { .. } => "file_changed",
             Error::BadConfig { .. } => "bad_config",
             Error::WriteFailed { .. } => "write_failed",
+            Error::ToolNotInstalled { .. } => "tool_not_installed",
+            Error::EntryChanged { .. } => "entry_changed",
         }
     }
 
@@ -409,6 +422,8 @@ impl Error {
             Error::FileChanged { .. } => "Another program (or you) changed it a moment ago; try again.".into(),
             Error::WriteFailed { detail, .. } if detail.contains("disk is full") => "Free some disk space and try again; the file was not changed.".into(),
             Error::WriteFailed { .. } => "Check the file's permissions and try again; the file was not changed.".into(),
+            Error::ToolNotInstalled { tool, folder } => format!("Install {tool} (or create {folder}), then connect again."),
+            Error::EntryChanged { record, .. } => format!("Edit the entry as you want it (what it was before connecting is kept in {record}), or take it out of the file; then run this again."),
             Error::UnknownServer { known, .. } if known.is_empty() => "Use the server's URL, or sign in with --name to give it a name.".into(),
             Error::UnknownServer { known, .. } => format!("Use the server's URL, or one of the names: {known}."),
         }

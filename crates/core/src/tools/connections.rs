@@ -232,6 +232,20 @@ fn still_written(tool: Tool, now: &str, written: &str) -> bool {
         )
 }
 
+/// The entry of `c` no longer holds what Latchkey wrote.
+pub fn entry_changed(file: &Path, c: &Connection) -> Error {
+    Error::EntryChanged {
+        path: file.display().to_string(),
+        entry: c.key_path.join(" > "),
+        record: record_path(file).display().to_string(),
+    }
+}
+
+/// Whether the entry of `c` is still in `text` (as Latchkey left it or not).
+pub fn is_present(text: &str, c: &Connection, file: &Path) -> bool {
+    matches!(entry_span(c.tool, text, &c.key_path, file), Ok(Some(_)))
+}
+
 /// Whether the entry of `c` in `text` is still connected as Latchkey left it.
 pub fn is_connected(text: &str, c: &Connection, file: &Path) -> bool {
     match entry_span(c.tool, text, &c.key_path, file) {
@@ -248,14 +262,7 @@ pub fn disconnect_text(file: &Path, text: &str, c: &Connection) -> Result<String
         return Ok(text.to_string());
     };
     if !still_written(c.tool, &text[span.clone()], &c.written) {
-        return Err(bad(
-            file,
-            format!(
-                "its entry {} was changed since Latchkey connected it, so it was left as it is; the entry as it was before is kept in {}",
-                c.key_path.join(" > "),
-                record_path(file).display()
-            ),
-        ));
+        return Err(entry_changed(file, c));
     }
     Ok(match (&c.original, c.tool) {
         (Some(original), _) => format!("{}{original}{}", &text[..span.start], &text[span.end..]),

@@ -151,11 +151,11 @@ fn connect_tool(
 ) -> Result<Vec<EntryChange>> {
     if !installed(loc, tool) {
         let at = user_file_of(loc, tool)
-            .map(|s| s.path.display().to_string())
+            .and_then(|s| s.path.parent().map(|d| d.display().to_string()))
             .unwrap_or_default();
-        return Err(Error::BadConfig {
-            path: at,
-            detail: format!("{tool} does not seem to be installed for this user (its config folder is missing); install it, or create the folder, and connect again"),
+        return Err(Error::ToolNotInstalled {
+            tool: tool.to_string(),
+            folder: at,
         });
     }
     let mut out = Vec::new();
@@ -197,19 +197,19 @@ fn connect_file(
     let mut text = original_text.clone();
     let mut record = old_record.clone();
     let mut out = Vec::new();
-    let already: Vec<&Connection> = old_record
+    // An entry the person took out of the file is forgotten; one they changed is theirs to
+    // sort out (the error says where the original is kept).
+    record.retain(|c| {
+        !(c.server == target.id && c.tool == tool) || connections::is_present(&text, c, file)
+    });
+    let already: Vec<Connection> = record
         .iter()
         .filter(|c| c.server == target.id && c.tool == tool)
+        .cloned()
         .collect();
     for c in &already {
         if !connections::is_connected(&text, c, file) {
-            return Err(Error::BadConfig {
-                path: file.display().to_string(),
-                detail: format!(
-                    "its entry {} was changed since Latchkey connected it; disconnect it first (or edit the file)",
-                    c.key_path.join(" > ")
-                ),
-            });
+            return Err(connections::entry_changed(file, c));
         }
         out.push(EntryChange {
             file: file.to_path_buf(),
@@ -236,6 +236,9 @@ fn connect_file(
         text = new;
         changed.push((c.name().to_string(), Change::Added));
         record.push(c);
+    }
+    if changed.is_empty() && record.len() != old_record.len() {
+        connections::write_record(file, &record)?;
     }
     if !changed.is_empty() {
         let backup = write_file(file, &snap, &text, &record, &old_record)?;

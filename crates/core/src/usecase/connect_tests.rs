@@ -381,8 +381,21 @@ fn an_entry_changed_after_connecting_is_not_disconnected() {
             .contains("was changed since Latchkey connected it"),
         "{e}"
     );
-    assert!(e.to_string().contains("latchkey-connected"), "{e}");
+    assert_eq!(e.code(), "entry_changed");
+    assert!(e.hint().contains("latchkey-connected"), "{}", e.hint());
+    // Connecting again says the same; taking the entry out of the file is a way out.
+    let again = h.engine.connect("linear", &[Tool::Cursor], None).unwrap();
+    assert_eq!(
+        again[0].result.as_ref().unwrap_err().code(),
+        "entry_changed"
+    );
     assert_eq!(std::fs::read_to_string(&cursor).unwrap(), edited);
+    let taken_out = json_edit::remove_member(&edited, &["mcpServers"], "linear").unwrap();
+    std::fs::write(&cursor, &taken_out).unwrap();
+    let out = changes(h.engine.connect("linear", &[Tool::Cursor], None).unwrap());
+    assert_eq!(out[&Tool::Cursor][0].change, Change::Added);
+    changes(h.engine.disconnect("linear", &[Tool::Cursor]).unwrap());
+    assert_eq!(std::fs::read_to_string(&cursor).unwrap(), taken_out);
     remove(&h.home);
 }
 
