@@ -259,5 +259,85 @@ fn the_real_claude_code_connects_with_the_helper_connect_wrote_and_disconnect_ta
 
     // Claude Code rewrites its file as it runs: the entry is put back as a value.
     run(&user, &home, &["disconnect", &url, "--from", "claude-code"]).assert_ok();
-    assert_eq!(read_json(&home.path().join(".claude.json"))["mcpServers"]["fx"], entry);
+    assert_eq!(
+        read_json(&home.path().join(".claude.json"))["mcpServers"]["fx"],
+        entry
+    );
+}
+
+#[test]
+fn the_real_codex_runs_the_http_headers_helper_connect_wrote_and_lists_the_tools() {
+    let f = Fixture::start(json!({}));
+    let url = f.ready.mcp_url.clone();
+    let user = User::new("connect-codex");
+    user.run(&["login", &url, "--json"]).assert_ok();
+    let home = TempDir::new("connect-codex-home");
+    let config = home.path().join(".codex/config.toml");
+    std::fs::create_dir_all(config.parent().unwrap()).unwrap();
+    let original = format!(
+        "# mine\nmodel = \"gpt-5-codex\"\n\n[mcp_servers.fx]\nurl = \"{url}\"\nstartup_timeout_sec = 20\n"
+    );
+    std::fs::write(&config, &original).unwrap();
+
+    run(&user, &home, &["connect", &url, "--to", "codex"]).assert_ok();
+    let bin = latchkey_bin().display().to_string();
+    let connected = format!("{original}http_headers_helper = \"{bin} headers {url}\"\n");
+    assert_eq!(std::fs::read_to_string(&config).unwrap(), connected);
+
+    // Codex 0.169 runs the helper with only HOME, PATH and TERM (seen here), so this test's
+    // private Secret Service (on its own D-Bus) is out of its reach: a stand-in at the same
+    // place in the line adds it back, logs what Codex ran, and runs latchkey with it.
+    let log = home.path().join("helper.log");
+    let script = home.path().join("latchkey-with-test-bus.sh");
+    let mut exports: Vec<String> = user
+        .keychain
+        .env()
+        .into_iter()
+        .map(|(k, v)| format!("export {k}='{v}'"))
+        .collect();
+    exports.push(format!(
+        "export LATCHKEY_KEYCHAIN_SERVICE='{}'",
+        user.service
+    ));
+    exports.push(format!(
+        "export LATCHKEY_STATE_DIR='{}'",
+        user.state_dir().display()
+    ));
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\necho \"$*\" >> '{}'\n{}\nexec '{bin}' \"$@\"\n",
+            log.display(),
+            exports.join("\n")
+        ),
+    )
+    .unwrap();
+    std::process::Command::new("chmod")
+        .arg("+x")
+        .arg(&script)
+        .status()
+        .unwrap();
+    std::fs::write(
+        &config,
+        connected.replace(&format!("\"{bin} "), &format!("\"{} ", script.display())),
+    )
+    .unwrap();
+    let status = codex_status(home.path(), None, &user, "fx");
+    assert_eq!(
+        std::fs::read_to_string(&log)
+            .unwrap_or_default()
+            .lines()
+            .next(),
+        Some(format!("headers {url}").as_str()),
+        "Codex splits the command line into the program and its arguments"
+    );
+    assert!(
+        status["tools"].as_object().is_some_and(|t| !t.is_empty())
+            && status["toolsError"].is_null(),
+        "{status}"
+    );
+
+    std::fs::write(&config, &connected).unwrap();
+    run(&user, &home, &["disconnect", &url, "--from", "codex"]).assert_ok();
+    assert_eq!(std::fs::read_to_string(&config).unwrap(), original);
 }

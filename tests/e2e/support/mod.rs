@@ -733,3 +733,122 @@ pub fn purge_hot_cache(service: &str) {
 
 #[cfg(not(target_os = "linux"))]
 pub fn purge_hot_cache(_service: &str) {}
+
+/// The real Codex (pinned in tests/fixtures).
+pub fn codex_bin() -> PathBuf {
+    let p = fixtures_dir().join("node_modules/.bin/codex");
+    assert!(
+        p.exists(),
+        "Codex is missing: run npm ci --prefix tests/fixtures"
+    );
+    p
+}
+
+/// A Codex command with `home` as HOME (and `codex_home` as CODEX_HOME when given), the
+/// user's private Secret Service, and nothing that may leave the machine: a dead proxy for
+/// anything not on loopback, no update check, no analytics.
+pub fn codex(home: &Path, codex_home: Option<&Path>, user: &User, args: &[&str]) -> Command {
+    let mut c = Command::new(codex_bin());
+    c.args([
+        "-c",
+        "check_for_update_on_startup=false",
+        "-c",
+        "analytics.enabled=false",
+    ])
+    .args(args)
+    .current_dir(home)
+    .env_clear()
+    .env("PATH", std::env::var("PATH").unwrap_or_default())
+    .envs(user.keychain.env())
+    .env("HOME", home)
+    // For a `latchkey headers` helper Codex runs.
+    .env("LATCHKEY_KEYCHAIN_SERVICE", &user.service)
+    .env("LATCHKEY_STATE_DIR", user.state_dir())
+    .env("HTTPS_PROXY", "http://127.0.0.1:9")
+    .env("HTTP_PROXY", "http://127.0.0.1:9")
+    .env("NO_PROXY", "127.0.0.1,localhost")
+    .env("TERM", "dumb");
+    if let Some(d) = codex_home {
+        c.env("CODEX_HOME", d);
+    }
+    c
+}
+
+pub fn send(stdin: &mut std::process::ChildStdin, v: Value) {
+    writeln!(stdin, "{v}").unwrap();
+    stdin.flush().unwrap();
+}
+
+/// What Codex says about one MCP server after connecting to it: `mcpServerStatus/list` of
+/// `codex app-server` (JSON-RPC on stdio), the entry of `name`.
+pub fn codex_status(home: &Path, codex_home: Option<&Path>, user: &User, name: &str) -> Value {
+    let mut child = codex(home, codex_home, user, &["app-server"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run codex app-server");
+    let mut stdin = child.stdin.take().unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel::<Value>();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if let Ok(v) = serde_json::from_str::<Value>(&line) {
+                if tx.send(v).is_err() {
+                    break;
+                }
+            }
+        }
+    });
+    // Codex's stderr, for failure messages; never waited for long (the npm launcher's child
+    // could outlive a killed launcher and hold the pipe open).
+    let (err_tx, err_rx) = std::sync::mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = std::io::Read::read_to_string(&mut BufReader::new(stderr), &mut s);
+        let _ = err_tx.send(s);
+    });
+    let wait_for = |id: u64| -> Option<Value> {
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        while let Some(left) = deadline.checked_duration_since(std::time::Instant::now()) {
+            match rx.recv_timeout(left) {
+                Ok(v) if v["id"] == id => return Some(v),
+                Ok(_) => continue,
+                Err(_) => return None,
+            }
+        }
+        None
+    };
+    send(
+        &mut stdin,
+        serde_json::json!({"id": 1, "method": "initialize", "params": {"clientInfo": {"name": "latchkey-e2e", "version": "0"}}}),
+    );
+    let init = wait_for(1);
+    send(&mut stdin, serde_json::json!({"method": "initialized"}));
+    send(
+        &mut stdin,
+        serde_json::json!({"id": 2, "method": "mcpServerStatus/list", "params": {"detail": "toolsAndAuthOnly"}}),
+    );
+    let list = wait_for(2);
+    drop(stdin);
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while std::time::Instant::now() < deadline {
+        if let Ok(Some(_)) = child.try_wait() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    let errors = err_rx
+        .recv_timeout(Duration::from_secs(5))
+        .unwrap_or_default();
+    let list = list.unwrap_or_else(|| {
+        panic!("codex app-server did not answer (initialize: {init:?}); stderr:\n{errors}")
+    });
+    list["result"]["data"]
+        .as_array()
+        .and_then(|a| a.iter().find(|s| s["name"] == name).cloned())
+        .unwrap_or_else(|| panic!("no server {name} in {list}; stderr:\n{errors}"))
+}
