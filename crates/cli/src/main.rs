@@ -294,6 +294,11 @@ const EXIT_NEEDS_SIGN_IN: u8 = 3;
 
 fn main() -> ExitCode {
     latchkey_core::logging::init();
+    // Before any thread starts: a tool that runs `latchkey headers` with a bare environment
+    // (Codex) still reaches the Secret Service.
+    if let Some(bus) = latchkey_core::usecase::session_bus_from_env() {
+        std::env::set_var("DBUS_SESSION_BUS_ADDRESS", bus);
+    }
     let cli = Cli::parse();
     let json = cli.json;
     let one_line = matches!(cli.command, Command::Token { .. } | Command::Headers { .. });

@@ -35,6 +35,53 @@ pub fn platform_limit() -> Option<ItemLimit> {
     None
 }
 
+/// The session D-Bus address to use when the environment names none, on Linux: some tools run
+/// `latchkey headers` with a bare environment (Codex passes its `http_headers_helper` only
+/// `HOME`, `PATH` and `TERM`; tests/fixtures/codex-notes), and the Secret Service is reached
+/// over the session bus. That bus is `$XDG_RUNTIME_DIR/bus`, else `/run/user/<uid>/bus` (where
+/// systemd puts it), when that socket exists. `None` when an address is set or none is found.
+pub fn session_bus_fallback(
+    address: Option<&str>,
+    runtime_dir: Option<&std::path::Path>,
+    uid: Option<u32>,
+    exists: impl Fn(&std::path::Path) -> bool,
+) -> Option<String> {
+    if address.is_some_and(|a| !a.is_empty()) || !cfg!(target_os = "linux") {
+        return None;
+    }
+    let candidates = runtime_dir
+        .map(|d| d.join("bus"))
+        .into_iter()
+        .chain(uid.map(|u| std::path::PathBuf::from(format!("/run/user/{u}/bus"))));
+    for bus in candidates {
+        if exists(&bus) {
+            return Some(format!("unix:path={}", bus.display()));
+        }
+    }
+    None
+}
+
+/// [`session_bus_fallback`] for this process: its environment, its user id and the file
+/// system. Called by the fronts before the keychain is first used.
+pub fn session_bus_from_env() -> Option<String> {
+    #[cfg(unix)]
+    let uid = {
+        use std::os::unix::fs::MetadataExt;
+        std::fs::metadata("/proc/self").ok().map(|m| m.uid())
+    };
+    #[cfg(not(unix))]
+    let uid = None;
+    session_bus_fallback(
+        std::env::var("DBUS_SESSION_BUS_ADDRESS").ok().as_deref(),
+        std::env::var_os("XDG_RUNTIME_DIR")
+            .filter(|d| !d.is_empty())
+            .map(std::path::PathBuf::from)
+            .as_deref(),
+        uid,
+        |p| p.exists(),
+    )
+}
+
 /// One namespace of the OS keychain.
 pub struct KeychainItems {
     service: String,
@@ -171,6 +218,31 @@ impl ItemStore for KeychainItems {
 
 #[cfg(test)]
 mod tests {
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_bare_environment_finds_the_session_bus_where_systemd_puts_it() {
+        use std::path::Path;
+        let at = |p: &'static str| move |q: &Path| q == Path::new(p);
+        assert_eq!(
+            session_bus_fallback(None, None, Some(1000), at("/run/user/1000/bus")),
+            Some("unix:path=/run/user/1000/bus".into())
+        );
+        assert_eq!(
+            session_bus_fallback(None, Some(Path::new("/x")), Some(1000), at("/x/bus")),
+            Some("unix:path=/x/bus".into())
+        );
+        assert_eq!(
+            session_bus_fallback(Some("unix:path=/y"), None, Some(1000), |_| true),
+            None,
+            "an address given is kept"
+        );
+        assert_eq!(
+            session_bus_fallback(None, None, Some(1000), |_| false),
+            None
+        );
+    }
+
     use super::*;
 
     #[test]

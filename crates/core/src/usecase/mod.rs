@@ -68,5 +68,7 @@ pub use crate::tools::{
 
 /// The catalogue's reason (plain words and the fix) for an error.
 pub use crate::health::reasons::from_error as reason_of;
+/// The session D-Bus a bare environment should use (Linux), for the fronts to set at start.
+pub use crate::store::keychain_items::session_bus_from_env;
 /// The stable id of a server: its canonical URL.
 pub use crate::store::vault::server_id;
