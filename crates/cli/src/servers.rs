@@ -308,6 +308,7 @@ fn use_line(e: &ServerEntry, paths: &Paths) -> String {
     }
     match (&e.mcp_remote, e.transport) {
         (Some(_), _) => parts.push("through mcp-remote".into()),
+        (None, _) if e.bridge => parts.push("through latchkey bridge".into()),
         (None, Transport::Sse) => parts.push("SSE".into()),
         _ => {}
     }

@@ -50,6 +50,11 @@ url?: string,
  */
 mcp_remote?: McpRemote, 
 /**
+ * Reached through `latchkey bridge URL` (the stdio entry `latchkey connect` writes):
+ * Latchkey adds the token, so the tool neither signs in nor connects by itself.
+ */
+bridge?: boolean, 
+/**
  * The program a local server runs (`npx`, `uvx`, `docker`, ...); never its arguments.
  */
 command?: string, 

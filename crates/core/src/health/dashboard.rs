@@ -210,6 +210,7 @@ mod tests {
             transport: Transport::Http,
             url: Some(url.into()),
             mcp_remote: None,
+            bridge: false,
             command: None,
             auth: AuthSettings::default(),
             enabled: true,

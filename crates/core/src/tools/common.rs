@@ -260,6 +260,7 @@ impl<'a> Ctx<'a> {
             transport,
             url: None,
             mcp_remote: None,
+            bridge: false,
             command: None,
             auth: AuthSettings::default(),
             enabled: true,
@@ -282,6 +283,13 @@ impl<'a> Ctx<'a> {
     ) {
         let mut entry = self.entry(name, pos, config_scope, Transport::Stdio);
         entry.enabled = enabled;
+        if let Some(url) = latchkey_bridge(command, args) {
+            entry.transport = Transport::Http;
+            entry.url = Some(url);
+            entry.bridge = true;
+            self.push(entry);
+            return;
+        }
         let mut argv: Vec<&str> = Vec::with_capacity(args.len() + 1);
         argv.push(command);
         argv.extend(args.iter().map(String::as_str));
@@ -303,6 +311,19 @@ impl<'a> Ctx<'a> {
             None => entry.command = Some(program_name(command)),
         }
         self.push(entry);
+    }
+}
+
+/// The server URL of `latchkey bridge URL` (the entry `latchkey connect` writes), whatever
+/// folder the program is in.
+pub(crate) fn latchkey_bridge(command: &str, args: &[String]) -> Option<String> {
+    let program = program_name(command);
+    let program = program.strip_suffix(".exe").unwrap_or(&program);
+    match args {
+        [verb, url] if program == "latchkey" && verb == "bridge" && url.contains("://") => {
+            Some(url.clone())
+        }
+        _ => None,
     }
 }
 

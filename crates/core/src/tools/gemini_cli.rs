@@ -479,6 +479,7 @@ mod tests {
             transport: Transport::Http,
             url: Some("https://mcp.example.com/mcp".into()),
             mcp_remote: None,
+            bridge: false,
             command: None,
             auth: Default::default(),
             enabled: true,

@@ -317,6 +317,11 @@ pub struct ServerEntry {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub mcp_remote: Option<McpRemote>,
+    /// Reached through `latchkey bridge URL` (the stdio entry `latchkey connect` writes):
+    /// Latchkey adds the token, so the tool neither signs in nor connects by itself.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    #[ts(as = "Option<bool>", optional)]
+    pub bridge: bool,
     /// The program a local server runs (`npx`, `uvx`, `docker`, ...); never its arguments.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
@@ -339,7 +344,7 @@ impl ServerEntry {
     /// (or a header it sends) reaches the server: remote, and not through mcp-remote, which
     /// signs in on its own.
     pub fn tool_connects(&self) -> bool {
-        self.url.is_some() && self.mcp_remote.is_none()
+        self.url.is_some() && self.mcp_remote.is_none() && !self.bridge
     }
 
     /// True when the tool itself connects to the server whose canonical URL is `server_id`

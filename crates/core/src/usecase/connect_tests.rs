@@ -184,6 +184,24 @@ fn connect_to_every_tool_changes_only_the_entry_and_disconnect_puts_every_byte_b
         Tool::ALL.to_vec()
     );
 
+    // The inventory reads a bridged entry as the server it reaches, through Latchkey.
+    let scan = crate::tools::scan(h.engine.locations());
+    let bridged: Vec<&ServerEntry> = scan.entries.iter().filter(|e| e.bridge).collect();
+    assert_eq!(
+        bridged.iter().map(|e| e.tool).collect::<Vec<_>>(),
+        vec![
+            Tool::ClaudeDesktop,
+            Tool::Cursor,
+            Tool::VsCode,
+            Tool::GeminiCli,
+            Tool::Windsurf,
+            Tool::Zed
+        ]
+    );
+    assert!(bridged
+        .iter()
+        .all(|e| e.url.as_deref() == Some(LINEAR) && !e.tool_connects()));
+
     // Connecting again writes nothing.
     let again = changes(h.engine.connect(LINEAR, &Tool::ALL, None).unwrap());
     assert!(again
