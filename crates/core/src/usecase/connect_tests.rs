@@ -454,3 +454,45 @@ fn a_new_entry_takes_a_free_name_and_names_come_from_the_host() {
     assert_eq!(out[&Tool::VsCode][0].entry, "github-2");
     remove(&h.home);
 }
+
+#[test]
+fn an_entry_replaced_in_a_file_with_comments_keeps_them_and_its_trailing_comma() {
+    let h = home("connect-jsonc");
+    let gitlab = "https://gitlab.example.com/api/v4/mcp";
+    let zed = h.home.join(".config/zed/settings.json");
+    let before = std::fs::read_to_string(&zed).unwrap();
+    changes(h.engine.connect(gitlab, &[Tool::Zed], None).unwrap());
+    let after = std::fs::read_to_string(&zed).unwrap();
+    let old_entry = "{\n      \"url\": \"https://GitLab.example.com:443/api/v4/mcp\",\n      \"oauth\": { \"client_id\": \"zed-gitlab\" }\n    }";
+    let new_entry = format!(
+        "{{\n      \"command\": \"{PROGRAM}\",\n      \"args\": [\n        \"bridge\",\n        \"{gitlab}\"\n      ]\n    }}"
+    );
+    assert_eq!(after, before.replace(old_entry, &new_entry));
+    assert!(after.starts_with("// Zed settings\n//\n"));
+
+    // VS Code: the entry is followed by a trailing comma, and a comment follows it.
+    let vscode = h.home.join(".config/Code/User/mcp.json");
+    let vs_before = std::fs::read_to_string(&vscode).unwrap();
+    changes(
+        h.engine
+            .connect("https://api.githubcopilot.com/mcp", &[Tool::VsCode], None)
+            .unwrap(),
+    );
+    let vs_after = std::fs::read_to_string(&vscode).unwrap();
+    assert_changed_only_inside(&vs_before, &vs_after, &["servers", "github"]);
+    assert!(
+        vs_after.contains("    },\n    /* a local knowledge graph */"),
+        "{vs_after}"
+    );
+    assert!(vs_after.contains("// Asked for once"));
+
+    changes(h.engine.disconnect(gitlab, &[Tool::Zed]).unwrap());
+    changes(
+        h.engine
+            .disconnect("https://api.githubcopilot.com/mcp", &[Tool::VsCode])
+            .unwrap(),
+    );
+    assert_eq!(std::fs::read_to_string(&zed).unwrap(), before);
+    assert_eq!(std::fs::read_to_string(&vscode).unwrap(), vs_before);
+    remove(&h.home);
+}
