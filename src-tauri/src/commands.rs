@@ -534,30 +534,31 @@ fn connect_results(outcomes: Vec<usecase::ToolOutcome>, connecting: bool) -> Vec
 
 /// Connects the server to `tools` ("Use in…" ticked).
 #[tauri::command]
-pub async fn connect_tools(
+pub async fn connect_tools<R: Runtime>(
+    app: AppHandle<R>,
     state: State<'_, AppState>,
     url: String,
     tools: Vec<Tool>,
 ) -> Result<Vec<ConnectResult>> {
     let id = canonical(&url)?;
-    Ok(connect_results(
-        state.engine.connect(&id, &tools, None)?,
-        true,
-    ))
+    let done = connect_results(state.engine.connect(&id, &tools, None)?, true);
+    // The tools' files changed: the dashboard's "used by" with them.
+    announce_dashboard(&app);
+    Ok(done)
 }
 
 /// Puts back the entries of `tools` ("Use in…" unticked).
 #[tauri::command]
-pub async fn disconnect_tools(
+pub async fn disconnect_tools<R: Runtime>(
+    app: AppHandle<R>,
     state: State<'_, AppState>,
     url: String,
     tools: Vec<Tool>,
 ) -> Result<Vec<ConnectResult>> {
     let id = canonical(&url)?;
-    Ok(connect_results(
-        state.engine.disconnect(&id, &tools)?,
-        false,
-    ))
+    let done = connect_results(state.engine.disconnect(&id, &tools)?, false);
+    announce_dashboard(&app);
+    Ok(done)
 }
 
 /// The server the window should show, when the tray, a notification or a link asked for one
