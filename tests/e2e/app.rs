@@ -657,6 +657,24 @@ fn signs_in_from_the_wizard_asking_for_exactly_mcp() {
         !user.state_dir().join("issuers.json").exists(),
         "nothing to confirm where the sign-in server lists S256"
     );
+    // "Use in…" Cursor: its settings now start `latchkey bridge` for the server.
+    let home = user
+        .keychain
+        .env()
+        .into_iter()
+        .find(|(k, _)| k == "HOME")
+        .map(|(_, v)| PathBuf::from(v))
+        .expect("HOME");
+    let cursor: Value =
+        serde_json::from_str(&std::fs::read_to_string(home.join(".cursor/mcp.json")).unwrap())
+            .unwrap();
+    // Named as Claude Code names it.
+    let entry = &cursor["mcpServers"]["gitlab"];
+    assert_eq!(
+        entry["args"],
+        json!(["bridge", gitlab.ready.mcp_url]),
+        "{cursor}"
+    );
 }
 
 #[test]
@@ -846,6 +864,31 @@ fn wizard_sign_in(
     );
     eprintln!("sign-in result: {}", wd.text(&result));
     snap(desktop, "app-wizard-result.png");
+    // Then the person uses it in Cursor: its checkbox under the result, and Save.
+    let cursor = wd.wait(
+        r#"[data-testid="sign-in-result"] [data-testid="use-in-tool"][data-tool="cursor"]"#,
+        long,
+    );
+    wd.click(&cursor);
+    let save = wd.wait(
+        r#"[data-testid="sign-in-result"] [data-testid="use-in-apply"]"#,
+        long,
+    );
+    wd.click(&save);
+    let done = wait_for("Cursor connected", long, || {
+        if let Some(err) = wd
+            .find_all(r#"[data-testid="use-in-error"]"#)
+            .into_iter()
+            .next()
+        {
+            panic!("Use in… shows an error: {}", wd.text(&err));
+        }
+        wd.find_all(r#"[data-testid="use-in-done"]"#)
+            .into_iter()
+            .next()
+    });
+    eprintln!("use in: {}", wd.text(&done));
+    snap(desktop, "app-wizard-use-in.png");
     // The dashboard row ends up working. Where the result replaces the dashboard, a person
     // goes back with the wizard's closing button (Done, Close, Back...), else Escape.
     let working = format!(r#"{row_css}[data-health="working"]"#);

@@ -352,8 +352,19 @@ impl Latchkey {
         let name = name
             .map(str::to_string)
             .or_else(|| bundle.as_ref().and_then(|b| b.names.first().cloned()))
+            .or_else(|| self.name_in_tools(&id))
             .unwrap_or_else(|| name_from_url(&url));
         Ok(Target { id, url, name })
+    }
+
+    /// The name the person's tools already give the server (the first in tool order), so a
+    /// new entry is called as the others are.
+    fn name_in_tools(&self, id: &str) -> Option<String> {
+        crate::tools::scan(&self.locations)
+            .entries
+            .into_iter()
+            .find(|e| points_to(e, id))
+            .map(|e| e.name)
     }
 
     /// What a connected tool runs: this engine's `latchkey` program.
@@ -374,8 +385,8 @@ impl Latchkey {
     }
 
     /// Connects `server` (a URL or a name) to each of `tools`: the entry each has for the
-    /// server (kept under its name) or a new one named `name` (default: the server's name,
-    /// else one from its host). A tool that fails does not stop the others; its outcome says
+    /// server (kept under its name) or a new one named `name` (default: the server's name in
+    /// Latchkey, else the name the person's tools give it, else one from its host). A tool that fails does not stop the others; its outcome says
     /// why and nothing was written to that file.
     ///
     /// Errors: a name that matches no server, a server given by name that is not signed in.

@@ -496,3 +496,18 @@ fn an_entry_replaced_in_a_file_with_comments_keeps_them_and_its_trailing_comma()
     assert_eq!(std::fs::read_to_string(&vscode).unwrap(), vs_before);
     remove(&h.home);
 }
+
+#[test]
+fn a_new_entry_is_named_as_the_other_tools_name_the_server() {
+    let h = home("connect-named");
+    // Not signed in, so no name in Latchkey; VS Code, Gemini CLI and Codex call it "github"
+    // (its host would give "githubcopilot").
+    let out = changes(
+        h.engine
+            .connect("https://api.githubcopilot.com/mcp", &[Tool::Cursor], None)
+            .unwrap(),
+    );
+    assert_eq!(out[&Tool::Cursor][0].entry, "github");
+    assert_eq!(out[&Tool::Cursor][0].change, Change::Added);
+    remove(&h.home);
+}
