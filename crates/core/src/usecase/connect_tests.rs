@@ -511,3 +511,24 @@ fn a_new_entry_is_named_as_the_other_tools_name_the_server() {
     assert_eq!(out[&Tool::Cursor][0].change, Change::Added);
     remove(&h.home);
 }
+
+#[test]
+fn a_tool_whose_folder_has_no_config_file_yet_gets_one_and_disconnect_empties_it() {
+    let h = home("connect-new-file");
+    let cursor = h.home.join(".cursor/mcp.json");
+    std::fs::remove_file(&cursor).unwrap();
+    let out = changes(h.engine.connect("linear", &[Tool::Cursor], None).unwrap());
+    assert_eq!(out[&Tool::Cursor][0].change, Change::Added);
+    assert_eq!(out[&Tool::Cursor][0].backup, None, "nothing to back up");
+    assert_eq!(
+        json_at(&cursor, &["mcpServers", "linear", "args"]),
+        serde_json::json!(["bridge", LINEAR])
+    );
+    changes(h.engine.disconnect("linear", &[Tool::Cursor]).unwrap());
+    assert_eq!(
+        json_at(&cursor, &["mcpServers"]),
+        serde_json::json!({}),
+        "an empty list of servers is left"
+    );
+    remove(&h.home);
+}
