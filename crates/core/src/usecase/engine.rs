@@ -60,9 +60,13 @@ impl Latchkey {
             .and_then(|s| s.trim().parse().ok())
             .map(Duration::from_secs)
             .unwrap_or(DEFAULT_CAP);
-        Self::new(Arc::new(KeyringStore::from_env()), Locations::from_env())
+        let mut engine = Self::new(Arc::new(KeyringStore::from_env()), Locations::from_env())
             .with_state_dir(paths::state_dir())
-            .with_margin(margin)
+            .with_margin(margin);
+        // Test hook (debug builds, as the end-to-end tests run): a renewal on every call.
+        engine.timing.renew_always =
+            cfg!(debug_assertions) && std::env::var_os("LATCHKEY_TEST_RENEW_ALWAYS").is_some();
+        engine
     }
 
     /// An engine over `store` and `locations`, with the system clock, the default timeout,
@@ -104,7 +108,7 @@ impl Latchkey {
     /// The most a token is renewed ahead of its expiry for one request (seconds); shorter
     /// tokens are renewed a tenth of their lifetime ahead ([`RenewalTiming`]).
     pub fn with_margin(mut self, margin: Duration) -> Self {
-        self.timing = RenewalTiming { cap: margin };
+        self.timing.cap = margin;
         self
     }
 
