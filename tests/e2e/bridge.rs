@@ -56,7 +56,7 @@ fn drive(user: &User, url: &str, steps: Value) -> Vec<Value> {
     lines
 }
 
-fn step<'a>(lines: &'a [Value], i: usize) -> &'a Value {
+fn step(lines: &[Value], i: usize) -> &Value {
     &lines[i]
 }
 

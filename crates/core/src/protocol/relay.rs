@@ -508,7 +508,7 @@ mod tests {
                 .respond_header("mcp-session-id", "s-1")
                 .respond_header("content-type", "text/event-stream")
                 .respond_body(
-                    "id: e1\nevent: message\ndata: {\"jsonrpc\":\"2.0\",\"id\":0,\n data: \"result\":{\"protocolVersion\":\"2025-03-26\"}}\n\n",
+                    "id: e1\nevent: message\ndata: {\"jsonrpc\":\"2.0\",\"id\":0,\ndata: \"result\":{\"protocolVersion\":\"2025-03-26\"}}\n\n",
                 ),
             Expect::post(URL)
                 .with_header("mcp-session-id", "s-1")

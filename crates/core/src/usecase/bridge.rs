@@ -507,3 +507,155 @@ async fn run(
     // bridge (a legacy stream) are cut off with the runtime.
     let _ = tokio::time::timeout(CLOSE_GRACE, writer).await;
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::canned::{Canned, Expect};
+    use crate::store::vault::tests::sample;
+    use crate::store::vault::{CredentialStore, MemoryStore};
+    use crate::tools::Locations;
+    use serde_json::json;
+    use tokio::io::AsyncReadExt;
+
+    const SERVER: &str = "https://mcp.example.com/mcp";
+    const INIT: &str = r#"{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}"#;
+
+    /// Runs a bridge to [`SERVER`] (signed in with `sample`'s tokens) over `exchanges`, with
+    /// `lines` as the tool's input; returns what the tool read, line by line.
+    async fn bridge(
+        lines: &[&str],
+        exchanges: Vec<Expect>,
+    ) -> (Vec<serde_json::Value>, Arc<Canned>) {
+        let home = tempfile::tempdir().unwrap();
+        let store = Arc::new(MemoryStore::default());
+        let mut b = sample(SERVER);
+        b.tokens.expires_at = Some(crate::clock::now() + 3600);
+        b.tokens.obtained_at = crate::clock::now();
+        store.save(&b).unwrap();
+        let canned = Canned::new(exchanges);
+        let engine = Arc::new(
+            Latchkey::new(store, Locations::for_home(home.path()))
+                .with_state_dir(home.path().join("state"))
+                .with_transport(canned.clone()),
+        );
+        let input = lines.iter().map(|l| format!("{l}\n")).collect::<String>();
+        // The tool writes its lines, waits a little for what the server sends, then closes.
+        let (mut tool_in, bridge_in) = tokio::io::duplex(1 << 20);
+        tokio::spawn(async move {
+            tool_in.write_all(input.as_bytes()).await.unwrap();
+            tokio::time::sleep(Duration::from_millis(800)).await;
+        });
+        let (writer, mut reader) = tokio::io::duplex(1 << 20);
+        engine
+            .bridge(
+                SERVER,
+                BridgeOptions::default(),
+                tokio::io::BufReader::new(bridge_in),
+                writer,
+            )
+            .await
+            .unwrap();
+        let mut out = String::new();
+        reader.read_to_string(&mut out).await.unwrap();
+        let lines = out
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|_| panic!("not JSON: {l}")))
+            .collect();
+        (lines, canned)
+    }
+
+    fn answer(id: u64) -> serde_json::Value {
+        json!({"jsonrpc": "2.0", "id": id, "result": {"protocolVersion": "2025-06-18",
+               "capabilities": {}, "serverInfo": {"name": "s", "version": "1"}}})
+    }
+
+    #[tokio::test]
+    async fn a_refused_token_is_renewed_and_the_message_sent_again_unseen() {
+        let (out, canned) = bridge(
+            &[INIT],
+            vec![
+                Expect::post(SERVER)
+                    .with_header("authorization", "Bearer at-secret-value")
+                    .respond(401)
+                    .respond_header("www-authenticate", r#"Bearer error="invalid_token""#),
+                Expect::post("https://as.example.com/token")
+                    .with_form("grant_type", "refresh_token")
+                    .respond_json(
+                        200,
+                        &json!({"access_token": "at-renewed", "token_type": "Bearer",
+                                "expires_in": 3600, "refresh_token": "rt-2"}),
+                    ),
+                Expect::post(SERVER)
+                    .with_header("authorization", "Bearer at-renewed")
+                    .with_header("mcp-protocol-version", "2025-06-18")
+                    .respond_json(200, &answer(0)),
+            ],
+        )
+        .await;
+        canned.assert_done();
+        assert_eq!(out, vec![answer(0)], "only the answer reaches the tool");
+        assert_eq!(canned.sent()[2].body, INIT.as_bytes(), "byte for byte");
+    }
+
+    #[tokio::test]
+    async fn a_refusal_that_no_sign_in_fixes_and_a_bad_line_are_answered_in_words() {
+        let call = r#"{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"x"}}"#;
+        let note =
+            r#"{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":7}}"#;
+        let (out, canned) = bridge(
+            &["{not json", call],
+            vec![Expect::post(SERVER).respond(403).respond_header(
+                "www-authenticate",
+                r#"Bearer error="invalid_token", error_description="audience mismatch""#,
+            )],
+        )
+        .await;
+        canned.assert_done();
+        assert_eq!(out[0]["error"]["code"], -32700, "{out:?}");
+        assert_eq!(out[0]["id"], serde_json::Value::Null);
+        let e = &out[1];
+        assert_eq!(e["id"], 7);
+        assert_eq!(e["error"]["code"], NOT_DELIVERED);
+        assert_eq!(e["error"]["data"]["reason"], "audience_rejected", "{e}");
+        let message = e["error"]["message"].as_str().unwrap();
+        assert!(message.contains("Sign in again."), "the fix: {message}");
+        assert!(!message.contains("at-secret-value"), "{message}");
+
+        // A notification that cannot be delivered is not answered.
+        let (out, _) = bridge(&[note], vec![Expect::post(SERVER).respond(500)]).await;
+        assert!(out.is_empty(), "{out:?}");
+    }
+
+    #[tokio::test]
+    async fn the_session_is_listened_to_and_ended_when_the_input_ends() {
+        let init_answer = Expect::post(SERVER)
+            .respond_header("mcp-session-id", "s-9")
+            .respond_json(200, &answer(0));
+        let (out, canned) = bridge(
+            &[INIT, r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#],
+            vec![
+                init_answer,
+                Expect::post(SERVER)
+                    .with_header("mcp-session-id", "s-9")
+                    .respond(202),
+                Expect::get(SERVER)
+                    .with_header("mcp-session-id", "s-9")
+                    .with_header("accept", "text/event-stream")
+                    .respond_header("content-type", "text/event-stream")
+                    .respond_body("id: 1\ndata: {\"jsonrpc\":\"2.0\",\"id\":\"srv-1\",\"method\":\"roots/list\"}\n\n"),
+                Expect::get(SERVER)
+                    .with_header("last-event-id", "1")
+                    .respond(405),
+                Expect::new(reqwest::Method::DELETE, SERVER).with_header("mcp-session-id", "s-9"),
+            ],
+        )
+        .await;
+        canned.assert_done();
+        assert_eq!(out.len(), 2, "{out:?}");
+        assert_eq!(
+            out[1]["method"], "roots/list",
+            "a server request reached the tool"
+        );
+    }
+}
