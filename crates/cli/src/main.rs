@@ -5,6 +5,7 @@ mod handoff;
 mod output;
 mod servers;
 mod status;
+mod tray;
 
 use clap::{Args, Parser, Subcommand};
 use latchkey_core::usecase::{
@@ -467,6 +468,7 @@ async fn run(cli: Cli) -> Result<(), Error> {
                     ..Default::default()
                 },
                 client: config,
+                tray: Some(std::sync::Arc::new(tray::sign_in)),
             };
             let stdin = tokio::io::BufReader::new(tokio::io::stdin());
             std::sync::Arc::new(engine)

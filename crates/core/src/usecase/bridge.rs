@@ -46,12 +46,19 @@ pub const NOT_DELIVERED: i64 = -32050;
 /// How long requests still under way may finish after the tool closed its input.
 pub const CLOSE_GRACE: Duration = Duration::from_secs(1);
 
+/// Asks the tray to sign a server (its canonical URL) in again in one click
+/// (`tray_bus::method::SIGN_IN`); true when the tray took the request.
+pub type TraySignIn = Arc<dyn Fn(&str) -> bool + Send + Sync>;
+
 /// How a bridge signs in when the server asks for it: the app identity and the sign-in's
-/// options (browser, callback timeout).
+/// options (browser, callback timeout), and the tray's one-click sign-in where one runs.
 #[derive(Default)]
 pub struct BridgeOptions {
     pub client: ClientConfig,
     pub sign_in: SignInOptions,
+    /// Tried first for a 401 (the same sign-in as last time); a wider scope (403) always
+    /// goes to the browser, where the person approves it.
+    pub tray: Option<TraySignIn>,
 }
 
 /// Why a token was not sent: the server is not signed in, or its session can no longer be
@@ -163,6 +170,14 @@ impl Bridge {
                 return Ok(());
             }
         }
+        if wanted.status == 401 {
+            if let Some(tray) = &self.options.tray {
+                if tray(&self.server) {
+                    tracing::info!("{} needs a sign-in: the tray signs it in", self.server);
+                    return self.signed_in_elsewhere(refused).await;
+                }
+            }
+        }
         tracing::info!(
             "{} asks for a sign-in (HTTP {}, scopes: {}); opening it in the browser",
             self.server,
@@ -192,6 +207,26 @@ impl Bridge {
             .await?;
         tracing::info!("signed in to {}", self.server);
         Ok(())
+    }
+
+    /// Waits until the store holds a token other than `refused` (a sign-in elsewhere, the
+    /// tray's), looking every 250 ms, for as long as a sign-in in the browser would wait.
+    /// Errors: [`Error::CallbackTimeout`] when none came.
+    async fn signed_in_elsewhere(&self, refused: Option<&Secret>) -> Result<()> {
+        let deadline = tokio::time::Instant::now() + self.options.sign_in.timeout;
+        loop {
+            if let (Some(now), _) = self.token().await? {
+                if Some(&now) != refused {
+                    return Ok(());
+                }
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return Err(Error::CallbackTimeout {
+                    seconds: self.options.sign_in.timeout.as_secs(),
+                });
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
     }
 
     /// Forwards one message; a request that fails is answered with the reason in words.
@@ -513,7 +548,7 @@ mod tests {
     use super::*;
     use crate::protocol::canned::{Canned, Expect};
     use crate::store::vault::tests::sample;
-    use crate::store::vault::{CredentialStore, MemoryStore};
+    use crate::store::vault::{CredentialBundle, CredentialStore, MemoryStore};
     use crate::tools::Locations;
     use serde_json::json;
     use tokio::io::AsyncReadExt;
@@ -527,12 +562,25 @@ mod tests {
         lines: &[&str],
         exchanges: Vec<Expect>,
     ) -> (Vec<serde_json::Value>, Arc<Canned>) {
+        bridge_with(lines, exchanges, |_| {}, |_| BridgeOptions::default()).await
+    }
+
+    /// [`bridge`], with the stored bundle changed by `prepare` and the options `options`
+    /// makes (given the store).
+    async fn bridge_with(
+        lines: &[&str],
+        exchanges: Vec<Expect>,
+        prepare: impl FnOnce(&mut CredentialBundle),
+        options: impl FnOnce(Arc<MemoryStore>) -> BridgeOptions,
+    ) -> (Vec<serde_json::Value>, Arc<Canned>) {
         let home = tempfile::tempdir().unwrap();
         let store = Arc::new(MemoryStore::default());
         let mut b = sample(SERVER);
         b.tokens.expires_at = Some(crate::clock::now() + 3600);
         b.tokens.obtained_at = crate::clock::now();
+        prepare(&mut b);
         store.save(&b).unwrap();
+        let options = options(store.clone());
         let canned = Canned::new(exchanges);
         let engine = Arc::new(
             Latchkey::new(store, Locations::for_home(home.path()))
@@ -550,7 +598,7 @@ mod tests {
         engine
             .bridge(
                 SERVER,
-                BridgeOptions::default(),
+                options,
                 tokio::io::BufReader::new(bridge_in),
                 writer,
             )
@@ -596,6 +644,48 @@ mod tests {
         canned.assert_done();
         assert_eq!(out, vec![answer(0)], "only the answer reaches the tool");
         assert_eq!(canned.sent()[2].body, INIT.as_bytes(), "byte for byte");
+    }
+
+    #[tokio::test]
+    async fn a_session_that_cannot_be_renewed_is_signed_in_by_the_tray_when_it_runs() {
+        let asked = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (out, canned) = bridge_with(
+            &[INIT],
+            vec![
+                Expect::post(SERVER)
+                    .with_header("authorization", "Bearer at-secret-value")
+                    .respond(401)
+                    .respond_header("www-authenticate", r#"Bearer error="invalid_token""#),
+                Expect::post(SERVER)
+                    .with_header("authorization", "Bearer at-from-the-tray")
+                    .respond_json(200, &answer(0)),
+            ],
+            |b| b.tokens.refresh_token = None,
+            |store| {
+                let asked = asked.clone();
+                BridgeOptions {
+                    tray: Some(Arc::new(move |url: &str| {
+                        asked.lock().unwrap().push(url.to_string());
+                        // The tray's one-click sign-in stores new credentials.
+                        let mut b = sample(SERVER);
+                        b.tokens.access_token = Secret::new("at-from-the-tray");
+                        b.tokens.expires_at = Some(crate::clock::now() + 3600);
+                        b.tokens.obtained_at = crate::clock::now();
+                        store.save(&b).unwrap();
+                        true
+                    })),
+                    ..BridgeOptions::default()
+                }
+            },
+        )
+        .await;
+        canned.assert_done();
+        assert_eq!(out, vec![answer(0)]);
+        assert_eq!(asked.lock().unwrap().as_slice(), [canonical()]);
+    }
+
+    fn canonical() -> String {
+        crate::store::vault::server_id(SERVER).unwrap()
     }
 
     #[tokio::test]
