@@ -263,7 +263,8 @@ const EXIT_NEEDS_SIGN_IN: u8 = 3;
 fn main() -> ExitCode {
     latchkey_core::logging::init();
     let cli = Cli::parse();
-    let json = cli.json;
+    // The bridge's stdout carries only the MCP protocol: its errors go to stderr as text.
+    let json = cli.json && !matches!(cli.command, Command::Bridge { .. });
     let one_line = matches!(cli.command, Command::Token { .. } | Command::Headers { .. });
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
