@@ -173,6 +173,40 @@ fn a_revoked_registration_answers_the_tool_with_the_reason_and_the_fix() {
 }
 
 #[test]
+fn a_revoked_grant_answers_the_tool_with_the_reason() {
+    let f = Fixture::start(json!({"as": {"access_token_ttl": 2}, "mcp": {"tools": tools()}}));
+    let mut user = User::new("bridge-grant");
+    let url = f.ready.mcp_url.as_str();
+    login(&user, url);
+    // A copy of the session, then a renewal (the refresh token rotates), then the copy back:
+    // its refresh token was used already, and the sign-in server revokes the whole grant
+    // when it comes again. The person then declines the new sign-in.
+    let before = user.stored_bundle(url).expect("a stored session");
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    user.run(&["token", url]).assert_ok();
+    user.put_bundle(url, &before);
+    user.tamper = Some("deny".into());
+
+    let lines = drive(&user, url, json!([{"op": "list"}]));
+    let connect = step(&lines, 0);
+    assert_eq!(connect["ok"], false, "{lines:?}");
+    let message = connect["message"].as_str().unwrap();
+    assert!(
+        message.contains("invalid_grant") && message.contains("Sign in again."),
+        "why (the grant was revoked) and the fix: {message}"
+    );
+    let log = f.log();
+    assert!(
+        log["token"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["error"] == "invalid_grant"),
+        "the sign-in server refused the reused refresh token: {log}"
+    );
+}
+
+#[test]
 fn not_signed_in_then_a_wider_scope_sign_in_through_the_browser() {
     let f = Fixture::start(json!({"mcp": {"tools": tools()}}));
     let user = User::new("bridge-stepup");
