@@ -8,7 +8,7 @@
 
 use crate::clock::{Clock, SystemClock};
 use crate::oauth::renewal_timing::{RenewalTiming, DEFAULT_CAP};
-use crate::protocol::http::{Http, Transport};
+use crate::protocol::http::{Http, Reqwest, Transport};
 use crate::store::paths;
 use crate::store::vault::{CredentialStore, KeyringStore};
 use crate::tools::Locations;
@@ -137,6 +137,18 @@ impl Latchkey {
         match &self.transport {
             Some(t) => Http::with_transport(t.clone(), self.timeout),
             None => Http::new(self.timeout),
+        }
+    }
+
+    /// The transport of long-lived exchanges (the bridge's requests and event streams): the
+    /// test transport when one was given, else [`Reqwest::streaming`], which connects within
+    /// the engine's timeout and then waits as long as the server streams.
+    pub(crate) fn stream_transport(&self) -> Arc<dyn Transport> {
+        match &self.transport {
+            Some(t) => t.clone(),
+            None => Arc::new(Reqwest::streaming(
+                self.timeout.min(Duration::from_secs(10)),
+            )),
         }
     }
 
