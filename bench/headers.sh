@@ -11,13 +11,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
 runs=${1:-100}
-cargo build -q --release --locked -p latchkey-cli
-bin="$CARGO_TARGET_DIR/release/latchkey"
-
-work=$(mktemp -d)
-pids=()
-trap 'kill "${pids[@]}" $(jobs -p) 2>/dev/null; rm -rf "$work"' EXIT
 source bench/lib.sh
+bench_start
 bench_keychain
 
 url=https://mcp.example.com/mcp

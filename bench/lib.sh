@@ -1,6 +1,16 @@
-# Shared set-up of the benchmarks (sourced, not run): a private session D-Bus with an unlocked
-# gnome-keyring Secret Service under $work, and the fixture server on 127.0.0.1.
-# Needs $work (a temporary folder) and the array `pids` (what the caller kills on exit).
+# Shared set-up of the benchmarks (sourced, not run): the release `latchkey`, a temporary
+# folder cleaned on exit, a private session D-Bus with an unlocked gnome-keyring Secret Service,
+# and the fixture server on 127.0.0.1.
+
+# Builds the release `latchkey` ($bin); makes $work, a temporary folder, and `pids`, the
+# processes killed on exit.
+bench_start() {
+  cargo build -q --release --locked -p latchkey-cli
+  bin="$CARGO_TARGET_DIR/release/latchkey"
+  work=$(mktemp -d)
+  pids=()
+  trap 'kill "${pids[@]}" $(jobs -p) 2>/dev/null; rm -rf "$work"' EXIT
+}
 
 # A private D-Bus and keychain, an isolated HOME and state folder under $work.
 bench_keychain() {

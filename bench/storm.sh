@@ -26,13 +26,8 @@ read -r -a lifetimes <<<"${lifetimes[*]}"
 for tool in dbus-daemon gnome-keyring-daemon secret-tool node python3; do
   command -v "$tool" >/dev/null || { echo "missing $tool: run scripts/setup.sh" >&2; exit 1; }
 done
-cargo build -q --release --locked -p latchkey-cli
-bin="$CARGO_TARGET_DIR/release/latchkey"
-
-work=$(mktemp -d)
-pids=()
-trap 'kill "${pids[@]}" $(jobs -p) 2>/dev/null; rm -rf "$work"' EXIT
 source bench/lib.sh
+bench_start
 bench_keychain
 unset LATCHKEY_REFRESH_MARGIN_SECS LATCHKEY_HOT_CACHE
 export BROWSER=$PWD/tests/fixtures/browser.mjs
@@ -78,12 +73,13 @@ refreshes = log["refresh_count"]
 refused = [t["error"] for t in log["token"] if t.get("error")]
 # The margin for one request: a tenth of the lifetime, at least 1 s, at most 60 s and half.
 margin = min(max(lifetime // 10, 1), lifetime // 2, 60)
-windows = elapsed / max(lifetime - margin, 1)
+# Whole windows: a renewal is due once each has passed (none in a run shorter than one).
+windows = int(elapsed // max(lifetime - margin, 1))
 peer, peer_failed = storm(["secret-tool", "lookup", "service", "latchkey-bench", "username", url], min(seconds, 10))
 calls = len(lat) + len(failed)
 p50, p99 = pct(lat, .5), pct(lat, .99)
 print(f"lifetime {lifetime:>5} s, {elapsed:5.1f} s: {calls / elapsed:7.1f} calls/s  "
-      f"refreshes {refreshes} for {windows:.1f} expiry windows ({refreshes / windows if windows >= 1 else float('nan'):.2f} per window)  "
+      f"refreshes {refreshes} for {windows} whole expiry windows ({refreshes / windows if windows else float('nan'):.2f} per window)  "
       f"refused {len(refused)} {sorted(set(refused)) or ''}  failed calls {len(failed)}")
 print(f"    latchkey token   p50 {p50:6.2f} ms  p99 {p99:6.2f} ms  (n={len(lat)})")
 print(f"    secret-tool peer p50 {pct(peer, .5):6.2f} ms  p99 {pct(peer, .99):6.2f} ms  (n={len(peer)}, failed {len(peer_failed)})")

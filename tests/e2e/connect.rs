@@ -341,3 +341,66 @@ fn the_real_codex_runs_the_http_headers_helper_connect_wrote_and_lists_the_tools
     run(&user, &home, &["disconnect", &url, "--from", "codex"]).assert_ok();
     assert_eq!(std::fs::read_to_string(&config).unwrap(), original);
 }
+
+/// The "done when", tried as a new user would: a Claude Desktop config that ran
+/// mcp-remote for the GitLab-like fixture is connected by `latchkey add`, which asks for
+/// exactly `mcp`; the MCP SDK's stdio client, started with the command and arguments the entry
+/// now holds (as Claude Desktop starts it), lists the tools through `latchkey bridge`.
+#[test]
+fn a_claude_desktop_mcp_remote_entry_now_runs_the_bridge_and_lists_the_tools() {
+    let f = Fixture::start(json!({}));
+    let url = f.ready.mcp_url.clone();
+    let user = User::new("connect-bridge");
+    let home = home("connect-bridge-home", &url);
+    run(&user, &home, &["add", &url, "--to", "claude-desktop"]).assert_ok();
+    let log = f.log();
+    let authorize = log["authorize"].as_array().expect("authorize log");
+    assert_eq!(authorize.len(), 1, "{authorize:?}");
+    assert_eq!(authorize[0]["scope"], "mcp", "{authorize:?}");
+
+    let desktop = home
+        .path()
+        .join(".config/Claude/claude_desktop_config.json");
+    let entry = read_json(&desktop)["mcpServers"]["fx"].clone();
+    let command = entry["command"].as_str().expect("a command").to_string();
+    let args: Vec<String> = entry["args"]
+        .as_array()
+        .expect("args")
+        .iter()
+        .map(|a| a.as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(args, vec!["bridge".to_string(), url.clone()]);
+    let mut c = std::process::Command::new("node");
+    c.arg(fixtures_dir().join("bridge-client.mjs"))
+        .arg(json!([{"op": "list"}]).to_string())
+        .arg(&command)
+        .args(&args)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", home.path())
+        .env("LATCHKEY_KEYCHAIN_SERVICE", &user.service)
+        .env("LATCHKEY_STATE_DIR", user.state_dir())
+        .stdin(std::process::Stdio::null());
+    for (k, v) in user.keychain.env() {
+        if k != "HOME" {
+            c.env(k, v);
+        }
+    }
+    let out = c.output().expect("run node");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let list = text
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .find(|l| l["op"] == "list")
+        .unwrap_or_else(|| {
+            panic!(
+                "no list in {text}\n{}",
+                String::from_utf8_lossy(&out.stderr)
+            )
+        });
+    assert_eq!(list["ok"], true, "{list}");
+    assert!(
+        list["tools"].as_array().is_some_and(|t| !t.is_empty()),
+        "{list}"
+    );
+}

@@ -131,7 +131,7 @@ fn kill_save_after(f: &Fixture, user: &User, writes: u64) -> Outcome {
         .expect("a whole bundle after sign-in");
 
     let mut child = limited(user, &["token", url])
-        .env("LATCHKEY_REFRESH_MARGIN_SECS", "100000")
+        .env("LATCHKEY_TEST_RENEW_ALWAYS", "1")
         .env("LATCHKEY_TEST_KEYCHAIN_STEP_DELAY_MS", STEP_MS.to_string())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())

@@ -150,7 +150,7 @@ fn a_refused_refresh_is_recorded_and_explained_and_nothing_is_deleted() {
     // concurrent-refresh race does, and the AS revokes the whole grant.
     let r = user
         .command(&["token", url])
-        .env("LATCHKEY_REFRESH_MARGIN_SECS", "100000")
+        .env("LATCHKEY_TEST_RENEW_ALWAYS", "1")
         .output()
         .unwrap();
     assert!(r.status.success());
@@ -254,6 +254,51 @@ fn refresh_storm_of_sixteen_processes_with_four_second_tokens() {
     user.run(&["check", &url]).assert_ok();
 }
 
+/// Claude Code runs `headersHelper` when it connects and keeps the header for the whole
+/// connection: with 10 minutes left of a 1-hour token, `headers` renews first (less than a
+/// quarter left), while `token`, for one request, uses the token as it is (more than a minute
+/// left).
+#[test]
+fn headers_renew_a_token_with_less_than_a_quarter_of_its_lifetime_left_and_token_does_not() {
+    let f = Fixture::start(json!({"as": {"access_token_ttl": 3600}}));
+    let user = User::new("quarter");
+    let url = f.ready.mcp_url.as_str();
+    login(&user, url, &[]);
+    let mut b = user.stored_bundle(url).unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    b["tokens"]["obtained_at"] = json!(now - 3000);
+    b["tokens"]["expires_at"] = json!(now + 600);
+    user.put_bundle(url, &b);
+    let stored = b["tokens"]["access_token"].as_str().unwrap().to_string();
+
+    let token = user.run(&["token", url]);
+    token.assert_ok();
+    assert_eq!(token.stdout.trim(), stored, "good for one request");
+    assert_eq!(f.log()["refresh_count"], 0);
+
+    let headers = user.run(&["headers", url]);
+    headers.assert_ok();
+    let headers = headers.json();
+    let renewed = user.stored_bundle(url).unwrap();
+    assert_eq!(
+        f.log()["refresh_count"],
+        1,
+        "renewed before handing out the header"
+    );
+    assert_ne!(renewed["tokens"]["access_token"].as_str().unwrap(), stored);
+    assert_eq!(
+        headers["Authorization"],
+        format!(
+            "Bearer {}",
+            renewed["tokens"]["access_token"].as_str().unwrap()
+        )
+    );
+    assert!(renewed["tokens"]["expires_at"].as_u64().unwrap() >= now + 3500);
+}
+
 /// Entra, Dropbox and some Keycloak set-ups refuse `resource` on refresh: the refresh is
 /// tried once without it, works, and the issuer is remembered so the next refresh leaves it
 /// out from the start; the session never reads "needs sign-in".
@@ -347,10 +392,10 @@ fn kill_nine_during_refresh_never_leaves_a_broken_bundle() {
     let (mut worked, mut explained) = (0, 0);
     for _ in 0..12 {
         let before = user.stored_bundle(url).unwrap();
-        // Every call refreshes (huge margin); the delay widens the window around the AS call.
+        // Every call refreshes (a test hook); the delay widens the window around the AS call.
         let mut child = user
             .command(&["token", url])
-            .env("LATCHKEY_REFRESH_MARGIN_SECS", "100000")
+            .env("LATCHKEY_TEST_RENEW_ALWAYS", "1")
             .env("LATCHKEY_TEST_REFRESH_DELAY_MS", "150")
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -375,7 +420,7 @@ fn kill_nine_during_refresh_never_leaves_a_broken_bundle() {
 
         let next = user
             .command(&["token", url])
-            .env("LATCHKEY_REFRESH_MARGIN_SECS", "100000")
+            .env("LATCHKEY_TEST_RENEW_ALWAYS", "1")
             .output()
             .unwrap();
         if next.status.success() {

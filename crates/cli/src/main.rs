@@ -6,12 +6,13 @@ mod handoff;
 mod output;
 mod servers;
 mod status;
+mod tray;
 
 use clap::{Args, Parser, Subcommand};
 use latchkey_core::usecase::{
-    BrowserMode, Challenged, ClaudeMode, ClientConfig, HandOffRequest, Latchkey, Need, Provider,
-    ProviderInput, ScopeChoice, SignInEvent, SignInOptions, SignInPlan, StepUp, TokenAuthMethod,
-    Tool,
+    BridgeOptions, BrowserMode, Challenged, ClaudeMode, ClientConfig, HandOffRequest, Latchkey,
+    Need, Provider, ProviderInput, ScopeChoice, SignInEvent, SignInOptions, SignInPlan, StepUp,
+    TokenAuthMethod, Tool,
 };
 use latchkey_core::{Error, Secret};
 use std::io::BufRead;
@@ -164,6 +165,22 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         export: Option<std::path::PathBuf>,
     },
+    /// A local MCP server on stdin/stdout that forwards every message to SERVER with a fresh
+    /// token (renewing it, and signing in when the server asks): the stdio entry for tools
+    /// that cannot take a token themselves (Claude Desktop, Cursor, VS Code, Windsurf, Zed).
+    /// Logs go to stderr.
+    Bridge {
+        /// The server's URL or a name given at sign-in.
+        server: String,
+        #[command(flatten)]
+        client: ClientArgs,
+        /// Print the sign-in address (on stderr) instead of opening a browser, if a sign-in is needed.
+        #[arg(long)]
+        no_browser: bool,
+        /// Seconds to wait for a sign-in to finish in the browser.
+        #[arg(long, default_value_t = 300, value_name = "SECONDS")]
+        callback_timeout: u64,
+    },
     /// Call one tool with the stored token, or without one when not signed in (signs in
     /// when the server asks for a token or for more scopes).
     Call {
@@ -300,7 +317,8 @@ fn main() -> ExitCode {
         std::env::set_var("DBUS_SESSION_BUS_ADDRESS", bus);
     }
     let cli = Cli::parse();
-    let json = cli.json;
+    // The bridge's stdout carries only the MCP protocol: its errors go to stderr as text.
+    let json = cli.json && !matches!(cli.command, Command::Bridge { .. });
     let one_line = matches!(cli.command, Command::Token { .. } | Command::Headers { .. });
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -550,6 +568,28 @@ async fn run(cli: Cli) -> Result<(), Error> {
             let (bundle, info, tools) = engine.check(&url, &step_up).await?;
             output::checked(&bundle, &info, &tools, json);
             Ok(())
+        }
+        Command::Bridge {
+            server,
+            client,
+            no_browser,
+            callback_timeout,
+        } => {
+            let config = client.config()?;
+            let options = BridgeOptions {
+                sign_in: SignInOptions {
+                    client_secret: config.client_secret.clone(),
+                    browser: browser(no_browser),
+                    timeout: Duration::from_secs(callback_timeout.max(1)),
+                    ..Default::default()
+                },
+                client: config,
+                tray: Some(std::sync::Arc::new(tray::sign_in)),
+            };
+            let stdin = tokio::io::BufReader::new(tokio::io::stdin());
+            std::sync::Arc::new(engine)
+                .bridge(&server, options, stdin, tokio::io::stdout())
+                .await
         }
         Command::Call {
             url,

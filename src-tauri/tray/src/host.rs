@@ -235,6 +235,19 @@ impl Host {
                 .open(Some(&LinkAction::Why { url: url.clone() }.link()));
             return;
         }
+        self.sign_in_once(url).await;
+    }
+
+    /// A tool (`latchkey bridge`) needs `url` signed in again: the one-click sign-in, or the
+    /// window's review when the plan changed or it never signed in (D-Bus `SignIn`).
+    pub fn sign_in_for_tool(self: &Arc<Self>, url: String) {
+        let host = self.clone();
+        self.rt.spawn(async move { host.sign_in_once(url).await });
+    }
+
+    /// One-click sign-in of `url` (one at a time per server): when its last plan still
+    /// holds; else the window's review; "why" when it failed.
+    async fn sign_in_once(self: Arc<Self>, url: String) {
         if !lock(&self.signing_in).insert(url.clone()) {
             tracing::info!("a sign-in for {url} is already waiting for the browser");
             return;

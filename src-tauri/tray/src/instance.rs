@@ -25,6 +25,9 @@ pub trait Answers: Send + Sync + 'static {
     fn last_health(&self) -> Vec<ServerHealth>;
     /// Probes every server now; all results once each has answered.
     fn probe_all(&self) -> Round;
+    /// A tool needs `url` signed in again: start the one-click sign-in (or the review);
+    /// whether the request was taken.
+    fn sign_in(&self, url: String) -> bool;
 }
 
 struct Tray {
@@ -56,6 +59,11 @@ impl Tray {
     /// Probes every server; a JSON array of `ServerHealth` once all have answered.
     async fn probe_all(&self) -> String {
         json_list(&self.answers.probe_all().await)
+    }
+
+    /// A tool (`latchkey bridge`) needs `url` signed in again; true when the tray took it.
+    fn sign_in(&self, url: String) -> bool {
+        self.answers.sign_in(url)
     }
 
     /// One probe answered: a `ServerHealth` as JSON.
@@ -271,6 +279,10 @@ mod tests {
                 ]
             })
         }
+        fn sign_in(&self, url: String) -> bool {
+            self.asked.lock().unwrap().push(format!("sign_in {url}"));
+            true
+        }
     }
 
     fn call(conn: &Connection, name: &str) -> String {
@@ -298,6 +310,9 @@ mod tests {
             fn probe_all(&self) -> Round {
                 let task = self.1.spawn(self.0.probe_all());
                 Box::pin(async move { task.await.unwrap_or_default() })
+            }
+            fn sign_in(&self, url: String) -> bool {
+                self.0.sign_in(url)
             }
         }
         static RT: std::sync::OnceLock<tokio::runtime::Runtime> = std::sync::OnceLock::new();
@@ -334,6 +349,20 @@ mod tests {
                 &(),
             )
             .unwrap();
+        // `latchkey bridge` asks for a sign-in: taken.
+        let taken: bool = client
+            .call_method(
+                Some(BUS_NAME),
+                OBJECT_PATH,
+                Some(INTERFACE),
+                method::SIGN_IN,
+                &("https://a.example/mcp",),
+            )
+            .unwrap()
+            .body()
+            .deserialize()
+            .unwrap();
+        assert!(taken);
 
         // A second tray on the same bus hands its arguments over and ends.
         let second = claim_on(
@@ -348,6 +377,7 @@ mod tests {
             [
                 "probe_all",
                 "changed",
+                "sign_in https://a.example/mcp",
                 r#"launched ["latchkey://why?url=https%3A%2F%2Fa.example%2Fmcp"]"#
             ]
         );

@@ -121,6 +121,11 @@ impl instance::Answers for Served {
     fn probe_all(&self) -> instance::Round {
         Box::pin(self.0.probe_round())
     }
+
+    fn sign_in(&self, url: String) -> bool {
+        self.0.sign_in_for_tool(url);
+        true
+    }
 }
 
 /// The window opens at start with `LATCHKEY_SHOW_WINDOW_AT_START=1` (screenshots, tests).

@@ -139,9 +139,29 @@ impl Desktop {
         let display = format!(":{n}");
         let env = [("DISPLAY", display.as_str())];
         let (wm, _) = Tethered::spawn("exec openbox --sm-disable >/dev/null 2>&1", &env);
+        let probe = |program: &str, args: &[&str]| {
+            Command::new(program)
+                .args(args)
+                .env("DISPLAY", &display)
+                .stdin(Stdio::null())
+                .output()
+                .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+                .unwrap_or_default()
+        };
+        wait_for(
+            "openbox to manage the screen",
+            Duration::from_secs(60),
+            || {
+                let out = probe("xprop", &["-root", "_NET_SUPPORTING_WM_CHECK"]);
+                out.contains("window id").then_some(())
+            },
+        );
+        // The panel only after the window manager runs: a trayer started before it, on a
+        // loaded machine, sometimes never maps its panel. Restarted if it exits.
         let (tray, _) = Tethered::spawn(
-            "exec trayer --edge top --align right --widthtype request --height 32 \
-             --SetDockType true --transparent false --tint 0x2b2b2b --expand false >/dev/null 2>&1",
+            "while :; do trayer --edge top --align right --widthtype request --height 32 \
+             --SetDockType true --transparent false --tint 0x2b2b2b --expand false >/dev/null 2>&1; \
+             sleep 0.5; done",
             &env,
         );
         let desktop = Desktop {
@@ -154,14 +174,6 @@ impl Desktop {
         wait_for("trayer's panel", Duration::from_secs(60), || {
             desktop.search(&["--name", "^panel$"])
         });
-        wait_for(
-            "openbox to manage the screen",
-            Duration::from_secs(60),
-            || {
-                let out = desktop.run("xprop", &["-root", "_NET_SUPPORTING_WM_CHECK"]);
-                out.contains("window id").then_some(())
-            },
-        );
         desktop
     }
 

@@ -41,6 +41,9 @@ pub struct RenewalTiming {
     /// The most a token used for one request is renewed ahead of its expiry
     /// (`LATCHKEY_REFRESH_MARGIN_SECS`).
     pub cap: Duration,
+    /// Every token is due: a test hook (`LATCHKEY_TEST_RENEW_ALWAYS`, debug builds only) for
+    /// crash and refusal tests that need a renewal on every call.
+    pub renew_always: bool,
 }
 
 /// The cap when `LATCHKEY_REFRESH_MARGIN_SECS` does not say: 60 seconds.
@@ -48,7 +51,10 @@ pub const DEFAULT_CAP: Duration = Duration::from_secs(60);
 
 impl Default for RenewalTiming {
     fn default() -> Self {
-        RenewalTiming { cap: DEFAULT_CAP }
+        RenewalTiming {
+            cap: DEFAULT_CAP,
+            renew_always: false,
+        }
     }
 }
 
@@ -56,6 +62,9 @@ impl RenewalTiming {
     /// Seconds that must be left of a token that lives `lifetime` seconds (from when it was
     /// obtained to its expiry) for `need`.
     pub fn required_left(&self, need: Need, lifetime: u64) -> u64 {
+        if self.renew_always {
+            return u64::MAX;
+        }
         let half = lifetime / 2;
         let for_use = (lifetime / 10).max(1).min(half).min(self.cap.as_secs());
         let for_connection = for_use.max(lifetime / 4);
@@ -97,7 +106,10 @@ impl RenewalTiming {
 mod tests {
     use super::*;
 
-    const T: RenewalTiming = RenewalTiming { cap: DEFAULT_CAP };
+    const T: RenewalTiming = RenewalTiming {
+        cap: DEFAULT_CAP,
+        renew_always: false,
+    };
 
     #[test]
     fn the_margin_is_a_share_of_the_lifetime_as_the_table_says() {
@@ -147,11 +159,13 @@ mod tests {
     fn the_cap_bounds_only_the_margin_for_use() {
         let t = RenewalTiming {
             cap: Duration::from_secs(5),
+            ..RenewalTiming::default()
         };
         assert_eq!(t.required_left(Need::ForUse, 3600), 5);
         assert_eq!(t.required_left(Need::ForConnection, 3600), 900);
         let zero = RenewalTiming {
             cap: Duration::ZERO,
+            ..RenewalTiming::default()
         };
         assert_eq!(zero.required_left(Need::ForUse, 3600), 0);
     }

@@ -62,6 +62,22 @@ impl Reqwest {
             .expect("a TLS backend is compiled in");
         Reqwest { client, timeout }
     }
+
+    /// A client for long-lived exchanges (an MCP server's event stream, a tool call that
+    /// streams progress for minutes): it connects within `connect_timeout` and then waits as
+    /// long as the server keeps the exchange open. No redirects are followed.
+    pub fn streaming(connect_timeout: Duration) -> Self {
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(connect_timeout)
+            .user_agent(concat!("latchkey/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .expect("a TLS backend is compiled in");
+        Reqwest {
+            client,
+            timeout: connect_timeout,
+        }
+    }
 }
 
 impl Transport for Reqwest {
@@ -332,7 +348,9 @@ impl Http {
 
 /// A reqwest failure in our words: [`Error::Timeout`] after `timeout`, otherwise
 /// [`Error::Unreachable`] with the innermost cause.
-fn map_reqwest_error(url: &Url, timeout: Duration, e: reqwest::Error) -> Error {
+/// Our error for a reqwest failure on `url`: [`Error::Timeout`] (reported as `timeout`) or
+/// [`Error::Unreachable`].
+pub(crate) fn map_reqwest_error(url: &Url, timeout: Duration, e: reqwest::Error) -> Error {
     if e.is_timeout() {
         Error::Timeout {
             url: url.to_string(),

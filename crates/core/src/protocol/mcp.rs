@@ -280,17 +280,7 @@ impl<'a> McpSession<'a> {
     fn status_error(&self, resp: &Fetched) -> Error {
         if resp.status == 401 || resp.status == 403 {
             let values = resp.header_values("www-authenticate");
-            let b = www_authenticate::bearer(values.iter().map(String::as_str))
-                .ok()
-                .flatten()
-                .unwrap_or_default();
-            return Error::TokenRejected {
-                status: resp.status,
-                error: b.error,
-                description: b.error_description,
-                scope: b.scope,
-                resource_metadata: b.resource_metadata,
-            };
+            return token_rejected(resp.status, values.iter().map(String::as_str));
         }
         Error::HttpStatus {
             url: self.url.to_string(),
@@ -298,6 +288,24 @@ impl<'a> McpSession<'a> {
             doing: "talking MCP".into(),
             body: Some(resp.text_excerpt()),
         }
+    }
+}
+
+/// The refusal of a request answered 401 or 403 (`status`), with what the Bearer challenge in
+/// the `WWW-Authenticate` header values said: `error`, `error_description`, `scope`,
+/// `resource_metadata` (RFC 6750 section 3; RFC 9728 section 5.1). A header that cannot be
+/// read counts as a challenge without parameters.
+pub fn token_rejected<'a>(status: u16, www_authenticate: impl Iterator<Item = &'a str>) -> Error {
+    let b = www_authenticate::bearer(www_authenticate)
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+    Error::TokenRejected {
+        status,
+        error: b.error,
+        description: b.error_description,
+        scope: b.scope,
+        resource_metadata: b.resource_metadata,
     }
 }
 

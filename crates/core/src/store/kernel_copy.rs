@@ -199,6 +199,7 @@ mod tests {
 
     const T: RenewalTiming = RenewalTiming {
         cap: crate::oauth::renewal_timing::DEFAULT_CAP,
+        renew_always: false,
     };
 
     fn service(tag: &str) -> String {

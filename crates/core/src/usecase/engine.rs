@@ -8,7 +8,7 @@
 
 use crate::clock::{Clock, SystemClock};
 use crate::oauth::renewal_timing::{RenewalTiming, DEFAULT_CAP};
-use crate::protocol::http::{Http, Transport};
+use crate::protocol::http::{Http, Reqwest, Transport};
 use crate::store::paths;
 use crate::store::vault::{CredentialStore, KeyringStore};
 use crate::tools::Locations;
@@ -60,9 +60,13 @@ impl Latchkey {
             .and_then(|s| s.trim().parse().ok())
             .map(Duration::from_secs)
             .unwrap_or(DEFAULT_CAP);
-        Self::new(Arc::new(KeyringStore::from_env()), Locations::from_env())
+        let mut engine = Self::new(Arc::new(KeyringStore::from_env()), Locations::from_env())
             .with_state_dir(paths::state_dir())
-            .with_margin(margin)
+            .with_margin(margin);
+        // Test hook (debug builds, as the end-to-end tests run): a renewal on every call.
+        engine.timing.renew_always =
+            cfg!(debug_assertions) && std::env::var_os("LATCHKEY_TEST_RENEW_ALWAYS").is_some();
+        engine
     }
 
     /// An engine over `store` and `locations`, with the system clock, the default timeout,
@@ -104,7 +108,7 @@ impl Latchkey {
     /// The most a token is renewed ahead of its expiry for one request (seconds); shorter
     /// tokens are renewed a tenth of their lifetime ahead ([`RenewalTiming`]).
     pub fn with_margin(mut self, margin: Duration) -> Self {
-        self.timing = RenewalTiming { cap: margin };
+        self.timing.cap = margin;
         self
     }
 
@@ -133,6 +137,18 @@ impl Latchkey {
         match &self.transport {
             Some(t) => Http::with_transport(t.clone(), self.timeout),
             None => Http::new(self.timeout),
+        }
+    }
+
+    /// The transport of long-lived exchanges (the bridge's requests and event streams): the
+    /// test transport when one was given, else [`Reqwest::streaming`], which connects within
+    /// the engine's timeout and then waits as long as the server streams.
+    pub(crate) fn stream_transport(&self) -> Arc<dyn Transport> {
+        match &self.transport {
+            Some(t) => t.clone(),
+            None => Arc::new(Reqwest::streaming(
+                self.timeout.min(Duration::from_secs(10)),
+            )),
         }
     }
 

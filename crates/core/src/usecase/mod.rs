@@ -1,12 +1,13 @@
 //! The use-case layer: what the command line, the window and the tray call. Each use case
 //! puts the lower layers together once (sign in, renew, probe and status, why, hand off,
-//! sign out, the inventory), so recording flows, updating the kernel copy, how much of a
+//! sign out, the bridge, the inventory), so recording flows, updating the kernel copy, how much of a
 //! token's lifetime a caller needs, and the events happen in one place whichever front asked.
 //!
 //! The fronts import this module only (plus [`crate::Error`], [`crate::Secret`] and
 //! [`crate::logging`]): the engine, its requests and answers, and the types they render,
 //! re-exported below from the layers that define them.
 
+pub mod bridge;
 pub mod connect;
 pub mod engine;
 pub mod events;
@@ -28,6 +29,7 @@ mod registration_tests;
 #[cfg(test)]
 mod tests;
 
+pub use bridge::BridgeOptions;
 pub use connect::{how_connected, Added, Change, EntryChange, Removed, ToolOutcome};
 pub use engine::Latchkey;
 pub use events::{Event, SessionEvent};

@@ -12,7 +12,6 @@ use crate::protocol::discovery::Discovery;
 use crate::secret::Secret;
 use crate::store::vault::tests::sample;
 use crate::store::vault::{server_id, CredentialBundle, CredentialStore, MemoryStore};
-use crate::tools::Locations;
 use crate::usecase::{BrowserMode, Latchkey, Need, SignInEvent, SignInOptions};
 use serde_json::json;
 use std::io::{Read, Write};
@@ -38,11 +37,7 @@ fn env(exchanges: Vec<Expect>) -> Env {
     let store = Arc::new(MemoryStore::default());
     let home = tempfile::tempdir().unwrap();
     let canned = Canned::new(exchanges);
-    let engine = Latchkey::new(store.clone(), Locations::for_home(home.path()))
-        .with_state_dir(home.path().join("state"))
-        .with_clock(Arc::new(clock.clone()))
-        .with_transport(canned.clone())
-        .with_lock_wait(Duration::from_secs(2));
+    let engine = super::tests::test_engine(store.clone(), &canned, &clock, home.path());
     Env {
         engine,
         canned,
@@ -339,11 +334,7 @@ async fn a_session_whose_client_is_from_another_issuer_is_neither_refreshed_nor_
     b.revocation_endpoint = Some(format!("{ISSUER}/revoke"));
     b.client.issuer = ISSUER2.into();
     e.store.save(&b).unwrap();
-    let err = e
-        .engine
-        .fresh(SERVER_A, Need::ForUse)
-        .await
-        .unwrap_err();
+    let err = e.engine.fresh(SERVER_A, Need::ForUse).await.unwrap_err();
     assert_eq!(err.code(), "needs_sign_in");
     let out = e.engine.sign_out(SERVER_A).await.unwrap().unwrap();
     assert!(matches!(out.revoked, Ok(false)));
@@ -598,11 +589,7 @@ async fn a_refresh_with_an_expired_secret_sends_nothing_and_asks_for_sign_in() {
     b.client.client_secret_expires_at = Some(e.now() - 1);
     e.store.save(&b).unwrap();
     e.store.save_client(&b.client).unwrap();
-    let err = e
-        .engine
-        .fresh(SERVER_A, Need::ForUse)
-        .await
-        .unwrap_err();
+    let err = e.engine.fresh(SERVER_A, Need::ForUse).await.unwrap_err();
     assert!(e.canned.sent().is_empty(), "{:?}", e.canned.requests());
     assert_eq!(err.code(), "needs_sign_in");
     assert!(err.to_string().contains("client secret"), "{err}");
@@ -692,11 +679,7 @@ async fn a_refresh_refused_for_the_client_drops_the_issuers_registration_when_it
         let mut k = b.client.clone();
         k.client_id = kept_id.into();
         e.store.save_client(&k).unwrap();
-        let err = e
-            .engine
-            .fresh(SERVER_A, Need::ForUse)
-            .await
-            .unwrap_err();
+        let err = e.engine.fresh(SERVER_A, Need::ForUse).await.unwrap_err();
         e.canned.assert_done();
         assert_eq!(err.code(), "needs_sign_in");
         assert_eq!(

@@ -68,7 +68,7 @@ pub struct Challenged {
 }
 
 /// The step-up `e` calls for, when it is a 401 or a 403 `insufficient_scope`.
-fn challenged(e: &Error, bundle: Option<&CredentialBundle>) -> Option<Challenged> {
+pub(crate) fn challenged(e: &Error, bundle: Option<&CredentialBundle>) -> Option<Challenged> {
     let Error::TokenRejected {
         status,
         error,
@@ -237,24 +237,35 @@ impl Latchkey {
             bundle,
             action,
             renew,
-            async |wanted: &Challenged| {
-                (step_up.asking)(wanted);
-                let hints: Vec<String> = wanted.resource_metadata.iter().cloned().collect();
-                let plan = self
-                    .plan_sign_in_with_hints(
-                        server_url,
-                        step_up.client,
-                        &ScopeChoice {
-                            exactly: wanted.scopes.clone(),
-                            add: Vec::new(),
-                        },
-                        &hints,
-                    )
-                    .await?;
-                self.sign_in(&plan, step_up.options, step_up.progress).await
-            },
+            async |wanted: &Challenged| self.sign_in_for(server_url, wanted, step_up).await,
         )
         .await
+    }
+
+    /// Signs `server_url` in for what it asked when it refused a request (`wanted`): tells
+    /// `step_up.asking`, reads the challenge's `resource_metadata` first, asks for exactly
+    /// the scopes wanted (none: the plan's recommendation), and signs in through the browser.
+    /// Errors: those of discovery and of [`Latchkey::sign_in`].
+    pub(crate) async fn sign_in_for(
+        &self,
+        server_url: &str,
+        wanted: &Challenged,
+        step_up: &StepUp<'_>,
+    ) -> Result<CredentialBundle> {
+        (step_up.asking)(wanted);
+        let hints: Vec<String> = wanted.resource_metadata.iter().cloned().collect();
+        let plan = self
+            .plan_sign_in_with_hints(
+                server_url,
+                step_up.client,
+                &ScopeChoice {
+                    exactly: wanted.scopes.clone(),
+                    add: Vec::new(),
+                },
+                &hints,
+            )
+            .await?;
+        self.sign_in(&plan, step_up.options, step_up.progress).await
     }
 }
 

@@ -38,11 +38,7 @@ fn setup(left: u64, exchanges: Vec<Expect>) -> Setup {
     store.save(&b).unwrap();
     let home = tempfile::tempdir().unwrap();
     let canned = Canned::new(exchanges);
-    let engine = Latchkey::new(store.clone(), Locations::for_home(home.path()))
-        .with_state_dir(home.path().join("state"))
-        .with_clock(Arc::new(clock.clone()))
-        .with_transport(canned.clone())
-        .with_lock_wait(Duration::from_secs(2));
+    let engine = test_engine(store.clone(), &canned, &clock, home.path());
     Setup {
         engine,
         canned,
@@ -50,6 +46,21 @@ fn setup(left: u64, exchanges: Vec<Expect>) -> Setup {
         clock,
         home,
     }
+}
+
+/// An engine over `store` whose HTTP goes to `canned`, on `clock`, with its tools' files and
+/// state folder under `home`.
+pub(super) fn test_engine(
+    store: Arc<MemoryStore>,
+    canned: &Arc<Canned>,
+    clock: &FakeClock,
+    home: &Path,
+) -> Latchkey {
+    Latchkey::new(store, Locations::for_home(home))
+        .with_state_dir(home.join("state"))
+        .with_clock(Arc::new(clock.clone()))
+        .with_transport(canned.clone())
+        .with_lock_wait(Duration::from_secs(2))
 }
 
 fn refresh_answer() -> Expect {

@@ -31,8 +31,14 @@ pub mod method {
     /// array of `ServerHealth` (each result is also signalled as it comes).
     pub const PROBE_ALL: &str = "ProbeAll";
 
+    /// `SignIn(url: s) -> b`: a tool needs `url` (a canonical server URL) signed in again
+    /// (`latchkey bridge` got a 401 it could not renew away): the tray signs it in in one
+    /// click when its last plan still holds, else opens the window's review. Answers at once
+    /// whether it took the request; the caller then waits for the new credentials.
+    pub const SIGN_IN: &str = "SignIn";
+
     /// Every method, for the tests that hold the served interface to these names.
-    pub const ALL: &[&str] = &[LAUNCHED, CHANGED, LAST_HEALTH, PROBE_ALL];
+    pub const ALL: &[&str] = &[LAUNCHED, CHANGED, LAST_HEALTH, PROBE_ALL, SIGN_IN];
 }
 
 /// The signals of [`INTERFACE`].
