@@ -250,7 +250,7 @@ pub fn render(inv: &Inventory, home: &Path, explicit: &[PathBuf]) -> String {
             let how = match t.handoff() {
                 Some(cmd) => format!("Latchkey can hand it one: {cmd} SERVER"),
                 None => format!(
-                    "signs in by itself, unless connected: latchkey connect SERVER --to {}",
+                    "signs in by itself; to use Latchkey's token (through latchkey bridge): latchkey connect SERVER --to {}",
                     crate::connect::tool_id(t)
                 ),
             };

@@ -272,6 +272,32 @@ fn an_mcp_remote_entry_is_replaced_in_place_and_restored_byte_for_byte_without_a
 }
 
 #[test]
+fn a_server_is_found_by_the_name_the_tools_give_it() {
+    // Claude Desktop calls it "atlassian"; Latchkey never named it.
+    let h = home("connect-by-tool-name");
+    let desktop = h.home.join(".config/Claude/claude_desktop_config.json");
+    let before = std::fs::read_to_string(&desktop).unwrap();
+    changes(
+        h.engine
+            .connect("atlassian", &[Tool::ClaudeDesktop], None)
+            .unwrap(),
+    );
+    assert_eq!(
+        h.engine.connected_tools("atlassian").unwrap(),
+        [Tool::ClaudeDesktop]
+    );
+    changes(
+        h.engine
+            .disconnect("atlassian", &[Tool::ClaudeDesktop])
+            .unwrap(),
+    );
+    assert_eq!(std::fs::read_to_string(&desktop).unwrap(), before);
+    let e = h.engine.disconnect("no-such-name", &[Tool::ClaudeDesktop]);
+    assert!(matches!(e, Err(Error::UnknownServer { .. })), "{e:?}");
+    remove(&h.home);
+}
+
+#[test]
 fn an_mcp_remote_entry_keeps_its_other_members() {
     let h = home("connect-env");
     let desktop = h.home.join(".config/Claude/claude_desktop_config.json");
