@@ -198,6 +198,9 @@ pub enum ServerView {
 pub struct OpenServer {
     pub url: String,
     pub view: ServerView,
+    /// The scopes a sign-in starts from (a server asked for more); empty: the plan's
+    /// recommendation.
+    pub scopes: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]

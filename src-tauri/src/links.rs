@@ -16,21 +16,27 @@ pub fn open<R: Runtime>(
 ) -> Result<LinkAction, latchkey_core::Error> {
     let action = links::parse(link)?;
     tracing::info!("link: {action:?}");
-    let view = match action {
-        LinkAction::Login { .. } => ServerView::SignIn,
-        LinkAction::Why { .. } => ServerView::Why,
+    let (view, scopes) = match &action {
+        LinkAction::Login { scopes, .. } => (ServerView::SignIn, scopes.clone()),
+        LinkAction::Why { .. } => (ServerView::Why, Vec::new()),
     };
-    open_server(app, action.url(), view);
+    open_server(app, action.url(), view, scopes);
     Ok(action)
 }
 
 /// Shows the window on a server's view. A window whose page is loaded hears it as an
 /// `open-server` event; a window that is just being created would miss that, so the view is
 /// kept until its page asks for it (`take_pending_open`).
-pub fn open_server<R: Runtime>(app: &AppHandle<R>, url: &str, view: ServerView) {
+pub fn open_server<R: Runtime>(
+    app: &AppHandle<R>,
+    url: &str,
+    view: ServerView,
+    scopes: Vec<String>,
+) {
     let open = OpenServer {
         url: url.to_string(),
         view,
+        scopes,
     };
     let state = app.try_state::<AppState>();
     let listening = app.get_webview_window(crate::MAIN_WINDOW).is_some()

@@ -217,6 +217,18 @@ test("the why view shows the reason, the fix as a button, and the trace behind a
   await page.close();
 });
 
+test("a tool's step-up through the tray opens the wizard on the wider scopes, for review", async () => {
+  const { page, errors } = await open();
+  // The tray opens the window with latchkey://login?url=...&scope=... when `latchkey bridge`
+  // was refused with insufficient_scope; the window hears it as open-server.
+  await page.evaluate((url) => window.__emit("open-server", { url, view: "sign_in", scopes: ["read_api", "read_repository"] }), urls.GITLAB);
+  await page.locator('[data-testid="wizard"]').waitFor();
+  const sent = await page.evaluate(() => window.__calls.filter((c) => c.cmd === "plan_sign_in").map((c) => c.args));
+  assert.deepEqual(sent, [{ url: urls.GITLAB, client: null, scopes: ["read_api", "read_repository"] }]);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
 test("the keyboard reaches every action, and Escape goes back", async () => {
   const { page, errors } = await open();
   const focused = async () => page.evaluate(() => {

@@ -5,13 +5,14 @@
 use latchkey_core::usecase::tray_bus::{method, BUS_NAME, INTERFACE, OBJECT_PATH};
 use std::time::Duration;
 
-/// Asks the tray to sign `url` in again; true when it took the request.
+/// Asks the tray to sign `url` in again, with `scopes` (empty: the last sign-in's); true when
+/// it took the request.
 #[cfg(target_os = "linux")]
-pub fn sign_in(url: &str) -> bool {
+pub fn sign_in(url: &str, scopes: &[String]) -> bool {
     let asked = dbus::blocking::Connection::new_session().and_then(|c| {
         let proxy = c.with_proxy(BUS_NAME, OBJECT_PATH, Duration::from_secs(2));
         proxy
-            .method_call::<(bool,), _, _, _>(INTERFACE, method::SIGN_IN, (url,))
+            .method_call::<(bool,), _, _, _>(INTERFACE, method::SIGN_IN, (url, scopes.to_vec()))
             .map(|(taken,)| taken)
     });
     match asked {
@@ -28,7 +29,7 @@ pub fn sign_in(url: &str) -> bool {
 
 /// Asks the tray to sign `url` in again; no tray answers on this platform.
 #[cfg(not(target_os = "linux"))]
-pub fn sign_in(_url: &str) -> bool {
+pub fn sign_in(_url: &str, _scopes: &[String]) -> bool {
     let _ = (
         BUS_NAME,
         INTERFACE,

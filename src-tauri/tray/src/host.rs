@@ -163,7 +163,11 @@ impl Host {
     fn session_event(self: &Arc<Self>, e: latchkey_core::usecase::SessionEvent) {
         let url = notify::server_of(&e).to_string();
         let host = self.clone();
-        let link = LinkAction::Login { url: url.clone() }.link();
+        let link = LinkAction::Login {
+            url: url.clone(),
+            scopes: Vec::new(),
+        }
+        .link();
         notify::show(&e, &self.display_name(&url), self.engine.now(), move || {
             host.windows.open(Some(&link))
         });
@@ -238,9 +242,17 @@ impl Host {
         self.sign_in_once(url).await;
     }
 
-    /// A tool (`latchkey bridge`) needs `url` signed in again: the one-click sign-in, or the
-    /// window's review when the plan changed or it never signed in (D-Bus `SignIn`).
-    pub fn sign_in_for_tool(self: &Arc<Self>, url: String) {
+    /// A tool (`latchkey bridge`) needs `url` signed in again (D-Bus `SignIn`): with no
+    /// `scopes`, the one-click sign-in, or the window's review when the plan changed or it
+    /// never signed in; with scopes (the server asked for more), the window's review starting
+    /// from them: wider access is the person's to grant.
+    pub fn sign_in_for_tool(self: &Arc<Self>, url: String, scopes: Vec<String>) {
+        if !scopes.is_empty() {
+            tracing::info!("a tool needs wider access to {url}: the window reviews it");
+            self.windows
+                .open(Some(&LinkAction::Login { url, scopes }.link()));
+            return;
+        }
         let host = self.clone();
         self.rt.spawn(async move { host.sign_in_once(url).await });
     }
@@ -260,8 +272,13 @@ impl Host {
             }
             Err(SignInAgain::NeedsReview(why)) => {
                 tracing::info!("sign-in for {url} opens the window: {why}");
-                self.windows
-                    .open(Some(&LinkAction::Login { url: url.clone() }.link()));
+                self.windows.open(Some(
+                    &LinkAction::Login {
+                        url: url.clone(),
+                        scopes: Vec::new(),
+                    }
+                    .link(),
+                ));
             }
             Err(SignInAgain::Failed(why)) => {
                 tracing::warn!("one-click sign-in for {url} failed: {why}");

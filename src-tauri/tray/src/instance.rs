@@ -25,9 +25,9 @@ pub trait Answers: Send + Sync + 'static {
     fn last_health(&self) -> Vec<ServerHealth>;
     /// Probes every server now; all results once each has answered.
     fn probe_all(&self) -> Round;
-    /// A tool needs `url` signed in again: start the one-click sign-in (or the review);
-    /// whether the request was taken.
-    fn sign_in(&self, url: String) -> bool;
+    /// A tool needs `url` signed in again: with no `scopes`, start the one-click sign-in (or
+    /// the review); with scopes, the review starting from them. Whether it was taken.
+    fn sign_in(&self, url: String, scopes: Vec<String>) -> bool;
 }
 
 struct Tray {
@@ -61,9 +61,10 @@ impl Tray {
         json_list(&self.answers.probe_all().await)
     }
 
-    /// A tool (`latchkey bridge`) needs `url` signed in again; true when the tray took it.
-    fn sign_in(&self, url: String) -> bool {
-        self.answers.sign_in(url)
+    /// A tool (`latchkey bridge`) needs `url` signed in again, with `scopes` (empty: the
+    /// last sign-in's); true when the tray took it.
+    fn sign_in(&self, url: String, scopes: Vec<String>) -> bool {
+        self.answers.sign_in(url, scopes)
     }
 
     /// One probe answered: a `ServerHealth` as JSON.
@@ -279,8 +280,11 @@ mod tests {
                 ]
             })
         }
-        fn sign_in(&self, url: String) -> bool {
-            self.asked.lock().unwrap().push(format!("sign_in {url}"));
+        fn sign_in(&self, url: String, scopes: Vec<String>) -> bool {
+            self.asked
+                .lock()
+                .unwrap()
+                .push(format!("sign_in {url} [{}]", scopes.join(" ")));
             true
         }
     }
@@ -311,8 +315,8 @@ mod tests {
                 let task = self.1.spawn(self.0.probe_all());
                 Box::pin(async move { task.await.unwrap_or_default() })
             }
-            fn sign_in(&self, url: String) -> bool {
-                self.0.sign_in(url)
+            fn sign_in(&self, url: String, scopes: Vec<String>) -> bool {
+                self.0.sign_in(url, scopes)
             }
         }
         static RT: std::sync::OnceLock<tokio::runtime::Runtime> = std::sync::OnceLock::new();
@@ -356,7 +360,7 @@ mod tests {
                 OBJECT_PATH,
                 Some(INTERFACE),
                 method::SIGN_IN,
-                &("https://a.example/mcp",),
+                &("https://a.example/mcp", vec!["mcp", "mcp:admin"]),
             )
             .unwrap()
             .body()
@@ -377,7 +381,7 @@ mod tests {
             [
                 "probe_all",
                 "changed",
-                "sign_in https://a.example/mcp",
+                "sign_in https://a.example/mcp [mcp mcp:admin]",
                 r#"launched ["latchkey://why?url=https%3A%2F%2Fa.example%2Fmcp"]"#
             ]
         );

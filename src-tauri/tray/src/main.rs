@@ -122,8 +122,8 @@ impl instance::Answers for Served {
         Box::pin(self.0.probe_round())
     }
 
-    fn sign_in(&self, url: String) -> bool {
-        self.0.sign_in_for_tool(url);
+    fn sign_in(&self, url: String, scopes: Vec<String>) -> bool {
+        self.0.sign_in_for_tool(url, scopes);
         true
     }
 }

@@ -48,7 +48,7 @@ pub const CLOSE_GRACE: Duration = Duration::from_secs(1);
 
 /// Asks the tray to sign a server (its canonical URL) in again in one click
 /// (`tray_bus::method::SIGN_IN`); true when the tray took the request.
-pub type TraySignIn = Arc<dyn Fn(&str) -> bool + Send + Sync>;
+pub type TraySignIn = Arc<dyn Fn(&str, &[String]) -> bool + Send + Sync>;
 
 /// How a bridge signs in when the server asks for it: the app identity and the sign-in's
 /// options (browser, callback timeout), and the tray's one-click sign-in where one runs.
@@ -170,12 +170,16 @@ impl Bridge {
                 return Ok(());
             }
         }
-        if wanted.status == 401 {
-            if let Some(tray) = &self.options.tray {
-                if tray(&self.server) {
-                    tracing::info!("{} needs a sign-in: the tray signs it in", self.server);
-                    return self.signed_in_elsewhere(refused).await;
-                }
+        if let Some(tray) = &self.options.tray {
+            // A 401: the last sign-in again, in one click. A 403: the wider scopes, reviewed.
+            let scopes: &[String] = if wanted.status == 401 {
+                &[]
+            } else {
+                &wanted.scopes
+            };
+            if tray(&self.server, scopes) {
+                tracing::info!("{} needs a sign-in: the tray signs it in", self.server);
+                return self.signed_in_elsewhere(refused).await;
             }
         }
         tracing::info!(
@@ -664,7 +668,7 @@ mod tests {
             |store| {
                 let asked = asked.clone();
                 BridgeOptions {
-                    tray: Some(Arc::new(move |url: &str| {
+                    tray: Some(Arc::new(move |url: &str, _scopes: &[String]| {
                         asked.lock().unwrap().push(url.to_string());
                         // The tray's one-click sign-in stores new credentials.
                         let mut b = sample(SERVER);
@@ -686,6 +690,54 @@ mod tests {
 
     fn canonical() -> String {
         crate::store::vault::server_id(SERVER).unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_server_asking_for_more_scopes_sends_the_tray_the_wider_set_for_review() {
+        let asked = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (out, canned) = bridge_with(
+            &[INIT],
+            vec![
+                Expect::post(SERVER)
+                    .with_header("authorization", "Bearer at-secret-value")
+                    .respond(403)
+                    .respond_header(
+                        "www-authenticate",
+                        r#"Bearer error="insufficient_scope", scope="mcp:admin""#,
+                    ),
+                Expect::post(SERVER)
+                    .with_header("authorization", "Bearer at-wider")
+                    .respond_json(200, &answer(0)),
+            ],
+            |_| {},
+            |store| {
+                let asked = asked.clone();
+                BridgeOptions {
+                    tray: Some(Arc::new(move |url: &str, scopes: &[String]| {
+                        asked
+                            .lock()
+                            .unwrap()
+                            .push(format!("{url} [{}]", scopes.join(" ")));
+                        // The person grants the wider scopes in the window's review.
+                        let mut b = sample(SERVER);
+                        b.tokens.access_token = Secret::new("at-wider");
+                        b.tokens.expires_at = Some(crate::clock::now() + 3600);
+                        b.tokens.obtained_at = crate::clock::now();
+                        store.save(&b).unwrap();
+                        true
+                    })),
+                    ..BridgeOptions::default()
+                }
+            },
+        )
+        .await;
+        canned.assert_done();
+        assert_eq!(out, vec![answer(0)]);
+        // The union of what was granted (`mcp`) and what the server asks.
+        assert_eq!(
+            asked.lock().unwrap().as_slice(),
+            [format!("{} [mcp mcp:admin]", canonical())]
+        );
     }
 
     #[tokio::test]

@@ -1,6 +1,7 @@
 //! `latchkey://` links: what a link asks the app to do. A web page, a terminal or another
-//! tool can start a sign-in (`latchkey://login?url=https://example.com/mcp`) or show why a
-//! server fails (`latchkey://why?url=...`). Anything else is refused with a reason, since a
+//! tool can start a sign-in (`latchkey://login?url=https://example.com/mcp`, optionally with
+//! `&scope=a b`, the scopes the wizard starts from: what a server asked for in a step-up) or
+//! show why a server fails (`latchkey://why?url=...`). Anything else is refused with a reason, since a
 //! link may come from anywhere.
 
 use crate::error::{Error, Result};
@@ -12,8 +13,9 @@ pub const SCHEME: &str = "latchkey";
 /// What a link asks for; `url` is the server's canonical address.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LinkAction {
-    /// Open the sign-in wizard for the server.
-    Login { url: String },
+    /// Open the sign-in wizard for the server, starting from `scopes` (empty: the plan's
+    /// recommendation). The person still reviews them before the browser opens.
+    Login { url: String, scopes: Vec<String> },
     /// Show why the server fails and how to fix it.
     Why { url: String },
 }
@@ -21,19 +23,22 @@ pub enum LinkAction {
 impl LinkAction {
     pub fn url(&self) -> &str {
         match self {
-            LinkAction::Login { url } | LinkAction::Why { url } => url,
+            LinkAction::Login { url, .. } | LinkAction::Why { url } => url,
         }
     }
 
     /// The link that asks for this action, as [`parse`] reads it back.
     pub fn link(&self) -> String {
-        let (action, url) = match self {
-            LinkAction::Login { url } => ("login", url),
-            LinkAction::Why { url } => ("why", url),
+        let (action, url, scopes) = match self {
+            LinkAction::Login { url, scopes } => ("login", url, scopes.as_slice()),
+            LinkAction::Why { url } => ("why", url, [].as_slice()),
         };
-        let query: String = url::form_urlencoded::Serializer::new(String::new())
-            .append_pair("url", url)
-            .finish();
+        let mut query = url::form_urlencoded::Serializer::new(String::new());
+        query.append_pair("url", url);
+        if !scopes.is_empty() {
+            query.append_pair("scope", &scopes.join(" "));
+        }
+        let query = query.finish();
         format!("{SCHEME}://{action}?{query}")
     }
 }
@@ -82,12 +87,28 @@ pub fn parse(link: &str) -> Result<LinkAction> {
         None => parsed.path().trim_matches('/').to_ascii_lowercase(),
     };
     let mut server = None;
+    let mut scopes: Vec<String> = Vec::new();
     for (k, v) in parsed.query_pairs() {
         if k == "url" {
             if server.is_some() {
                 return Err(refuse(link, "the link names more than one server"));
             }
             server = Some(v.into_owned());
+        } else if k == "scope" {
+            for s in v.split_whitespace() {
+                if !s
+                    .chars()
+                    .all(|c| c.is_ascii_graphic() && c != '"' && c != '\\')
+                {
+                    return Err(refuse(
+                        link,
+                        "the link's scope holds characters no scope can",
+                    ));
+                }
+                if !scopes.iter().any(|x| x == s) {
+                    scopes.push(s.to_string());
+                }
+            }
         }
     }
     let server = server.ok_or_else(|| {
@@ -98,7 +119,7 @@ pub fn parse(link: &str) -> Result<LinkAction> {
     })?;
     let url = urls::canonical_resource(&urls::parse_http_url(&server)?);
     match action.as_str() {
-        "login" => Ok(LinkAction::Login { url }),
+        "login" => Ok(LinkAction::Login { url, scopes }),
         "why" => Ok(LinkAction::Why { url }),
         other => Err(refuse(
             link,
@@ -129,6 +150,11 @@ mod tests {
         for action in [
             super::LinkAction::Login {
                 url: "https://gitlab.example.com/api/v4/mcp?x=1&y=2".into(),
+                scopes: Vec::new(),
+            },
+            super::LinkAction::Login {
+                url: "https://gitlab.example.com/api/v4/mcp".into(),
+                scopes: vec!["mcp".into(), "mcp:admin".into()],
             },
             super::LinkAction::Why {
                 url: "http://127.0.0.1:8080/mcp".into(),
@@ -145,8 +171,17 @@ mod tests {
         assert_eq!(
             parse("latchkey://login?url=https%3A%2F%2FGitLab.example.com%2Fapi%2Fmcp").unwrap(),
             LinkAction::Login {
-                url: crate::store::vault::server_id("https://gitlab.example.com/api/mcp").unwrap()
+                url: crate::store::vault::server_id("https://gitlab.example.com/api/mcp").unwrap(),
+                scopes: Vec::new(),
             }
+        );
+        assert_eq!(
+            parse("latchkey://login?url=https://a.example/mcp&scope=mcp+read%20mcp").unwrap(),
+            LinkAction::Login {
+                url: "https://a.example/mcp".into(),
+                scopes: vec!["mcp".into(), "read".into()],
+            },
+            "the scopes the wizard starts from, each once"
         );
         let why = parse("latchkey://why?url=http://127.0.0.1:8080/mcp").unwrap();
         assert_eq!(
@@ -181,6 +216,8 @@ mod tests {
         refused("latchkey://login?url=");
         refused("latchkey://login?url=file:///etc/passwd");
         refused("latchkey://login?url=javascript:alert(1)");
+        refused("latchkey://login?url=https://example.com/mcp&scope=a%22b");
+        refused("latchkey://login?url=https://example.com/mcp&scope=%C3%A9");
         refused("latchkey://login/extra?url=https://example.com/mcp");
         assert!(
             refused("latchkey://login?url=https://a.example/mcp&url=https://b.example/mcp")

@@ -31,10 +31,13 @@ pub mod method {
     /// array of `ServerHealth` (each result is also signalled as it comes).
     pub const PROBE_ALL: &str = "ProbeAll";
 
-    /// `SignIn(url: s) -> b`: a tool needs `url` (a canonical server URL) signed in again
-    /// (`latchkey bridge` got a 401 it could not renew away): the tray signs it in in one
-    /// click when its last plan still holds, else opens the window's review. Answers at once
-    /// whether it took the request; the caller then waits for the new credentials.
+    /// `SignIn(url: s, scopes: as) -> b`: a tool needs `url` (a canonical server URL) signed
+    /// in again. With no scopes (`latchkey bridge` got a 401 it could not renew away) the tray
+    /// signs it in in one click when its last plan still holds, else opens the window's
+    /// review; with scopes (a 403 `insufficient_scope`: the union of what was granted and
+    /// what the server asks) it opens the window's review starting from them, since wider
+    /// access is the person's to grant. Answers at once whether it took the request; the
+    /// caller then waits for the new credentials.
     pub const SIGN_IN: &str = "SignIn";
 
     /// Every method, for the tests that hold the served interface to these names.
