@@ -11,7 +11,7 @@
 //! - 401: the token is renewed once ([`Latchkey::renew_refused`]) and the message sent
 //!   again; a 401 that persists, or a server not signed in, and a 403 `insufficient_scope`
 //!   start a sign-in for what the server asked (the step-up rules of
-//!   [`crate::usecase::step_up`]: union of scopes, at most [`MAX_STEP_UPS`], never the same
+//!   [`crate::usecase::step_up`]: union of scopes, at most [`step_up::MAX_STEP_UPS`], never the same
 //!   set twice), one at a time whatever the number of messages waiting, then the message is
 //!   sent again. A request that cannot be delivered is answered with a JSON-RPC error in
 //!   plain words: the reason and its fix from the catalogue ([`reason_of`]).
@@ -31,8 +31,7 @@ use crate::secret::Secret;
 use crate::store::vault::{self, CredentialBundle};
 use crate::usecase::engine::Latchkey;
 use crate::usecase::sign_in::{SignInEvent, SignInOptions};
-use crate::usecase::step_up::{self, Challenged, StepUp, MAX_STEP_UPS};
-use std::collections::BTreeSet;
+use crate::usecase::step_up::{self, Challenged, StepUp, StepUps};
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
@@ -110,7 +109,7 @@ impl Bridge {
         Fut: Future<Output = Result<reqwest::Response>>,
     {
         let mut renewed = false;
-        let mut asked: Vec<BTreeSet<String>> = Vec::new();
+        let mut steps = StepUps::default();
         let mut cause: NoToken = None;
         loop {
             let (token, no_token) = self.token().await?;
@@ -138,17 +137,7 @@ impl Bridge {
             if !interactive {
                 return Err(refused);
             }
-            let set: BTreeSet<String> = wanted.scopes.iter().cloned().collect();
-            if asked.len() as u32 >= MAX_STEP_UPS || asked.contains(&set) {
-                return Err(match wanted.status {
-                    403 => Error::InsufficientScope {
-                        attempts: asked.len() as u32,
-                        scopes: wanted.scopes.join(" "),
-                    },
-                    _ => refused,
-                });
-            }
-            asked.push(set);
+            steps.take(&wanted, refused)?;
             if let Err(e) = self.sign_in(&wanted, token.as_ref()).await {
                 return Err(match cause {
                     Some(why) => Error::NeedsSignIn {

@@ -107,13 +107,13 @@ pub async fn with_step_up<T>(
     mut renew: impl AsyncFnMut(&CredentialBundle) -> Result<Option<CredentialBundle>>,
     mut relogin: impl AsyncFnMut(&Challenged) -> Result<CredentialBundle>,
 ) -> Result<(T, Option<CredentialBundle>, u32)> {
-    let mut asked: Vec<BTreeSet<String>> = Vec::new();
+    let mut steps = StepUps::default();
     let mut renewed = false;
     loop {
         let token = bundle.as_ref().map(|b| b.tokens.access_token.clone());
         let mut session = McpSession::new(http, url.clone(), token);
         let e = match action(&mut session).await {
-            Ok(v) => return Ok((v, bundle, asked.len() as u32)),
+            Ok(v) => return Ok((v, bundle, steps.taken())),
             Err(e) => e,
         };
         let Some(wanted) = challenged(&e, bundle.as_ref()) else {
@@ -128,18 +128,39 @@ pub async fn with_step_up<T>(
                 }
             }
         }
+        steps.take(&wanted, e)?;
+        bundle = Some(relogin(&wanted).await?);
+    }
+}
+
+/// The step-ups one request has taken: at most [`MAX_STEP_UPS`], never the same set of
+/// scopes twice (MCP authorization, "Scope Challenge Handling": a client must not loop).
+#[derive(Debug, Default)]
+pub(crate) struct StepUps {
+    asked: Vec<BTreeSet<String>>,
+}
+
+impl StepUps {
+    /// How many sign-ins were taken.
+    pub(crate) fn taken(&self) -> u32 {
+        self.asked.len() as u32
+    }
+
+    /// Takes the step-up `wanted` asks for, or says what to answer instead:
+    /// [`Error::InsufficientScope`] when a 403 persists, else `refused` as it is.
+    pub(crate) fn take(&mut self, wanted: &Challenged, refused: Error) -> Result<()> {
         let set: BTreeSet<String> = wanted.scopes.iter().cloned().collect();
-        if asked.len() as u32 >= MAX_STEP_UPS || asked.contains(&set) {
+        if self.taken() >= MAX_STEP_UPS || self.asked.contains(&set) {
             return Err(match wanted.status {
                 403 => Error::InsufficientScope {
-                    attempts: asked.len() as u32,
+                    attempts: self.taken(),
                     scopes: wanted.scopes.join(" "),
                 },
-                _ => e,
+                _ => refused,
             });
         }
-        asked.push(set);
-        bundle = Some(relogin(&wanted).await?);
+        self.asked.push(set);
+        Ok(())
     }
 }
 
