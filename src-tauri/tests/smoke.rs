@@ -242,7 +242,21 @@ fn links(app: &AppHandle<MockRuntime>) {
     );
     // The mock window never loads a page: the view waits for the page to ask for it.
     let open = invoke(app, "take_pending_open", serde_json::json!({})).expect("pending");
-    assert_eq!(open, serde_json::json!({"url": DOWN, "view": "why"}));
+    assert_eq!(
+        open,
+        serde_json::json!({"url": DOWN, "view": "why", "scopes": []})
+    );
+    // A tool's step-up through the tray: the sign-in starts from the scopes the server asked.
+    latchkey_app::links::open(
+        app,
+        "latchkey://login?url=http%3A%2F%2F127.0.0.1%3A9%2Fmcp&scope=mcp+mcp%3Aadmin",
+    )
+    .expect("a login link with scopes");
+    let open = invoke(app, "take_pending_open", serde_json::json!({})).expect("pending");
+    assert_eq!(
+        open,
+        serde_json::json!({"url": DOWN, "view": "sign_in", "scopes": ["mcp", "mcp:admin"]})
+    );
 }
 
 fn settings(app: &AppHandle<MockRuntime>) {
