@@ -8,7 +8,8 @@ source scripts/env.sh
 
 npm --prefix ui run build --silent
 cargo build --locked -p latchkey-cli
-cargo build --locked -p latchkey-app --features custom-protocol
+# The tray is its own program beside the app (the app hands over to it at start).
+cargo build --locked -p latchkey-app --features custom-protocol -p latchkey-tray
 app="$CARGO_TARGET_DIR/debug/latchkey-app"
 echo "The command line is at $CARGO_TARGET_DIR/debug/latchkey"
 if [[ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]]; then
