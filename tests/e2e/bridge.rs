@@ -5,7 +5,6 @@
 
 use latchkey_e2e::*;
 use serde_json::{json, Value};
-use std::path::Path;
 use std::process::{Command, Stdio};
 
 /// The tools of the scenarios here: the defaults and one that sends a log message and a
@@ -272,32 +271,6 @@ fn stdio_entry(user: &User, url: &str) -> Value {
     })
 }
 
-fn gemini_mcp_list(home: &Path) -> String {
-    let gemini = fixtures_dir().join("node_modules/.bin/gemini");
-    let out = Command::new(&gemini)
-        .args(["mcp", "list"])
-        .current_dir(home)
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("HOME", home)
-        .env("TERM", "dumb")
-        .env("NO_COLOR", "1")
-        .env("GEMINI_CLI_TRUST_WORKSPACE", "true")
-        .env("GEMINI_CLI_NO_RELAUNCH", "true")
-        .env("GEMINI_TELEMETRY_ENABLED", "false")
-        .env("HTTPS_PROXY", "http://127.0.0.1:9")
-        .env("HTTP_PROXY", "http://127.0.0.1:9")
-        .env("NO_PROXY", "127.0.0.1,localhost")
-        .stdin(Stdio::null())
-        .output()
-        .expect("run gemini");
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
-
 #[test]
 fn claude_code_and_gemini_cli_list_a_bridged_server_as_connected() {
     let f = Fixture::start(json!({}));
@@ -326,7 +299,7 @@ fn claude_code_and_gemini_cli_list_a_bridged_server_as_connected() {
         serde_json::to_string_pretty(&json!({"mcpServers": {"bridged": gemini_entry}})).unwrap(),
     )
     .unwrap();
-    let list = gemini_mcp_list(home.path());
+    let list = gemini_mcp_list(home.path(), home.path());
     let line = list
         .lines()
         .find(|l| l.contains("bridged:"))

@@ -6,7 +6,6 @@
 use latchkey_e2e::*;
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 
 /// User settings: a comment, unrelated keys (which also keep Gemini CLI quiet), a stdio
 /// server (one that exits at once: nothing is fetched), another remote server, and the fixture over Streamable HTTP (`httpUrl`).
@@ -40,39 +39,6 @@ const TOKENS: &str = r#"[
     "updatedAt": 1700000000000
   }
 ]"#;
-
-/// `gemini mcp list` of the real Gemini CLI, run in `cwd` with `home` as its HOME; returns
-/// what it printed (it prints the list on stderr). Nothing may leave the machine: telemetry
-/// and update checks are off, and a dead proxy catches anything not on loopback.
-fn gemini_mcp_list(home: &Path, cwd: &Path) -> String {
-    let gemini = fixtures_dir().join("node_modules/.bin/gemini");
-    assert!(
-        gemini.exists(),
-        "Gemini CLI is missing: run npm ci --prefix tests/fixtures"
-    );
-    let out = Command::new(&gemini)
-        .args(["mcp", "list"])
-        .current_dir(cwd)
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("HOME", home)
-        .env("TERM", "dumb")
-        .env("NO_COLOR", "1")
-        .env("GEMINI_CLI_TRUST_WORKSPACE", "true")
-        .env("GEMINI_CLI_NO_RELAUNCH", "true")
-        .env("GEMINI_TELEMETRY_ENABLED", "false")
-        .env("HTTPS_PROXY", "http://127.0.0.1:9")
-        .env("HTTP_PROXY", "http://127.0.0.1:9")
-        .env("NO_PROXY", "127.0.0.1,localhost")
-        .stdin(Stdio::null())
-        .output()
-        .expect("run gemini");
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
 
 /// The line `gemini mcp list` prints for one server, e.g.
 /// "✓ fixture: http://127.0.0.1:1234/mcp (http) - Connected".

@@ -852,3 +852,36 @@ pub fn codex_status(home: &Path, codex_home: Option<&Path>, user: &User, name: &
         .and_then(|a| a.iter().find(|s| s["name"] == name).cloned())
         .unwrap_or_else(|| panic!("no server {name} in {list}; stderr:\n{errors}"))
 }
+
+/// `gemini mcp list` of the real Gemini CLI, run in `cwd` with `home` as its HOME; returns
+/// what it printed (it prints the list on stderr). Nothing may leave the machine: telemetry
+/// and update checks are off, and a dead proxy catches anything not on loopback.
+pub fn gemini_mcp_list(home: &Path, cwd: &Path) -> String {
+    let gemini = fixtures_dir().join("node_modules/.bin/gemini");
+    assert!(
+        gemini.exists(),
+        "Gemini CLI is missing: run npm ci --prefix tests/fixtures"
+    );
+    let out = Command::new(&gemini)
+        .args(["mcp", "list"])
+        .current_dir(cwd)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", home)
+        .env("TERM", "dumb")
+        .env("NO_COLOR", "1")
+        .env("GEMINI_CLI_TRUST_WORKSPACE", "true")
+        .env("GEMINI_CLI_NO_RELAUNCH", "true")
+        .env("GEMINI_TELEMETRY_ENABLED", "false")
+        .env("HTTPS_PROXY", "http://127.0.0.1:9")
+        .env("HTTP_PROXY", "http://127.0.0.1:9")
+        .env("NO_PROXY", "127.0.0.1,localhost")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run gemini");
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}

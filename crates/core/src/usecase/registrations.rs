@@ -212,8 +212,12 @@ pub(crate) async fn before_refresh(
     if b.client.method != RegistrationMethod::Dynamic || b.client.issuer != b.issuer {
         return None;
     }
-    if let Some(k) = kept(store, &b.issuer).filter(|k| k.client_id == b.client.client_id) {
-        take_rotation(&mut b.client, &k);
+    // Only a secret is ever rotated (by an RFC 7592 read): a public client, the usual dynamic
+    // one, costs no keychain read here.
+    if b.client.client_secret.is_some() {
+        if let Some(k) = kept(store, &b.issuer).filter(|k| k.client_id == b.client.client_id) {
+            take_rotation(&mut b.client, &k);
+        }
     }
     if b.client.readable() && b.client.secret_expires_within(now, SECRET_RENEWAL_WINDOW) {
         match register::read_registration(http, &b.client).await {
