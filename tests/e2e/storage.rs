@@ -230,3 +230,27 @@ fn kill_nine_during_a_save_in_parts_leaves_the_old_or_the_new_bundle() {
     }
     eprintln!("journal after the kills: {journal}");
 }
+
+#[test]
+fn a_command_opens_one_keychain_session_however_many_items_it_touches() {
+    // gnome-keyring-daemon aborts when short-lived Secret Service sessions come in bursts
+    // (store/secret_service.rs): a sign-in and a renewal over a bundle in parts touch a
+    // dozen items, on one session each.
+    let f = Fixture::start(json!({}));
+    let user = User::new("sessions");
+    let url = f.ready.mcp_url.as_str();
+    let count = user.keychain.count_sessions();
+    login(&user, url);
+    assert_eq!(count.stop(), 1, "one session for the whole sign-in");
+    assert!(parts_of(&user, url).len() >= 2, "the bundle is in parts");
+
+    let count = user.keychain.count_sessions();
+    let mut renew = limited(&user, &["token", url]);
+    renew.env("LATCHKEY_TEST_RENEW_ALWAYS", "1");
+    run(renew).assert_ok();
+    assert_eq!(
+        count.stop(),
+        1,
+        "one session for a renewal that rewrote every part"
+    );
+}

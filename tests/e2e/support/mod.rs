@@ -71,6 +71,29 @@ impl Tethered {
     }
 }
 
+impl Tethered {
+    /// Nothing running (a placeholder while a process is being replaced).
+    pub fn none() -> Tethered {
+        let child = Command::new("true").spawn().expect("spawn true");
+        Tethered { child, stdin: None }
+    }
+}
+
+/// Secret Service sessions opened on a bus while it runs ([`SecretService::count_sessions`]).
+pub struct SessionCount {
+    monitor: Tethered,
+    reader: Option<std::thread::JoinHandle<usize>>,
+}
+
+impl SessionCount {
+    /// Stops the monitor (after a moment for the last calls to reach it) and gives the count.
+    pub fn stop(mut self) -> usize {
+        std::thread::sleep(Duration::from_millis(200));
+        drop(std::mem::replace(&mut self.monitor, Tethered::none()));
+        self.reader.take().unwrap().join().unwrap()
+    }
+}
+
 impl Drop for Tethered {
     fn drop(&mut self) {
         drop(self.stdin.take());
@@ -167,25 +190,37 @@ impl SecretService {
     pub fn start() -> SecretService {
         let dir = TempDir::new("keyring");
         let home = dir.path().to_string_lossy().to_string();
-        let data = format!("{home}/data");
         let run = format!("{home}/run");
         let bus = PrivateBus::start_in(
             std::path::Path::new(&run),
             &[("HOME", &home), ("XDG_RUNTIME_DIR", &run)],
         );
-        let address = bus.address.clone();
+        let keyring = Self::daemon(dir.path(), &bus.address);
+        SecretService {
+            address: bus.address.clone(),
+            _keyring: keyring,
+            _bus: bus,
+            dir,
+        }
+    }
+
+    /// gnome-keyring-daemon for the home `home` on the bus `address`, once its default
+    /// collection (the unlocked login keyring) exists; the service name appears on the bus
+    /// before that.
+    fn daemon(home: &Path, address: &str) -> Tethered {
+        let home = home.to_string_lossy().to_string();
+        let data = format!("{home}/data");
+        let run = format!("{home}/run");
         let envs = [
             ("HOME", home.as_str()),
             ("XDG_DATA_HOME", data.as_str()),
             ("XDG_RUNTIME_DIR", run.as_str()),
-            ("DBUS_SESSION_BUS_ADDRESS", address.as_str()),
+            ("DBUS_SESSION_BUS_ADDRESS", address),
         ];
         let (keyring, _) = Tethered::spawn(
             "printf test | gnome-keyring-daemon --foreground --unlock --components=secrets >/dev/null",
             &envs,
         );
-        // Ready when the default collection (the unlocked login keyring) exists; the service
-        // name appears on the bus before that.
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
             let out = Command::new("dbus-send")
@@ -197,7 +232,7 @@ impl SecretService {
                     "org.freedesktop.Secret.Service.ReadAlias",
                     "string:default",
                 ])
-                .env("DBUS_SESSION_BUS_ADDRESS", &address)
+                .env("DBUS_SESSION_BUS_ADDRESS", address)
                 .output()
                 .expect("dbus-send");
             if String::from_utf8_lossy(&out.stdout).contains("/collection/") {
@@ -209,11 +244,71 @@ impl SecretService {
             );
             std::thread::sleep(Duration::from_millis(50));
         }
-        SecretService {
-            address,
-            _keyring: keyring,
-            _bus: bus,
-            dir,
+        keyring
+    }
+
+    /// Stops gnome-keyring-daemon and starts a new one on the same bus and keyring files, as
+    /// when a person's keyring daemon restarts: items stay, sessions are gone.
+    pub fn restart_daemon(&mut self) {
+        let old = std::mem::replace(&mut self._keyring, Tethered::none());
+        drop(old);
+        // The old daemon's name must be gone before the new one can take it.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while self.has_service() {
+            assert!(
+                Instant::now() < deadline,
+                "the old keyring daemon did not stop"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        self._keyring = Self::daemon(self.dir.path(), &self.address);
+    }
+
+    fn has_service(&self) -> bool {
+        let out = Command::new("dbus-send")
+            .args([
+                "--session",
+                "--print-reply",
+                "--dest=org.freedesktop.DBus",
+                "/org/freedesktop/DBus",
+                "org.freedesktop.DBus.NameHasOwner",
+                "string:org.freedesktop.secrets",
+            ])
+            .env("DBUS_SESSION_BUS_ADDRESS", &self.address)
+            .output()
+            .expect("dbus-send");
+        String::from_utf8_lossy(&out.stdout).contains("boolean true")
+    }
+
+    /// Starts counting the Secret Service sessions opened on this keychain's bus (its
+    /// `OpenSession` calls, seen by `dbus-monitor`), from now until [`SessionCount::stop`].
+    pub fn count_sessions(&self) -> SessionCount {
+        let (monitor, out) = Tethered::spawn(
+            "exec dbus-monitor --session \"type='method_call',interface='org.freedesktop.Secret.Service',member='OpenSession'\"",
+            &[("DBUS_SESSION_BUS_ADDRESS", self.address.as_str())],
+        );
+        let (tx, rx) = std::sync::mpsc::channel();
+        let reader = std::thread::spawn(move || {
+            let mut ready = Some(tx);
+            let mut count = 0;
+            for line in BufReader::new(out).lines().map_while(|l| l.ok()) {
+                // The monitor's own NameLost ends its start: calls after it are seen.
+                if line.contains("member=NameLost") {
+                    if let Some(tx) = ready.take() {
+                        let _ = tx.send(());
+                    }
+                }
+                if line.contains("member=OpenSession") {
+                    count += 1;
+                }
+            }
+            count
+        });
+        rx.recv_timeout(Duration::from_secs(10))
+            .expect("dbus-monitor did not start on the keychain's bus");
+        SessionCount {
+            monitor,
+            reader: Some(reader),
         }
     }
 

@@ -82,6 +82,16 @@ pub fn session_bus_from_env() -> Option<String> {
     )
 }
 
+/// The OS keychain's entry of `service` and `account`: on Linux on the process's one Secret
+/// Service session ([`crate::store::secret_service`]), elsewhere `keyring`'s platform
+/// backend. Errors as `keyring::Entry::new`.
+pub fn os_entry(service: &str, account: &str) -> keyring::Result<keyring::Entry> {
+    #[cfg(target_os = "linux")]
+    return crate::store::secret_service::entry(service, account);
+    #[cfg(not(target_os = "linux"))]
+    return keyring::Entry::new(service, account);
+}
+
 /// One namespace of the OS keychain.
 pub struct KeychainItems {
     service: String,
@@ -143,7 +153,7 @@ impl KeychainItems {
     }
 
     fn entry(&self, account: &str) -> Result<keyring::Entry> {
-        keyring::Entry::new(&self.service, account).map_err(|e| self.err(account, e))
+        os_entry(&self.service, account).map_err(|e| self.err(account, e))
     }
 
     fn err(&self, account: &str, e: keyring::Error) -> Error {

@@ -1,8 +1,8 @@
 //! What Latchkey keeps: one credential bundle per server in the OS keychain (the vault; cut
 //! into parts where the keychain's items are too small, see `parts`),
 //! the kernel keyring's copy of the access token on Linux, cross-process locks, the state
-//! folder, the last flow of each server (for "why"), the person's PKCE choices per sign-in
-//! server, and atomic private file writes.
+//! folder, the last flow of each server (for "why"), notes per authorization server, atomic
+//! private file writes, and (Linux) the one Secret Service session a process keeps.
 
 pub mod atomic_file;
 pub mod flow_record;
@@ -12,4 +12,6 @@ pub mod keychain_items;
 pub mod lock;
 pub mod parts;
 pub mod paths;
+#[cfg(target_os = "linux")]
+pub mod secret_service;
 pub mod vault;

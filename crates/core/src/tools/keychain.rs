@@ -32,7 +32,9 @@ pub(crate) fn keychain_error(service: &str, e: keyring::Error) -> Error {
 
 impl Keychain for OsKeychain {
     fn get(&self, service: &str, account: &str) -> Result<Option<String>> {
-        match keyring::Entry::new(service, account).and_then(|e| e.get_password()) {
+        match crate::store::keychain_items::os_entry(service, account)
+            .and_then(|e| e.get_password())
+        {
             Ok(v) => Ok(Some(v)),
             Err(keyring::Error::NoEntry) => Ok(None),
             Err(e) => Err(keychain_error(service, e)),
@@ -40,7 +42,7 @@ impl Keychain for OsKeychain {
     }
 
     fn set(&self, service: &str, account: &str, value: &str) -> Result<()> {
-        keyring::Entry::new(service, account)
+        crate::store::keychain_items::os_entry(service, account)
             .and_then(|e| e.set_password(value))
             .map_err(|e| keychain_error(service, e))
     }
