@@ -307,7 +307,60 @@ fn oauth_message(e: &OAuthError) -> String {
     s
 }
 
+/// Why a connection could not be made, where that says something about the person's network
+/// rather than the server: the difference between "this server is down" and "you are offline".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NetworkCause {
+    /// The host name could not be resolved (no DNS: offline, or a wrong name).
+    NameNotResolved,
+    /// The OS has no route to the address (no network, or a network without the way there).
+    NoRoute,
+}
+
+impl NetworkCause {
+    /// The cause behind an [`Error::Unreachable`]'s detail, read from the OS's own error text
+    /// that the detail ends with (`protocol::http` puts the innermost cause there): glibc's
+    /// and musl's resolver messages ("Name or service not known", "Temporary failure in name
+    /// resolution", "No address associated with hostname"), macOS's ("nodename nor servname
+    /// provided"), Windows' ("No such host is known"); errno 101 and 113 ("Network is
+    /// unreachable", "No route to host") and their Windows counterparts (10051, 10065).
+    pub fn of_detail(detail: &str) -> Option<NetworkCause> {
+        let d = detail.to_ascii_lowercase();
+        const NAME: [&str; 6] = [
+            "failed to lookup address",
+            "name or service not known",
+            "temporary failure in name resolution",
+            "no address associated with hostname",
+            "nodename nor servname provided",
+            "no such host is known",
+        ];
+        const ROUTE: [&str; 6] = [
+            "network is unreachable",
+            "no route to host",
+            "os error 101)",
+            "os error 113)",
+            "os error 10051)",
+            "os error 10065)",
+        ];
+        if NAME.iter().any(|m| d.contains(m)) {
+            Some(NetworkCause::NameNotResolved)
+        } else if ROUTE.iter().any(|m| d.contains(m)) {
+            Some(NetworkCause::NoRoute)
+        } else {
+            None
+        }
+    }
+}
+
 impl Error {
+    /// For a connection that could not be made, whether the network (not the server) is why.
+    pub fn network_cause(&self) -> Option<NetworkCause> {
+        match self {
+            Error::Unreachable { detail, .. } => NetworkCause::of_detail(detail),
+            _ => None,
+        }
+    }
+
     /// A stable identifier for programs (`--json`) and for the reason catalogue.
     pub fn code(&self) -> &'static str {
         match self {

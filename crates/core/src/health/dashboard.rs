@@ -112,10 +112,56 @@ fn host_of(url: &str) -> Option<String> {
 /// The dashboard from the inventory and the keychain. A keychain that cannot be read is an
 /// error (the app says so and how to fix it), never an empty list that looks like "signed out".
 pub fn build(inv: &Inventory, store: &dyn CredentialStore) -> Result<Dashboard> {
+    let mut d = rows(inv, |url| Ok(store.load(url)?.as_ref().map(Session::of)))?;
+    for entry in store.list()? {
+        if d.servers.iter().any(|s| s.url == entry.id) {
+            continue;
+        }
+        let Some(b) = store.load(&entry.id)? else {
+            continue;
+        };
+        d.servers.push(DashboardServer {
+            title: entry
+                .names
+                .first()
+                .cloned()
+                .or_else(|| host_of(&entry.id))
+                .unwrap_or_else(|| entry.id.clone()),
+            url: entry.id,
+            url_problem: None,
+            names: entry.names,
+            tools: Vec::new(),
+            used_by: Vec::new(),
+            session: Some(Session::of(&b)),
+        });
+    }
+    Ok(d)
+}
+
+/// The dashboard of the config files alone, for when the keychain cannot be read: every
+/// server the tools name, none with a session.
+pub fn without_keychain(inv: &Inventory) -> Dashboard {
+    let none = |_: &str| -> Result<Option<Session>> { Ok(None) };
+    match rows(inv, none) {
+        Ok(d) => d,
+        // `none` never fails.
+        Err(_) => Dashboard {
+            servers: Vec::new(),
+            local_count: inv.local.len(),
+            errors: inv.errors.clone(),
+        },
+    }
+}
+
+/// The inventory's servers, each with the session `session` finds for its URL.
+fn rows(
+    inv: &Inventory,
+    session: impl Fn(&str) -> Result<Option<Session>>,
+) -> Result<Dashboard> {
     let mut servers: Vec<DashboardServer> = Vec::new();
     for s in &inv.servers {
         let session = if s.url_problem.is_none() {
-            store.load(&s.url)?.as_ref().map(Session::of)
+            session(&s.url)?
         } else {
             None
         };
@@ -132,28 +178,6 @@ pub fn build(inv: &Inventory, store: &dyn CredentialStore) -> Result<Dashboard> 
             tools: s.tools().into_iter().map(ToolUse::of).collect(),
             used_by: s.used_by.clone(),
             session,
-        });
-    }
-    for entry in store.list()? {
-        if servers.iter().any(|s| s.url == entry.id) {
-            continue;
-        }
-        let Some(b) = store.load(&entry.id)? else {
-            continue;
-        };
-        servers.push(DashboardServer {
-            title: entry
-                .names
-                .first()
-                .cloned()
-                .or_else(|| host_of(&entry.id))
-                .unwrap_or_else(|| entry.id.clone()),
-            url: entry.id,
-            url_problem: None,
-            names: entry.names,
-            tools: Vec::new(),
-            used_by: Vec::new(),
-            session: Some(Session::of(&b)),
         });
     }
     Ok(Dashboard {

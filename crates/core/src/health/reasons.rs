@@ -152,6 +152,11 @@ pub fn sign_in_for_tools(server: &str) -> Reason {
     )
 }
 
+/// The reason id of a server whose name could not be looked up.
+pub const NAME_NOT_RESOLVED: &str = "name_not_resolved";
+/// The reason id of a server the OS has no network route to.
+pub const NO_ROUTE: &str = "no_route";
+
 /// The reason behind an error of any flow.
 pub fn from_error(e: &Error) -> Reason {
     let detail = e.to_string();
@@ -169,6 +174,8 @@ pub fn from_error(e: &Error) -> Reason {
         Error::TokenRejected { status: 403, error: Some(err), .. } if err == "insufficient_scope" => r("insufficient_scope", "The server needs more permissions", "The token works, but this action needs scopes it was not granted.", Fix::SignInWithMoreScopes, detail),
         Error::TokenRejected { description, .. } if description.as_deref().is_some_and(|d| d.to_ascii_lowercase().contains("audience")) => r("audience_rejected", "The server rejected the token as meant for another server", "The token's audience does not match this server; signing in again asks for a token for this server.", Fix::SignIn, detail),
         Error::TokenRejected { .. } => r("token_rejected", "The server rejected the saved token", "It may have been revoked, or the server expects different permissions.", Fix::SignIn, detail),
+        Error::Unreachable { .. } if e.network_cause() == Some(crate::error::NetworkCause::NameNotResolved) => r(NAME_NOT_RESOLVED, "Cannot find the server on the network", "Its name could not be looked up: this computer may be offline, or the address is misspelled.", Fix::Retry, detail),
+        Error::Unreachable { .. } if e.network_cause() == Some(crate::error::NetworkCause::NoRoute) => r(NO_ROUTE, "No network path to the server", "This computer has no route to it: it may be offline, or need a VPN.", Fix::Retry, detail),
         Error::Unreachable { .. } => r("unreachable", "Cannot reach the server", "The connection failed: the server is down, or the address or network is wrong.", Fix::Retry, detail),
         Error::Timeout { .. } => r("timeout", "The server did not answer in time", "It may be overloaded or down.", Fix::Retry, detail),
         Error::NoServer { .. } => r("server_not_found", "No MCP server at this address", "The address answered, but not as an MCP server (404).", Fix::CheckAddress, detail),

@@ -53,11 +53,12 @@ pub struct Reqwest {
 impl Reqwest {
     /// A client whose exchanges each end after `timeout`.
     pub fn new(timeout: Duration) -> Self {
-        let client = reqwest::Client::builder()
+        let builder = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(timeout.min(Duration::from_secs(10)))
             .timeout(timeout)
-            .user_agent(concat!("latchkey/", env!("CARGO_PKG_VERSION")))
+            .user_agent(concat!("latchkey/", env!("CARGO_PKG_VERSION")));
+        let client = crate::protocol::test_hosts::apply(builder)
             .build()
             .expect("a TLS backend is compiled in");
         Reqwest { client, timeout }
@@ -67,10 +68,11 @@ impl Reqwest {
     /// streams progress for minutes): it connects within `connect_timeout` and then waits as
     /// long as the server keeps the exchange open. No redirects are followed.
     pub fn streaming(connect_timeout: Duration) -> Self {
-        let client = reqwest::Client::builder()
+        let builder = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(connect_timeout)
-            .user_agent(concat!("latchkey/", env!("CARGO_PKG_VERSION")))
+            .user_agent(concat!("latchkey/", env!("CARGO_PKG_VERSION")));
+        let client = crate::protocol::test_hosts::apply(builder)
             .build()
             .expect("a TLS backend is compiled in");
         Reqwest {

@@ -12,6 +12,7 @@ pub mod mcp;
 pub mod metadata;
 pub mod relay;
 pub mod sse;
+pub mod test_hosts;
 pub mod trace;
 pub mod urls;
 pub mod www_authenticate;

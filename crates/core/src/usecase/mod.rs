@@ -45,6 +45,9 @@ pub use why::{Diagnosis, Status, Working};
 
 // The types the fronts render, from the layers that define them.
 pub use crate::health::dashboard::{Dashboard, Overall, Session};
+pub use crate::health::overview::{
+    offline_backoff, NetworkState, OverallState, Overview, PrimaryAction, ServerRow,
+};
 pub use crate::health::probe::{Health, ServerHealth};
 pub use crate::health::reasons::{ErrorReport, Fix, Reason};
 pub use crate::oauth::plan::{

@@ -3,6 +3,8 @@
 //! probe answers.
 
 use crate::health::dashboard::{self, Dashboard};
+use crate::health::overview::{self, NetworkState, Overview};
+use crate::health::reasons;
 use crate::health::probe::{self, ServerHealth};
 use crate::store::vault::CredentialBundle;
 use crate::tools::inventory::{self, Inventory};
@@ -30,6 +32,25 @@ impl Latchkey {
     /// that would look like "signed out".
     pub fn dashboard(&self) -> Result<Dashboard> {
         dashboard::build(&self.inventory(), self.store.as_ref())
+    }
+
+    /// The overview every front shows first (health/overview.rs): the overall state, its one
+    /// action, and every server as a row in urgency order, from the config files, the
+    /// keychain, the last probe of each server (`health`) and what the OS says of the
+    /// network. A keychain that cannot be read is its state, with the servers the config
+    /// files name; never an error.
+    pub fn overview(&self, health: &[ServerHealth], network: NetworkState) -> Overview {
+        let inv = self.inventory();
+        let (dashboard, keychain) = match dashboard::build(&inv, self.store.as_ref()) {
+            Ok(d) => (d, None),
+            Err(e) => (dashboard::without_keychain(&inv), Some(reasons::from_error(&e))),
+        };
+        overview::build(&overview::Inputs {
+            dashboard: &dashboard,
+            keychain: keychain.as_ref(),
+            health,
+            network,
+        })
     }
 
     /// The servers to probe: those of the tools' configs whose URL can be used, and every

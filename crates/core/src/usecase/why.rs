@@ -59,7 +59,8 @@ fn status_of(r: &Reason) -> Status {
     match r.id {
         // Needing a registered client is a step of signing in, not a broken server.
         "no_credentials" | "no_client" | "sign_in_for_tools" => Status::NeverSignedIn,
-        "unreachable" | "timeout" | "server_not_found" | "server_error" => Status::Unreachable,
+        "unreachable" | "name_not_resolved" | "no_route" | "timeout" | "server_not_found"
+        | "server_error" => Status::Unreachable,
         "keychain_unavailable"
         | "keychain_item_too_large"
         | "metadata_invalid"
