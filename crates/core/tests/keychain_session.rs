@@ -79,6 +79,18 @@ fn an_item_written_by_the_keyring_crate_is_read_and_replaced_in_place() {
         ],
         Some("old"),
     );
+    // What `secret-tool store service S username U` (or keyring 1) writes: no `target`.
+    run(
+        &[
+            "store",
+            "--label=plain",
+            "service",
+            "latchkey-compat-test",
+            "username",
+            "plain",
+        ],
+        Some("plain old"),
+    );
     // This test shares the process with the other one; it reaches the keychain through a
     // separate process so the environment stays the first test's.
     let out = std::process::Command::new(std::env::current_exe().unwrap())
@@ -100,7 +112,7 @@ fn an_item_written_by_the_keyring_crate_is_read_and_replaced_in_place() {
         &["search", "--all", "service", "latchkey-compat-test"],
         None,
     );
-    assert_eq!(found.matches("[/").count(), 1, "one item: {found}");
+    assert_eq!(found.matches("[/").count(), 2, "one item each: {found}");
     assert_eq!(
         run(
             &[
@@ -114,6 +126,19 @@ fn an_item_written_by_the_keyring_crate_is_read_and_replaced_in_place() {
         ),
         "new"
     );
+    assert_eq!(
+        run(
+            &[
+                "lookup",
+                "service",
+                "latchkey-compat-test",
+                "username",
+                "plain"
+            ],
+            None
+        ),
+        "plain new"
+    );
 }
 
 #[test]
@@ -122,4 +147,7 @@ fn child_reads_and_replaces() {
     let items = KeychainItems::new("latchkey-compat-test");
     assert_eq!(items.get("acct").unwrap(), Some("old".into()));
     items.set("acct", "new").unwrap();
+    assert_eq!(items.get("plain").unwrap(), Some("plain old".into()));
+    items.set("plain", "plain new").unwrap();
+    assert_eq!(items.get("plain").unwrap(), Some("plain new".into()));
 }

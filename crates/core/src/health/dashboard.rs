@@ -154,10 +154,7 @@ pub fn without_keychain(inv: &Inventory) -> Dashboard {
 }
 
 /// The inventory's servers, each with the session `session` finds for its URL.
-fn rows(
-    inv: &Inventory,
-    session: impl Fn(&str) -> Result<Option<Session>>,
-) -> Result<Dashboard> {
+fn rows(inv: &Inventory, session: impl Fn(&str) -> Result<Option<Session>>) -> Result<Dashboard> {
     let mut servers: Vec<DashboardServer> = Vec::new();
     for s in &inv.servers {
         let session = if s.url_problem.is_none() {

@@ -166,7 +166,11 @@ pub fn build(inputs: &Inputs) -> Overview {
         .map(|s| row(s, last(&s.url), offline, inputs.keychain.is_some()))
         .collect();
     servers.sort_by(|a, b| {
-        (a.urgency, a.title.to_lowercase(), &a.url).cmp(&(b.urgency, b.title.to_lowercase(), &b.url))
+        (a.urgency, a.title.to_lowercase(), &a.url).cmp(&(
+            b.urgency,
+            b.title.to_lowercase(),
+            &b.url,
+        ))
     });
     let config_problems = d.errors.clone();
     let (state, headline, detail, action) = headline(&servers, &config_problems, inputs, offline);
@@ -348,8 +352,16 @@ pub fn uses_line(entries: &[ServerEntry]) -> String {
         out.push(format!(
             "{} {} by {} (Use in… connects {}).",
             and_list(&own),
-            if own.len() == 1 { "signs in" } else { "sign in" },
-            if own.len() == 1 { "itself" } else { "themselves" },
+            if own.len() == 1 {
+                "signs in"
+            } else {
+                "sign in"
+            },
+            if own.len() == 1 {
+                "itself"
+            } else {
+                "themselves"
+            },
             if own.len() == 1 { "it" } else { "them" }
         ));
     }

@@ -79,7 +79,15 @@ fn overview(d: &Dashboard, h: &[ServerHealth]) -> Overview {
 }
 
 const NAMES: [&str; 9] = [
-    "gitlab", "notion", "linear", "sentry", "asana", "atlassian", "stripe", "github", "figma",
+    "gitlab",
+    "notion",
+    "linear",
+    "sentry",
+    "asana",
+    "atlassian",
+    "stripe",
+    "github",
+    "figma",
 ];
 
 fn nine() -> Dashboard {
@@ -98,7 +106,11 @@ fn nine_servers_that_fail_name_lookup_at_once_read_as_offline_not_nine_alarms() 
     let o = overview(&d, &h);
     assert_eq!(o.state, OverallState::Offline);
     assert_eq!(o.headline, "You seem to be offline");
-    assert!(o.detail.contains("when you are back online"), "{}", o.detail);
+    assert!(
+        o.detail.contains("when you are back online"),
+        "{}",
+        o.detail
+    );
     for r in &o.servers {
         assert_eq!(r.words, "waiting for the network");
         assert_eq!(r.action, PrimaryAction::Nothing, "no per-server alarm");
@@ -142,15 +154,21 @@ fn a_refused_connection_is_an_answer_and_the_os_saying_disconnected_is_offline()
         NetworkState::of_network_manager(20),
         NetworkState::Disconnected
     );
-    assert_eq!(NetworkState::of_network_manager(70), NetworkState::Connected);
+    assert_eq!(
+        NetworkState::of_network_manager(70),
+        NetworkState::Connected
+    );
     assert_eq!(NetworkState::of_network_manager(0), NetworkState::Unknown);
 }
 
 #[test]
 fn a_loopback_server_answering_does_not_hide_that_the_rest_are_offline() {
     let mut d = nine();
-    d.servers
-        .push(server("local", "http://127.0.0.1:8080/mcp", &[Tool::Cursor]));
+    d.servers.push(server(
+        "local",
+        "http://127.0.0.1:8080/mcp",
+        &[Tool::Cursor],
+    ));
     let mut h: Vec<ServerHealth> = d.servers[..9].iter().map(|s| no_name(&s.url)).collect();
     h.push(health("http://127.0.0.1:8080/mcp", Health::Working, None));
     assert_eq!(overview(&d, &h).state, OverallState::Offline);
@@ -189,7 +207,10 @@ fn all_working_says_so_and_rows_sort_by_urgency_then_name() {
     assert_eq!(o.state, OverallState::NeedsSignIn);
     assert_eq!(o.headline, "1 server needs you to sign in");
     assert_eq!(o.action, PrimaryAction::SignInAgain);
-    assert_eq!(o.action_server.as_deref(), Some("https://z.example.com/mcp"));
+    assert_eq!(
+        o.action_server.as_deref(),
+        Some("https://z.example.com/mcp")
+    );
     assert_eq!(o.servers[0].title, "zed-docs");
     assert_eq!(o.servers[0].action.label(), "Sign in again");
 }
@@ -251,7 +272,11 @@ fn a_settings_file_that_cannot_be_read_is_never_all_good() {
     let o = overview(&d, &[]);
     assert_eq!(o.state, OverallState::Attention);
     assert_eq!(o.headline, "A settings file can't be read");
-    assert!(o.detail.contains("/home/p/.cursor/mcp.json"), "{}", o.detail);
+    assert!(
+        o.detail.contains("/home/p/.cursor/mcp.json"),
+        "{}",
+        o.detail
+    );
     assert_eq!(o.action, PrimaryAction::FixSettings);
 }
 

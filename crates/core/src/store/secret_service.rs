@@ -78,12 +78,17 @@ fn encryption() -> EncryptionType {
 struct SharedSessionItem(SsCredential);
 
 impl SharedSessionItem {
-    /// The attributes an item is searched by: `keyring`'s, without `application`.
-    fn search(&self) -> HashMap<&str, &str> {
+    /// The attributes an item is searched by: `keyring`'s, without `application` (and
+    /// without `target` for items of the default collection that have none).
+    fn search(&self, without_target: bool) -> HashMap<&str, &str> {
         self.0
             .attributes
             .iter()
-            .filter(|(k, _)| matches!(k.as_str(), "service" | "username" | "target"))
+            .filter(|(k, _)| match k.as_str() {
+                "service" | "username" => true,
+                "target" => !without_target,
+                _ => false,
+            })
             .map(|(k, v)| (k.as_str(), v.as_str()))
             .collect()
     }
@@ -92,7 +97,30 @@ impl SharedSessionItem {
     /// none, `Ambiguous` when there are several.
     fn with_unique<T>(&self, f: impl Fn(&Item) -> Result<T, SsError>) -> keyring::Result<T> {
         let found = with_session(|ss| {
-            let search = ss.search_items(self.search())?;
+            let search = ss.search_items(self.search(false))?;
+            if search.unlocked.is_empty() && search.locked.is_empty() {
+                // As `keyring` does: an item without a `target` in the default collection
+                // (written by keyring 1, by `secret-tool store service S username U`, which
+                // also replaces ours in place, or by another program) is this entry's too.
+                let collection = ss.get_default_collection()?;
+                let items = collection.search_items(self.search(true))?;
+                return match items.as_slice() {
+                    [] => Ok(Found::None),
+                    [item] => {
+                        if item.is_locked()? {
+                            item.unlock()?;
+                        }
+                        f(item).map(Found::One)
+                    }
+                    several => {
+                        let mut all = Vec::new();
+                        for item in several {
+                            all.push(item.get_attributes()?);
+                        }
+                        Ok(Found::Several(all))
+                    }
+                };
+            }
             match (search.unlocked.as_slice(), search.locked.as_slice()) {
                 ([], []) => Ok(Found::None),
                 ([item], []) => f(item).map(Found::One),

@@ -4,8 +4,8 @@
 
 use crate::health::dashboard::{self, Dashboard};
 use crate::health::overview::{self, NetworkState, Overview};
-use crate::health::reasons;
 use crate::health::probe::{self, ServerHealth};
+use crate::health::reasons;
 use crate::store::vault::CredentialBundle;
 use crate::tools::inventory::{self, Inventory};
 use crate::tools::watch::{ChangeEvent, ConfigWatcher, WatchError};
@@ -43,7 +43,10 @@ impl Latchkey {
         let inv = self.inventory();
         let (dashboard, keychain) = match dashboard::build(&inv, self.store.as_ref()) {
             Ok(d) => (d, None),
-            Err(e) => (dashboard::without_keychain(&inv), Some(reasons::from_error(&e))),
+            Err(e) => (
+                dashboard::without_keychain(&inv),
+                Some(reasons::from_error(&e)),
+            ),
         };
         overview::build(&overview::Inputs {
             dashboard: &dashboard,
