@@ -49,7 +49,12 @@ fn status_explains_every_server_of_the_inventory() {
     .unwrap();
     let home_s = home.path().to_str().unwrap();
     let r = status(&user, home_s, &["--json"]);
-    r.assert_ok();
+    assert_eq!(
+        r.code, 1,
+        "a server that cannot be reached needs attention: {r:?}"
+    );
+    assert_eq!(r.json()["attention"], true);
+    assert_eq!(r.json()["overview"]["state"], "attention");
     let servers = r.json()["servers"].as_array().unwrap().clone();
     let health = |url: &str| -> Value {
         servers
@@ -67,11 +72,23 @@ fn status_explains_every_server_of_the_inventory() {
     assert_eq!(d["reason"]["id"], "unreachable");
 
     let text = status(&user, home_s, &[]);
-    text.assert_ok();
+    assert_eq!(text.code, 1);
+    assert!(
+        text.stdout.starts_with("1 server can't be reached\n"),
+        "the overall state first: {}",
+        text.stdout
+    );
+    assert!(
+        text.stdout
+            .trim_end()
+            .ends_with("Next: latchkey doctor down"),
+        "the next step last: {}",
+        text.stdout
+    );
     let line = |url: &str| {
         text.stdout
             .lines()
-            .find(|l| l.starts_with(url))
+            .find(|l| l.ends_with(url))
             .unwrap_or_default()
             .to_string()
     };
@@ -81,12 +98,13 @@ fn status_explains_every_server_of_the_inventory() {
         text.stdout
     );
     assert!(
-        line(&fresh.ready.mcp_url).contains("not signed in yet"),
+        line(&fresh.ready.mcp_url).starts_with("  fresh  ")
+            && line(&fresh.ready.mcp_url).contains("not signed in"),
         "{}",
         text.stdout
     );
     assert!(
-        line(&down).contains("unreachable: Cannot reach the server"),
+        line(&down).contains("can't be reached  Cannot reach the server"),
         "{}",
         text.stdout
     );
@@ -138,7 +156,7 @@ fn reasons_from_real_scenarios() {
     let home = TempDir::new("reasons-home");
     let home_s = home.path().to_str().unwrap();
     let s = status(&user, home_s, &["--json"]);
-    s.assert_ok();
+    assert_eq!(s.code, 3, "the forgotten client needs sign-in: {s:?}");
     let servers = s.json()["servers"].as_array().unwrap().clone();
     let c_health = servers
         .iter()
@@ -160,7 +178,7 @@ fn insufficient_scope_on_use_is_explained() {
     let home = TempDir::new("insufficient-home");
     let home_s = home.path().to_str().unwrap();
     let s = status(&user, home_s, &["--json"]);
-    s.assert_ok();
+    assert_eq!(s.code, 3, "{s:?}");
     let servers = s.json()["servers"].as_array().unwrap().clone();
     let h = servers.iter().find(|x| x["server"] == url).unwrap();
     assert_eq!(h["health"], "needs_sign_in", "{servers:?}");
@@ -198,14 +216,14 @@ fn a_broken_sign_in_server_shows_before_anyone_signs_in() {
     .unwrap();
     let home_s = home.path().to_str().unwrap();
     let s = status(&user, home_s, &["--json"]);
-    s.assert_ok();
+    assert_eq!(s.code, 1, "{s:?}");
     let h = s.json()["servers"][0].clone();
     assert_eq!(h["health"], "misconfigured", "{h}");
     assert_eq!(h["reason"]["id"], "as_metadata_missing", "{h}");
     let text = status(&user, home_s, &[]);
     assert!(
         text.stdout
-            .contains("misconfigured: The sign-in server publishes no metadata"),
+            .contains("set up wrong  The sign-in server publishes no metadata"),
         "{}",
         text.stdout
     );
@@ -242,7 +260,7 @@ fn a_server_that_asks_only_for_tools_shows_as_not_signed_in() {
     let text = status(&user, home_s, &[]);
     assert!(
         text.stdout.contains(&format!(
-            "{}  not signed in (sign-in needed for tools)",
+            "not signed in  Not signed in (sign-in needed for tools)  {}",
             tools_only.ready.mcp_url
         )),
         "{}",
@@ -253,4 +271,98 @@ fn a_server_that_asks_only_for_tools_shows_as_not_signed_in() {
         .json();
     assert_eq!(d["status"], "never_signed_in", "{d}");
     assert_eq!(d["reason"]["id"], "sign_in_for_tools", "{d}");
+}
+
+/// A home whose tools name nine servers, with no network (names resolve from a test file,
+/// empty at first: every lookup fails as offline): one offline line and exit 1, not nine
+/// failures; when one name resolves again, that server answers and the rest are named.
+#[test]
+fn an_offline_home_is_one_line_and_recovers_when_names_resolve() {
+    let f = Fixture::start(json!({}));
+    let port = f
+        .ready
+        .mcp_url
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .trim_end_matches("/mcp");
+    let user = User::new("status-offline");
+    let home = TempDir::new("status-offline-home");
+    let names = [
+        "gitlab",
+        "notion",
+        "linear",
+        "sentry",
+        "asana",
+        "atlassian",
+        "stripe",
+        "github",
+        "figma",
+    ];
+    let mut servers = serde_json::Map::new();
+    for n in names {
+        servers.insert(
+            n.into(),
+            json!({"type": "http", "url": format!("http://mcp.{n}.example:{port}/mcp")}),
+        );
+    }
+    std::fs::write(
+        home.path().join(".claude.json"),
+        json!({ "mcpServers": servers }).to_string(),
+    )
+    .unwrap();
+    let hosts = home.path().join("hosts");
+    std::fs::write(&hosts, "").unwrap();
+    let home_s = home.path().to_str().unwrap();
+    let run = || {
+        let mut c = user.command(&[
+            "status",
+            "--home",
+            home_s,
+            "--no-known-projects",
+            "--project",
+            home_s,
+            "--timeout",
+            "5",
+        ]);
+        c.env("LATCHKEY_TEST_HOSTS", &hosts);
+        let out = c.output().unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    let (code, text) = run();
+    assert_eq!(code, 1, "{text}");
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some("You seem to be offline"), "{text}");
+    assert_eq!(text.matches("waiting for the network").count(), 9, "{text}");
+    assert!(!text.contains("Cannot"), "no nine alarms: {text}");
+    assert!(
+        text.trim_end()
+            .ends_with("Connect to the network, then run `latchkey status` again."),
+        "{text}"
+    );
+
+    // The network is back for gitlab: it answers (over plain HTTP at a name that is not
+    // loopback, which Latchkey refuses to sign in to: "set up wrong", an answer all the same);
+    // the others are now servers that cannot be found, each named.
+    std::fs::write(&hosts, "mcp.gitlab.example 127.0.0.1\n").unwrap();
+    let (code, text) = run();
+    assert_eq!(code, 1, "{text}");
+    assert!(
+        text.starts_with("8 servers can't be reached, 1 server is set up wrong\n"),
+        "{text}"
+    );
+    let gitlab = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("gitlab "))
+        .unwrap_or_default();
+    assert!(gitlab.contains("not protected by HTTPS"), "{text}");
+    assert_eq!(
+        text.matches("Cannot find the server on the network")
+            .count(),
+        8,
+        "{text}"
+    );
 }

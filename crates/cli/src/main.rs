@@ -331,7 +331,7 @@ fn main() -> ExitCode {
         }
     };
     match runtime.block_on(run(cli)) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(()) => ExitCode::from(status::EXIT.load(std::sync::atomic::Ordering::SeqCst)),
         Err(e) => {
             if connect::REPORTED.load(std::sync::atomic::Ordering::SeqCst) {
                 // Printed with the outcomes of each tool.

@@ -213,6 +213,8 @@ pub fn is_offline<'a>(
             }
             // Answered: the network works.
             (Health::Working | Health::ExpiringSoon | Health::NeverSignedIn, _) => return false,
+            // Set up wrong as its answers showed (not for a reason found without the network).
+            (Health::Misconfigured, Some(id)) if !LOCAL_REASONS.contains(&id) => return false,
             (Health::Unreachable, Some("unreachable" | "server_error" | "server_not_found")) => {
                 return false
             }
@@ -223,6 +225,15 @@ pub fn is_offline<'a>(
     // resolve at once with none answering is offline still (a captive or broken network).
     hosts.len() >= 2
 }
+
+/// Reasons a probe finds without the network: they say nothing of it.
+const LOCAL_REASONS: [&str; 5] = [
+    "keychain_unavailable",
+    "keychain_item_too_large",
+    "credentials_unreadable",
+    "invalid_url",
+    "other",
+];
 
 /// How long to wait before checking again while offline and no OS signal will say when the
 /// network is back: 5 s, doubling to at most 5 minutes (`attempt` counts from 0).
@@ -479,6 +490,8 @@ fn headline(
     let line = if working == rows.len() {
         if rows.len() == 1 {
             "Your server is working".into()
+        } else if rows.len() == 2 {
+            "Both servers working".into()
         } else {
             format!("All {} servers working", rows.len())
         }

@@ -345,3 +345,22 @@ fn offline_checks_back_off_to_five_minutes() {
     assert_eq!(offline_backoff(6), Duration::from_secs(300));
     assert_eq!(offline_backoff(60), Duration::from_secs(300));
 }
+
+#[test]
+fn a_server_set_up_wrong_answered_so_the_network_works() {
+    let d = nine();
+    let mut h: Vec<ServerHealth> = d.servers.iter().map(|s| no_name(&s.url)).collect();
+    let insecure = from_error(&Error::InsecureEndpoint {
+        url: "http://as.example.com/token".into(),
+        what: "token endpoint".into(),
+    });
+    h[0] = health(&d.servers[0].url, Health::Misconfigured, Some(insecure));
+    assert_eq!(overview(&d, &h).state, OverallState::Attention);
+    // A keychain failure is found without the network: still offline.
+    let locked = from_error(&Error::Keychain {
+        store: "Secret Service".into(),
+        detail: "locked".into(),
+    });
+    h[0] = health(&d.servers[0].url, Health::Misconfigured, Some(locked));
+    assert_eq!(overview(&d, &h).state, OverallState::Offline);
+}
