@@ -4,18 +4,20 @@
 Writes:
   icons/app-icon.svg, icons/app-icon.png (1024x1024): the source for `tauri icon`
   ui/public/logo.svg: the same drawing, for the UI's header
-  icons/tray-ok.png, icons/tray-warning.png, icons/tray-needs-auth.png (64x64)
+  icons/tray-ok.png (the plain key: nothing needs the person), icons/tray-warning.png,
+  icons/tray-needs-auth.png (the key with a badge), all 64x64
 
 and then, through the Tauri CLI pinned in ui/ (run `npm ci --prefix ui` first), the
 desktop bundle set from app-icon.png: 32x32.png, 64x64.png, 128x128.png, 128x128@2x.png,
 icon.png, icon.ico, icon.icns. The mobile and Windows Store sizes it also writes are removed.
 
-Run from anywhere: python3 icons/generate.py. Needs rsvg-convert and only the Python
+Run from anywhere: python3 icons/generate.py (--tray-only: the tray icons alone). Needs rsvg-convert and only the Python
 standard library.
 """
 import pathlib
 import shutil
 import subprocess
+import sys
 
 HERE = pathlib.Path(__file__).resolve().parent
 UI = HERE.parent / "ui"
@@ -44,13 +46,11 @@ APP = """<svg xmlns="http://www.w3.org/2000/svg" width="1024" height="1024" view
 </svg>
 """
 
-# Tray: a key in neutral grey (readable on light and dark panels) and a status badge
+# Tray: a key in neutral grey (readable on light and dark panels), plain when nothing needs
+# the person (as other tray apps stay quiet when all is well), else with a status badge
 # bottom-right whose colour and shape both differ, so it reads without colour too.
 BADGES = {
-    # green disc with a white check
-    "ok": """<circle cx="72" cy="72" r="26" fill="#16a34a" stroke="#ffffff" stroke-width="4"/>
-      <path d="M 60 72 l 8 9 l 16 -18" fill="none" stroke="#ffffff" stroke-width="7"
-            stroke-linecap="round" stroke-linejoin="round"/>""",
+    "ok": "",
     # amber triangle with a dark exclamation mark
     "warning": """<path d="M 72 42 L 99 96 L 45 96 Z" fill="#f59e0b" stroke="#ffffff"
             stroke-width="4" stroke-linejoin="round"/>
@@ -63,10 +63,13 @@ BADGES = {
 }
 
 TRAY = """<svg xmlns="http://www.w3.org/2000/svg" width="64" height="64" viewBox="0 0 100 100">
-  <g transform="translate(-4 -8) scale(0.95)">{key}</g>
+  <g transform="{place}">{key}</g>
   {badge}
 </svg>
 """
+# With a badge the key moves up and left to make room; alone it fills the icon.
+WITH_BADGE = "translate(-4 -8) scale(0.95)"
+ALONE = "translate(-2 -2) scale(1.04)"
 
 
 def render(svg: str, out: pathlib.Path, size: int) -> None:
@@ -79,12 +82,15 @@ def render(svg: str, out: pathlib.Path, size: int) -> None:
 
 
 def main() -> None:
-    render(APP.format(key=KEY.format(fill="#ffffff")), HERE / "app-icon.png", 1024)
-    shutil.copyfile(HERE / "app-icon.svg", UI / "public" / "logo.svg")
     key = KEY.format(fill="#6b7280")
     for name, badge in BADGES.items():
-        render(TRAY.format(key=key, badge=badge), HERE / f"tray-{name}.png", 64)
+        place = WITH_BADGE if badge else ALONE
+        render(TRAY.format(place=place, key=key, badge=badge), HERE / f"tray-{name}.png", 64)
         (HERE / f"tray-{name}.svg").unlink()
+    if "--tray-only" in sys.argv:
+        return
+    render(APP.format(key=KEY.format(fill="#ffffff")), HERE / "app-icon.png", 1024)
+    shutil.copyfile(HERE / "app-icon.svg", UI / "public" / "logo.svg")
 
     subprocess.run(
         ["npm", "exec", "--", "tauri", "icon", str(HERE / "app-icon.png"), "-o", str(HERE)],

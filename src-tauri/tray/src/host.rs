@@ -9,11 +9,12 @@ use crate::model::{self, MenuChoice};
 use crate::window::Windows;
 use crate::{notify, tray};
 use latchkey_core::usecase::{
-    links, BrowserMode, ConfigWatcher, Event, Health, Latchkey, LinkAction, ServerHealth,
-    SignInAgain,
+    links, offline_backoff, BrowserMode, ConfigWatcher, Event, Health, Latchkey, LinkAction,
+    LocalPicture, NetworkState, OverallState, ServerHealth, SignInAgain,
 };
 use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::Duration;
 use tokio::sync::broadcast::error::RecvError;
@@ -23,9 +24,14 @@ pub struct Host {
     pub windows: Windows,
     rt: tokio::runtime::Handle,
     health: Mutex<BTreeMap<String, ServerHealth>>,
-    /// The servers (url, title) and what keeps Latchkey from reading them, as last read from
-    /// the config files and the keychain: redrawing after each probe result reads nothing.
-    known: Mutex<model::Known>,
+    /// The servers and what keeps Latchkey from reading them, as last read from the config
+    /// files and the keychain: redrawing after each probe result reads nothing.
+    picture: Mutex<LocalPicture>,
+    /// What the OS says of the network (NetworkManager where it runs).
+    network: Mutex<NetworkState>,
+    /// Offline rounds in a row, for the backoff of the next check; a check is scheduled.
+    offline_rounds: AtomicU32,
+    recheck_scheduled: AtomicBool,
     /// Servers with a one-click sign-in in flight (a second click does not start another).
     signing_in: Mutex<BTreeSet<String>>,
     watcher: Mutex<Option<ConfigWatcher>>,
@@ -46,7 +52,10 @@ impl Host {
             windows: Windows::default(),
             rt,
             health: Mutex::default(),
-            known: Mutex::default(),
+            picture: Mutex::default(),
+            network: Mutex::default(),
+            offline_rounds: AtomicU32::new(0),
+            recheck_scheduled: AtomicBool::new(false),
             signing_in: Mutex::default(),
             watcher: Mutex::default(),
             signals: OnceLock::new(),
@@ -55,17 +64,56 @@ impl Host {
 
     /// Reads the servers again from the config files and the keychain; their urls.
     fn reload_servers(&self) -> Vec<String> {
-        let known = model::servers(&self.engine);
-        let urls = known.servers.iter().map(|(url, _)| url.clone()).collect();
-        *lock(&self.known) = known;
+        let picture = self.engine.local_picture();
+        let urls = picture.urls();
+        *lock(&self.picture) = picture;
         urls
     }
 
-    /// Redraws the tray from the servers last read and their last health.
-    pub fn redraw(&self) {
-        let known = lock(&self.known).clone();
+    /// Redraws the tray from the servers last read and their last health; the overall state.
+    pub fn redraw(&self) -> OverallState {
         let health: Vec<ServerHealth> = lock(&self.health).values().cloned().collect();
-        tray::show(model::view(&known.servers, known.problem, &health));
+        let network = *lock(&self.network);
+        let overview = lock(&self.picture).overview(&health, network);
+        let state = overview.state;
+        tray::show(model::view(&overview));
+        state
+    }
+
+    /// What the OS says of the network changed: redraw, and when it is back, check every
+    /// server at once.
+    pub fn network_changed(self: &Arc<Self>, now: NetworkState) {
+        let before = std::mem::replace(&mut *lock(&self.network), now);
+        if before == now {
+            return;
+        }
+        tracing::info!("the network is now {now:?}");
+        if now == NetworkState::Connected {
+            let host = self.clone();
+            self.rt.spawn(async move { host.probe_everything().await });
+        } else {
+            self.redraw();
+        }
+    }
+
+    /// After a round: while offline, the next check comes after a backoff (5 s doubling to 5
+    /// minutes), so the picture recovers when the network does, even with no OS signal.
+    fn after_round(self: &Arc<Self>) {
+        if self.redraw() != OverallState::Offline {
+            self.offline_rounds.store(0, Ordering::SeqCst);
+            return;
+        }
+        if self.recheck_scheduled.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        let wait = offline_backoff(self.offline_rounds.fetch_add(1, Ordering::SeqCst));
+        tracing::info!("offline: checking again in {} s", wait.as_secs());
+        let host = self.clone();
+        self.rt.spawn(async move {
+            tokio::time::sleep(wait).await;
+            host.recheck_scheduled.store(false, Ordering::SeqCst);
+            host.probe_everything().await;
+        });
     }
 
     /// The last health of every server.
@@ -80,12 +128,15 @@ impl Host {
         // Servers no longer configured leave the tray's memory too.
         lock(&self.health).retain(|url, _| urls.contains(url));
         self.redraw();
-        self.engine
+        let results = self
+            .engine
             .probe_all(urls, |h| {
                 lock(&self.health).insert(h.server.clone(), h.clone());
                 self.redraw();
             })
-            .await
+            .await;
+        self.after_round();
+        results
     }
 
     /// A probe round asked for over D-Bus (the window's "check again"): it runs on the
@@ -180,13 +231,7 @@ impl Host {
     /// A name people recognise: the first name a tool gives the server, else its address.
     /// Events can come before the first probe has read the servers: then they are read now.
     fn display_name(&self, url: &str) -> String {
-        let known = |host: &Self| {
-            lock(&host.known)
-                .servers
-                .iter()
-                .find(|(u, _)| u == url)
-                .map(|(_, title)| title.clone())
-        };
+        let known = |host: &Self| lock(&host.picture).title(url).map(str::to_string);
         known(self)
             .or_else(|| {
                 self.reload_servers();
@@ -198,7 +243,7 @@ impl Host {
     /// A tray menu item was chosen (main thread).
     pub fn chosen(self: &Arc<Self>, choice: MenuChoice) {
         match choice {
-            MenuChoice::Open | MenuChoice::Problem => self.windows.open(None),
+            MenuChoice::Open | MenuChoice::Overall => self.windows.open(None),
             MenuChoice::Quit => {
                 self.windows.close_all();
                 gtk::main_quit();

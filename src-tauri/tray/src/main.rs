@@ -6,6 +6,7 @@
 mod host;
 mod instance;
 mod model;
+mod network;
 mod notify;
 mod tray;
 mod window;
@@ -77,6 +78,8 @@ fn run() -> anyhow::Result<()> {
     tray::create(start, move |choice| chooser.chosen(choice))?;
     tray_ready();
     host.start(bus.as_ref().map(instance::Signals::new));
+    let watcher = host.clone();
+    network::watch(move |state| watcher.network_changed(state));
     host.open_links(&argv);
     if show_window_at_start() && !host.windows.any() {
         host.windows.open(None);

@@ -1,16 +1,19 @@
-//! What the tray shows, as plain data: the icon for the worst status, one line per server,
-//! and a line for what keeps Latchkey from reading its data. Built from core's dashboard and
-//! the last health of each server; drawing it is `tray.rs`'s job.
+//! What the tray shows, as plain data: the overall line at the top (core's overview, as the
+//! dashboard and `latchkey status` show it), the icon for the overall state, and one line per
+//! server in the overview's order (urgency, then name). Drawing it is `tray.rs`'s job.
 
-use latchkey_core::usecase::{self, Health, Latchkey, Overall, ServerHealth};
+use latchkey_core::usecase::{OverallState, Overview};
 
-/// What the tray icon says about the servers, worst first wins.
+/// What the tray icon says, worst first wins.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum TrayState {
-    /// Every server can sign in.
+    /// Nothing needs the person (also while checking, and while offline: nothing to do but
+    /// wait): the plain monochrome key.
     #[default]
     Ok,
-    /// Something needs a look soon (e.g. a token that cannot be refreshed).
+    /// Offline: the plain key, and a tooltip that says so.
+    Offline,
+    /// Something needs a look (a server down or set up wrong, a settings file, the keychain).
     Warning,
     /// At least one server needs the person to sign in.
     NeedsAuth,
@@ -20,7 +23,7 @@ impl TrayState {
     /// The PNG shown in the tray for this state (from icons/, see icons/generate.py).
     pub fn icon_png(self) -> &'static [u8] {
         match self {
-            Self::Ok => include_bytes!("../../../icons/tray-ok.png"),
+            Self::Ok | Self::Offline => include_bytes!("../../../icons/tray-ok.png"),
             Self::Warning => include_bytes!("../../../icons/tray-warning.png"),
             Self::NeedsAuth => include_bytes!("../../../icons/tray-needs-auth.png"),
         }
@@ -28,22 +31,24 @@ impl TrayState {
 
     pub fn tooltip(self) -> &'static str {
         match self {
-            Self::Ok => "Latchkey: all servers can sign in",
+            Self::Ok => "Latchkey: nothing needs you",
+            Self::Offline => "Latchkey: you seem to be offline",
             Self::Warning => "Latchkey: a server needs attention",
             Self::NeedsAuth => "Latchkey: a server needs you to sign in",
         }
     }
 
-    pub fn of(overall: Overall) -> TrayState {
-        match overall {
-            Overall::Ok => TrayState::Ok,
-            Overall::Warning => TrayState::Warning,
-            Overall::NeedsSignIn => TrayState::NeedsAuth,
+    pub fn of(state: OverallState) -> TrayState {
+        match state {
+            OverallState::Checking | OverallState::AllGood => TrayState::Ok,
+            OverallState::Offline => TrayState::Offline,
+            OverallState::Attention | OverallState::KeychainLocked => TrayState::Warning,
+            OverallState::NeedsSignIn => TrayState::NeedsAuth,
         }
     }
 }
 
-/// One menu line: a server's title and its status in a few words.
+/// One menu line: a server's title and its state in a few words.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServerLine {
     pub url: String,
@@ -57,8 +62,8 @@ pub struct TrayView {
     /// than that there are none.
     pub looking: bool,
     pub state: TrayState,
-    /// What keeps Latchkey from working (e.g. the keychain is locked), in the catalogue's words.
-    pub problem: Option<String>,
+    /// The overall line ("All 9 servers working", "You seem to be offline").
+    pub headline: String,
     pub servers: Vec<ServerLine>,
 }
 
@@ -66,15 +71,16 @@ pub struct TrayView {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MenuChoice {
     Server(String),
-    Problem,
+    /// The overall line: the window, where its action is.
+    Overall,
     Open,
     Quit,
 }
 
 pub const MENU_OPEN: &str = "open";
 pub const MENU_QUIT: &str = "quit";
-pub const MENU_PROBLEM: &str = "problem";
-pub const MENU_NO_SERVERS: &str = "no-servers";
+pub const MENU_OVERALL: &str = "overall";
+pub const MENU_LOOKING: &str = "looking";
 /// Prefix of a server's menu item id; the rest is its canonical URL.
 pub const MENU_SERVER_PREFIX: &str = "server:";
 
@@ -83,7 +89,7 @@ impl MenuChoice {
         match id {
             MENU_OPEN => Some(MenuChoice::Open),
             MENU_QUIT => Some(MenuChoice::Quit),
-            MENU_PROBLEM => Some(MenuChoice::Problem),
+            MENU_OVERALL => Some(MenuChoice::Overall),
             _ => id
                 .strip_prefix(MENU_SERVER_PREFIX)
                 .map(|url| MenuChoice::Server(url.to_string())),
@@ -91,113 +97,39 @@ impl MenuChoice {
     }
 }
 
-/// A server's status in a few words, for its menu line.
-pub fn status_words(h: Option<&ServerHealth>) -> &'static str {
-    match h.map(|h| h.health) {
-        None => "checking…",
-        Some(Health::Working) | Some(Health::Refreshable) => "working",
-        Some(Health::ExpiringSoon) => "expires soon",
-        Some(Health::NeedsSignIn) => "needs sign-in",
-        Some(Health::NeverSignedIn) => "not signed in",
-        Some(Health::Unreachable) => "unreachable",
-        Some(Health::Misconfigured) => "misconfigured",
-    }
-}
-
-/// A menu line for what keeps the app from working, e.g. "⚠ The keychain is locked or
-/// unavailable".
-pub fn problem_line(e: &latchkey_core::Error) -> String {
-    format!("⚠ {}", usecase::reason_of(e).title)
-}
-
-/// The servers the tray knows of, and what keeps Latchkey from reading them.
-#[derive(Debug, Clone, Default)]
-pub struct Known {
-    /// (canonical url, title) of each server.
-    pub servers: Vec<(String, String)>,
-    pub problem: Option<String>,
-}
-
-/// The servers to show and probe: those of the dashboard; where the keychain cannot be read,
-/// those of the config files, with the reason as the problem line.
-pub fn servers(engine: &Latchkey) -> Known {
-    match engine.dashboard() {
-        Ok(d) => Known {
-            servers: d
-                .servers
-                .into_iter()
-                .filter(|s| s.url_problem.is_none())
-                .map(|s| (s.url, s.title))
-                .collect(),
-            problem: None,
-        },
-        Err(e) => Known {
-            servers: engine
-                .inventory()
-                .servers
-                .into_iter()
-                .filter(|s| s.url_problem.is_none())
-                .map(|s| {
-                    let title = s.names.first().cloned().unwrap_or_else(|| s.url.clone());
-                    (s.url, title)
-                })
-                .collect(),
-            problem: Some(problem_line(&e)),
-        },
-    }
-}
-
-/// The tray's view of `servers` (url, title) given their last health.
-pub fn view(
-    servers: &[(String, String)],
-    problem: Option<String>,
-    health: &[ServerHealth],
-) -> TrayView {
-    let lines = servers
-        .iter()
-        .map(|(url, title)| {
-            let h = health.iter().find(|h| &h.server == url);
-            ServerLine {
-                url: url.clone(),
-                label: format!("{title} — {}", status_words(h)),
-            }
-        })
-        .collect();
-    let known: Vec<&ServerHealth> = health
-        .iter()
-        .filter(|h| servers.iter().any(|(url, _)| *url == h.server))
-        .collect();
-    let mut state = TrayState::of(Overall::worst(known));
-    if problem.is_some() && state == TrayState::Ok {
-        state = TrayState::Warning;
-    }
+/// The tray's view of an overview.
+pub fn view(o: &Overview) -> TrayView {
     TrayView {
         looking: false,
-        state,
-        problem,
-        servers: lines,
+        state: TrayState::of(o.state),
+        headline: o.headline.clone(),
+        servers: o
+            .servers
+            .iter()
+            .map(|r| ServerLine {
+                url: r.url.clone(),
+                label: format!("{} — {}", r.title, r.words),
+            })
+            .collect(),
     }
 }
 
 /// The menu as (id, text, enabled) rows; `None` is a separator.
 pub fn menu_rows(v: &TrayView) -> Vec<Option<(String, String, bool)>> {
     let mut rows = Vec::new();
-    if let Some(p) = &v.problem {
-        rows.push(Some((MENU_PROBLEM.into(), p.clone(), true)));
-        rows.push(None);
-    }
     if v.looking {
         rows.push(Some((
-            MENU_NO_SERVERS.into(),
+            MENU_LOOKING.into(),
             "Looking for your servers…".into(),
             false,
         )));
-    } else if v.servers.is_empty() && v.problem.is_none() {
-        rows.push(Some((
-            MENU_NO_SERVERS.into(),
-            "No remote MCP servers found yet".into(),
-            false,
-        )));
+    } else {
+        // Enabled only where it leads somewhere: the window says what to do.
+        let actionable = matches!(v.state, TrayState::Warning | TrayState::NeedsAuth);
+        rows.push(Some((MENU_OVERALL.into(), v.headline.clone(), actionable)));
+    }
+    if !v.servers.is_empty() {
+        rows.push(None);
     }
     for s in &v.servers {
         rows.push(Some((
@@ -216,42 +148,77 @@ pub fn menu_rows(v: &TrayView) -> Vec<Option<(String, String, bool)>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use latchkey_core::health::dashboard::{Dashboard, DashboardServer};
+    use latchkey_core::health::overview::{build, Inputs};
+    use latchkey_core::health::reasons::from_error;
+    use latchkey_core::usecase::{Health, NetworkState, ServerHealth};
+    use latchkey_core::Error;
 
-    fn health(url: &str, h: Health) -> ServerHealth {
+    fn server(title: &str, url: &str) -> DashboardServer {
+        DashboardServer {
+            url: url.into(),
+            url_problem: None,
+            title: title.into(),
+            names: vec![title.into()],
+            tools: Vec::new(),
+            used_by: Vec::new(),
+            session: None,
+        }
+    }
+
+    fn health(url: &str, h: Health, e: Option<Error>) -> ServerHealth {
         ServerHealth {
             server: url.into(),
             health: h,
             until: None,
-            reason: None,
+            reason: e.as_ref().map(from_error),
             millis: 1,
         }
     }
 
+    fn tray_of(servers: Vec<DashboardServer>, h: &[ServerHealth], keychain: bool) -> TrayView {
+        let d = Dashboard {
+            servers,
+            local_count: 0,
+            errors: Vec::new(),
+        };
+        let locked = from_error(&Error::Keychain {
+            store: "Secret Service".into(),
+            detail: "org.freedesktop.secrets was not provided".into(),
+        });
+        view(&build(&Inputs {
+            dashboard: &d,
+            keychain: keychain.then_some(&locked),
+            health: h,
+            network: NetworkState::Unknown,
+        }))
+    }
+
     #[test]
-    fn the_icon_shows_the_worst_server_and_each_line_its_status() {
-        let servers = vec![
-            ("https://a/mcp".to_string(), "gitlab".to_string()),
-            ("https://b/mcp".to_string(), "linear".to_string()),
-            ("https://c/mcp".to_string(), "notion".to_string()),
-        ];
-        let v = view(
-            &servers,
-            None,
-            &[
-                health("https://a/mcp", Health::Working),
-                health("https://b/mcp", Health::NeedsSignIn),
-                // A server no longer configured does not count.
-                health("https://gone/mcp", Health::Unreachable),
+    fn the_overall_line_comes_first_then_servers_by_urgency_and_the_icon_shows_the_worst() {
+        let v = tray_of(
+            vec![
+                server("gitlab", "https://a/mcp"),
+                server("linear", "https://b/mcp"),
+                server("notion", "https://c/mcp"),
             ],
+            &[
+                health("https://a/mcp", Health::Working, None),
+                health("https://b/mcp", Health::NeedsSignIn, None),
+                // A server no longer configured does not count.
+                health("https://gone/mcp", Health::Unreachable, None),
+            ],
+            false,
         );
         assert_eq!(v.state, TrayState::NeedsAuth);
+        assert_eq!(v.headline, "1 server needs you to sign in");
         let labels: Vec<&str> = v.servers.iter().map(|s| s.label.as_str()).collect();
         assert_eq!(
             labels,
             [
-                "gitlab — working",
                 "linear — needs sign-in",
-                "notion — checking…"
+                "notion — checking…",
+                "gitlab — working"
             ]
         );
         let rows = menu_rows(&v);
@@ -259,76 +226,115 @@ mod tests {
         assert_eq!(
             ids,
             [
-                "server:https://a/mcp",
+                "overall",
                 "server:https://b/mcp",
                 "server:https://c/mcp",
+                "server:https://a/mcp",
                 "open",
                 "quit"
             ]
         );
         assert_eq!(
+            rows[0],
+            Some((
+                "overall".into(),
+                "1 server needs you to sign in".into(),
+                true
+            ))
+        );
+        assert_eq!(
             MenuChoice::from_id(ids[1]),
             Some(MenuChoice::Server("https://b/mcp".into()))
         );
+        assert_eq!(MenuChoice::from_id("overall"), Some(MenuChoice::Overall));
         assert_eq!(MenuChoice::from_id("open"), Some(MenuChoice::Open));
         assert_eq!(MenuChoice::from_id("quit"), Some(MenuChoice::Quit));
-        assert_eq!(MenuChoice::from_id("no-servers"), None);
+        assert_eq!(MenuChoice::from_id("looking"), None);
     }
 
     #[test]
-    fn an_unreadable_keychain_is_one_plain_line_and_at_least_a_warning() {
-        let e = latchkey_core::Error::Keychain {
-            store: "Secret Service, service \"latchkey\"".into(),
-            detail: "DBus error: org.freedesktop.secrets was not provided".into(),
-        };
-        let p = problem_line(&e);
-        assert_eq!(p, "⚠ The keychain is locked or unavailable");
-        let v = view(&[], Some(p.clone()), &[]);
+    fn offline_is_one_line_and_the_plain_icon_not_nine_alarms() {
+        let names = ["a", "b", "c", "d", "e", "f", "g", "h", "i"];
+        let servers: Vec<DashboardServer> = names
+            .iter()
+            .map(|n| server(n, &format!("https://{n}.example.com/mcp")))
+            .collect();
+        let h: Vec<ServerHealth> = servers
+            .iter()
+            .map(|s| {
+                health(
+                    &s.url,
+                    Health::Unreachable,
+                    Some(Error::Unreachable {
+                        url: s.url.clone(),
+                        detail: "failed to lookup address information: Name or service not known"
+                            .into(),
+                    }),
+                )
+            })
+            .collect();
+        let v = tray_of(servers, &h, false);
+        assert_eq!(v.state, TrayState::Offline);
+        assert_eq!(v.state.icon_png(), TrayState::Ok.icon_png());
+        assert_eq!(v.headline, "You seem to be offline");
+        assert!(v
+            .servers
+            .iter()
+            .all(|s| s.label.ends_with("— waiting for the network")));
+        assert_eq!(
+            menu_rows(&v)[0].as_ref().unwrap().2,
+            false,
+            "nothing to click"
+        );
+    }
+
+    #[test]
+    fn an_unreadable_keychain_is_the_overall_line_and_a_warning() {
+        let v = tray_of(vec![server("gitlab", "https://a/mcp")], &[], true);
         assert_eq!(v.state, TrayState::Warning);
-        let rows = menu_rows(&v);
-        assert_eq!(rows[0], Some(("problem".into(), p, true)));
-        assert!(!rows.iter().flatten().any(|r| r.0 == MENU_NO_SERVERS));
+        assert_eq!(v.headline, "Latchkey cannot read your keychain");
+        assert_eq!(v.servers[0].label, "gitlab — keychain locked");
     }
 
     #[test]
-    fn no_servers_says_so() {
-        let rows = menu_rows(&view(&[], None, &[]));
+    fn no_servers_says_so_and_at_start_the_menu_says_it_is_looking() {
+        let rows = menu_rows(&tray_of(Vec::new(), &[], false));
         assert_eq!(
             rows[0],
             Some((
-                "no-servers".into(),
+                "overall".into(),
                 "No remote MCP servers found yet".into(),
                 false
             ))
         );
-    }
-
-    #[test]
-    fn at_start_the_menu_says_it_is_looking_not_that_there_are_none() {
         let start = TrayView {
             looking: true,
             ..TrayView::default()
         };
-        let rows = menu_rows(&start);
         assert_eq!(
-            rows[0],
-            Some((
-                "no-servers".into(),
-                "Looking for your servers…".into(),
-                false
-            ))
+            menu_rows(&start)[0],
+            Some(("looking".into(), "Looking for your servers…".into(), false))
         );
-        assert!(!view(&[], None, &[]).looking);
     }
 
     #[test]
-    fn every_state_has_a_distinct_icon_and_tooltip() {
-        let states = [TrayState::Ok, TrayState::Warning, TrayState::NeedsAuth];
+    fn every_state_has_a_tooltip_and_the_alarms_distinct_icons() {
+        let states = [
+            TrayState::Ok,
+            TrayState::Offline,
+            TrayState::Warning,
+            TrayState::NeedsAuth,
+        ];
         for (i, a) in states.iter().enumerate() {
             for b in &states[i + 1..] {
-                assert_ne!(a.icon_png(), b.icon_png());
                 assert_ne!(a.tooltip(), b.tooltip());
             }
         }
+        assert_ne!(TrayState::Ok.icon_png(), TrayState::Warning.icon_png());
+        assert_ne!(TrayState::Ok.icon_png(), TrayState::NeedsAuth.icon_png());
+        assert_ne!(
+            TrayState::Warning.icon_png(),
+            TrayState::NeedsAuth.icon_png()
+        );
     }
 }

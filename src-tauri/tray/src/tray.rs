@@ -83,17 +83,11 @@ fn apply(view: TrayView) -> anyhow::Result<()> {
             return Ok(());
         }
         tracing::info!(
-            "tray: {:?} {:?}",
+            "tray: {:?} ({}) {:?}",
             view.state,
+            view.headline,
             view.servers.iter().map(|s| &s.label).collect::<Vec<_>>()
         );
-        if let Some(p) = view
-            .problem
-            .as_ref()
-            .filter(|p| shown.view.problem.as_ref() != Some(p))
-        {
-            tracing::warn!("tray: {p}");
-        }
         if shown.view.state != view.state {
             shown.icon.set_icon(Some(icon_of(view.state)?))?;
             shown.icon.set_tooltip(Some(view.state.tooltip()))?;
@@ -110,7 +104,12 @@ mod tests {
 
     #[test]
     fn every_tray_icon_decodes_to_a_square_rgba_image() {
-        for state in [TrayState::Ok, TrayState::Warning, TrayState::NeedsAuth] {
+        for state in [
+            TrayState::Ok,
+            TrayState::Offline,
+            TrayState::Warning,
+            TrayState::NeedsAuth,
+        ] {
             icon_of(state).unwrap_or_else(|e| panic!("{state:?}: {e}"));
         }
     }

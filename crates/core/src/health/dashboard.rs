@@ -12,7 +12,7 @@ use crate::tools::{ServerEntry, SourceError, Tool};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, TS)]
 pub struct Dashboard {
     pub servers: Vec<DashboardServer>,
     /// Local (stdio) servers: counted, not listed (they need no sign-in).

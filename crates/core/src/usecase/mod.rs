@@ -39,7 +39,7 @@ pub use reauth::SignInAgain;
 pub use renew::sign_in_reason;
 pub use sign_in::{no_renewal_notice, BrowserMode, ScopeChoice, SignInEvent, SignInOptions};
 pub use sign_out::SignedOut;
-pub use status::StoredSession;
+pub use status::{LocalPicture, StoredSession};
 pub use step_up::{Challenged, StepUp};
 pub use why::{Diagnosis, Status, Working};
 

@@ -13,6 +13,47 @@ use crate::usecase::engine::Latchkey;
 use crate::usecase::events::Event;
 use crate::{Error, Result};
 
+/// The servers as the config files and the keychain describe them at one moment: read once,
+/// then combined with each new probe result without reading anything again.
+#[derive(Debug, Clone, Default)]
+pub struct LocalPicture {
+    /// The dashboard (without sessions when the keychain cannot be read).
+    pub dashboard: Dashboard,
+    /// Why the keychain cannot be read, when it cannot.
+    pub keychain: Option<reasons::Reason>,
+}
+
+impl LocalPicture {
+    /// The overview of these servers given their last `health` and the OS's `network`.
+    pub fn overview(&self, health: &[ServerHealth], network: NetworkState) -> Overview {
+        overview::build(&overview::Inputs {
+            dashboard: &self.dashboard,
+            keychain: self.keychain.as_ref(),
+            health,
+            network,
+        })
+    }
+
+    /// The canonical URLs of the servers to probe (those with a usable URL).
+    pub fn urls(&self) -> Vec<String> {
+        self.dashboard
+            .servers
+            .iter()
+            .filter(|s| s.url_problem.is_none())
+            .map(|s| s.url.clone())
+            .collect()
+    }
+
+    /// The title of the server at `url` (the first name a tool gives it, else its host).
+    pub fn title(&self, url: &str) -> Option<&str> {
+        self.dashboard
+            .servers
+            .iter()
+            .find(|s| s.url == url)
+            .map(|s| s.title.as_str())
+    }
+}
+
 /// At most this many probes run at once.
 pub const PROBE_CONCURRENCY: usize = 16;
 
@@ -38,22 +79,25 @@ impl Latchkey {
     /// action, and every server as a row in urgency order, from the config files, the
     /// keychain, the last probe of each server (`health`) and what the OS says of the
     /// network. A keychain that cannot be read is its state, with the servers the config
-    /// files name; never an error.
+    /// files name; never an error. Reads the config files and the keychain now; a front that
+    /// redraws often keeps a [`LocalPicture`] instead.
     pub fn overview(&self, health: &[ServerHealth], network: NetworkState) -> Overview {
+        self.local_picture().overview(health, network)
+    }
+
+    /// What the config files and the keychain say now, for [`LocalPicture::overview`].
+    pub fn local_picture(&self) -> LocalPicture {
         let inv = self.inventory();
-        let (dashboard, keychain) = match dashboard::build(&inv, self.store.as_ref()) {
-            Ok(d) => (d, None),
-            Err(e) => (
-                dashboard::without_keychain(&inv),
-                Some(reasons::from_error(&e)),
-            ),
-        };
-        overview::build(&overview::Inputs {
-            dashboard: &dashboard,
-            keychain: keychain.as_ref(),
-            health,
-            network,
-        })
+        match dashboard::build(&inv, self.store.as_ref()) {
+            Ok(dashboard) => LocalPicture {
+                dashboard,
+                keychain: None,
+            },
+            Err(e) => LocalPicture {
+                dashboard: dashboard::without_keychain(&inv),
+                keychain: Some(reasons::from_error(&e)),
+            },
+        }
     }
 
     /// The servers to probe: those of the tools' configs whose URL can be used, and every
