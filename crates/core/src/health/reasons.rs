@@ -189,6 +189,9 @@ pub fn from_error(e: &Error) -> Reason {
         Error::KeychainItemTooLarge { .. } => r("keychain_item_too_large", "The credentials are too large for the keychain", "The keychain limits the size of each item, and these credentials do not fit even split into parts.", Fix::ContactServerOperator, detail),
         Error::CorruptBundle { .. } => r("credentials_unreadable", "The saved credentials cannot be read", "They are damaged or from a newer Latchkey.", Fix::SignIn, detail),
         Error::StateMismatch | Error::IssuerResponseMismatch { .. } | Error::MissingCode | Error::CallbackTimeout { .. } => r("sign_in_incomplete", "The last sign-in did not finish", "The answer from the browser was missing or did not match.", Fix::SignIn, detail),
+        Error::UnknownServer { .. } => r("unknown_server", "No server has this name", "No AI tool's config, sign-in or dashboard entry calls a server this; `latchkey servers` lists the names.", Fix::CheckAddress, detail),
+        Error::AmbiguousServer { .. } => r("ambiguous_server", "This name is given to more than one server", "Your AI tools call different servers by this name; the servers are listed below. Use the URL of the one you mean.", Fix::CheckAddress, detail),
+        Error::LocalServer { .. } => r("local_server", "A local server", "A tool runs this server on this computer; it needs no sign-in.", Fix::Nothing, detail),
         _ => r("other", "Something went wrong", "See the details below.", Fix::Retry, detail),
     }
 }
