@@ -1,7 +1,7 @@
 //! Why a server does not work, in plain words, with the one action that fixes it. Each
 //! reason has a stable id the app and scripts can rely on.
 
-use crate::error::{Error, OAuthError};
+use crate::error::{Error, NameCandidate, OAuthError};
 use crate::store::vault::NeedsSignIn;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
@@ -204,6 +204,12 @@ pub struct ErrorReport {
     pub hint: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub oauth: Option<OAuthError>,
+    /// For a name that names several servers: each of them (name, who gives it, URL).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub candidates: Vec<NameCandidate>,
+    /// For a name that names no server: the close names there are ("did you mean").
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub suggestions: Vec<String>,
     /// The same failure in the catalogue's plain words, with the fix the app offers.
     pub reason: Reason,
 }
@@ -215,6 +221,14 @@ impl From<&Error> for ErrorReport {
             message: e.to_string(),
             hint: e.hint(),
             oauth: e.oauth().cloned(),
+            candidates: match e {
+                Error::AmbiguousServer { candidates, .. } => candidates.clone(),
+                _ => Vec::new(),
+            },
+            suggestions: match e {
+                Error::UnknownServer { suggestions, .. } => suggestions.clone(),
+                _ => Vec::new(),
+            },
             reason: from_error(e),
         }
     }
