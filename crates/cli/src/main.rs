@@ -459,8 +459,16 @@ async fn run(cli: Cli) -> Result<(), Error> {
             status::run(&engine.with_locations(servers::locations(&args)), json).await
         }
         Command::List => {
-            output::list(&engine.sessions()?, json);
-            Ok(())
+            let sessions = engine.sessions()?;
+            output::list(&sessions, json);
+            // A session that cannot be read was printed with the others: still a failure.
+            match sessions.into_iter().find_map(Result::err) {
+                Some((_, e)) => {
+                    connect::REPORTED.store(true, std::sync::atomic::Ordering::SeqCst);
+                    Err(e)
+                }
+                None => Ok(()),
+            }
         }
         Command::Logout { server } => {
             let out = engine
