@@ -53,13 +53,16 @@ fn token_headers_names_list_and_logout() {
         .output()
         .unwrap();
     assert_eq!(serde_json::from_slice::<Value>(&h.stdout).unwrap(), headers);
-    let unknown = user.run(&["token", "nope"]);
+    let unknown = user.run(&["token", "gitlb"]);
     assert_eq!(unknown.code, 1);
     assert!(
-        unknown.stderr.contains("gitlab"),
-        "names the known ones: {}",
+        unknown.stderr.contains("did you mean \"gitlab\"?")
+            && unknown.stderr.contains("latchkey servers"),
+        "suggests the close name and where the names are: {}",
         unknown.stderr
     );
+    // Names are matched without regard to case.
+    assert_eq!(user.run(&["token", "GitLab"]).stdout.trim(), token);
 
     let list = user.run(&["list", "--json"]);
     list.assert_ok();

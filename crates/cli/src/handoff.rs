@@ -10,7 +10,8 @@ pub struct HandoffArgs {
     /// The tool to hand credentials to.
     #[arg(value_parser = ["claude-code", "gemini-cli", "codex"])]
     pub tool: String,
-    /// The server's URL or name.
+    /// The server: its URL, or a name your AI tools or Latchkey give it (as `latchkey
+    /// servers` and `latchkey list` show; any case).
     pub server: String,
     /// helper: the tool runs `latchkey headers` for every connection (always fresh).
     /// native: the current access token is written into the tool's own store.

@@ -40,8 +40,8 @@ struct Cli {
 enum Command {
     /// Find out how a server wants to be signed into, and show the plan.
     Discover {
-        /// The MCP server's URL, e.g. https://example.com/mcp
-        url: String,
+        /// The MCP server's URL, e.g. https://example.com/mcp, or a name your AI tools give it.
+        server: String,
         #[command(flatten)]
         scopes: ScopeArgs,
         #[command(flatten)]
@@ -49,7 +49,9 @@ enum Command {
     },
     /// Sign in through the browser and store the credentials in the keychain.
     Login {
-        url: String,
+        /// The server: its URL, or a name your AI tools or Latchkey give it (as `latchkey
+        /// servers` and `latchkey list` show; any case).
+        server: String,
         #[command(flatten)]
         scopes: ScopeArgs,
         #[command(flatten)]
@@ -81,7 +83,9 @@ enum Command {
     /// Connect with the stored token and list the server's tools (signs in again when the
     /// server refuses the token or needs more scopes).
     Check {
-        url: String,
+        /// The server: its URL, or a name your AI tools or Latchkey give it (as `latchkey
+        /// servers` and `latchkey list` show; any case).
+        server: String,
         #[command(flatten)]
         client: ClientArgs,
         /// Print the sign-in address instead of opening a browser, if a new sign-in is needed.
@@ -90,13 +94,14 @@ enum Command {
     },
     /// Print a valid access token for a server (renewing it first if needed).
     Token {
-        /// The server's URL or a name given at sign-in.
+        /// The server: its URL, or a name your AI tools or Latchkey give it (as `latchkey
+        /// servers` and `latchkey list` show; any case).
         server: String,
     },
     /// Print {"Authorization":"Bearer ..."} for a server: Claude Code's headersHelper.
     Headers {
-        /// The server's URL or name; default: $CLAUDE_CODE_MCP_SERVER_URL, then
-        /// $CLAUDE_CODE_MCP_SERVER_NAME.
+        /// The server's URL or a name your AI tools or Latchkey give it; default:
+        /// $CLAUDE_CODE_MCP_SERVER_URL, then $CLAUDE_CODE_MCP_SERVER_NAME.
         server: Option<String>,
     },
     /// List the servers with stored credentials.
@@ -106,14 +111,19 @@ enum Command {
     /// Auth health of every server your AI tools use, and why each failing one fails.
     Status(servers::ServersArgs),
     /// Sign out: revoke the session at the sign-in server where it allows, then forget it.
-    Logout { server: String },
+    Logout {
+        /// The server: its URL, or a name your AI tools or Latchkey give it (as `latchkey
+        /// servers` and `latchkey list` show; any case).
+        server: String,
+    },
     /// Hand a signed-in server's credentials to an AI tool (Claude Code, Gemini CLI, Codex).
     Handoff(handoff::HandoffArgs),
     /// Let AI tools use a server through Latchkey: Claude Code and Codex ask it for fresh
     /// headers, the others start `latchkey bridge`. The entry a tool has for the server keeps
     /// its name (an mcp-remote entry is replaced in place); a backup of each file is kept.
     Connect {
-        /// The server's URL or name.
+        /// The server: its URL, or a name your AI tools or Latchkey give it (as `latchkey
+        /// servers` and `latchkey list` show; any case).
         server: String,
         /// The tools, comma-separated: claude-code, claude-desktop, cursor, vs-code,
         /// gemini-cli, codex, windsurf, zed.
@@ -125,7 +135,8 @@ enum Command {
     },
     /// Put back the entries `latchkey connect` changed, byte for byte.
     Disconnect {
-        /// The server's URL or name.
+        /// The server: its URL, or a name your AI tools or Latchkey give it (as `latchkey
+        /// servers` and `latchkey list` show; any case).
         server: String,
         /// The tools, comma-separated (as for connect).
         #[arg(long, value_delimiter = ',', required = true, value_parser = connect::parse_tool, value_name = "TOOL")]
@@ -133,8 +144,8 @@ enum Command {
     },
     /// Add a server once: find out how it signs in, sign in, and connect it to the tools.
     Add {
-        /// The MCP server's URL, e.g. https://example.com/mcp
-        url: String,
+        /// The MCP server's URL, e.g. https://example.com/mcp, or a name your AI tools give it.
+        server: String,
         /// A name for it (in Latchkey and in the tools' configs).
         #[arg(long)]
         name: Option<String>,
@@ -154,12 +165,14 @@ enum Command {
     },
     /// Remove a server: disconnect it from every tool it was connected to, then sign out.
     Remove {
-        /// The server's URL or name.
+        /// The server: its URL, or a name your AI tools or Latchkey give it (as `latchkey
+        /// servers` and `latchkey list` show; any case).
         server: String,
     },
     /// Why a server does or does not work, what fixes it, and the requests that show it.
     Doctor {
-        /// The server's URL or name.
+        /// The server: its URL, or a name your AI tools or Latchkey give it (as `latchkey
+        /// servers` and `latchkey list` show; any case).
         server: String,
         /// Write everything (redacted) to this file, to attach to a bug report.
         #[arg(long, value_name = "FILE")]
@@ -170,7 +183,8 @@ enum Command {
     /// that cannot take a token themselves (Claude Desktop, Cursor, VS Code, Windsurf, Zed).
     /// Logs go to stderr.
     Bridge {
-        /// The server's URL or a name given at sign-in.
+        /// The server: its URL, or a name your AI tools or Latchkey give it (as `latchkey
+        /// servers` and `latchkey list` show; any case).
         server: String,
         #[command(flatten)]
         client: ClientArgs,
@@ -184,7 +198,10 @@ enum Command {
     /// Call one tool with the stored token, or without one when not signed in (signs in
     /// when the server asks for a token or for more scopes).
     Call {
-        url: String,
+        /// The server: its URL, or a name your AI tools or Latchkey give it (as `latchkey
+        /// servers` and `latchkey list` show; any case).
+        server: String,
+        /// The name of the tool to call.
         tool: String,
         /// The tool's arguments as a JSON object.
         #[arg(long, default_value = "{}", value_name = "JSON")]
@@ -371,10 +388,11 @@ async fn run(cli: Cli) -> Result<(), Error> {
     let progress = move |e: SignInEvent| output::sign_in_event(&e, json);
     match cli.command {
         Command::Discover {
-            url,
+            server,
             scopes,
             client,
         } => {
+            let url = engine.resolve_server(&server)?;
             let plan = client
                 .plan(&engine, &url, &client.config()?, &scopes.choice())
                 .await?;
@@ -382,7 +400,7 @@ async fn run(cli: Cli) -> Result<(), Error> {
             Ok(())
         }
         Command::Login {
-            url,
+            server,
             scopes,
             client,
             no_browser,
@@ -391,6 +409,7 @@ async fn run(cli: Cli) -> Result<(), Error> {
             assume_pkce_s256,
             register_again,
         } => {
+            let url = engine.resolve_server(&server)?;
             let config = client.config()?;
             let mut plan = client
                 .plan(&engine, &url, &config, &scopes.choice())
@@ -440,8 +459,16 @@ async fn run(cli: Cli) -> Result<(), Error> {
             status::run(&engine.with_locations(servers::locations(&args)), json).await
         }
         Command::List => {
-            output::list(&engine.sessions()?, json);
-            Ok(())
+            let sessions = engine.sessions()?;
+            output::list(&sessions, json);
+            // A session that cannot be read was printed with the others: still a failure.
+            match sessions.into_iter().find_map(Result::err) {
+                Some((_, e)) => {
+                    connect::REPORTED.store(true, std::sync::atomic::Ordering::SeqCst);
+                    Err(e)
+                }
+                None => Ok(()),
+            }
         }
         Command::Logout { server } => {
             let out = engine
@@ -460,7 +487,7 @@ async fn run(cli: Cli) -> Result<(), Error> {
             connect::print(engine.disconnect(&server, &from)?, false, json)
         }
         Command::Add {
-            url,
+            server,
             name,
             to,
             scopes,
@@ -468,6 +495,7 @@ async fn run(cli: Cli) -> Result<(), Error> {
             no_browser,
             callback_timeout,
         } => {
+            let url = engine.resolve_server(&server)?;
             let config = client.config()?;
             let plan = client
                 .plan(&engine, &url, &config, &scopes.choice())
@@ -513,7 +541,9 @@ async fn run(cli: Cli) -> Result<(), Error> {
             connect::first_error(removed.disconnected)
         }
         Command::Doctor { server, export } => {
-            let d = engine.why(&server).await;
+            // A name that names no server (or several) is a failure, not a diagnosis.
+            let id = engine.resolve_server(&server)?;
+            let d = engine.why(&id).await;
             if let Some(file) = &export {
                 engine.export_diagnosis(&d, file)?;
                 if !json {
@@ -548,10 +578,11 @@ async fn run(cli: Cli) -> Result<(), Error> {
             Ok(())
         }
         Command::Check {
-            url,
+            server,
             client,
             no_browser,
         } => {
+            let url = engine.resolve_server(&server)?;
             let config = client.config()?;
             let options = SignInOptions {
                 client_secret: config.client_secret.clone(),
@@ -592,7 +623,7 @@ async fn run(cli: Cli) -> Result<(), Error> {
                 .await
         }
         Command::Call {
-            url,
+            server,
             tool,
             args,
             client,
@@ -602,6 +633,7 @@ async fn run(cli: Cli) -> Result<(), Error> {
                 serde_json::from_str(&args).map_err(|e| Error::BadArgument {
                     problem: format!("--args is not valid JSON ({e})"),
                 })?;
+            let url = engine.resolve_server(&server)?;
             let config = client.config()?;
             let options = SignInOptions {
                 client_secret: config.client_secret.clone(),

@@ -45,7 +45,8 @@ pub fn list(bundles: &[Result<CredentialBundle, (String, Error)>], json: bool) {
                 Err((id, e)) => json!({ "server_id": id, "error": ErrorReport::from(e) }),
             })
             .collect();
-        print_json(&json!({ "ok": true, "servers": items }));
+        let ok = bundles.iter().all(Result::is_ok);
+        print_json(&json!({ "ok": ok, "servers": items }));
         return;
     }
     if bundles.is_empty() {

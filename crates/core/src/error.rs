@@ -43,6 +43,48 @@ impl OAuthError {
     }
 }
 
+/// One server a name could mean, listed when the name means more than one
+/// ([`Error::AmbiguousServer`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NameCandidate {
+    /// The name as it is written where it is given.
+    pub name: String,
+    /// Who gives it that name: a tool (e.g. "Cursor", "Claude Code (project /home/a/p)"), or
+    /// "Latchkey" for a name given at sign-in.
+    pub given_by: String,
+    /// The server's URL (its canonical form, as `latchkey servers` shows it).
+    pub url: String,
+}
+
+fn did_you_mean(suggestions: &[String]) -> String {
+    match suggestions {
+        [] => String::new(),
+        [one] => format!(" (did you mean {one:?}?)"),
+        more => format!(
+            " (did you mean {}?)",
+            more.iter()
+                .map(|s| format!("{s:?}"))
+                .collect::<Vec<_>>()
+                .join(" or ")
+        ),
+    }
+}
+
+fn count_servers(candidates: &[NameCandidate]) -> usize {
+    let mut urls: Vec<&str> = candidates.iter().map(|c| c.url.as_str()).collect();
+    urls.sort_unstable();
+    urls.dedup();
+    urls.len()
+}
+
+fn list_candidates(candidates: &[NameCandidate]) -> String {
+    candidates
+        .iter()
+        .map(|c| format!("{} in {} is {}", c.name, c.given_by, c.url))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error("{input:?} is not a usable server address: {reason}")]
@@ -249,8 +291,37 @@ pub enum Error {
         record: String,
     },
 
-    #[error("no signed-in server is named {name:?}")]
-    UnknownServer { name: String, known: String },
+    /// No server is called `name`: not a URL, and neither a tool's config, a sign-in nor the
+    /// dashboard gives a server that name. `suggestions` are the close names there are.
+    #[error("no server is named {name:?}{}", did_you_mean(suggestions))]
+    UnknownServer {
+        /// The name as it was given.
+        name: String,
+        /// Names close to it (by spelling or as a start), closest first; may be empty.
+        suggestions: Vec<String>,
+    },
+
+    /// `name` is what the tools' configs (or sign-ins) call more than one server.
+    #[error(
+        "{name:?} names {} different servers: {}",
+        count_servers(candidates),
+        list_candidates(candidates)
+    )]
+    AmbiguousServer {
+        /// The name as it was given.
+        name: String,
+        /// Each name that matched, who gives it and the server it names.
+        candidates: Vec<NameCandidate>,
+    },
+
+    /// `name` is a local server a tool runs on this computer: there is nothing to sign in to.
+    #[error("{name:?} is a local server that {tool} runs on this computer, not a remote one: it needs no sign-in")]
+    LocalServer {
+        /// The name as it was given.
+        name: String,
+        /// The tool that runs it.
+        tool: String,
+    },
 
     #[error("{server} needs sign-in: {reason}")]
     NeedsSignIn { server: String, reason: String },
@@ -404,6 +475,8 @@ impl Error {
             Error::LockTimeout { .. } => "lock_timeout",
             Error::NeedsSignIn { .. } => "needs_sign_in",
             Error::UnknownServer { .. } => "unknown_server",
+            Error::AmbiguousServer { .. } => "ambiguous_server",
+            Error::LocalServer { .. } => "local_server",
             Error::FileChanged { .. } => "file_changed",
             Error::BadConfig { .. } => "bad_config",
             Error::WriteFailed { .. } => "write_failed",
@@ -477,8 +550,12 @@ impl Error {
             Error::WriteFailed { .. } => "Check the file's permissions and try again; the file was not changed.".into(),
             Error::ToolNotInstalled { tool, folder } => format!("Install {tool} (or create {folder}), then connect again."),
             Error::EntryChanged { record, .. } => format!("Edit the entry as you want it (what it was before connecting is kept in {record}), or take it out of the file; then run this again."),
-            Error::UnknownServer { known, .. } if known.is_empty() => "Use the server's URL, or sign in with --name to give it a name.".into(),
-            Error::UnknownServer { known, .. } => format!("Use the server's URL, or one of the names: {known}."),
+            Error::UnknownServer { .. } => "Check the spelling: `latchkey servers` lists the names your AI tools give their servers, and `latchkey list` the servers signed in. Or give the server's URL.".into(),
+            Error::AmbiguousServer { candidates, .. } => format!(
+                "Give the URL of the server you mean instead of the name, e.g. {}.",
+                candidates.first().map(|c| c.url.as_str()).unwrap_or("https://example.com/mcp")
+            ),
+            Error::LocalServer { .. } => "Nothing to do: Latchkey signs in to remote servers only (`latchkey servers` lists them).".into(),
         }
     }
 

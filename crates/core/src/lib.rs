@@ -25,5 +25,5 @@ pub mod store;
 pub mod tools;
 pub mod usecase;
 
-pub use error::{Error, Result};
+pub use error::{Error, NameCandidate, Result};
 pub use secret::Secret;

@@ -1,7 +1,7 @@
 //! Why a server does not work, in plain words, with the one action that fixes it. Each
 //! reason has a stable id the app and scripts can rely on.
 
-use crate::error::{Error, OAuthError};
+use crate::error::{Error, NameCandidate, OAuthError};
 use crate::store::vault::NeedsSignIn;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
@@ -196,6 +196,9 @@ pub fn from_error(e: &Error) -> Reason {
         Error::KeychainItemTooLarge { .. } => r("keychain_item_too_large", "The credentials are too large for the keychain", "The keychain limits the size of each item, and these credentials do not fit even split into parts.", Fix::ContactServerOperator, detail),
         Error::CorruptBundle { .. } => r("credentials_unreadable", "The saved credentials cannot be read", "They are damaged or from a newer Latchkey.", Fix::SignIn, detail),
         Error::StateMismatch | Error::IssuerResponseMismatch { .. } | Error::MissingCode | Error::CallbackTimeout { .. } => r("sign_in_incomplete", "The last sign-in did not finish", "The answer from the browser was missing or did not match.", Fix::SignIn, detail),
+        Error::UnknownServer { .. } => r("unknown_server", "No server has this name", "No AI tool's config, sign-in or dashboard entry calls a server this; `latchkey servers` lists the names.", Fix::CheckAddress, detail),
+        Error::AmbiguousServer { .. } => r("ambiguous_server", "This name is given to more than one server", "Your AI tools call different servers by this name; the servers are listed below. Use the URL of the one you mean.", Fix::CheckAddress, detail),
+        Error::LocalServer { .. } => r("local_server", "A local server", "A tool runs this server on this computer; it needs no sign-in.", Fix::Nothing, detail),
         _ => r("other", "Something went wrong", "See the details below.", Fix::Retry, detail),
     }
 }
@@ -208,6 +211,12 @@ pub struct ErrorReport {
     pub hint: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub oauth: Option<OAuthError>,
+    /// For a name that names several servers: each of them (name, who gives it, URL).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub candidates: Vec<NameCandidate>,
+    /// For a name that names no server: the close names there are ("did you mean").
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub suggestions: Vec<String>,
     /// The same failure in the catalogue's plain words, with the fix the app offers.
     pub reason: Reason,
 }
@@ -219,6 +228,14 @@ impl From<&Error> for ErrorReport {
             message: e.to_string(),
             hint: e.hint(),
             oauth: e.oauth().cloned(),
+            candidates: match e {
+                Error::AmbiguousServer { candidates, .. } => candidates.clone(),
+                _ => Vec::new(),
+            },
+            suggestions: match e {
+                Error::UnknownServer { suggestions, .. } => suggestions.clone(),
+                _ => Vec::new(),
+            },
             reason: from_error(e),
         }
     }

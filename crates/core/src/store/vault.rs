@@ -89,25 +89,6 @@ pub struct IndexEntry {
     pub names: Vec<String>,
 }
 
-/// A server as a person names it: a URL, or a name given at sign-in.
-pub fn resolve(store: &dyn CredentialStore, server: &str) -> Result<String> {
-    if server.contains("://") {
-        return server_id(server);
-    }
-    let entries = store.list()?;
-    if let Some(e) = entries.iter().find(|e| e.names.iter().any(|n| n == server)) {
-        return Ok(e.id.clone());
-    }
-    Err(Error::UnknownServer {
-        name: server.to_string(),
-        known: entries
-            .iter()
-            .flat_map(|e| e.names.iter().cloned())
-            .collect::<Vec<_>>()
-            .join(", "),
-    })
-}
-
 /// The stable identity of a server: its canonical URL.
 pub fn server_id(server_url: &str) -> Result<String> {
     Ok(urls::canonical_resource(&urls::parse_http_url(server_url)?))
@@ -492,17 +473,6 @@ pub(crate) mod tests {
                 id: b.server_id.clone(),
                 names: vec!["example".into()]
             }]
-        );
-        assert_eq!(resolve(&s, "example").unwrap(), b.server_id);
-        assert_eq!(
-            resolve(&s, "HTTPS://EXAMPLE.com:443/mcp").unwrap(),
-            b.server_id
-        );
-        let e = resolve(&s, "nope").unwrap_err();
-        assert!(
-            e.to_string().contains("nope") && e.hint().contains("example"),
-            "{e} / {}",
-            e.hint()
         );
         let dbg = format!("{b:?}");
         assert!(!dbg.contains("secret-value"), "{dbg}");

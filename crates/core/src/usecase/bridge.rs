@@ -420,8 +420,8 @@ impl Latchkey {
     /// `input` ends; then requests still under way get [`CLOSE_GRACE`] to finish and the
     /// session is ended. `output` carries only the protocol.
     ///
-    /// Errors (before anything is read): [`Error::InvalidUrl`] and [`Error::UnknownServer`]
-    /// for a server that is neither a URL nor a known name; the keychain's. Problems with
+    /// Errors (before anything is read): those of [`Latchkey::resolve_server`] for a server
+    /// that is neither a URL nor a name that names one server; the keychain's. Problems with
     /// single messages are answered on `output`, never returned.
     pub async fn bridge(
         self: &Arc<Self>,
@@ -434,7 +434,7 @@ impl Latchkey {
             let url = urls::parse_http_url(server)?;
             (vault::server_id(server)?, url)
         } else {
-            let id = vault::resolve(self.store.as_ref(), server)?;
+            let id = self.resolve_server(server)?;
             let url = urls::parse_http_url(&id)?;
             (id, url)
         };

@@ -336,32 +336,9 @@ pub struct Removed {
     pub signed_out: Option<crate::usecase::sign_out::SignedOut>,
 }
 
-/// The one server the tools' entries named `name` point to; `None` when none does, or when
-/// entries of that name point to different servers.
-fn named_in_tools(entries: &[ServerEntry], name: &str) -> Option<String> {
-    let mut ids = entries
-        .iter()
-        .filter(|e| e.name == name)
-        .filter_map(|e| e.url.as_deref().and_then(|u| vault::server_id(u).ok()));
-    let first = ids.next()?;
-    ids.all(|id| id == first).then_some(first)
-}
-
 impl Latchkey {
-    /// `server` as a person names it: a URL, a name given at sign-in, or the name their
-    /// tools' configs give it (Claude Desktop's `"gitlab"`), when that names one server.
-    /// Errors: [`Error::UnknownServer`] when none of these names it.
-    fn resolve_named(&self, server: &str) -> Result<String> {
-        match vault::resolve(self.store.as_ref(), server) {
-            Err(e @ Error::UnknownServer { .. }) => {
-                named_in_tools(&crate::tools::scan(&self.locations).entries, server.trim()).ok_or(e)
-            }
-            found => found,
-        }
-    }
-
     fn target(&self, server: &str, name: Option<&str>) -> Result<Target> {
-        let id = self.resolve_named(server)?;
+        let id = self.resolve_server(server)?;
         let bundle = self.store.load(&id)?;
         let url = match &bundle {
             Some(b) => b.server_url.clone(),
@@ -410,8 +387,7 @@ impl Latchkey {
     /// may also be the name a tool's entry gives it. A tool that fails does not stop the
     /// others; its outcome says why and nothing was written to that file.
     ///
-    /// Errors: [`Error::UnknownServer`] for a name that neither Latchkey nor any tool gives a
-    /// server.
+    /// Errors: those of [`Latchkey::resolve_server`] (a name that names no server, or several).
     pub fn connect(
         &self,
         server: &str,
@@ -434,7 +410,7 @@ impl Latchkey {
     /// for byte (an entry Latchkey added is taken out). An entry changed since is left as it
     /// is, and its outcome says where the original is kept.
     pub fn disconnect(&self, server: &str, tools: &[Tool]) -> Result<Vec<ToolOutcome>> {
-        let id = self.resolve_named(server)?;
+        let id = self.resolve_server(server)?;
         Ok(tools
             .iter()
             .map(|&tool| ToolOutcome {
@@ -447,7 +423,7 @@ impl Latchkey {
 
     /// The tools `server` is connected to (entries still as Latchkey left them).
     pub fn connected_tools(&self, server: &str) -> Result<Vec<Tool>> {
-        let id = self.resolve_named(server)?;
+        let id = self.resolve_server(server)?;
         let mut out = Vec::new();
         for tool in Tool::ALL {
             let connected = tool_files(&self.locations, tool).iter().any(|s| {
@@ -485,7 +461,7 @@ impl Latchkey {
     /// Removes a server: disconnects it from every tool it was connected to, then signs it
     /// out (even when a tool could not be disconnected: its outcome says why).
     pub async fn remove(&self, server: &str) -> Result<Removed> {
-        let id = self.resolve_named(server)?;
+        let id = self.resolve_server(server)?;
         let mut disconnected = Vec::new();
         for tool in Tool::ALL {
             let has_record = tool_files(&self.locations, tool).iter().any(|s| {

@@ -13,6 +13,7 @@ pub mod engine;
 pub mod events;
 pub mod hand_off;
 pub mod links;
+pub mod names;
 pub mod reauth;
 pub mod registrations;
 pub mod renew;

@@ -311,7 +311,7 @@ impl Latchkey {
     }
 
     async fn renew(&self, server: &str, due: Due) -> Result<CredentialBundle> {
-        let id = vault::resolve(self.store.as_ref(), server)?;
+        let id = self.resolve_server(server)?;
         let recorder = Recorder::default();
         let started = self.now();
         let result = fresh_bundle(self.store.as_ref(), &id, &self.refresh_options(due), || {

@@ -3,7 +3,7 @@
 
 use crate::oauth::revoke;
 use crate::store::lock;
-use crate::store::vault::{self, CredentialBundle};
+use crate::store::vault::CredentialBundle;
 use crate::usecase::engine::Latchkey;
 use crate::Result;
 
@@ -22,9 +22,10 @@ impl Latchkey {
     /// authorization server is down: that is what the person asked for. `None` when there
     /// was no session to end (signing out twice is not a failure).
     ///
-    /// Errors: a name that matches no server ([`crate::Error::NotSignedIn`]); the keychain's.
+    /// Errors: a name that names no server or several ([`Latchkey::resolve_server`]); the
+    /// keychain's.
     pub async fn sign_out(&self, server: &str) -> Result<Option<SignedOut>> {
-        let id = vault::resolve(self.store.as_ref(), server)?;
+        let id = self.resolve_server(server)?;
         // Under the server's lock: a renewal in flight finishes first and cannot bring the
         // session back after it is forgotten.
         let _lock = lock::acquire(&self.state_dir.join("locks"), &id, self.lock_wait)?;

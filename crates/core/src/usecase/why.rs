@@ -9,7 +9,7 @@ use crate::protocol::http::Http;
 use crate::protocol::mcp::{ServerInfo, ToolInfo};
 use crate::protocol::trace::{Exchange, Recorder};
 use crate::store::atomic_file;
-use crate::store::vault::{self, CredentialStore};
+use crate::store::vault::CredentialStore;
 use crate::usecase::engine::Latchkey;
 use crate::usecase::renew::{self, Due, RefreshOptions};
 use crate::usecase::step_up;
@@ -78,18 +78,22 @@ fn status_of(r: &Reason) -> Status {
 async fn diagnose(
     store: &dyn CredentialStore,
     server: &str,
+    resolved: crate::Result<String>,
     options: &RefreshOptions,
     http: Http,
     state_dir: &Path,
 ) -> Diagnosis {
     let recorder = Recorder::default();
     let http = http.with_recorder(recorder.clone());
-    let outcome = examine(store, server, options, &http).await;
+    let outcome = match &resolved {
+        Ok(id) => examine(store, id, options, &http).await,
+        Err(e) => Err(reasons::from_error(e)),
+    };
     let (status, working, reason) = match outcome {
         Ok(w) => (Status::Working, Some(w), None),
         Err(reason) => (status_of(&reason), None, Some(reason)),
     };
-    let last_flow = vault::resolve(store, server)
+    let last_flow = resolved
         .ok()
         .and_then(|id| crate::store::flow_record::load(state_dir, &id));
     Diagnosis {
@@ -106,11 +110,11 @@ async fn diagnose(
 
 async fn examine(
     store: &dyn CredentialStore,
-    server: &str,
+    id: &str,
     options: &RefreshOptions,
     http: &Http,
 ) -> Result<Working, Reason> {
-    let id = vault::resolve(store, server).map_err(|e| reasons::from_error(&e))?;
+    let id = id.to_string();
     let bundle = store.load(&id).map_err(|e| reasons::from_error(&e))?;
     let Some(bundle) = bundle else {
         // Not signed in: is the server reachable and ready for a sign-in?
@@ -174,6 +178,7 @@ impl Latchkey {
         diagnose(
             self.store.as_ref(),
             server,
+            self.resolve_server(server),
             &self.refresh_options(Due::When(Need::ForUse)),
             self.http(),
             &self.state_dir,

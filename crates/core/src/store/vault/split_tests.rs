@@ -143,7 +143,7 @@ fn an_entra_bundle_round_trips_in_parts_that_each_fit() {
     let parts = json.len().div_ceil(1280);
     assert_eq!(part_count(&fake, &b.server_id), parts);
     assert_eq!(store.load(&b.server_id).unwrap(), Some(b.clone()));
-    assert_eq!(resolve(&store, "contoso").unwrap(), b.server_id);
+    assert_eq!(named(&store, "contoso").unwrap(), b.server_id);
     // The record holds no secret.
     let record = &fake.snapshot()[&b.server_id];
     assert!(record.len() < 200 && !record.contains("1.AXoA"), "{record}");
@@ -272,7 +272,7 @@ fn the_index_of_many_servers_is_split_too() {
     let listed = store.list().unwrap();
     assert_eq!(listed.len(), 30);
     assert_eq!(
-        resolve(&store, "tools17").unwrap(),
+        named(&store, "tools17").unwrap(),
         "https://server-17.tools.example.com/api/v2/mcp"
     );
     for i in 0..30 {
@@ -285,4 +285,14 @@ fn the_index_of_many_servers_is_split_too() {
         [INDEX_ACCOUNT]
     );
     assert!(store.list().unwrap().is_empty());
+}
+
+/// The id of the server stored under `name`, as the index lists it.
+fn named(store: &dyn CredentialStore, name: &str) -> Option<String> {
+    store
+        .list()
+        .unwrap()
+        .into_iter()
+        .find(|e| e.names.iter().any(|n| n == name))
+        .map(|e| e.id)
 }
