@@ -5,7 +5,7 @@
 
 use crate::api;
 use latchkey_core::usecase::{
-    Dashboard, Diagnosis, Overall, Preset, ServerHealth, SessionEvent, SignInPlan,
+    Dashboard, Diagnosis, Overall, Overview, Preset, ServerHealth, SessionEvent, SignInPlan,
 };
 use std::path::Path;
 use ts_rs::{Config, ExportError, TS};
@@ -16,6 +16,7 @@ pub fn export(dir: &Path) -> Result<(), ExportError> {
     let cfg = Config::new().with_out_dir(dir).with_large_int("number");
     Dashboard::export_all(&cfg)?;
     Overall::export_all(&cfg)?;
+    Overview::export_all(&cfg)?;
     ServerHealth::export_all(&cfg)?;
     SignInPlan::export_all(&cfg)?;
     Diagnosis::export_all(&cfg)?;

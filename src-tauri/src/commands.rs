@@ -8,9 +8,9 @@ use crate::api::{
 };
 use crate::state::{AppState, KeptPlan};
 use latchkey_core::usecase::{
-    self, BrowserMode, ClientConfig, Dashboard, Diagnosis, HandOffRequest, Preset, Provider,
-    ProviderInput, ScopeChoice, ServerHealth, Session, SignInEvent, SignInOptions, SignInPlan,
-    Tool,
+    self, BrowserMode, ClientConfig, Dashboard, Diagnosis, HandOffRequest, NetworkState, Overview,
+    Preset, Provider, ProviderInput, ScopeChoice, ServerHealth, Session, SignInEvent,
+    SignInOptions, SignInPlan, Tool,
 };
 use latchkey_core::{Error, Secret};
 use std::path::PathBuf;
@@ -54,6 +54,14 @@ pub fn dashboard_now(state: &AppState) -> latchkey_core::Result<Dashboard> {
 #[tauri::command]
 pub async fn dashboard(state: State<'_, AppState>) -> Result<Dashboard> {
     current_dashboard(&state)
+}
+
+/// The overview (core's overall state, its action, and every server in urgency order) of
+/// `health`, the last probe of each server as the UI holds it. Reads the config files and
+/// the keychain afresh: the UI asks after the dashboard or a health changed.
+#[tauri::command]
+pub async fn overview(state: State<'_, AppState>, health: Vec<ServerHealth>) -> Result<Overview> {
+    Ok(state.engine.overview(&health, NetworkState::Unknown))
 }
 
 /// The last health of every server (`ServerHealth` as JSON): the tray's, or this window's own

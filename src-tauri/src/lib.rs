@@ -52,6 +52,7 @@ pub fn with_commands<R: Runtime>(builder: Builder<R>) -> Builder<R> {
     builder.invoke_handler(tauri::generate_handler![
         commands::dashboard,
         commands::last_health,
+        commands::overview,
         commands::probe_all,
         commands::plan_sign_in,
         commands::edit_scopes,

@@ -100,7 +100,7 @@ mod tests {
         let failed = Event::Failed {
             server: "https://a".into(),
             reason: Reason {
-                id: "refresh_token_rejected",
+                id: "refresh_token_rejected".into(),
                 title: "The sign-in server no longer accepts the saved session".into(),
                 explanation: String::new(),
                 fix: Fix::SignIn,

@@ -203,7 +203,7 @@ pub fn is_offline<'a>(
             // Reachable without a network: says nothing either way.
             continue;
         }
-        let id = h.reason.as_ref().map(|r| r.id);
+        let id = h.reason.as_ref().map(|r| r.id.as_ref());
         match (h.health, id) {
             (Health::Unreachable, Some(NAME_NOT_RESOLVED | NO_ROUTE)) => {
                 let host = host_of(&h.server);
@@ -271,7 +271,8 @@ fn row(
         None => ("checking…", PrimaryAction::Nothing, 6),
         Some(Health::NeedsSignIn) => ("needs sign-in", PrimaryAction::SignInAgain, 0),
         Some(Health::Misconfigured)
-            if h.and_then(|h| h.reason.as_ref()).map(|r| r.id) == Some("keychain_unavailable") =>
+            if h.and_then(|h| h.reason.as_ref()).map(|r| r.id.as_ref())
+                == Some("keychain_unavailable") =>
         {
             ("keychain locked", PrimaryAction::UnlockKeychain, 0)
         }

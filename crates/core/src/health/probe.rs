@@ -11,7 +11,7 @@ use crate::protocol::mcp;
 use crate::protocol::urls;
 use crate::protocol::www_authenticate;
 use crate::store::vault::{CredentialBundle, CredentialStore};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Semaphore;
@@ -20,7 +20,7 @@ use ts_rs::TS;
 /// Sessions ending within this are "expiring soon" when nothing can renew them.
 pub const EXPIRING_SOON: Duration = Duration::from_secs(15 * 60);
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum Health {
     Working,
@@ -32,7 +32,7 @@ pub enum Health {
     NeverSignedIn,
 }
 
-#[derive(Debug, Clone, Serialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
 pub struct ServerHealth {
     pub server: String,
     pub health: Health,

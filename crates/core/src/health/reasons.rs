@@ -4,6 +4,7 @@
 use crate::error::{Error, NameCandidate, OAuthError};
 use crate::store::vault::NeedsSignIn;
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 use ts_rs::TS;
 
 /// What the app offers as the fix.
@@ -45,7 +46,10 @@ impl Fix {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct Reason {
-    pub id: &'static str,
+    /// Stable across versions ("refresh_token_reused", "name_not_resolved", ...). Borrowed
+    /// from the catalogue, owned when read back from JSON (the window reads the tray's).
+    #[ts(type = "string")]
+    pub id: Cow<'static, str>,
     pub title: String,
     pub explanation: String,
     pub fix: Fix,
@@ -55,7 +59,7 @@ pub struct Reason {
 
 fn r(id: &'static str, title: &str, explanation: &str, fix: Fix, detail: String) -> Reason {
     Reason {
-        id,
+        id: Cow::Borrowed(id),
         title: title.into(),
         explanation: explanation.into(),
         fix,
@@ -285,7 +289,7 @@ mod tests {
         });
         let reason = from_error(&e);
         assert_eq!(
-            (reason.id, reason.fix),
+            (reason.id.as_ref(), reason.fix),
             ("scope_refused", Fix::SignInWithRecommendedScopes)
         );
         assert!(reason.detail.contains("sudo"));

@@ -56,7 +56,7 @@ pub struct Diagnosis {
 }
 
 fn status_of(r: &Reason) -> Status {
-    match r.id {
+    match r.id.as_ref() {
         // Needing a registered client is a step of signing in, not a broken server.
         "no_credentials" | "no_client" | "sign_in_for_tools" => Status::NeverSignedIn,
         "unreachable" | "name_not_resolved" | "no_route" | "timeout" | "server_not_found"
