@@ -609,3 +609,21 @@ test("exported diagnostics say where they went, copy the same redacted text, and
   assert.deepEqual(errors, []);
   await page.close();
 });
+
+test("the failure and the wait read well in the dark theme too", async () => {
+  const { page, errors } = await open("dark");
+  await page.locator('[data-testid="add-url"]').fill("https://down.example.net/mcp");
+  await page.locator('[data-testid="add-submit"]').click();
+  const failed = page.locator('[data-testid="steps"] li[data-state="failed"]');
+  await failed.waitFor();
+  const [color, background] = await failed.evaluate((el) => [getComputedStyle(el).color, getComputedStyle(el).backgroundColor]);
+  assert.notEqual(color, background);
+  await page.screenshot({ path: path.join(artifacts, "ui-wizard-failure-dark.png"), fullPage: true });
+  await page.locator('[data-testid="wizard-failure"] button', { hasText: "Back" }).click();
+  const wizard = await toAppStep(page, urls.GITLAB);
+  await wizard.locator('[data-testid="start-sign-in"]').click();
+  await wizard.locator('[data-testid="waiting"] [data-testid="elapsed"]').waitFor();
+  await page.screenshot({ path: path.join(artifacts, "ui-wizard-waiting-dark.png"), fullPage: true });
+  assert.deepEqual(errors, []);
+  await page.close();
+});
