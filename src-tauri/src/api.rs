@@ -1,7 +1,7 @@
 //! The types of the commands and events between the shell and the UI. The TypeScript side
 //! is generated from these (see [`crate::bindings`]); no secret ever appears in them.
 
-use latchkey_core::usecase::{Provider, Session, SignInPlan, Step, TokenAuthMethod, Tool};
+use latchkey_core::usecase::{Provider, Reason, Session, SignInPlan, Step, TokenAuthMethod, Tool};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use ts_rs::TS;
@@ -21,14 +21,31 @@ pub mod events {
     pub const OPEN_SERVER: &str = "open-server";
 }
 
-/// Why a command failed: the core error's stable code, its message and what to do.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+/// Why a command failed: the core error's stable code, its message and what to do. Only
+/// ever sent to the UI.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 pub struct AppError {
     pub code: String,
     pub message: String,
     #[ts(optional)]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hint: Option<String>,
+    /// The failure in the catalogue's plain words (title, explanation, fix, technical
+    /// detail), when the catalogue knows it: the UI says it first and keeps `message` as
+    /// the detail.
+    #[ts(optional)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<Box<Reason>>,
+}
+
+/// A diagnostics file written for a server: where it is, and the very text it holds
+/// (redacted by core: no token, code or secret), for the clipboard.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct ExportedDiagnostics {
+    pub path: String,
+    /// The folder it is in (the Downloads folder, else Latchkey's own).
+    pub folder: String,
+    pub text: String,
 }
 
 /// A secret typed into the wizard: sent once to the backend, kept there (and then in the

@@ -23,6 +23,7 @@ pub fn export(dir: &Path) -> Result<(), ExportError> {
     SessionEvent::export_all(&cfg)?;
     Preset::export_all(&cfg)?;
     api::AppError::export_all(&cfg)?;
+    api::ExportedDiagnostics::export_all(&cfg)?;
     api::ClientInput::export_all(&cfg)?;
     api::ProviderClientInput::export_all(&cfg)?;
     api::RedirectUri::export_all(&cfg)?;

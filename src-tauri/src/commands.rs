@@ -2,9 +2,9 @@
 //! [`crate::api`] and exported to TypeScript.
 
 use crate::api::{
-    events, AppError, ClientInput, ConnectResult, HandoffResult, PlanView, ProviderClientInput,
-    RedirectUri, ScopeEdit, Settings, SignInProgress, SignInResult, SignInStep, ToolChoice,
-    TypedSecret,
+    events, AppError, ClientInput, ConnectResult, ExportedDiagnostics, HandoffResult, PlanView,
+    ProviderClientInput, RedirectUri, ScopeEdit, Settings, SignInProgress, SignInResult,
+    SignInStep, ToolChoice, TypedSecret,
 };
 use crate::state::{AppState, KeptPlan};
 use latchkey_core::usecase::{
@@ -33,6 +33,7 @@ impl From<Error> for AppError {
             code: e.code().to_string(),
             message: e.to_string(),
             hint: Some(hint),
+            reason: (reason.id != "other").then(|| Box::new(reason)),
         }
     }
 }
@@ -293,6 +294,7 @@ fn no_plan(url: &str) -> AppError {
         code: "no_plan".into(),
         message: format!("There is no sign-in being prepared for {url}."),
         hint: Some("Start again from the server's Sign in button.".into()),
+        reason: None,
     }
 }
 
@@ -390,6 +392,7 @@ pub async fn run_sign_in<R: Runtime>(
                 code: "cancelled".into(),
                 message: "The sign-in was cancelled.".into(),
                 hint: Some("Start it again when you are ready.".into()),
+                reason: None,
             })
         }
     };
@@ -592,17 +595,59 @@ fn diagnostics_dir<R: Runtime>(app: &AppHandle<R>, state: &AppState) -> PathBuf 
         .unwrap_or_else(|| state.engine.diagnostics_dir())
 }
 
+/// Examines `url` again and writes the diagnosis into the Downloads folder (else Latchkey's
+/// own): where, and the text it holds (redacted by core), for "Copy".
 #[tauri::command]
 pub async fn export_diagnostics<R: Runtime>(
     app: AppHandle<R>,
     state: State<'_, AppState>,
     url: String,
-) -> Result<String> {
+) -> Result<ExportedDiagnostics> {
     let d = state.engine.why(&url).await;
     let file = state
         .engine
         .export_diagnosis_into(&d, &diagnostics_dir(&app, &state))?;
-    Ok(file.display().to_string())
+    Ok(ExportedDiagnostics {
+        path: file.display().to_string(),
+        folder: file
+            .parent()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default(),
+        text: usecase::diagnosis_text(&d),
+    })
+}
+
+/// The folder of a diagnostics file Latchkey wrote, or why it is not one: only such files
+/// are shown, so the window cannot open anything else.
+fn diagnostics_folder(path: &std::path::Path) -> Result<PathBuf> {
+    let named = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| n.starts_with("latchkey-diagnostics-") && n.ends_with(".json"));
+    match path.parent() {
+        Some(folder) if named && path.is_file() => Ok(folder.to_path_buf()),
+        _ => Err(AppError {
+            code: "not_diagnostics".into(),
+            message: format!(
+                "{} is not a diagnostics file Latchkey wrote.",
+                path.display()
+            ),
+            hint: Some("Export the diagnostics again.".into()),
+            reason: None,
+        }),
+    }
+}
+
+/// Opens the folder holding a diagnostics file ("Show in folder") in the file manager.
+#[tauri::command]
+pub async fn show_in_folder(path: String) -> Result<()> {
+    let folder = diagnostics_folder(std::path::Path::new(&path))?;
+    open::that_detached(&folder).map_err(|e| AppError {
+        code: "open_folder".into(),
+        message: format!("Latchkey could not open {}: {e}", folder.display()),
+        hint: Some("Open that folder in your file manager yourself.".into()),
+        reason: None,
+    })
 }
 
 fn autostart_error(e: impl std::fmt::Display) -> AppError {
@@ -613,6 +658,7 @@ fn autostart_error(e: impl std::fmt::Display) -> AppError {
             "Check that your home folder's .config/autostart folder can be written, then try again."
                 .into(),
         ),
+        reason: None,
     }
 }
 
@@ -657,6 +703,43 @@ mod tests {
         .into();
         assert_eq!(e.code, "not_signed_in");
         assert!(e.hint.unwrap().contains("ign in"));
+    }
+
+    #[test]
+    fn a_failure_the_catalogue_knows_carries_its_plain_words() {
+        let e: AppError = Error::Unreachable {
+            url: "https://mcp.example.com/mcp".into(),
+            detail: "failed to lookup address information".into(),
+        }
+        .into();
+        let reason = e.reason.expect("a reason");
+        assert_eq!(reason.id, "unreachable");
+        assert_eq!(reason.title, "Cannot reach the server");
+        assert!(e.message.contains("failed to lookup address"));
+        let json = serde_json::to_value(AppError {
+            reason: None,
+            ..no_plan("u")
+        })
+        .unwrap();
+        assert!(json.get("reason").is_none(), "{json}");
+    }
+
+    #[test]
+    fn only_diagnostics_files_are_shown_in_their_folder() {
+        let dir = std::env::temp_dir().join(format!("latchkey-show-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("latchkey-diagnostics-mcp.example.com-1.json");
+        std::fs::write(&file, "{}").unwrap();
+        assert_eq!(diagnostics_folder(&file).unwrap(), dir);
+        let other = dir.join("notes.txt");
+        std::fs::write(&other, "x").unwrap();
+        assert_eq!(
+            diagnostics_folder(&other).unwrap_err().code,
+            "not_diagnostics"
+        );
+        let missing = dir.join("latchkey-diagnostics-gone-2.json");
+        assert!(diagnostics_folder(&missing).is_err());
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

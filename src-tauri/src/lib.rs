@@ -70,6 +70,7 @@ pub fn with_commands<R: Runtime>(builder: Builder<R>) -> Builder<R> {
         commands::disconnect_tools,
         commands::why,
         commands::export_diagnostics,
+        commands::show_in_folder,
         commands::take_pending_open,
         commands::get_settings,
         commands::set_start_at_login,

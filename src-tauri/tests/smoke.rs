@@ -211,7 +211,8 @@ fn ipc_commands(app: &AppHandle<MockRuntime>) {
     assert_eq!(why["server"], DOWN, "{why}");
     let file = invoke(app, "export_diagnostics", serde_json::json!({"url": DOWN}))
         .expect("export_diagnostics");
-    let file = std::path::PathBuf::from(file.as_str().unwrap());
+    let text = file["text"].as_str().unwrap().to_string();
+    let file = std::path::PathBuf::from(file["path"].as_str().unwrap());
     let home = std::path::PathBuf::from(std::env::var_os("HOME").unwrap());
     assert!(
         file.starts_with(&home),
@@ -220,6 +221,11 @@ fn ipc_commands(app: &AppHandle<MockRuntime>) {
     let written: serde_json::Value =
         serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
     assert_eq!(written["server"], DOWN);
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap(),
+        text,
+        "Copy gives what the file holds"
+    );
     // Nothing is stored for it: signing out of it again is not a failure.
     invoke(app, "sign_out", serde_json::json!({"url": DOWN})).expect("sign_out");
 }

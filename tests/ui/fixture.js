@@ -132,6 +132,26 @@
         client_id_help: "Client ID, shown when the client is created (and on the Credentials page)", needs_client_secret: true },
     ],
     flags: FLAGS,
+    // Failures as the shell sends them: core's error (code, message, hint) with the
+    // catalogue's reason (commands.rs, From<Error> for AppError).
+    errors: {
+      unreachable: (url) => {
+        const message = `could not reach ${url}: error sending request for url (${url}): client error (Connect): dns error: failed to lookup address information: Name or service not known`;
+        return {
+          code: "unreachable", message,
+          hint: "The connection failed: the server is down, or the address or network is wrong. Try again in a minute.",
+          reason: reason("unreachable", "Cannot reach the server", "The connection failed: the server is down, or the address or network is wrong.", "retry", message),
+        };
+      },
+      accessDenied: (() => {
+        const message = "the sign-in server denied access (the sign-in was cancelled or not allowed) during authorization (access_denied): The resource owner denied the request";
+        return {
+          code: "oauth_error", message,
+          hint: "The sign-in was cancelled or your account is not allowed. Sign in again.",
+          reason: reason("access_denied", "Sign-in was declined", "The sign-in was cancelled or your account is not allowed.", "sign_in", message),
+        };
+      })(),
+    },
     why: {
       server: LINEAR, latchkey_version: "0.1.0", checked_at: now, status: "needs_sign_in", reason: linearReason,
       trace: [

@@ -2,7 +2,10 @@
 // and the event plugin), answering from window.__LATCHKEY_FIXTURE__. Every call is recorded in
 // window.__calls; window.__emit(event, payload) sends an event as the shell would. The scope
 // edits behave as the backend's do for the fixture plan (add from the catalogue, remove,
-// reset to recommended, refuse a name with a space).
+// reset to recommended, refuse a name with a space). A server whose host starts with "down."
+// cannot be reached (core's error, with its reason), until window.__reachable is set; one
+// starting with "slow." never answers; a
+// sign-in fails as the sign-in server's refusal while window.__signInRefused is set.
 (() => {
   const F = window.__LATCHKEY_FIXTURE__;
   const calls = (window.__calls = []);
@@ -56,6 +59,9 @@
     },
     take_pending_open: () => null,
     plan_sign_in: ({ url, client, scopes }) => {
+      const host = new URL(url).host;
+      if (host.startsWith("down.") && !window.__reachable) return Promise.reject(F.errors.unreachable(url));
+      if (host.startsWith("slow.")) return new Promise(() => {});
       const v = F.plan(url);
       if (client?.client_id) {
         v.plan.client = { method: "pre_registered", client_id: client.client_id, auth_method: client.client_secret ? "client_secret_basic" : "none", has_secret: !!client.client_secret };
@@ -141,12 +147,18 @@
       return { tool, ok: true, message: `${TOOLS.find(([t]) => t === tool)[1]} is back as it was: gitlab.` };
     }),
     why: () => F.why,
-    export_diagnostics: () => "/home/alex/Downloads/latchkey-diagnostics-mcp.linear.app.json",
+    export_diagnostics: () => ({
+      path: "/home/alex/Downloads/latchkey-diagnostics-mcp.linear.app-1764540000.json",
+      folder: "/home/alex/Downloads",
+      text: JSON.stringify(F.why, null, 2),
+    }),
+    show_in_folder: () => null,
     // A sign-in waits in the browser until it is cancelled (then it fails as "cancelled", as
     // the shell's does). With the registration kept from before (dyn-1) the page comes with
     // core's words for a page that says the app is unknown; with registerAgain, core first
     // says it dropped that registration and the page opens with a new one (dyn-2).
     sign_in: ({ url, registerAgain }) => new Promise((_, reject) => {
+      if (window.__signInRefused) return reject(F.errors.accessDenied);
       pendingSignIns.set(url, reject);
       if (registerAgain) {
         window.__emit("sign-in-progress", { url, step: "registering_again", browser_opened: true,

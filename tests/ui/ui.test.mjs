@@ -161,7 +161,6 @@ test("the scope step removes, adds and resets scopes and says why a scope is fla
   assert.match(await wizard.locator('[data-testid="client-choice"]').textContent(), /registers itself/);
   await wizard.locator('[data-testid="start-sign-in"]').click();
   await wizard.locator('[data-testid="waiting"]').waitFor();
-  await page.screenshot({ path: path.join(artifacts, "ui-wizard-waiting.png"), fullPage: true });
   await wizard.locator('[data-testid="cancel-sign-in"]').click();
   await page.waitForFunction(() => window.__calls.some((c) => c.cmd === "cancel_sign_in"));
   assert.deepEqual(errors, []);
@@ -206,7 +205,7 @@ test("the why view shows the reason, the fix as a button, and the trace behind a
   await trace.locator("summary").click();
   assert.match(await trace.textContent(), /refresh_token=\[redacted\]/);
   await why.locator('[data-testid="export-diagnostics"]').click();
-  assert.match(await why.locator('[data-testid="exported"]').textContent(), /latchkey-diagnostics-mcp\.linear\.app\.json/);
+  assert.match(await why.locator('[data-testid="exported"]').textContent(), /latchkey-diagnostics-mcp\.linear\.app-\d+\.json/);
   await page.screenshot({ path: path.join(artifacts, "ui-why.png"), fullPage: true });
   // The fix signs in again: the wizard opens on this server.
   await why.locator('[data-testid="fix-button"]').click();
@@ -476,6 +475,155 @@ test("a server is added by pasting its URL: the sign-in wizard opens for it", as
   await page.locator('[data-testid="wizard"]').waitFor();
   const plans = await page.evaluate(() => window.__calls.filter((c) => c.cmd === "plan_sign_in").map((c) => c.args.url));
   assert.deepEqual(plans, ["https://mcp.new-server.example/mcp"]);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+const stepStates = (page) =>
+  page.locator('[data-testid="steps"] li').evaluateAll((els) => Object.fromEntries(els.map((e) => [e.dataset.step, e.dataset.state])));
+const seconds = (text) => Number(text.match(/(\d+) s/)[1]);
+
+test("an unreachable server: a plain sentence first, the technical detail under Details, the first step failed, and Try again asks again", async () => {
+  const { page, errors } = await open();
+  const url = "https://down.example.net/mcp";
+  await page.locator('[data-testid="add-url"]').fill(url);
+  await page.locator('[data-testid="add-submit"]').click();
+  const wizard = page.locator('[data-testid="wizard"]');
+  const failure = wizard.locator('[data-testid="wizard-failure"]');
+  await failure.waitFor();
+  assert.equal(await failure.getAttribute("data-failed"), "discovered");
+  const error = failure.locator('[data-testid="error"]');
+  // The first words are plain; the resolver's words wait, hidden, under "Details".
+  assert.equal(await error.locator('[data-testid="error-title"]').textContent(), "Cannot reach the server.");
+  assert.match(await error.locator('[data-testid="error-what-to-do"]').textContent(), /server is down, or the address or network is wrong\. Try again/);
+  const visible = await error.innerText();
+  assert.ok(visible.startsWith("Cannot reach the server."), visible);
+  assert.doesNotMatch(visible, /lookup address|dns error/);
+  const details = error.locator('[data-testid="error-details"]');
+  assert.equal(await details.evaluate((d) => d.open), false, "the detail is collapsed");
+  // Nothing was found: the first step is failed, none is done.
+  assert.deepEqual(await stepStates(page), { discovered: "failed", scopes: "todo", client: "todo", waiting: "todo", result: "todo" });
+  assert.equal(await wizard.locator('[data-testid="discovered"]').count(), 0);
+  await page.screenshot({ path: path.join(artifacts, "ui-wizard-failure.png"), fullPage: true });
+  await details.locator("summary").click();
+  assert.match(await details.innerText(), /failed to lookup address information/);
+  await page.screenshot({ path: path.join(artifacts, "ui-wizard-failure-details.png"), fullPage: true });
+
+  // Try again asks the server again, the same way; now it answers.
+  await page.evaluate(() => (window.__reachable = true));
+  await failure.locator('[data-testid="try-again"]').click();
+  await wizard.locator('[data-testid="discovered"]').waitFor();
+  assert.equal(await failure.count(), 0);
+  assert.deepEqual(await callsOf(page, "plan_sign_in"), [
+    { url, client: null, scopes: null },
+    { url, client: null, scopes: null },
+  ]);
+  assert.equal((await stepStates(page)).discovered, "current");
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test("while the server is asked, the time counts up and Cancel goes back", async () => {
+  const { page, errors } = await open();
+  await page.locator('[data-testid="add-url"]').fill("https://slow.example.net/mcp");
+  await page.locator('[data-testid="add-submit"]').click();
+  const pending = page.locator('[data-testid="discovering"]');
+  await pending.waitFor();
+  assert.match(await pending.textContent(), /Asking slow\.example\.net how to sign in/);
+  await page.waitForFunction(() => /([1-9]\d*) s/.test(document.querySelector('[data-testid="discovering"] [data-testid="elapsed"]')?.textContent ?? ""));
+  await pending.locator('[data-testid="cancel-discovery"]').click();
+  await page.locator('[data-testid="server-row"]').first().waitFor();
+  assert.equal(await page.locator('[data-testid="wizard"]').count(), 0);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test("waiting for the browser: the time counts up, the sign-in server is named, and Cancel stops the sign-in", async () => {
+  const { page, errors } = await open();
+  const wizard = await toAppStep(page, urls.GITLAB);
+  await wizard.locator('[data-testid="start-sign-in"]').click();
+  const waiting = wizard.locator('[data-testid="waiting"]');
+  await waiting.waitFor();
+  assert.equal(await waiting.locator('[data-testid="sign-in-host"]').textContent(), "gitlab.example.com");
+  const elapsed = waiting.locator('[data-testid="elapsed"]');
+  const first = seconds(await elapsed.textContent());
+  assert.ok(first <= 1, `starts at zero: ${first}`);
+  await page.waitForFunction(() => Number(document.querySelector('[data-testid="waiting"] [data-testid="elapsed"]').textContent.match(/(\d+) s/)[1]) >= 2);
+  assert.ok(seconds(await elapsed.textContent()) > first, "the time waited increases");
+  assert.deepEqual(await stepStates(page), { discovered: "done", scopes: "done", client: "done", waiting: "current", result: "todo" });
+  await page.screenshot({ path: path.join(artifacts, "ui-wizard-waiting.png"), fullPage: true });
+
+  await waiting.locator('[data-testid="cancel-sign-in"]').click();
+  // Back on the app step, where the browser was opened from, with nothing in error.
+  await wizard.locator('[data-testid="app-choice"]').waitFor();
+  assert.deepEqual(await callsOf(page, "cancel_sign_in"), [{ url: urls.GITLAB }]);
+  assert.equal((await stepStates(page)).client, "current");
+  assert.equal(await wizard.locator('[data-testid="error"]').count(), 0);
+  assert.equal(await wizard.locator('[data-testid="start-sign-in"]').isDisabled(), false);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test("a sign-in that fails says so plainly, marks the browser step failed, and Try again signs in again", async () => {
+  const { page, errors } = await open();
+  const wizard = await toAppStep(page, urls.GITLAB);
+  await page.evaluate(() => (window.__signInRefused = true));
+  await wizard.locator('[data-testid="start-sign-in"]').click();
+  const failure = wizard.locator('[data-testid="wizard-failure"]');
+  await failure.waitFor();
+  assert.equal(await failure.getAttribute("data-failed"), "waiting");
+  assert.equal(await failure.locator('[data-testid="error-title"]').textContent(), "Sign-in was declined.");
+  assert.equal(await failure.locator('[data-testid="error-details"]').evaluate((d) => d.open), false);
+  assert.deepEqual(await stepStates(page), { discovered: "done", scopes: "done", client: "done", waiting: "failed", result: "todo" });
+  await page.screenshot({ path: path.join(artifacts, "ui-wizard-sign-in-failed.png"), fullPage: true });
+  await page.evaluate(() => (window.__signInRefused = false));
+  await failure.locator('[data-testid="try-again"]').click();
+  await wizard.locator('[data-testid="waiting"]').waitFor();
+  assert.deepEqual(await callsOf(page, "sign_in"), [{ url: urls.GITLAB }, { url: urls.GITLAB }]);
+  assert.equal((await stepStates(page)).waiting, "current");
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test("exported diagnostics say where they went, copy the same redacted text, and show their folder", async () => {
+  const { page, errors } = await open();
+  await row(page, urls.LINEAR).locator('[data-testid="why"]').click();
+  const why = page.locator('[data-testid="why"]');
+  await why.locator('[data-testid="reason-title"]').waitFor();
+  await why.locator('[data-testid="export-diagnostics"]').click();
+  const exported = why.locator('[data-testid="exported"]');
+  await exported.waitFor();
+  assert.equal(await exported.locator('[data-testid="exported-folder"]').textContent(), "/home/alex/Downloads");
+  const file = await exported.locator('[data-testid="exported-path"]').textContent();
+  assert.match(file, /^\/home\/alex\/Downloads\/latchkey-diagnostics-mcp\.linear\.app-\d+\.json$/);
+  await exported.locator('[data-testid="copy-diagnostics"]').click();
+  await exported.locator('[data-testid="copy-diagnostics"]', { hasText: "Copied" }).waitFor();
+  const copied = await page.evaluate(() => navigator.clipboard.readText());
+  const want = await page.evaluate(() => JSON.stringify(window.__LATCHKEY_FIXTURE__.why, null, 2));
+  assert.equal(copied, want, "the clipboard holds what the file holds");
+  assert.match(copied, /refresh_token=\[redacted\]/);
+  await exported.locator('[data-testid="show-in-folder"]').click();
+  await page.waitForFunction(() => window.__calls.some((c) => c.cmd === "show_in_folder"));
+  assert.deepEqual(await callsOf(page, "show_in_folder"), [{ path: file }]);
+  await page.screenshot({ path: path.join(artifacts, "ui-why-exported.png"), fullPage: true });
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test("the failure and the wait read well in the dark theme too", async () => {
+  const { page, errors } = await open("dark");
+  await page.locator('[data-testid="add-url"]').fill("https://down.example.net/mcp");
+  await page.locator('[data-testid="add-submit"]').click();
+  const failed = page.locator('[data-testid="steps"] li[data-state="failed"]');
+  await failed.waitFor();
+  const [color, background] = await failed.evaluate((el) => [getComputedStyle(el).color, getComputedStyle(el).backgroundColor]);
+  assert.notEqual(color, background);
+  await page.screenshot({ path: path.join(artifacts, "ui-wizard-failure-dark.png"), fullPage: true });
+  await page.locator('[data-testid="wizard-failure"] button', { hasText: "Back" }).click();
+  const wizard = await toAppStep(page, urls.GITLAB);
+  await wizard.locator('[data-testid="start-sign-in"]').click();
+  await wizard.locator('[data-testid="waiting"] [data-testid="elapsed"]').waitFor();
+  await page.screenshot({ path: path.join(artifacts, "ui-wizard-waiting-dark.png"), fullPage: true });
   assert.deepEqual(errors, []);
   await page.close();
 });

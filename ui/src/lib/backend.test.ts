@@ -62,6 +62,32 @@ describe("backend", () => {
     ]);
   });
 
+  it("exports diagnostics (where, and the text) and shows their folder", async () => {
+    const calls: { cmd: string; args: unknown }[] = [];
+    const file = "/home/a/Downloads/latchkey-diagnostics-a.example-1.json";
+    mockIPC((cmd, args) => {
+      calls.push({ cmd, args });
+      if (cmd === "export_diagnostics") return { path: file, folder: "/home/a/Downloads", text: "{}" };
+      return null;
+    });
+    const d = await api.exportDiagnostics("https://a.example/mcp");
+    expect(d.text).toBe("{}");
+    await api.showInFolder(d.path);
+    expect(calls).toEqual([
+      { cmd: "export_diagnostics", args: { url: "https://a.example/mcp" } },
+      { cmd: "show_in_folder", args: { path: file } },
+    ]);
+  });
+
+  it("keeps the reason a failure comes with", async () => {
+    const reason = { id: "unreachable", title: "Cannot reach the server", explanation: "Down.", fix: "retry", detail: "dns" };
+    mockIPC(() => {
+      throw { code: "unreachable", message: "could not reach x: dns", hint: "Down. Try again in a minute.", reason };
+    });
+    const e = await api.planSignIn("https://a.example/mcp").catch((x) => x);
+    expect(e.reason).toEqual(reason);
+  });
+
   it("turns every failure into an AppError with something to do", async () => {
     mockIPC((cmd) => {
       if (cmd === "sign_in") throw { code: "cancelled", message: "The sign-in was cancelled.", hint: "Start it again." };

@@ -9,6 +9,7 @@ import type { ClientInput } from "../bindings/ClientInput";
 import type { ConnectResult } from "../bindings/ConnectResult";
 import type { Dashboard } from "../bindings/Dashboard";
 import type { Diagnosis } from "../bindings/Diagnosis";
+import type { ExportedDiagnostics } from "../bindings/ExportedDiagnostics";
 import type { HandoffResult } from "../bindings/HandoffResult";
 import type { OpenServer } from "../bindings/OpenServer";
 import type { PlanView } from "../bindings/PlanView";
@@ -84,7 +85,11 @@ export const api = {
   /** Puts these tools' entries back as they were before connecting. */
   disconnectTools: (url: string, tools: Tool[]) => call<ConnectResult[]>("disconnect_tools", { url, tools }),
   why: (url: string) => call<Diagnosis>("why", { url }),
-  exportDiagnostics: (url: string) => call<string>("export_diagnostics", { url }),
+  /** Writes the diagnostics file (the Downloads folder, else Latchkey's own): where it went,
+   * and the redacted text it holds. */
+  exportDiagnostics: (url: string) => call<ExportedDiagnostics>("export_diagnostics", { url }),
+  /** Opens the folder of a diagnostics file Latchkey wrote, in the file manager. */
+  showInFolder: (path: string) => call<void>("show_in_folder", { path }),
   takePendingOpen: () => call<OpenServer | null>("take_pending_open"),
   getSettings: () => call<Settings>("get_settings"),
   setStartAtLogin: (enabled: boolean) => call<Settings>("set_start_at_login", { enabled }),

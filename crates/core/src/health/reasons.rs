@@ -26,12 +26,12 @@ impl Fix {
     pub fn words(self) -> &'static str {
         match self {
             Fix::SignIn => "Sign in again.",
-            Fix::SignInWithRecommendedScopes => "Sign in again with the recommended scopes.",
+            Fix::SignInWithRecommendedScopes => "Sign in again with the recommended permissions.",
             Fix::SignInWithMoreScopes => {
                 "Sign in again, approving the extra permissions the server asks for."
             }
             Fix::ConfigureClient => {
-                "Register an app at the sign-in server and enter its client id."
+                "Register an app at the sign-in server and enter its client ID."
             }
             Fix::Retry => "Try again in a minute.",
             Fix::CheckAddress => "Check the server's address.",
@@ -168,14 +168,14 @@ pub fn from_error(e: &Error) -> Reason {
         Error::NotSignedIn { .. } => r("no_credentials", "Not signed in yet", "Latchkey has no credentials for this server.", Fix::SignIn, detail),
         Error::NeedsSignIn { .. } => r("needs_sign_in", "Needs sign-in", "The saved session can no longer be used.", Fix::SignIn, detail),
         Error::OAuth(o) => match o.code.as_str() {
-            "invalid_scope" => r("scope_refused", "The sign-in server refused a requested permission", "One of the scopes asked for cannot be granted to your account.", Fix::SignInWithRecommendedScopes, detail),
+            "invalid_scope" => r("scope_refused", "The sign-in server refused a requested permission", "One of the permissions asked for cannot be granted to your account.", Fix::SignInWithRecommendedScopes, detail),
             "access_denied" => r("access_denied", "Sign-in was declined", "The sign-in was cancelled or your account is not allowed.", Fix::SignIn, detail),
             "invalid_client" | "unauthorized_client" => r("client_unknown", "The sign-in server does not know this app", "Its registration was deleted or is not allowed to sign in this way.", Fix::SignIn, detail),
             "invalid_grant" => r("refresh_token_rejected", "The sign-in server no longer accepts the saved session", "It was revoked or expired.", Fix::SignIn, detail),
             _ => r("as_error", "The sign-in server reported an error", "It refused the request; its description is below.", Fix::Retry, detail),
         },
-        Error::InsufficientScope { .. } => r("insufficient_scope", "The server needs more permissions", "The token works, but this action needs scopes it was not granted.", Fix::SignInWithMoreScopes, detail),
-        Error::TokenRejected { status: 403, error: Some(err), .. } if err == "insufficient_scope" => r("insufficient_scope", "The server needs more permissions", "The token works, but this action needs scopes it was not granted.", Fix::SignInWithMoreScopes, detail),
+        Error::InsufficientScope { .. } => r("insufficient_scope", "The server needs more permissions", "Your sign-in works, but this action needs permissions it was not granted.", Fix::SignInWithMoreScopes, detail),
+        Error::TokenRejected { status: 403, error: Some(err), .. } if err == "insufficient_scope" => r("insufficient_scope", "The server needs more permissions", "Your sign-in works, but this action needs permissions it was not granted.", Fix::SignInWithMoreScopes, detail),
         Error::TokenRejected { description, .. } if description.as_deref().is_some_and(|d| d.to_ascii_lowercase().contains("audience")) => r("audience_rejected", "The server rejected the token as meant for another server", "The token's audience does not match this server; signing in again asks for a token for this server.", Fix::SignIn, detail),
         Error::TokenRejected { .. } => r("token_rejected", "The server rejected the saved token", "It may have been revoked, or the server expects different permissions.", Fix::SignIn, detail),
         Error::Unreachable { .. } if e.network_cause() == Some(crate::error::NetworkCause::NameNotResolved) => r(NAME_NOT_RESOLVED, "Cannot find the server on the network", "Its name could not be looked up: this computer may be offline, or the address is misspelled.", Fix::Retry, detail),

@@ -169,6 +169,13 @@ async fn examine(
         renewable: bundle.tokens.refresh_token.is_some(),
     })
 }
+/// What a diagnostics file holds: `diagnosis` as pretty JSON. It is redacted as it was
+/// recorded (no token, code or secret is ever in it), so the same text may go to the
+/// clipboard.
+pub fn diagnosis_text(diagnosis: &Diagnosis) -> String {
+    serde_json::to_string_pretty(diagnosis).unwrap_or_default()
+}
+
 impl Latchkey {
     /// Why `server` (a URL or a name) works or not: examined end to end now (discovery,
     /// renewal, `initialize` and `tools/list`), with every request redacted, the reason and
@@ -190,8 +197,7 @@ impl Latchkey {
     /// to `file`, atomically (private to the user when new; a file that was there keeps its
     /// permissions and a backup).
     pub fn export_diagnosis(&self, diagnosis: &Diagnosis, file: &Path) -> crate::Result<()> {
-        let json = serde_json::to_vec_pretty(diagnosis).unwrap_or_default();
-        atomic_file::Snapshot::read(file)?.replace(&json)?;
+        atomic_file::Snapshot::read(file)?.replace(diagnosis_text(diagnosis).as_bytes())?;
         Ok(())
     }
 
