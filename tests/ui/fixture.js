@@ -73,6 +73,42 @@
       { server: SENTRY, health: "never_signed_in", reason: reason("no_credentials", "Not signed in yet", "Latchkey has no credentials for this server.", "sign_in", "not signed in"), millis: 61 },
       { server: INTERNAL, health: "unreachable", reason: reason("unreachable", "Cannot reach the server", "The connection failed: the server is down, or the address or network is wrong.", "retry", "connection refused"), millis: 12 },
     ],
+    // Core's overview of this home (health/overview.rs; its test
+    // `the_ui_fixtures_home_reads_as_the_ui_tests_expect` checks these very words): before
+    // every server answered, all are "checking…".
+    overview: (held) => {
+      const row = (url, title, words, action, action_label, uses, urgency, health) => ({
+        url, title, words, action, action_label, uses, urgency,
+        ...(health ? { health: health.health, ...(health.reason ? { reason: health.reason } : {}) } : {}),
+      });
+      const h = (url) => held.find((x) => x.server === url);
+      const errors = window.__LATCHKEY_FIXTURE__.dashboard.errors;
+      const uses = {
+        [LINEAR]: "Claude Code and Gemini CLI can be given it (Give to…).",
+        [INTERNAL]: "Windsurf signs in by itself (Use in… connects it).",
+        [SENTRY]: "VS Code signs in by itself (Use in… connects it).",
+        [GITLAB]: "Claude Code can be given it (Give to…). Cursor signs in by itself (Use in… connects it).",
+      };
+      if (held.length < 4) {
+        return {
+          state: "checking", headline: "Checking 4 servers…", detail: "", action: "nothing", action_label: "",
+          servers: [[INTERNAL, "internal-docs"], [GITLAB, "gitlab"], [LINEAR, "linear"], [SENTRY, "sentry"]]
+            .map(([url, title]) => row(url, title, "checking…", "nothing", "", uses[url], 6, null)),
+          config_problems: errors,
+        };
+      }
+      return {
+        state: "needs_sign_in", headline: "1 server needs you to sign in", detail: "",
+        action: "sign_in_again", action_label: "Sign in again", action_server: LINEAR,
+        servers: [
+          row(LINEAR, "linear", "needs sign-in", "sign_in_again", "Sign in again", uses[LINEAR], 0, h(LINEAR)),
+          row(INTERNAL, "internal-docs", "can't be reached", "try_again", "Try again", uses[INTERNAL], 3, h(INTERNAL)),
+          row(SENTRY, "sentry", "not signed in", "sign_in", "Sign in", uses[SENTRY], 4, h(SENTRY)),
+          row(GITLAB, "gitlab", "working", "nothing", "", uses[GITLAB], 7, h(GITLAB)),
+        ],
+        config_problems: errors,
+      };
+    },
     plan: (url) => {
       const recommended = [{ name: "mcp", source: "challenge" }];
       // Sentry's sign-in server (a Keycloak realm) lists no code_challenge_methods_supported:

@@ -53,6 +53,7 @@
   const commands = {
     dashboard: () => F.dashboard,
     last_health: () => F.health,
+    overview: ({ health }) => F.overview(health),
     probe_all: () => {
       for (const h of F.health) window.__emit("health", h);
       return F.health;

@@ -76,7 +76,14 @@ test("the dashboard shows every server with its status, session and tools, in li
     assert.equal(await row(page, urls.SENTRY).getAttribute("data-health"), "never_signed_in");
     assert.equal((await row(page, urls.GITLAB).locator('[data-testid="status"]').textContent()).trim(), "Working");
     assert.equal((await row(page, urls.LINEAR).locator('[data-testid="status"]').textContent()).trim(), "Needs sign-in");
-    assert.match(await row(page, urls.GITLAB).textContent(), /Used by\s*Claude Code,\s*Cursor/);
+    // The overall line first, with the one action that fits; rows by urgency, then name.
+    assert.equal((await page.locator('[data-testid="overall-headline"]').textContent()).trim(), "1 server needs you to sign in");
+    assert.equal((await page.locator('[data-testid="overall-action"]').textContent()).trim(), "Sign in again");
+    assert.deepEqual(
+      await page.locator('[data-testid="server-row"]').evaluateAll((rows) => rows.map((r) => r.dataset.url)),
+      [urls.LINEAR, urls.INTERNAL, urls.SENTRY, urls.GITLAB],
+    );
+    assert.match(await row(page, urls.GITLAB).locator('[data-testid="uses"]').textContent(), /Claude Code can be given it \(Give to…\)\. Cursor signs in by itself \(Use in… connects it\)\./);
     assert.match(await row(page, urls.GITLAB).locator('[data-testid="session-end"]').textContent(), /renews automatically.*in about 2 hours/);
     assert.match(await row(page, urls.LINEAR).locator('[data-testid="reason"]').textContent(), /saw the saved session used twice/);
     assert.match(await row(page, urls.INTERNAL).locator('[data-testid="reason"]').textContent(), /Cannot reach the server/);
@@ -88,7 +95,10 @@ test("the dashboard shows every server with its status, session and tools, in li
       await row(page, urls.LINEAR).locator('[data-testid="hand-off"]').allTextContents(),
       ["Give to Claude Code", "Give to Gemini CLI"],
     );
-    assert.match(await row(page, urls.GITLAB).textContent(), /Cursor signs in by itself, unless you connect it with "Use in…"/);
+    // Each state's primary action: sign in, sign in again, try again; nothing for a working one.
+    assert.equal((await row(page, urls.INTERNAL).locator('[data-testid="retry"]').textContent()).trim(), "Try again");
+    assert.equal(await row(page, urls.GITLAB).locator("button.primary").count(), 0);
+    assert.equal(await row(page, urls.SENTRY).locator('[data-testid="sign-in"].primary').count(), 1);
     assert.match(await page.locator('[data-testid="local-count"]').textContent(), /3 local servers/);
     assert.match(await page.locator('[data-testid="config-errors"]').textContent(), /VS Code: .*line 12 — a comma is missing/);
     assert.match(await row(page, urls.LINEAR).locator('[data-testid="session-end"]').textContent(), /refused to renew/);
@@ -625,5 +635,37 @@ test("the failure and the wait read well in the dark theme too", async () => {
   await wizard.locator('[data-testid="waiting"] [data-testid="elapsed"]').waitFor();
   await page.screenshot({ path: path.join(artifacts, "ui-wizard-waiting-dark.png"), fullPage: true });
   assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test("the overall action signs in the most urgent server, and Check all again says when it ran", async () => {
+  const { page, errors } = await open();
+  await page.locator('[data-testid="overall-action"]').waitFor();
+  await page.locator('[data-testid="recheck"]').click();
+  await page.locator('[data-testid="checked"]').waitFor();
+  assert.match(await page.locator('[data-testid="checked"]').textContent(), /^Checked at \d/);
+  await page.locator('[data-testid="overall-action"]').click();
+  await page.locator('[data-testid="wizard"]').waitFor();
+  const sent = await page.evaluate(() => window.__calls.filter((c) => c.cmd === "plan_sign_in").map((c) => c.args.url));
+  assert.deepEqual(sent, [urls.LINEAR]);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test("the dashboard uses a wide window's width: one compact row per server", async () => {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  await page.route("**/*", (route) => (route.request().url().startsWith(base) ? route.continue() : route.abort()));
+  await page.addInitScript(`window.__GITLAB_SCOPES__ = ${JSON.stringify(GITLAB_SCOPES)};`);
+  await page.addInitScript({ path: path.join(here, "fixture.js") });
+  await page.addInitScript({ path: path.join(here, "ipc-mock.js") });
+  await page.goto(base);
+  await page.locator('[data-testid="overall-action"]').waitFor();
+  const list = await page.locator("ul.list").boundingBox();
+  assert.ok(list.width > 1000, `the list is ${list.width} px wide in a 1280 px window`);
+  await page.screenshot({ path: path.join(artifacts, "ui-dashboard-wide.png"), fullPage: true });
+  for (const url of Object.values(urls)) {
+    const box = await row(page, url).boundingBox();
+    assert.ok(box.height < 150, `${url}'s row is ${box.height} px tall`);
+  }
   await page.close();
 });

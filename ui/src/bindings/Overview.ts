@@ -22,6 +22,10 @@ detail: string,
  */
 action: PrimaryAction, 
 /**
+ * Its button's label (empty for [`PrimaryAction::Nothing`]).
+ */
+action_label: string, 
+/**
  * For a sign-in action: the server to sign in first (the most urgent).
  */
 action_server?: string, servers: Array<ServerRow>, 

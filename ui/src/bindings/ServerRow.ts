@@ -32,6 +32,10 @@ reason?: Reason,
  */
 action: PrimaryAction, 
 /**
+ * Its button's label ("Sign in again"; empty for [`PrimaryAction::Nothing`]).
+ */
+action_label: string, 
+/**
  * Which of the person's tools use this server's sign-in, and how, in one sentence.
  */
 uses: string, 

@@ -12,6 +12,7 @@ import type { Diagnosis } from "../bindings/Diagnosis";
 import type { ExportedDiagnostics } from "../bindings/ExportedDiagnostics";
 import type { HandoffResult } from "../bindings/HandoffResult";
 import type { OpenServer } from "../bindings/OpenServer";
+import type { Overview } from "../bindings/Overview";
 import type { PlanView } from "../bindings/PlanView";
 import type { Preset } from "../bindings/Preset";
 import type { ProviderClientInput } from "../bindings/ProviderClientInput";
@@ -56,6 +57,9 @@ export const api = {
   dashboard: () => call<Dashboard>("dashboard"),
   probeAll: () => call<ServerHealth[]>("probe_all"),
   lastHealth: () => call<ServerHealth[]>("last_health"),
+  /** Core's overview (overall line, each server's state and action, urgency order) of the
+   * health the UI holds. */
+  overview: (health: ServerHealth[]) => call<Overview>("overview", { health }),
   /** The plan, with the app the person registered (else automatic) and the scopes they chose
    * (else the recommended ones). */
   planSignIn: (url: string, client?: ClientInput, scopes?: string[]) =>

@@ -113,6 +113,8 @@ pub struct ServerRow {
     pub reason: Option<Reason>,
     /// The one action that fits its state.
     pub action: PrimaryAction,
+    /// Its button's label ("Sign in again"; empty for [`PrimaryAction::Nothing`]).
+    pub action_label: String,
     /// Which of the person's tools use this server's sign-in, and how, in one sentence.
     pub uses: String,
     /// 0 is the most urgent; rows are sorted by it, then by title.
@@ -130,6 +132,8 @@ pub struct Overview {
     pub detail: String,
     /// The one action that fits the whole (`Nothing` when none does).
     pub action: PrimaryAction,
+    /// Its button's label (empty for [`PrimaryAction::Nothing`]).
+    pub action_label: String,
     /// For a sign-in action: the server to sign in first (the most urgent).
     #[ts(optional)]
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -182,6 +186,7 @@ pub fn build(inputs: &Inputs) -> Overview {
         headline,
         detail,
         action,
+        action_label: action.label().into(),
         action_server,
         servers,
         config_problems,
@@ -295,6 +300,7 @@ fn row(
         words: words.into(),
         reason: h.and_then(|h| h.reason.clone()),
         action,
+        action_label: action.label().into(),
         uses: uses_line(&s.used_by),
         urgency,
     }

@@ -364,3 +364,50 @@ fn a_server_set_up_wrong_answered_so_the_network_works() {
     h[0] = health(&d.servers[0].url, Health::Misconfigured, Some(locked));
     assert_eq!(overview(&d, &h).state, OverallState::Offline);
 }
+
+/// The UI tests' home (tests/ui/fixture.js, whose `overview` gives these very words to the
+/// mocked window): four servers in four states.
+#[test]
+fn the_ui_fixtures_home_reads_as_the_ui_tests_expect() {
+    const GITLAB: &str = "https://gitlab.example.com/api/v4/mcp";
+    const LINEAR: &str = "https://mcp.linear.app/mcp";
+    const SENTRY: &str = "https://mcp.sentry.dev/mcp";
+    const INTERNAL: &str = "https://mcp.internal.example/mcp";
+    let d = dashboard(vec![
+        server("gitlab", GITLAB, &[Tool::ClaudeCode, Tool::Cursor]),
+        server("linear", LINEAR, &[Tool::ClaudeCode, Tool::GeminiCli]),
+        server("sentry", SENTRY, &[Tool::VsCode]),
+        server("internal-docs", INTERNAL, &[Tool::Windsurf]),
+    ]);
+    let h = [
+        health(GITLAB, Health::Working, None),
+        health(LINEAR, Health::NeedsSignIn, None),
+        health(SENTRY, Health::NeverSignedIn, None),
+        refused(INTERNAL),
+    ];
+    let o = overview(&d, &h);
+    assert_eq!(o.headline, "1 server needs you to sign in");
+    assert_eq!(o.action_label, "Sign in again");
+    assert_eq!(o.action_server.as_deref(), Some(LINEAR));
+    let rows: Vec<(&str, &str, &str, &str)> = o
+        .servers
+        .iter()
+        .map(|r| {
+            (
+                r.title.as_str(),
+                r.words.as_str(),
+                r.action_label.as_str(),
+                r.uses.as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ("linear", "needs sign-in", "Sign in again", "Claude Code and Gemini CLI can be given it (Give to…)."),
+            ("internal-docs", "can't be reached", "Try again", "Windsurf signs in by itself (Use in… connects it)."),
+            ("sentry", "not signed in", "Sign in", "VS Code signs in by itself (Use in… connects it)."),
+            ("gitlab", "working", "", "Claude Code can be given it (Give to…). Cursor signs in by itself (Use in… connects it)."),
+        ]
+    );
+}
