@@ -50,4 +50,12 @@ node --test tests/ui/
 say "Fixture self-test"
 node --test tests/fixtures/
 
+# A cold build of the app takes minutes: on CI (CI=true) always, elsewhere when asked.
+if [[ "${CI:-}" == "true" || "${LATCHKEY_CHECK_RUN_COMMAND:-}" == "1" ]]; then
+  say "The README's run command on an empty target directory: it builds everything and the tray starts"
+  ./scripts/check-run-command.sh
+else
+  say "Skipped: the README's run command from an empty target directory (CI=true or LATCHKEY_CHECK_RUN_COMMAND=1 runs it)"
+fi
+
 say "All tests passed"

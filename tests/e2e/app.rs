@@ -1123,3 +1123,154 @@ fn with_the_window_open_only_the_tray_probes_and_renews() {
     }
     assert!(alive(tray_pid), "the tray still runs:\n{}", tail(&tray_log));
 }
+
+/// The last overall line the tray logged ("tray: STATE (HEADLINE) [...]"): (state, headline).
+fn overall_line(log: &Path) -> Option<(String, String)> {
+    let text = std::fs::read_to_string(log).ok()?;
+    let last = text.lines().rev().find(|l| l.contains(" tray: "))?;
+    let after = &last[last.find(" tray: ")? + " tray: ".len()..];
+    let (state, rest) = after.split_once(" (")?;
+    let headline = rest.split_once(") [")?.0;
+    Some((state.to_string(), headline.to_string()))
+}
+
+/// Waits until the tray's overall line is `headline`; its state.
+fn wait_for_overall(log: &Path, headline: &str) -> String {
+    wait_for(
+        &format!("the tray's overall line to say {headline:?}"),
+        Duration::from_secs(90),
+        || {
+            let (state, said) = overall_line(log)?;
+            (said == headline).then_some(state)
+        },
+    )
+}
+
+/// Captures the tray's open menu into tests/artifacts/NAME (then closes it).
+fn snap_tray_menu(desktop: &Desktop, name: &str) {
+    let tray = desktop.tray_with_icon(Duration::from_secs(20));
+    let (_, menu) = open_tray_menu(desktop);
+    std::thread::sleep(Duration::from_millis(700));
+    desktop.capture(
+        tray.union(menu).grow(8, desktop.screen),
+        &artifacts_dir().join(name),
+    );
+    desktop.keys(&["Escape"]);
+}
+
+/// Captures the window once it shows `text` (the dashboard settled on it).
+fn snap_window_when(desktop: &Desktop, name: &str, settled: impl Fn() -> bool) {
+    let window = wait_for("the Latchkey window", Duration::from_secs(60), || {
+        desktop.search(&["--name", "^Latchkey$"])
+    });
+    wait_for("the window to settle", Duration::from_secs(60), || {
+        settled().then_some(())
+    });
+    std::thread::sleep(Duration::from_secs(2));
+    desktop.capture_window(&window, &artifacts_dir().join(name));
+}
+
+/// A home whose tools name nine servers, with no network (names resolve from a file the test
+/// writes, empty at first: every lookup fails as offline): the tray says it once ("You seem to
+/// be offline", the plain icon, every server "waiting for the network"), and so does the
+/// window. When a name resolves again the tray finds out by itself (its offline backoff);
+/// a settings file cut off turns the icon to a warning naming the file. Screenshots of each
+/// state go to tests/artifacts/app-offline-*.png.
+#[test]
+fn an_offline_home_is_one_line_and_recovers_and_a_broken_file_is_a_named_warning() {
+    let _one = one_app();
+    let desktop = Desktop::start();
+    let f = Fixture::start(json!({}));
+    let port = f
+        .ready
+        .mcp_url
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .trim_end_matches("/mcp")
+        .to_string();
+    let user = User::new("app-offline");
+    let names = [
+        "gitlab",
+        "notion",
+        "linear",
+        "sentry",
+        "asana",
+        "atlassian",
+        "stripe",
+        "github",
+        "figma",
+    ];
+    let urls: Vec<(String, String)> = names
+        .iter()
+        .map(|n| (n.to_string(), format!("http://mcp.{n}.example:{port}/mcp")))
+        .collect();
+    let claude: Vec<(&str, &str)> = urls.iter().map(|(n, u)| (n.as_str(), u.as_str())).collect();
+    let home = write_tool_configs(&user, &claude, &[]);
+    let hosts = home.join("hosts");
+    std::fs::write(&hosts, "").unwrap();
+    let (_app, _pid, log) = start_tray_with(
+        &user,
+        &desktop,
+        "app-offline",
+        &[
+            ("LATCHKEY_TEST_HOSTS".into(), hosts.to_string_lossy().into()),
+            ("LATCHKEY_SHOW_WINDOW_AT_START".into(), "1".into()),
+        ],
+    );
+
+    let state = wait_for_overall(&log, "You seem to be offline");
+    assert_eq!(state, "Offline", "the plain icon, not a warning");
+    // Every server answered its probe: still one offline line, no alarm per server.
+    let lines = wait_for("all nine probes", Duration::from_secs(60), || {
+        let lines = menu_lines(&log);
+        (!lines.iter().any(|l| l.ends_with("checking…"))).then_some(lines)
+    });
+    assert_eq!(lines.len(), 9, "{lines:?}");
+    assert_eq!(
+        overall_line(&log),
+        Some(("Offline".to_string(), "You seem to be offline".to_string()))
+    );
+    assert!(
+        lines
+            .iter()
+            .all(|l| l.ends_with("— waiting for the network")),
+        "no nine alarms: {lines:?}"
+    );
+    let offline = |text: &str| text.contains("You seem to be offline");
+    snap_window_when(&desktop, "app-offline-window.png", || {
+        offline(&std::fs::read_to_string(&log).unwrap_or_default())
+    });
+    snap_tray_menu(&desktop, "app-offline-tray-menu.png");
+
+    // The network is back for gitlab: the tray checks again by itself (5 s, then 10 s...) and
+    // finds it answering (over plain HTTP at a name that is not loopback, which Latchkey
+    // refuses to sign in to: "set up wrong", an answer all the same).
+    std::fs::write(&hosts, "mcp.gitlab.example 127.0.0.1\n").unwrap();
+    let state = wait_for_overall(&log, "8 servers can't be reached, 1 server is set up wrong");
+    assert_eq!(state, "Warning");
+    let lines = menu_lines(&log);
+    assert!(
+        lines.iter().any(|l| l == "gitlab — set up wrong"),
+        "{lines:?}"
+    );
+
+    // A settings file cut off in the middle: the tray names it.
+    std::fs::write(
+        home.join(".cursor/mcp.json"),
+        "{\"mcpServers\": {\"tenant\": {\"url\": \"http://127.0.0.1:1/mcp\"",
+    )
+    .unwrap();
+    wait_for_overall(
+        &log,
+        "8 servers can't be reached, 1 server is set up wrong, a settings file can't be read",
+    );
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        text.contains("tray detail: ") && text.contains(".cursor/mcp.json"),
+        "the tray names the file:\n{}",
+        tail(&log)
+    );
+    snap_tray_menu(&desktop, "app-broken-file-tray-menu.png");
+    snap_window_when(&desktop, "app-broken-file-window.png", || true);
+}

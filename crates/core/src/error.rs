@@ -90,7 +90,7 @@ pub enum Error {
     #[error("{input:?} is not a usable server address: {reason}")]
     InvalidUrl { input: String, reason: String },
 
-    #[error("could not reach {url}: {detail}")]
+    #[error("could not reach {url} — {detail}")]
     Unreachable { url: String, detail: String },
 
     #[error("{url} did not answer within {seconds} seconds")]

@@ -64,6 +64,9 @@ pub struct TrayView {
     pub state: TrayState,
     /// The overall line ("All 9 servers working", "You seem to be offline").
     pub headline: String,
+    /// A second line where the overall one needs it (the file that cannot be read, what
+    /// Latchkey does while offline); empty when none.
+    pub detail: String,
     pub servers: Vec<ServerLine>,
 }
 
@@ -81,6 +84,7 @@ pub const MENU_OPEN: &str = "open";
 pub const MENU_QUIT: &str = "quit";
 pub const MENU_OVERALL: &str = "overall";
 pub const MENU_LOOKING: &str = "looking";
+pub const MENU_DETAIL: &str = "detail";
 /// Prefix of a server's menu item id; the rest is its canonical URL.
 pub const MENU_SERVER_PREFIX: &str = "server:";
 
@@ -103,6 +107,7 @@ pub fn view(o: &Overview) -> TrayView {
         looking: false,
         state: TrayState::of(o.state),
         headline: o.headline.clone(),
+        detail: o.detail.clone(),
         servers: o
             .servers
             .iter()
@@ -127,6 +132,9 @@ pub fn menu_rows(v: &TrayView) -> Vec<Option<(String, String, bool)>> {
         // Enabled only where it leads somewhere: the window says what to do.
         let actionable = matches!(v.state, TrayState::Warning | TrayState::NeedsAuth);
         rows.push(Some((MENU_OVERALL.into(), v.headline.clone(), actionable)));
+        if !v.detail.is_empty() {
+            rows.push(Some((MENU_DETAIL.into(), v.detail.clone(), false)));
+        }
     }
     if !v.servers.is_empty() {
         rows.push(None);
@@ -281,10 +289,38 @@ mod tests {
             .servers
             .iter()
             .all(|s| s.label.ends_with("— waiting for the network")));
-        assert_eq!(
-            menu_rows(&v)[0].as_ref().unwrap().2,
-            false,
-            "nothing to click"
+        assert!(!menu_rows(&v)[0].as_ref().unwrap().2, "nothing to click");
+    }
+
+    #[test]
+    fn a_settings_file_that_cannot_be_read_is_a_warning_that_names_the_file() {
+        let d = Dashboard {
+            servers: vec![server("gitlab", "https://a/mcp")],
+            local_count: 0,
+            errors: vec![latchkey_core::tools::SourceError {
+                tool: latchkey_core::usecase::Tool::Cursor,
+                file: "/home/p/.cursor/mcp.json".into(),
+                config_scope: latchkey_core::usecase::ConfigScope::User,
+                line: Some(3),
+                column: Some(1),
+                server: None,
+                message: "the file ends in the middle of an object".into(),
+            }],
+        };
+        let v = view(&build(&Inputs {
+            dashboard: &d,
+            keychain: None,
+            health: &[health("https://a/mcp", Health::Working, None)],
+            network: NetworkState::Unknown,
+        }));
+        assert_eq!(v.state, TrayState::Warning);
+        assert_eq!(v.headline, "A settings file can't be read");
+        let rows = menu_rows(&v);
+        let detail = rows[1].as_ref().unwrap();
+        assert_eq!(detail.0, "detail");
+        assert!(
+            detail.1.starts_with("/home/p/.cursor/mcp.json, line 3"),
+            "{detail:?}"
         );
     }
 

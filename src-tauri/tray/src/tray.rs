@@ -88,6 +88,9 @@ fn apply(view: TrayView) -> anyhow::Result<()> {
             view.headline,
             view.servers.iter().map(|s| &s.label).collect::<Vec<_>>()
         );
+        if !view.detail.is_empty() && view.detail != shown.view.detail {
+            tracing::info!("tray detail: {}", view.detail);
+        }
         if shown.view.state != view.state {
             shown.icon.set_icon(Some(icon_of(view.state)?))?;
             shown.icon.set_tooltip(Some(view.state.tooltip()))?;

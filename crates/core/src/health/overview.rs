@@ -301,7 +301,7 @@ fn row(
         reason: h.and_then(|h| h.reason.clone()),
         action,
         action_label: action.label().into(),
-        uses: uses_line(&s.used_by),
+        uses: uses_line(&s.used_by, signed_in_before),
         urgency,
     }
 }
@@ -333,8 +333,9 @@ fn use_of(e: &ServerEntry) -> Use {
 }
 
 /// "Claude Code and Cursor use this sign-in. Codex can be given it (Give to…). VS Code signs
-/// in by itself (Use in… connects it)." One mention per tool, the best way it has.
-pub fn uses_line(entries: &[ServerEntry]) -> String {
+/// in by itself (Use in… connects it)." One mention per tool, the best way it has;
+/// `signed_in`: Latchkey holds a session for the server (else a hand-off waits for one).
+pub fn uses_line(entries: &[ServerEntry], signed_in: bool) -> String {
     let mut best: Vec<(Tool, Use)> = Vec::new();
     for e in entries.iter().filter(|e| e.enabled) {
         let u = use_of(e);
@@ -363,7 +364,11 @@ pub fn uses_line(entries: &[ServerEntry]) -> String {
     }
     let given = names(Use::CanBeGiven);
     if !given.is_empty() {
-        out.push(format!("{} can be given it (Give to…).", and_list(&given)));
+        out.push(if signed_in {
+            format!("{} can be given it (Give to…).", and_list(&given))
+        } else {
+            format!("{} can be given it once you sign in.", and_list(&given))
+        });
     }
     let own = names(Use::OnItsOwn);
     if !own.is_empty() {

@@ -314,25 +314,32 @@ fn the_uses_line_says_which_tools_use_the_sign_in_and_how() {
     bridged.bridge = true;
     let mut helper = entry(Tool::ClaudeCode, url);
     helper.auth.headers_helper = Some("latchkey headers https://s.example.com/mcp".into());
-    let line = uses_line(&[
-        helper,
-        bridged,
-        entry(Tool::Codex, url),
-        entry(Tool::VsCode, url),
-        entry(Tool::Zed, url),
-    ]);
+    let line = uses_line(
+        &[
+            helper,
+            bridged,
+            entry(Tool::Codex, url),
+            entry(Tool::VsCode, url),
+            entry(Tool::Zed, url),
+        ],
+        true,
+    );
     assert_eq!(
         line,
         "Claude Code and Cursor use this sign-in. Codex can be given it (Give to…). \
          VS Code and Zed sign in by themselves (Use in… connects them)."
     );
     assert_eq!(
-        uses_line(&[entry(Tool::Windsurf, url)]),
+        uses_line(&[entry(Tool::Windsurf, url)], true),
         "Windsurf signs in by itself (Use in… connects it)."
     );
     assert_eq!(
-        uses_line(&[]),
+        uses_line(&[], false),
         "No tool uses it yet: Use in… connects it to yours."
+    );
+    assert_eq!(
+        uses_line(&[entry(Tool::Codex, url)], false),
+        "Codex can be given it once you sign in."
     );
     let _ = Session::of;
 }
@@ -373,9 +380,26 @@ fn the_ui_fixtures_home_reads_as_the_ui_tests_expect() {
     const LINEAR: &str = "https://mcp.linear.app/mcp";
     const SENTRY: &str = "https://mcp.sentry.dev/mcp";
     const INTERNAL: &str = "https://mcp.internal.example/mcp";
+    let signed_in = |mut s: DashboardServer| {
+        s.session = Some(Session {
+            issuer: "https://as.example.com".into(),
+            client_id: "c".into(),
+            expires_at: None,
+            renewable: true,
+            granted_scopes: Vec::new(),
+            requested_scopes: Vec::new(),
+            updated_at: 0,
+            needs_sign_in: None,
+        });
+        s
+    };
     let d = dashboard(vec![
-        server("gitlab", GITLAB, &[Tool::ClaudeCode, Tool::Cursor]),
-        server("linear", LINEAR, &[Tool::ClaudeCode, Tool::GeminiCli]),
+        signed_in(server("gitlab", GITLAB, &[Tool::ClaudeCode, Tool::Cursor])),
+        signed_in(server(
+            "linear",
+            LINEAR,
+            &[Tool::ClaudeCode, Tool::GeminiCli],
+        )),
         server("sentry", SENTRY, &[Tool::VsCode]),
         server("internal-docs", INTERNAL, &[Tool::Windsurf]),
     ]);

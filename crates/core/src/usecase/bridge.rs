@@ -398,7 +398,7 @@ impl Bridge {
 pub fn words(server: &str, e: &Error) -> (String, serde_json::Value) {
     let r = reason_of(e);
     let message = format!(
-        "Latchkey could not reach {server}: {}. {} {} ({})",
+        "Latchkey could not reach {server} — {}. {} {} ({})",
         r.title,
         r.explanation,
         r.fix.words(),
