@@ -709,13 +709,13 @@ mod tests {
     fn a_failure_the_catalogue_knows_carries_its_plain_words() {
         let e: AppError = Error::Unreachable {
             url: "https://mcp.example.com/mcp".into(),
-            detail: "failed to lookup address information".into(),
+            detail: "the connection failed (Connection refused (os error 111))".into(),
         }
         .into();
         let reason = e.reason.expect("a reason");
         assert_eq!(reason.id, "unreachable");
         assert_eq!(reason.title, "Cannot reach the server");
-        assert!(e.message.contains("failed to lookup address"));
+        assert!(e.message.contains("Connection refused"));
         let json = serde_json::to_value(AppError {
             reason: None,
             ..no_plan("u")

@@ -1274,3 +1274,55 @@ fn an_offline_home_is_one_line_and_recovers_and_a_broken_file_is_a_named_warning
     snap_tray_menu(&desktop, "app-broken-file-tray-menu.png");
     snap_window_when(&desktop, "app-broken-file-window.png", || true);
 }
+
+/// A mixed home in the real app: a server working, one whose session died (needs sign-in),
+/// one never signed in, one that cannot be reached, and a settings file cut off. The tray and
+/// the window list them by urgency with the one line on top; screenshots go to
+/// tests/artifacts/app-mixed-*.png.
+#[test]
+fn a_mixed_home_reads_by_urgency_with_one_line_on_top() {
+    let _one = one_app();
+    let (desktop, gitlab, tenant, user) = gitlab_with_a_lost_session_and_tenant("app-mixed");
+    let working = Fixture::start(json!({}));
+    user.run(&["login", &working.ready.mcp_url, "--json"])
+        .assert_ok();
+    let down = format!("http://127.0.0.1:{}/mcp", free_port());
+    let home = write_tool_configs(
+        &user,
+        &[
+            ("gitlab", &gitlab.ready.mcp_url),
+            ("working", &working.ready.mcp_url),
+            ("down", &down),
+        ],
+        &[("tenant", &tenant.ready.mcp_url)],
+    );
+    std::fs::create_dir_all(home.join(".gemini")).unwrap();
+    std::fs::write(
+        home.join(".gemini/settings.json"),
+        "{\"mcpServers\": {\"docs\": {\"httpUrl\": ",
+    )
+    .unwrap();
+    let (_app, _pid, log) = start_tray_with(
+        &user,
+        &desktop,
+        "app-mixed",
+        &[("LATCHKEY_SHOW_WINDOW_AT_START".into(), "1".into())],
+    );
+    let state = wait_for_overall(&log, "1 server needs you to sign in");
+    assert_eq!(state, "NeedsAuth");
+    let lines = wait_for("every probe", Duration::from_secs(60), || {
+        let lines = menu_lines(&log);
+        (lines.len() == 4 && !lines.iter().any(|l| l.ends_with("checking…"))).then_some(lines)
+    });
+    assert_eq!(
+        lines,
+        [
+            "gitlab — needs sign-in",
+            "down — can't be reached",
+            "tenant — not signed in",
+            "working — working"
+        ]
+    );
+    snap_window_when(&desktop, "app-mixed-window.png", || true);
+    snap_tray_menu(&desktop, "app-mixed-tray-menu.png");
+}

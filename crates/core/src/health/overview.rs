@@ -177,7 +177,17 @@ pub fn build(inputs: &Inputs) -> Overview {
         ))
     });
     let config_problems = d.errors.clone();
-    let (state, headline, detail, action) = headline(&servers, &config_problems, inputs, offline);
+    let (state, headline, mut detail, action) =
+        headline(&servers, &config_problems, inputs, offline);
+    // A file that cannot be read is said even when something more urgent leads.
+    if let (Some(p), false) = (config_problems.first(), state == OverallState::Attention) {
+        let also = format!("Also, a settings file can't be read: {p}");
+        detail = if detail.is_empty() {
+            also
+        } else {
+            format!("{detail} {also}")
+        };
+    }
     let action_server = matches!(action, PrimaryAction::SignIn | PrimaryAction::SignInAgain)
         .then(|| servers.first().map(|s| s.url.clone()))
         .flatten();

@@ -435,3 +435,24 @@ fn the_ui_fixtures_home_reads_as_the_ui_tests_expect() {
         ]
     );
 }
+
+#[test]
+fn a_settings_file_that_cannot_be_read_is_said_under_a_more_urgent_line() {
+    let url = "https://s.example.com/mcp";
+    let mut d = dashboard(vec![server("s", url, &[Tool::ClaudeCode])]);
+    d.errors.push(SourceError {
+        tool: Tool::GeminiCli,
+        file: "/home/p/.gemini/settings.json".into(),
+        config_scope: ConfigScope::User,
+        line: None,
+        column: None,
+        server: None,
+        message: "cut off".into(),
+    });
+    let o = overview(&d, &[health(url, Health::NeedsSignIn, None)]);
+    assert_eq!(o.state, OverallState::NeedsSignIn);
+    assert_eq!(
+        o.detail,
+        "Also, a settings file can't be read: /home/p/.gemini/settings.json: cut off"
+    );
+}
