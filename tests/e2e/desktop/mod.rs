@@ -157,11 +157,17 @@ impl Desktop {
             },
         );
         // The panel only after the window manager runs: a trayer started before it, on a
-        // loaded machine, sometimes never maps its panel. Restarted if it exits.
+        // loaded machine, sometimes never maps its panel. Restarted if it exits, and killed
+        // (so restarted) when its panel has not appeared after 15 s: on a loaded machine a
+        // trayer sometimes lives on without ever mapping it.
+        let pid_file = std::env::temp_dir().join(format!("latchkey-e2e-trayer-{n}.pid"));
         let (tray, _) = Tethered::spawn(
-            "while :; do trayer --edge top --align right --widthtype request --height 32 \
-             --SetDockType true --transparent false --tint 0x2b2b2b --expand false >/dev/null 2>&1; \
-             sleep 0.5; done",
+            &format!(
+                "while :; do trayer --edge top --align right --widthtype request --height 32 \
+                 --SetDockType true --transparent false --tint 0x2b2b2b --expand false \
+                 >/dev/null 2>&1 & echo $! > {pid}; wait $!; sleep 0.5; done",
+                pid = pid_file.display()
+            ),
             &env,
         );
         let desktop = Desktop {
@@ -171,9 +177,23 @@ impl Desktop {
             _wm: wm,
             _xvfb: (xvfb, reader.into_inner()),
         };
-        wait_for("trayer's panel", Duration::from_secs(60), || {
-            desktop.search(&["--name", "^panel$"])
+        let started = Instant::now();
+        let mut last_kick = Instant::now();
+        wait_for("trayer's panel", Duration::from_secs(120), || {
+            let found = desktop.search(&["--name", "^panel$"]);
+            if found.is_none() && last_kick.elapsed() > Duration::from_secs(15) {
+                if let Ok(pid) = std::fs::read_to_string(&pid_file) {
+                    eprintln!(
+                        "trayer mapped no panel in {} s: restarting it",
+                        started.elapsed().as_secs()
+                    );
+                    let _ = Command::new("kill").arg(pid.trim()).status();
+                }
+                last_kick = Instant::now();
+            }
+            found
         });
+        let _ = std::fs::remove_file(&pid_file);
         desktop
     }
 
