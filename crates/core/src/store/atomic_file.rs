@@ -7,6 +7,7 @@
 //! Latchkey write through a link they planted there.
 
 use crate::error::{Error, Result};
+use crate::store::paths;
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -107,9 +108,12 @@ impl Snapshot {
 }
 
 /// Latchkey's own files: written atomically, readable by the owner only, no backup.
+///
+/// Errors: [`Error::UnsafeStateDir`] when the folder is not the person's own (see
+/// [`paths::ensure_private_dir`]); [`Error::WriteFailed`].
 pub fn write_private(path: &Path, data: &[u8]) -> Result<()> {
-    if let Some(dir) = path.parent() {
-        fs::create_dir_all(dir).map_err(|e| write_error(dir, e))?;
+    if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        paths::ensure_private_dir(dir)?;
     }
     write_then_rename(path, data, 0o600)
 }
