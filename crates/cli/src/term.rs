@@ -29,6 +29,9 @@ mod tests {
         assert!(!printed.contains('\u{1b}'), "{printed:?}");
         assert!(!printed.contains('\u{7}'), "{printed:?}");
         assert!(!printed.contains('\u{202e}'), "{printed:?}");
-        assert!(printed.contains("^[]0;pwned^G<U+202E>gnp.exe"), "{printed:?}");
+        assert!(
+            printed.contains("^[]0;pwned^G<U+202E>gnp.exe"),
+            "{printed:?}"
+        );
     }
 }

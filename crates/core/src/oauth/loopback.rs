@@ -371,7 +371,9 @@ mod tests {
         assert!(get(port, "/favicon.ico").await.starts_with("HTTP/1.1 404"));
         assert!(get(port, "/callback").await.starts_with("HTTP/1.1 400"));
         assert!(get(port, "/callback?").await.starts_with("HTTP/1.1 400"));
-        assert!(get(port, "/callback?foo=bar").await.starts_with("HTTP/1.1 400"));
+        assert!(get(port, "/callback?foo=bar")
+            .await
+            .starts_with("HTTP/1.1 400"));
         let garbage = send_raw(port, b"\x00\xff\xfe garbage \x1b[31m\r\n\r\n").await;
         assert!(garbage.starts_with("HTTP/1.1 400"), "{garbage}");
         let post = send_raw(port, b"POST /callback?code=x HTTP/1.1\r\n\r\n").await;

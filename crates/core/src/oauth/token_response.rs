@@ -238,9 +238,11 @@ mod tests {
         let claims = base64::engine::general_purpose::URL_SAFE_NO_PAD
             .encode(br#"{"exp":18446744073709551615}"#);
         let jwt = format!("h.{claims}.s");
-        assert_eq!(expires_at(None, &jwt, false, 10), Some(10 + MAX_LIFETIME_SECS));
-        let claims =
-            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(br#"{"exp":-1e300}"#);
+        assert_eq!(
+            expires_at(None, &jwt, false, 10),
+            Some(10 + MAX_LIFETIME_SECS)
+        );
+        let claims = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(br#"{"exp":-1e300}"#);
         assert_eq!(expires_at(None, &format!("h.{claims}.s"), false, 10), None);
     }
 

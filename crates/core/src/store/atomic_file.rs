@@ -255,7 +255,9 @@ mod tests {
         let mut opts = OpenOptions::new();
         {
             use std::os::unix::fs::OpenOptionsExt;
-            opts.write(true).create_new(true).custom_flags(libc::O_NOFOLLOW);
+            opts.write(true)
+                .create_new(true)
+                .custom_flags(libc::O_NOFOLLOW);
         }
         assert!(opts.open(&link).is_err());
         let (tmp, _) = create_temporary(&d, "x", 0o600).unwrap();

@@ -192,9 +192,7 @@ mod sys {
         // add_key replaces an entry with the same description atomically.
         match ring.add_key(desc, payload) {
             Ok(key) => {
-                let limited = key
-                    .set_perms(KeyPermissions::from_u32(PERMISSIONS))
-                    .is_ok();
+                let limited = key.set_perms(KeyPermissions::from_u32(PERMISSIONS)).is_ok();
                 if !limited || key.set_timeout(lifetime.as_secs().max(1) as usize).is_err() {
                     // An entry readable by others, or without a bounded life, must not stay.
                     let _ = key.invalidate();

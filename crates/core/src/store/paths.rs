@@ -117,7 +117,10 @@ mod tests {
     fn a_new_state_dir_is_private_and_a_shared_one_is_refused() {
         let d = temp("private");
         ensure_private_dir(&d.join("state")).unwrap();
-        let mode = std::fs::metadata(d.join("state")).unwrap().permissions().mode();
+        let mode = std::fs::metadata(d.join("state"))
+            .unwrap()
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o777, 0o700);
         let shared = d.join("shared");
         std::fs::create_dir_all(&shared).unwrap();

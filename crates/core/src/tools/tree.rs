@@ -439,7 +439,11 @@ mod tests {
         let objects = "{\"a\":".repeat(100_000) + "1" + &"}".repeat(100_000);
         assert!(parse(&objects, Syntax::Jsonc).is_err());
         // Brackets inside strings and comments do not count.
-        let fine = format!("{{\"a\": \"{}\" /* {} */}}", "[".repeat(500), "{".repeat(500));
+        let fine = format!(
+            "{{\"a\": \"{}\" /* {} */}}",
+            "[".repeat(500),
+            "{".repeat(500)
+        );
         assert!(parse(&fine, Syntax::Jsonc).is_ok());
         let deep_toml = format!("a = {}{}", "[".repeat(100_000), "]".repeat(100_000));
         assert!(parse(&deep_toml, Syntax::Toml).is_err());
