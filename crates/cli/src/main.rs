@@ -1,11 +1,33 @@
 //! `latchkey`: the command line over latchkey-core. Thin: parsing, printing, exit codes.
 
+// Everything the command line prints goes through `latchkey_core::terminal_text`: text
+// from servers and files (an error description, a tool's name, a scope) may hold escape
+// sequences or bidi controls that a terminal would obey. These shadow the std macros in
+// every module below (macro_rules scope is textual, so they come before the `mod`s).
+macro_rules! println {
+    () => { ::std::println!() };
+    ($($arg:tt)*) => { ::std::println!("{}", $crate::term::clean(&format!($($arg)*))) };
+}
+macro_rules! eprintln {
+    () => { ::std::eprintln!() };
+    ($($arg:tt)*) => { ::std::eprintln!("{}", $crate::term::clean(&format!($($arg)*))) };
+}
+#[allow(unused_macros)]
+macro_rules! print {
+    ($($arg:tt)*) => { ::std::print!("{}", $crate::term::clean(&format!($($arg)*))) };
+}
+#[allow(unused_macros)]
+macro_rules! eprint {
+    ($($arg:tt)*) => { ::std::eprint!("{}", $crate::term::clean(&format!($($arg)*))) };
+}
+
 mod connect;
 mod doctor;
 mod handoff;
 mod output;
 mod servers;
 mod status;
+mod term;
 mod tray;
 
 use clap::{Args, Parser, Subcommand};

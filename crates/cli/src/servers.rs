@@ -74,7 +74,9 @@ pub fn run(args: &ServersArgs, json: bool) -> Result<(), Error> {
         render(&inv, &loc.home, &loc.projects)
     };
     // A closed pipe (`latchkey servers | head`) is not an error worth a panic.
-    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+    let _ = std::io::stdout()
+        .lock()
+        .write_all(crate::term::clean(&text).as_bytes());
     Ok(())
 }
 

@@ -103,4 +103,10 @@ mod tests {
         assert_eq!(c.now(), 5);
         assert!(SystemClock.now() > 1_700_000_000);
     }
+
+    #[test]
+    fn the_end_of_time_is_words_not_an_overflow() {
+        assert!(utc_words(u64::MAX).ends_with("UTC"));
+        assert_eq!(utc_words(0), "1970-01-01 00:00 UTC");
+    }
 }

@@ -268,6 +268,11 @@ pub enum Error {
     #[error("could not use the lock file {path}: {detail}")]
     Lock { path: String, detail: String },
 
+    /// Latchkey's state folder is not the person's own: another user's, writable by others,
+    /// or not a folder. `detail` says which.
+    #[error("Latchkey will not keep its files in {path}: {detail}")]
+    UnsafeStateDir { path: String, detail: String },
+
     #[error("another Latchkey process has been renewing the session of {server} for over {seconds} seconds")]
     LockTimeout { server: String, seconds: u64 },
 
@@ -472,6 +477,7 @@ impl Error {
             Error::TokenRejected { .. } => "token_rejected",
             Error::Mcp { .. } => "mcp_error",
             Error::Lock { .. } => "lock",
+            Error::UnsafeStateDir { .. } => "unsafe_state_dir",
             Error::LockTimeout { .. } => "lock_timeout",
             Error::NeedsSignIn { .. } => "needs_sign_in",
             Error::UnknownServer { .. } => "unknown_server",
@@ -541,6 +547,7 @@ impl Error {
             Error::InsufficientScope { .. } => "The server may need a scope your account cannot be granted; ask its operator which scopes the tool needs.".into(),
             Error::TokenRejected { .. } => "Sign in again; if it keeps happening, the server may expect a different audience or scopes.".into(),
             Error::Mcp { .. } => "The server understood the request but failed; try again or tell its operator.".into(),
+            Error::UnsafeStateDir { .. } => "Remove that folder, or make it yours and private (chmod 700), or set LATCHKEY_STATE_DIR to a folder of your own.".into(),
             Error::Lock { .. } => "Check that Latchkey's state directory is writable (LATCHKEY_STATE_DIR overrides it).".into(),
             Error::LockTimeout { .. } => "Try again in a moment; if it keeps happening, a stuck latchkey process holds the lock: end it.".into(),
             Error::NeedsSignIn { server, .. } => format!("Run: latchkey login {server}"),

@@ -70,7 +70,12 @@ impl CallbackListener {
     }
 }
 
-/// Some(result) when this request was the callback; None for anything else (favicon, probes).
+/// Some(result) when this request was an answer to the sign-in; None for anything else,
+/// which is answered 404 (another path: a favicon, a probe) or 400 (not an HTTP GET, or the
+/// callback path with none of `code`, `state` or `error`) and ignored, so a stray request
+/// does not end the sign-in. The wait stays bounded by its timeout. An answer that carries
+/// `code`, `state` or `error` is checked; a wrong or missing `state` there is refused as an
+/// answer that is not ours ([`Error::StateMismatch`]) and ends the sign-in.
 async fn handle(mut stream: TcpStream, expected: &Expected<'_>) -> Option<Result<Secret>> {
     let mut buf = Vec::with_capacity(2048);
     let read = tokio::time::timeout(Duration::from_secs(5), async {
@@ -102,6 +107,16 @@ async fn handle(mut stream: TcpStream, expected: &Expected<'_>) -> Option<Result
             }
         })
         .unwrap_or_default();
+    if target.is_empty() {
+        respond(
+            &mut stream,
+            400,
+            "Bad request",
+            "This address only receives sign-in answers for Latchkey.",
+        )
+        .await;
+        return None;
+    }
     let (path, query) = target.split_once('?').unwrap_or((&target, ""));
     if path != CALLBACK_PATH {
         respond(
@@ -109,6 +124,16 @@ async fn handle(mut stream: TcpStream, expected: &Expected<'_>) -> Option<Result
             404,
             "Not found",
             "This address only receives sign-in answers for Latchkey.",
+        )
+        .await;
+        return None;
+    }
+    if !is_answer(query) {
+        respond(
+            &mut stream,
+            400,
+            "Bad request",
+            "This request carries no sign-in answer. Return to Latchkey; the sign-in is still waiting.",
         )
         .await;
         return None;
@@ -138,6 +163,12 @@ async fn handle(mut stream: TcpStream, expected: &Expected<'_>) -> Option<Result
         }
     }
     Some(result)
+}
+
+/// Whether `query` looks like an authorization answer: it names `code`, `state` or `error`.
+fn is_answer(query: &str) -> bool {
+    url::form_urlencoded::parse(query.as_bytes())
+        .any(|(k, _)| matches!(k.as_ref(), "code" | "state" | "error"))
 }
 
 fn check(query: &str, expected: &Expected<'_>) -> Result<Secret> {
@@ -319,6 +350,56 @@ mod tests {
             ("invalid_scope", Some("sudo is not allowed"))
         );
         assert!(matches!(check("state=s1", &lax), Err(Error::MissingCode)));
+    }
+
+    async fn send_raw(port: u16, bytes: &[u8]) -> String {
+        let mut s = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+        s.write_all(bytes).await.unwrap();
+        let mut out = Vec::new();
+        let _ = s.read_to_end(&mut out).await;
+        String::from_utf8_lossy(&out).into_owned()
+    }
+
+    #[tokio::test]
+    async fn stray_and_malformed_requests_are_answered_and_ignored_until_the_real_answer() {
+        let l = CallbackListener::bind(None).await.unwrap();
+        let port = l.port();
+        let waiter = tokio::spawn(async move {
+            l.wait(expected(&Secret::new("st4te")), Duration::from_secs(10))
+                .await
+        });
+        assert!(get(port, "/favicon.ico").await.starts_with("HTTP/1.1 404"));
+        assert!(get(port, "/callback").await.starts_with("HTTP/1.1 400"));
+        assert!(get(port, "/callback?").await.starts_with("HTTP/1.1 400"));
+        assert!(get(port, "/callback?foo=bar")
+            .await
+            .starts_with("HTTP/1.1 400"));
+        let garbage = send_raw(port, b"\x00\xff\xfe garbage \x1b[31m\r\n\r\n").await;
+        assert!(garbage.starts_with("HTTP/1.1 400"), "{garbage}");
+        let post = send_raw(port, b"POST /callback?code=x HTTP/1.1\r\n\r\n").await;
+        assert!(post.starts_with("HTTP/1.1 400"), "{post}");
+        // A client that connects and says nothing does not end it either.
+        drop(TcpStream::connect(("127.0.0.1", port)).await.unwrap());
+        let page = get(
+            port,
+            "/callback?code=abc&state=st4te&iss=http%3A%2F%2F127.0.0.1%3A9%2Fas",
+        )
+        .await;
+        assert!(page.contains("signed in"), "{page}");
+        assert_eq!(waiter.await.unwrap().unwrap().expose(), "abc");
+    }
+
+    #[tokio::test]
+    async fn an_answer_with_a_wrong_state_still_ends_the_sign_in_as_refused() {
+        let l = CallbackListener::bind(None).await.unwrap();
+        let port = l.port();
+        let waiter = tokio::spawn(async move {
+            l.wait(expected(&Secret::new("st4te")), Duration::from_secs(10))
+                .await
+        });
+        let page = get(port, "/callback?code=abc&state=evil").await;
+        assert!(page.starts_with("HTTP/1.1 400"), "{page}");
+        assert!(matches!(waiter.await.unwrap(), Err(Error::StateMismatch)));
     }
 
     #[tokio::test]

@@ -248,7 +248,7 @@ pub fn flag_for(scope: &str) -> Option<ScopeFlag> {
     if lower.ends_with(":*") || lower.contains('<') || lower.contains('{') {
         return Some(ScopeFlag {
             kind: FlagKind::Template,
-            explanation: format!("A template for scopes like {}<id>, not a scope that can be granted as written; sign-in servers refuse it when asked for literally.", &scope[..scope.len() - 1].trim_end_matches('*')),
+            explanation: format!("A template for scopes like {}<id>, not a scope that can be granted as written; sign-in servers refuse it when asked for literally.", template_prefix(scope)),
         });
     }
     if lower.contains('*') {
@@ -260,6 +260,13 @@ pub fn flag_for(scope: &str) -> Option<ScopeFlag> {
         });
     }
     None
+}
+
+/// The fixed start of a template scope: `user:` for `user:*`, `repo:` for `repo:{id}`.
+/// Cut at a character (never inside one): a server's catalogue may hold any text.
+fn template_prefix(scope: &str) -> &str {
+    let end = scope.find(['<', '{']).unwrap_or(scope.len());
+    scope[..end].trim_end_matches('*')
 }
 
 /// RFC 6749 §3.3: `scope-token = 1*( %x21 / %x23-5B / %x5D-7E )`.
@@ -874,6 +881,35 @@ mod tests {
         assert_eq!(flag_for("repo*").unwrap().kind, FlagKind::Wildcard);
         assert!(flag_for("mcp").is_none());
         assert!(flag_for("read_user").is_none());
+    }
+
+    #[test]
+    fn non_ascii_scopes_in_a_catalogue_are_planned_without_a_panic() {
+        let odd = [
+            "ünïcode:read",
+            "日本語",
+            "{日本語",
+            "日本語<é",
+            "ünï:*",
+            "é*",
+            "🔑",
+            "🔑:*",
+            "<🔑>",
+            "admin🔑",
+            "ß",
+        ];
+        for s in odd {
+            let _ = flag_for(s);
+            let _ = check_scope_syntax(s);
+        }
+        assert!(flag_for("ünï:*").unwrap().explanation.contains("ünï:<id>"));
+        assert!(flag_for("{日本語").unwrap().explanation.contains(" <id>,"));
+        let plan = make_plan(
+            discovery(Some("🔑 mcp"), Some(&["日本語"]), &odd),
+            &ClientConfig::default(),
+        );
+        assert_eq!(plan.catalogue.len(), odd.len());
+        assert!(!plan.blocking_problems().is_empty() || plan.scope_param().is_some());
     }
 
     #[test]

@@ -193,4 +193,32 @@ mod tests {
         // An end before the start (a clock jump) is a zero lifetime: renewed once it ends.
         assert!(!T.is_fresh(Need::ForUse, 5000, Some(4000), 4000));
     }
+
+    #[test]
+    fn extreme_times_and_lifetimes_never_overflow() {
+        let always = RenewalTiming {
+            renew_always: true,
+            ..T
+        };
+        for t in [T, always] {
+            for need in [
+                Need::ForUse,
+                Need::ForConnection,
+                Need::Ahead,
+                Need::AtLeast(Duration::MAX),
+            ] {
+                let _ = t.required_left(need, u64::MAX);
+                for (got, end, now) in [
+                    (0, Some(u64::MAX), u64::MAX),
+                    (u64::MAX, Some(0), 0),
+                    (u64::MAX, Some(u64::MAX), u64::MAX),
+                    (0, Some(u64::MAX), 0),
+                ] {
+                    let _ = t.is_fresh(need, got, end, now);
+                    let _ = t.renew_at(need, got, end);
+                }
+            }
+        }
+        assert!(T.is_fresh(Need::ForUse, 0, Some(u64::MAX), 1_700_000_000));
+    }
 }

@@ -215,6 +215,38 @@ mod tests {
     }
 
     #[test]
+    fn hostile_lifetimes_are_clamped_or_ignored_and_never_overflow() {
+        let base = |e: serde_json::Value| {
+            parse(json!({"access_token": "a", "token_type": "Bearer", "expires_in": e}))
+                .expires_in()
+                .map(|d| d.as_secs())
+        };
+        assert_eq!(base(json!(1u64 << 63)), Some(MAX_LIFETIME_SECS));
+        assert_eq!(base(json!(u64::MAX)), Some(MAX_LIFETIME_SECS));
+        assert_eq!(base(json!(1e300)), Some(MAX_LIFETIME_SECS));
+        assert_eq!(base(json!(i64::MIN)), None);
+        assert_eq!(base(json!(-1)), None);
+        assert_eq!(base(json!(-1e300)), None);
+        assert_eq!(base(json!("18446744073709551616")), Some(MAX_LIFETIME_SECS));
+        // Whatever the answer and the clock, the end is a number, not an overflow.
+        let late = u64::MAX - 5;
+        assert_eq!(
+            expires_at(Some(Duration::MAX), "t", true, late),
+            Some(u64::MAX)
+        );
+        assert_eq!(expires_at(None, "opaque", true, late), Some(u64::MAX));
+        let claims = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(br#"{"exp":18446744073709551615}"#);
+        let jwt = format!("h.{claims}.s");
+        assert_eq!(
+            expires_at(None, &jwt, false, 10),
+            Some(10 + MAX_LIFETIME_SECS)
+        );
+        let claims = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(br#"{"exp":-1e300}"#);
+        assert_eq!(expires_at(None, &format!("h.{claims}.s"), false, 10), None);
+    }
+
+    #[test]
     fn token_type_in_any_case_or_missing_is_bearer_and_an_empty_scope_is_none() {
         let r = parse(json!({"access_token": "a", "token_type": "bearer", "scope": ""}));
         assert_eq!(r.token_type(), &BasicTokenType::Bearer);

@@ -216,6 +216,9 @@ fn to_token_set(
             description: r.error_description().cloned(),
             uri: r.error_uri().cloned(),
         }),
+        // Our own error from `Http` (a timeout, a refused connection, an answer over the
+        // body limit) as it is; anything else the crate met on the way as unreachable.
+        RequestTokenError::Request(oauth2::HttpClientError::Reqwest(ours)) => *ours,
         RequestTokenError::Request(e) => Error::Unreachable {
             url: token_url.to_string(),
             detail: e.to_string(),
@@ -487,6 +490,19 @@ mod tests {
             }
             other => panic!("expected the AS's error, got {other:?}"),
         }
+    }
+
+    /// An endless token answer is cut off at the HTTP layer's limit, not held in memory.
+    #[tokio::test]
+    async fn a_token_answer_over_the_body_limit_is_refused() {
+        let mut body = br#"{"access_token": "at", "token_type": "Bearer", "pad": ""#.to_vec();
+        body.resize(crate::protocol::http::MAX_BODY + 1, b'x');
+        body.extend_from_slice(br#""}"#);
+        let canned = Canned::new([Expect::post(TOKEN)
+            .respond_header("content-type", "application/json")
+            .respond_body(body)]);
+        let e = exchange(&canned, &FakeClock::at(NOW)).await.unwrap_err();
+        assert!(e.to_string().contains("KiB"), "{e}");
     }
 
     /// Entra sends `"expires_in": "5250"`: read as seconds, not refused after the person

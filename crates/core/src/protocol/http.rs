@@ -440,15 +440,41 @@ impl<'c> oauth2::AsyncHttpClient<'c> for Http {
     }
 }
 
-async fn read_limited(mut resp: reqwest::Response) -> reqwest::Result<Option<Vec<u8>>> {
+async fn read_limited(resp: reqwest::Response) -> reqwest::Result<Option<Vec<u8>>> {
+    read_capped(resp, MAX_BODY).await
+}
+
+/// Reads the whole body of `resp` when it is at most `limit` bytes; None (and the rest left
+/// unread) when it is longer. Every body read from the network goes through here or
+/// [`read_prefix`], so a server cannot make Latchkey hold an endless answer in memory.
+pub(crate) async fn read_capped(
+    mut resp: reqwest::Response,
+    limit: usize,
+) -> reqwest::Result<Option<Vec<u8>>> {
     let mut body = Vec::new();
     while let Some(chunk) = resp.chunk().await? {
-        if body.len() + chunk.len() > MAX_BODY {
+        if body.len().saturating_add(chunk.len()) > limit {
             return Ok(None);
         }
         body.extend_from_slice(&chunk);
     }
     Ok(Some(body))
+}
+
+/// The first `limit` bytes (at most) of the body of `resp`, for quoting an error answer; the
+/// rest is not read. A failure to read gives what was read so far.
+pub(crate) async fn read_prefix(mut resp: reqwest::Response, limit: usize) -> Vec<u8> {
+    let mut body = Vec::new();
+    while body.len() < limit {
+        match resp.chunk().await {
+            Ok(Some(chunk)) => {
+                let room = limit - body.len();
+                body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+            }
+            _ => break,
+        }
+    }
+    body
 }
 
 /// The innermost cause of a transport error: "connection refused", "certificate expired", ...

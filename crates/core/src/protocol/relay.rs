@@ -18,7 +18,7 @@
 //!   answers then come on that stream.
 
 use crate::error::{Error, Result};
-use crate::protocol::http::{map_reqwest_error, Transport};
+use crate::protocol::http::{map_reqwest_error, read_capped, Transport};
 use crate::protocol::mcp;
 use crate::protocol::sse;
 use crate::secret::Secret;
@@ -341,10 +341,15 @@ impl Relay {
                 retry_ms: reader.retry_ms,
             });
         }
-        let body = resp
-            .bytes()
+        let body = read_capped(resp, sse::MAX_EVENT)
             .await
-            .map_err(|e| map_reqwest_error(&url, Duration::from_secs(0), e))?;
+            .map_err(|e| map_reqwest_error(&url, Duration::from_secs(0), e))?
+            .ok_or_else(|| Error::Mcp {
+                detail: format!(
+                    "{url} answered with a message over {} MiB, more than Latchkey accepts",
+                    sse::MAX_EVENT >> 20
+                ),
+            })?;
         let text = String::from_utf8_lossy(&body);
         if !text.trim().is_empty() {
             if serde_json::from_str::<serde::de::IgnoredAny>(&text).is_err() {
@@ -536,6 +541,25 @@ mod tests {
         assert!(relay.close(None).await);
         canned.assert_done();
         assert_eq!(canned.sent()[1].body, note.as_bytes(), "byte for byte");
+    }
+
+    #[tokio::test]
+    async fn a_json_answer_over_the_cap_is_refused_not_held() {
+        let mut big = br#"{"jsonrpc":"2.0","id":"a","result":{"x":""#.to_vec();
+        big.resize(sse::MAX_EVENT + 10, b'x');
+        big.extend_from_slice(br#""}}"#);
+        let canned = Canned::new([Expect::post(URL)
+            .respond_header("content-type", "application/json")
+            .respond_body(big)]);
+        let relay = Relay::new(canned.clone(), Url::parse(URL).unwrap());
+        let call = r#"{"jsonrpc":"2.0","id":"a","method":"tools/call","params":{"name":"x"}}"#;
+        let msg = Message::read(call).unwrap();
+        let resp = relay.post(call, &msg, None).await.unwrap();
+        let (lines, out) = collect();
+        let e = relay.read(resp, msg.id.as_ref(), &out).await.unwrap_err();
+        assert!(matches!(e, Error::Mcp { .. }), "{e}");
+        assert!(e.to_string().contains("MiB"), "{e}");
+        assert!(lines.lock().unwrap().is_empty());
     }
 
     #[tokio::test]

@@ -1,7 +1,13 @@
 //! Writing another tool's file: refuse if it changed since it was read, keep a backup of the
-//! old content, write a temporary file with the same permissions, then rename it into place.
+//! old content (readable by the owner only: it may hold tokens), write a temporary file with
+//! the same permissions, then rename it into place.
+//!
+//! The temporary file has an unpredictable name and is created new, never opened through a
+//! symbolic link (`O_EXCL | O_NOFOLLOW`): someone who can write to the folder cannot make
+//! Latchkey write through a link they planted there.
 
 use crate::error::{Error, Result};
+use crate::store::paths;
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -87,7 +93,8 @@ impl Snapshot {
         let backup = match &self.contents {
             Some(old) => {
                 let b = self.backup_path();
-                write_then_rename(&b, old, mode)?;
+                // Private whatever the original's mode: the old content may hold a token.
+                write_then_rename(&b, old, 0o600)?;
                 Some(b)
             }
             None => None,
@@ -101,9 +108,12 @@ impl Snapshot {
 }
 
 /// Latchkey's own files: written atomically, readable by the owner only, no backup.
+///
+/// Errors: [`Error::UnsafeStateDir`] when the folder is not the person's own (see
+/// [`paths::ensure_private_dir`]); [`Error::WriteFailed`].
 pub fn write_private(path: &Path, data: &[u8]) -> Result<()> {
-    if let Some(dir) = path.parent() {
-        fs::create_dir_all(dir).map_err(|e| write_error(dir, e))?;
+    if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        paths::ensure_private_dir(dir)?;
     }
     write_then_rename(path, data, 0o600)
 }
@@ -114,17 +124,8 @@ fn write_then_rename(path: &Path, data: &[u8], mode: u32) -> Result<()> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.latchkey-tmp-{}", std::process::id()));
-    let mut opts = OpenOptions::new();
-    opts.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(mode);
-    }
-    let _ = mode;
+    let (tmp, mut f) = create_temporary(dir, &name, mode).map_err(|e| write_error(path, e))?;
     let result = (|| {
-        let mut f = opts.open(&tmp)?;
         #[cfg(unix)]
         {
             // The umask may have narrowed the mode; set it exactly.
@@ -133,6 +134,7 @@ fn write_then_rename(path: &Path, data: &[u8], mode: u32) -> Result<()> {
         }
         f.write_all(data)?;
         f.sync_all()?;
+        drop(f);
         fs::rename(&tmp, path)?;
         if let Ok(d) = File::open(dir) {
             let _ = d.sync_all();
@@ -143,6 +145,33 @@ fn write_then_rename(path: &Path, data: &[u8], mode: u32) -> Result<()> {
         let _ = fs::remove_file(&tmp);
         write_error(path, e)
     })
+}
+
+/// A new file in `dir` named after `name` with a random part, created with `mode` (unix);
+/// it must not exist, and a symbolic link there is not followed. A few names are tried.
+fn create_temporary(dir: &Path, name: &str, mode: u32) -> std::io::Result<(PathBuf, File)> {
+    let mut last = None;
+    for _ in 0..8 {
+        let tmp = dir.join(format!(
+            ".{name}.latchkey-tmp-{}-{:016x}",
+            std::process::id(),
+            rand::random::<u64>()
+        ));
+        let mut opts = OpenOptions::new();
+        opts.write(true).create_new(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            opts.mode(mode).custom_flags(libc::O_NOFOLLOW);
+        }
+        let _ = mode;
+        match opts.open(&tmp) {
+            Ok(f) => return Ok((tmp, f)),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => last = Some(e),
+            Err(e) => return Err(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| std::io::Error::other("no temporary name was free")))
 }
 
 /// A file Latchkey wrote into another tool's folder: where, and the backup of what was there
@@ -182,7 +211,8 @@ mod tests {
         );
         assert_eq!(
             fs::metadata(&backup).unwrap().permissions().mode() & 0o777,
-            0o640
+            0o600,
+            "the backup is private whatever the original's mode"
         );
         let leftovers: Vec<_> = fs::read_dir(&d)
             .unwrap()
@@ -190,6 +220,50 @@ mod tests {
             .filter(|e| e.file_name().to_string_lossy().contains("tmp"))
             .collect();
         assert!(leftovers.is_empty());
+        let _ = fs::remove_dir_all(&d);
+    }
+
+    /// Before: the temporary file was `.NAME.latchkey-tmp-PID`, opened with create and
+    /// truncate, so a link planted at that name made Latchkey write through it.
+    #[cfg(unix)]
+    #[test]
+    fn a_link_planted_at_the_old_temporary_name_is_not_followed() {
+        let d = dir("symlink");
+        let p = d.join("config.json");
+        fs::write(&p, b"old").unwrap();
+        let elsewhere = d.join("elsewhere.txt");
+        fs::write(&elsewhere, b"untouched").unwrap();
+        let planted = d.join(format!(".config.json.latchkey-tmp-{}", std::process::id()));
+        std::os::unix::fs::symlink(&elsewhere, &planted).unwrap();
+        let snap = Snapshot::read(&p).unwrap();
+        snap.replace(b"new").unwrap();
+        assert_eq!(fs::read(&elsewhere).unwrap(), b"untouched");
+        assert_eq!(fs::read(&p).unwrap(), b"new");
+        assert!(!fs::symlink_metadata(&p).unwrap().file_type().is_symlink());
+        let _ = fs::remove_dir_all(&d);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_temporary_file_is_never_opened_through_a_link() {
+        let d = dir("nofollow");
+        let target = d.join("target");
+        fs::write(&target, b"keep").unwrap();
+        // Whatever name comes out, opening through a link fails rather than following it.
+        let link = d.join("link");
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        let mut opts = OpenOptions::new();
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            opts.write(true)
+                .create_new(true)
+                .custom_flags(libc::O_NOFOLLOW);
+        }
+        assert!(opts.open(&link).is_err());
+        let (tmp, _) = create_temporary(&d, "x", 0o600).unwrap();
+        let (tmp2, _) = create_temporary(&d, "x", 0o600).unwrap();
+        assert_ne!(tmp, tmp2, "names are not predictable");
+        assert_eq!(fs::read(&target).unwrap(), b"keep");
         let _ = fs::remove_dir_all(&d);
     }
 

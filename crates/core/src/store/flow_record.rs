@@ -3,7 +3,7 @@
 
 use crate::error::Result;
 use crate::protocol::trace::Exchange;
-use crate::store::atomic_file;
+use crate::store::{atomic_file, paths};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
@@ -29,6 +29,7 @@ pub fn path(state_dir: &Path, server_id: &str) -> PathBuf {
 
 pub fn save(state_dir: &Path, server_id: &str, flow: &Flow) -> Result<()> {
     let json = serde_json::to_vec_pretty(flow).unwrap_or_default();
+    paths::ensure_private_dir(state_dir)?;
     atomic_file::write_private(&path(state_dir, server_id), &json)
 }
 

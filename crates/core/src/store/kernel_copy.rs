@@ -4,9 +4,11 @@
 //! Why: `latchkey headers` runs before every request an AI tool makes. A Secret Service
 //! lookup is a D-Bus session with a Diffie-Hellman exchange (about 7 ms of the 10-13 ms a
 //! call took); a kernel keyring read is one system call. What keeps it safe:
-//! - only the access token, which every tool that asks receives anyway; the key is readable
-//!   only by processes of the same user that possess the user keyring, and kernel key
-//!   payloads never reach swap or disk;
+//! - only the access token, which every tool that asks receives anyway; the key's
+//!   permissions are set to [`PERMISSIONS`] (view, read, write, search and set-attribute for
+//!   its possessor and its user; nothing for the group or others), and kernel key payloads
+//!   never reach swap or disk;
+//! - a copy over [`MAX_PAYLOAD`] is not kept (the keychain serves that server);
 //! - the kernel drops an entry by itself at the token's expiry, and after at most
 //!   [`MAX_LIFETIME`], so a keychain locked or emptied outside Latchkey stops handing out
 //!   tokens within minutes;
@@ -26,6 +28,14 @@ use std::time::Duration;
 
 /// The longest a copy lives, whatever the token's own lifetime.
 pub const MAX_LIFETIME: Duration = Duration::from_secs(15 * 60);
+
+/// The largest copy kept, in bytes of its JSON payload (the kernel's own limit for a `user`
+/// key is just under this). A larger token is read from the keychain each time.
+pub const MAX_PAYLOAD: usize = 32 * 1024 - 1;
+
+/// The permission mask of every copy (`keyctl setperm`): possessor and user may view, read,
+/// write, search and set attributes (the timeout); the group and others may do nothing.
+pub const PERMISSIONS: u32 = 0x2f2f_0000;
 
 /// `LATCHKEY_HOT_CACHE=off` turns the cache off (every call then reads the keychain).
 pub fn enabled() -> bool {
@@ -122,7 +132,7 @@ pub fn put(service: &str, b: &Copy<'_>, now: u64) {
             sys::remove(&desc);
             return;
         }
-        Some(t) => Duration::from_secs(t - now).min(MAX_LIFETIME),
+        Some(t) => Duration::from_secs(t.saturating_sub(now)).min(MAX_LIFETIME),
         None => MAX_LIFETIME,
     };
     // A slower process must not replace a token another one just renewed.
@@ -137,8 +147,10 @@ pub fn put(service: &str, b: &Copy<'_>, now: u64) {
         expires_at: b.expires_at,
         obtained_at: b.obtained_at,
     };
-    if let Ok(json) = serde_json::to_vec(&payload) {
-        sys::write(&desc, &json, left);
+    match serde_json::to_vec(&payload) {
+        Ok(json) if json.len() <= MAX_PAYLOAD => sys::write(&desc, &json, left),
+        // Too large to copy: an older, smaller copy must not outlive this token.
+        _ => sys::remove(&desc),
     }
 }
 
@@ -149,15 +161,30 @@ pub fn forget(service: &str, server_id: &str) {
 
 #[cfg(target_os = "linux")]
 mod sys {
-    use linux_keyutils::{KeyRing, KeyRingIdentifier};
+    use super::{MAX_PAYLOAD, PERMISSIONS};
+    use linux_keyutils::{KeyPermissions, KeyRing, KeyRingIdentifier};
     use std::time::Duration;
 
     fn user_keyring() -> Option<KeyRing> {
         KeyRing::from_special_id(KeyRingIdentifier::User, false).ok()
     }
 
+    /// The copy's payload; none when it is missing or larger than [`MAX_PAYLOAD`].
     pub fn read(desc: &str) -> Option<Vec<u8>> {
-        user_keyring()?.search(desc).ok()?.read_to_vec().ok()
+        let key = user_keyring()?.search(desc).ok()?;
+        let mut buf = vec![0u8; MAX_PAYLOAD];
+        let n = key.read(&mut buf).ok()?;
+        (n <= MAX_PAYLOAD).then(|| {
+            buf.truncate(n);
+            buf
+        })
+    }
+
+    /// The permission mask of the copy named `desc`, if there is one.
+    #[cfg(test)]
+    pub fn permissions(desc: &str) -> Option<u32> {
+        let key = user_keyring()?.search(desc).ok()?;
+        Some(key.metadata().ok()?.get_perms().bits())
     }
 
     pub fn write(desc: &str, payload: &[u8], lifetime: Duration) {
@@ -165,8 +192,9 @@ mod sys {
         // add_key replaces an entry with the same description atomically.
         match ring.add_key(desc, payload) {
             Ok(key) => {
-                if key.set_timeout(lifetime.as_secs().max(1) as usize).is_err() {
-                    // An entry without a bounded life must not stay.
+                let limited = key.set_perms(KeyPermissions::from_u32(PERMISSIONS)).is_ok();
+                if !limited || key.set_timeout(lifetime.as_secs().max(1) as usize).is_err() {
+                    // An entry readable by others, or without a bounded life, must not stay.
                     let _ = key.invalidate();
                 }
             }
@@ -269,5 +297,41 @@ mod tests {
         b.tokens.expires_at = Some(now - 1);
         put(&svc, &b.kernel_copy(), now);
         assert!(get(&svc, &b.server_id, &T, Need::ForUse, now).is_none());
+    }
+
+    #[test]
+    fn a_copy_is_for_its_possessor_and_user_only() {
+        let svc = service("perms");
+        let now = crate::clock::now();
+        let mut b = sample("https://hot4.example.com/mcp");
+        b.tokens.obtained_at = now;
+        b.tokens.expires_at = Some(now + 600);
+        put(&svc, &b.kernel_copy(), now);
+        let desc = description(&svc, &b.server_id);
+        let Some(mask) = sys::permissions(&desc) else {
+            return; // no kernel keyring here: nothing is cached, nothing to check
+        };
+        assert_eq!(mask, PERMISSIONS, "{mask:#010x}");
+        assert_eq!(mask & 0xffff, 0, "nothing for the group or others");
+        forget(&svc, &b.server_id);
+    }
+
+    #[test]
+    fn a_token_over_the_cap_is_not_copied_and_removes_an_older_copy() {
+        let svc = service("cap");
+        let now = crate::clock::now();
+        let mut b = sample("https://hot5.example.com/mcp");
+        b.tokens.obtained_at = now;
+        b.tokens.expires_at = Some(now + 600);
+        put(&svc, &b.kernel_copy(), now);
+        let cached = get(&svc, &b.server_id, &T, Need::ForUse, now).is_some();
+        b.tokens.access_token = Secret::new("x".repeat(MAX_PAYLOAD + 1));
+        b.tokens.obtained_at = now + 1;
+        put(&svc, &b.kernel_copy(), now + 1);
+        assert!(get(&svc, &b.server_id, &T, Need::ForUse, now + 1).is_none());
+        assert!(
+            sys::read(&description(&svc, &b.server_id)).is_none(),
+            "the older copy (cached: {cached}) is gone too"
+        );
     }
 }

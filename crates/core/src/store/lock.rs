@@ -3,6 +3,7 @@
 //! holder exits, crashed or not, so a dead process never blocks anyone.
 
 use crate::error::{Error, Result};
+use crate::store::paths;
 use sha2::{Digest, Sha256};
 use std::fs::{File, OpenOptions, TryLockError};
 use std::path::{Path, PathBuf};
@@ -26,10 +27,21 @@ fn lock_error(path: &Path, detail: String) -> Error {
     }
 }
 
-/// Waits up to `wait` for the server's lock. A holder that is alive but stuck makes this
+/// The folder of the servers' locks in the state folder `state_dir`, after checking that the
+/// state folder is the person's own.
+///
+/// Errors: [`Error::UnsafeStateDir`] (see [`paths::ensure_private_dir`]).
+pub fn lock_dir(state_dir: &Path) -> Result<PathBuf> {
+    paths::ensure_private_dir(state_dir)?;
+    Ok(state_dir.join("locks"))
+}
+
+/// Waits up to `wait` for the server's lock, in `dir` (created private, or refused as
+/// [`Error::UnsafeStateDir`] when it is not the person's own: see
+/// [`paths::ensure_private_dir`]). A holder that is alive but stuck makes this
 /// fail after `wait` with a clear error instead of hanging.
 pub fn acquire(dir: &Path, server_id: &str, wait: Duration) -> Result<ServerLock> {
-    create_private_dir(dir).map_err(|e| lock_error(dir, e.to_string()))?;
+    paths::ensure_private_dir(dir)?;
     let path = lock_path(dir, server_id);
     let mut opts = OpenOptions::new();
     opts.read(true).write(true).create(true).truncate(false);
@@ -58,21 +70,6 @@ pub fn acquire(dir: &Path, server_id: &str, wait: Duration) -> Result<ServerLock
             }
             Err(TryLockError::Error(e)) => return Err(lock_error(&path, e.to_string())),
         }
-    }
-}
-
-fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::DirBuilderExt;
-        std::fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(dir)
-    }
-    #[cfg(not(unix))]
-    {
-        std::fs::create_dir_all(dir)
     }
 }
 
@@ -133,7 +130,7 @@ mod tests {
     fn a_killed_holder_does_not_block() {
         use std::os::unix::fs::PermissionsExt;
         let dir = temp("killed");
-        create_private_dir(&dir).unwrap();
+        paths::ensure_private_dir(&dir).unwrap();
         let path = lock_path(&dir, "s");
         // A child process takes the lock (flock(1)) and is killed while holding it; `exec`
         // keeps the lock in the one process that is killed.

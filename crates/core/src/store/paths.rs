@@ -1,9 +1,16 @@
 //! Where Latchkey keeps its own files (lock files today), and where its programs are. Every
 //! path is injectable: `LATCHKEY_STATE_DIR` wins, so tests never touch the real home directory.
+//!
+//! The state directory is the person's own: created readable by them only (0700), and
+//! refused when it exists but belongs to another user or others may write to it
+//! ([`ensure_private_dir`]), since locks, flow records and notes there steer sign-ins.
 
-use std::path::PathBuf;
+use crate::error::{Error, Result};
+use std::path::{Path, PathBuf};
 
-/// The state directory: `$LATCHKEY_STATE_DIR`, else the platform's per-user state location.
+/// The state directory: `$LATCHKEY_STATE_DIR`, else the platform's per-user state location,
+/// else (no home directory known) a folder of this user's in the temporary directory
+/// (`latchkey-UID` on unix), checked like any other by [`ensure_private_dir`].
 pub fn state_dir() -> PathBuf {
     if let Some(d) = std::env::var_os("LATCHKEY_STATE_DIR").filter(|d| !d.is_empty()) {
         return PathBuf::from(d);
@@ -25,7 +32,60 @@ pub fn state_dir() -> PathBuf {
             return h.join(".local/state/latchkey");
         }
     }
-    std::env::temp_dir().join("latchkey")
+    fallback_dir()
+}
+
+/// This user's folder in the temporary directory, for when no home directory is known.
+fn fallback_dir() -> PathBuf {
+    #[cfg(unix)]
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let user = format!("latchkey-{}", unsafe { libc::geteuid() });
+    #[cfg(not(unix))]
+    let user = "latchkey".to_string();
+    std::env::temp_dir().join(user)
+}
+
+/// Creates `dir` (and its missing parents) readable by this user only (0700 on unix), or
+/// checks the one that exists: it must be a folder, not a link, owned by this user, and not
+/// writable by the group or others.
+///
+/// Errors: [`Error::UnsafeStateDir`] naming the folder and what is wrong with it.
+pub fn ensure_private_dir(dir: &Path) -> Result<()> {
+    let refuse = |detail: String| Error::UnsafeStateDir {
+        path: dir.display().to_string(),
+        detail,
+    };
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{DirBuilderExt, MetadataExt};
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .map_err(|e| refuse(format!("it could not be created ({e})")))?;
+        let meta = std::fs::symlink_metadata(dir)
+            .map_err(|e| refuse(format!("it could not be read ({e})")))?;
+        if !meta.file_type().is_dir() {
+            return Err(refuse("it is not a folder (it may be a link)".into()));
+        }
+        // SAFETY: geteuid has no preconditions and cannot fail.
+        let me = unsafe { libc::geteuid() };
+        if meta.uid() != me {
+            return Err(refuse(format!(
+                "it belongs to another user (uid {}, you are {me})",
+                meta.uid()
+            )));
+        }
+        if meta.mode() & 0o022 != 0 {
+            return Err(refuse(format!(
+                "others may write to it (mode {:o})",
+                meta.mode() & 0o777
+            )));
+        }
+    }
+    #[cfg(not(unix))]
+    std::fs::create_dir_all(dir).map_err(|e| refuse(format!("it could not be created ({e})")))?;
+    Ok(())
 }
 
 /// Another of Latchkey's programs (`latchkey-app`, `latchkey-tray`): the path in `env_var`,
@@ -40,4 +100,58 @@ pub fn sibling_program(env_var: &str, name: &str) -> PathBuf {
         .ok()
         .and_then(|p| p.parent().map(|d| d.join(&file)))
         .unwrap_or_else(|| PathBuf::from(file))
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    fn temp(tag: &str) -> PathBuf {
+        let d = std::env::temp_dir().join(format!("latchkey-paths-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        d
+    }
+
+    #[test]
+    fn a_new_state_dir_is_private_and_a_shared_one_is_refused() {
+        let d = temp("private");
+        ensure_private_dir(&d.join("state")).unwrap();
+        let mode = std::fs::metadata(d.join("state"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o700);
+        let shared = d.join("shared");
+        std::fs::create_dir_all(&shared).unwrap();
+        std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o777)).unwrap();
+        let e = ensure_private_dir(&shared).unwrap_err();
+        assert!(matches!(e, Error::UnsafeStateDir { .. }), "{e}");
+        assert!(e.to_string().contains("others may write"), "{e}");
+        assert!(e.hint().contains("LATCHKEY_STATE_DIR"), "{}", e.hint());
+        let link = d.join("link");
+        std::os::unix::fs::symlink(d.join("state"), &link).unwrap();
+        assert!(ensure_private_dir(&link).is_err(), "a link is not followed");
+        let _ = std::fs::remove_dir_all(&d);
+    }
+
+    /// `/` belongs to root: for anyone else it stands for a folder another user made first.
+    #[test]
+    fn a_folder_of_another_user_is_refused() {
+        // SAFETY: geteuid has no preconditions.
+        if unsafe { libc::geteuid() } == 0 {
+            return; // root owns everything; nothing to show
+        }
+        let e = ensure_private_dir(Path::new("/")).unwrap_err();
+        assert!(e.to_string().contains("another user"), "{e}");
+    }
+
+    #[test]
+    fn the_fallback_is_per_user() {
+        let uid = unsafe { libc::geteuid() };
+        assert_eq!(
+            fallback_dir(),
+            std::env::temp_dir().join(format!("latchkey-{uid}"))
+        );
+    }
 }

@@ -2,6 +2,7 @@
 //! the value of one member is replaced, or one member is inserted, and every other byte,
 //! comments, key order and formatting included, stays as it was.
 
+use crate::tools::tree::MAX_NESTING;
 use std::ops::Range;
 
 /// Why an edit was refused: what is wrong with the text, and at which line.
@@ -25,6 +26,8 @@ struct Member {
 struct Scanner<'a> {
     s: &'a [u8],
     pos: usize,
+    /// How many `[` and `{` enclose `pos` (at most [`MAX_NESTING`]).
+    depth: usize,
 }
 
 impl<'a> Scanner<'a> {
@@ -83,6 +86,17 @@ impl<'a> Scanner<'a> {
         }
     }
 
+    /// One level deeper, refused past [`MAX_NESTING`] so no file can exhaust the stack.
+    fn enter(&mut self) -> Result<(), EditError> {
+        if self.depth >= MAX_NESTING {
+            return Err(self.err(&format!(
+                "lists and objects nested more than {MAX_NESTING} levels deep"
+            )));
+        }
+        self.depth += 1;
+        Ok(())
+    }
+
     /// Skips one value and returns its span.
     fn value(&mut self) -> Result<Range<usize>, EditError> {
         self.skip()?;
@@ -93,15 +107,19 @@ impl<'a> Scanner<'a> {
                 self.string()?;
             }
             Some(b'{') => {
+                self.enter()?;
                 self.members()?;
+                self.depth -= 1;
             }
             Some(b'[') => {
+                self.enter()?;
                 self.pos += 1;
                 loop {
                     self.skip()?;
                     match self.s.get(self.pos) {
                         Some(b']') => {
                             self.pos += 1;
+                            self.depth -= 1;
                             break;
                         }
                         Some(b',') => self.pos += 1,
@@ -171,6 +189,7 @@ fn object_at(text: &str, path: &[&str]) -> Result<Option<Range<usize>>, EditErro
     let mut sc = Scanner {
         s: text.as_bytes(),
         pos: 0,
+        depth: 0,
     };
     sc.skip()?;
     let mut span = sc.value()?;
@@ -181,6 +200,7 @@ fn object_at(text: &str, path: &[&str]) -> Result<Option<Range<usize>>, EditErro
         let mut inner = Scanner {
             s: text.as_bytes(),
             pos: span.start,
+            depth: 0,
         };
         match inner.members()?.into_iter().find(|m| m.key == *key) {
             Some(m) => span = m.value,
@@ -262,6 +282,7 @@ fn set_member_with(
     let mut sc = Scanner {
         s: text.as_bytes(),
         pos: obj.start,
+        depth: 0,
     };
     let members = sc.members()?;
     if let Some(m) = members.iter().find(|m| m.key == key) {
@@ -362,6 +383,7 @@ pub fn value_span(text: &str, path: &[&str]) -> Result<Option<Range<usize>>, Edi
     let mut sc = Scanner {
         s: text.as_bytes(),
         pos: obj.start,
+        depth: 0,
     };
     Ok(sc
         .members()?
@@ -381,6 +403,7 @@ pub fn remove_member(text: &str, path: &[&str], key: &str) -> Result<String, Edi
     let mut sc = Scanner {
         s: text.as_bytes(),
         pos: obj.start,
+        depth: 0,
     };
     let members = sc.members()?;
     let Some(i) = members.iter().position(|m| m.key == key) else {
@@ -423,6 +446,7 @@ pub fn get(text: &str, path: &[&str]) -> Result<Option<serde_json::Value>, EditE
     let mut sc = Scanner {
         s: text.as_bytes(),
         pos: obj.start,
+        depth: 0,
     };
     let members = sc.members()?;
     match members.into_iter().find(|m| m.key == *last) {
@@ -613,5 +637,20 @@ mod tests {
         assert_eq!(get(CLAUDE, &["numStartups"]).unwrap(), Some(json!(12)));
         assert_eq!(get(CLAUDE, &["mcpServers", "nope"]).unwrap(), None);
         assert_eq!(get(CLAUDE, &["nothing", "here"]).unwrap(), None);
+    }
+
+    #[test]
+    fn a_hundred_thousand_nested_arrays_are_refused_not_a_stack_overflow() {
+        let deep = format!(
+            "{{\"mcpServers\": {{}}, \"x\": {}{}}}",
+            "[".repeat(100_000),
+            "]".repeat(100_000)
+        );
+        let e = set_member(&deep, &["mcpServers"], "a", &serde_json::json!(1)).unwrap_err();
+        assert!(e.0.contains("nested more than 128"), "{e}");
+        assert!(get(&deep, &["x"]).is_err());
+        assert!(remove_member(&deep, &["mcpServers"], "a").is_err());
+        let ok = format!("{{\"x\": {}{}}}", "[".repeat(100), "]".repeat(100));
+        assert!(set_member(&ok, &[], "a", &serde_json::json!(1)).is_ok());
     }
 }

@@ -824,3 +824,28 @@ pub(crate) mod test_support {
         );
     }
 }
+
+#[cfg(test)]
+mod nesting_tests {
+    use super::*;
+
+    /// A config file of 100 000 nested arrays is a plain error naming the file, not a stack
+    /// overflow.
+    #[test]
+    fn a_config_nested_too_deep_is_an_error_naming_the_file() {
+        let source = Source {
+            kind: SourceKind::VsCode,
+            path: PathBuf::from("/home/p/.config/Code/User/mcp.json"),
+            config_scope: ConfigScope::User,
+        };
+        let text = format!(
+            "{{\"servers\": {}{}}}",
+            "[".repeat(100_000),
+            "]".repeat(100_000)
+        );
+        let r = parse_source(&source, text.as_bytes());
+        let e = r.errors.first().expect("an error").to_string();
+        assert!(e.contains("Code/User/mcp.json"), "{e}");
+        assert!(e.contains("nested more than 128 levels"), "{e}");
+    }
+}

@@ -122,8 +122,59 @@ pub(crate) fn parse(text: &str, syntax: Syntax) -> Result<Node, SyntaxError> {
     }
 }
 
+/// How deeply `[` and `{` may nest in a config file. Real configs nest a few levels; a
+/// file nested deeper is refused before parsing, so no input can exhaust the stack.
+pub(crate) const MAX_NESTING: usize = 128;
+
+/// The byte offset of the first `[` or `{` nested deeper than [`MAX_NESTING`] in JSON (with
+/// comments allowed), if any. Strings and comments are skipped; no recursion.
+pub(crate) fn too_deep(text: &str) -> Option<usize> {
+    let b = text.as_bytes();
+    let (mut i, mut depth) = (0, 0usize);
+    while i < b.len() {
+        match b[i] {
+            b'"' => {
+                i += 1;
+                while i < b.len() && b[i] != b'"' {
+                    i += if b[i] == b'\\' { 2 } else { 1 };
+                }
+            }
+            b'/' if b.get(i + 1) == Some(&b'/') => {
+                while i < b.len() && b[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'/' if b.get(i + 1) == Some(&b'*') => {
+                i += 2;
+                while i < b.len() && !(b[i] == b'*' && b.get(i + 1) == Some(&b'/')) {
+                    i += 1;
+                }
+                i += 1;
+            }
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > MAX_NESTING {
+                    return Some(i);
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
 fn parse_json(text: &str, syntax: Syntax) -> Result<Node, SyntaxError> {
     use jsonc_parser::errors::ParseErrorKind as K;
+    if let Some(pos) = too_deep(text) {
+        return Err(SyntaxError {
+            pos,
+            message: format!(
+                "not valid here: lists and objects are nested more than {MAX_NESTING} levels deep"
+            ),
+        });
+    }
     let lenient = syntax == Syntax::Jsonc;
     let options = jsonc_parser::ParseOptions {
         allow_comments: syntax != Syntax::Json,
@@ -375,6 +426,27 @@ mod tests {
         let bad = "[mcp_servers.docs]\nurl = \"https://d/mcp\n";
         let e = parse(bad, Syntax::Toml).unwrap_err();
         assert_eq!(line_col(bad, e.pos).0, 2);
+    }
+
+    #[test]
+    fn a_hundred_thousand_nested_arrays_are_refused_without_a_stack_overflow() {
+        let deep = "[".repeat(100_000) + &"]".repeat(100_000);
+        for syntax in [Syntax::Json, Syntax::Jsonc] {
+            let e = parse(&deep, syntax).unwrap_err();
+            assert_eq!(e.pos, MAX_NESTING);
+            assert!(e.message.contains("nested more than 128"), "{}", e.message);
+        }
+        let objects = "{\"a\":".repeat(100_000) + "1" + &"}".repeat(100_000);
+        assert!(parse(&objects, Syntax::Jsonc).is_err());
+        // Brackets inside strings and comments do not count.
+        let fine = format!(
+            "{{\"a\": \"{}\" /* {} */}}",
+            "[".repeat(500),
+            "{".repeat(500)
+        );
+        assert!(parse(&fine, Syntax::Jsonc).is_ok());
+        let deep_toml = format!("a = {}{}", "[".repeat(100_000), "]".repeat(100_000));
+        assert!(parse(&deep_toml, Syntax::Toml).is_err());
     }
 
     #[test]

@@ -25,6 +25,7 @@ use crate::error::{Error, Result};
 use crate::health::reasons::from_error as reason_of;
 use crate::oauth::plan::ClientConfig;
 use crate::oauth::renewal_timing::Need;
+use crate::protocol::http::read_prefix;
 use crate::protocol::relay::{self, Ended, Message, Mode, Relay, MAX_RESUMPTIONS};
 use crate::protocol::urls;
 use crate::secret::Secret;
@@ -288,7 +289,8 @@ impl Bridge {
             });
         }
         let url = resp.url().to_string();
-        let body = resp.text().await.unwrap_or_default();
+        // Only the start is quoted: read no more than that of an error answer.
+        let body = String::from_utf8_lossy(&read_prefix(resp, 4096).await).into_owned();
         Err(Error::HttpStatus {
             url,
             status,

@@ -151,7 +151,7 @@ pub async fn fresh_bundle(
     }
 
     let _lock = lock::acquire(
-        &options.state_dir.join("locks"),
+        &lock::lock_dir(&options.state_dir)?,
         server_id,
         options.lock_wait,
     )?;
@@ -190,7 +190,7 @@ pub async fn fresh_bundle(
     // The client registration first: a rotated secret, one about to expire, one expired.
     let mut b = b;
     let now = options.clock.now();
-    let lock_dir = options.state_dir.join("locks");
+    let lock_dir = lock::lock_dir(&options.state_dir)?;
     if let Some(r) = registrations::before_refresh(store, &http, &mut b, &lock_dir, now).await {
         return Err(mark(store, b, r.code, Some(r.description), now));
     }

@@ -35,7 +35,7 @@ fn next_look(b: &CredentialBundle, due: u64, now: u64) -> u64 {
         .tokens
         .expires_at
         .map_or(0, |e| e.saturating_sub(b.tokens.obtained_at));
-    now + (lifetime / 2).max(30)
+    now.saturating_add((lifetime / 2).max(30))
 }
 
 impl Latchkey {
@@ -164,5 +164,13 @@ mod tests {
         // Time passes: once b has ended, the next deadline is a's renewal.
         clock.set(1_000_000 + 200);
         assert_eq!(engine.renew_due().await, Some(1_000_000 + 3600 - 1200));
+    }
+
+    #[test]
+    fn the_next_look_saturates_at_the_end_of_time() {
+        let mut b = sample("https://x.example/mcp");
+        b.tokens.obtained_at = 0;
+        b.tokens.expires_at = Some(u64::MAX);
+        assert_eq!(next_look(&b, 0, u64::MAX - 1), u64::MAX);
     }
 }

@@ -547,7 +547,7 @@ impl Latchkey {
             // Under the server's lock: a renewal in flight finishes first, so it cannot write
             // the old session over the new one.
             let _lock = lock::acquire(
-                &self.state_dir.join("locks"),
+                &lock::lock_dir(&self.state_dir)?,
                 &bundle.server_id,
                 self.lock_wait,
             )?;

@@ -28,7 +28,7 @@ impl Latchkey {
         let id = self.resolve_server(server)?;
         // Under the server's lock: a renewal in flight finishes first and cannot bring the
         // session back after it is forgotten.
-        let _lock = lock::acquire(&self.state_dir.join("locks"), &id, self.lock_wait)?;
+        let _lock = lock::acquire(&lock::lock_dir(&self.state_dir)?, &id, self.lock_wait)?;
         let Some(bundle) = self.store.load(&id)? else {
             return Ok(None);
         };
