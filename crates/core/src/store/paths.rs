@@ -1,9 +1,11 @@
 //! Where Latchkey keeps its own files (lock files today), and where its programs are. Every
 //! path is injectable: `LATCHKEY_STATE_DIR` wins, so tests never touch the real home directory.
 //!
-//! The state directory is the person's own: created readable by them only (0700), and
-//! refused when it exists but belongs to another user or others may write to it
-//! ([`ensure_private_dir`]), since locks, flow records and notes there steer sign-ins.
+//! The state directory is the person's own: created readable by them only (0700), refused
+//! when it exists but belongs to another user or is a link, and made private again when it is
+//! theirs but others may write to it (as earlier versions left it under a umask of 002, the
+//! default of many Linux distributions) ([`ensure_private_dir`]): locks, flow records and
+//! notes there steer sign-ins.
 
 use crate::error::{Error, Result};
 use std::path::{Path, PathBuf};
@@ -46,8 +48,8 @@ fn fallback_dir() -> PathBuf {
 }
 
 /// Creates `dir` (and its missing parents) readable by this user only (0700 on unix), or
-/// checks the one that exists: it must be a folder, not a link, owned by this user, and not
-/// writable by the group or others.
+/// checks the one that exists: it must be a folder, not a link, and owned by this user; one
+/// the group or others may write to is made private (0700).
 ///
 /// Errors: [`Error::UnsafeStateDir`] naming the folder and what is wrong with it.
 pub fn ensure_private_dir(dir: &Path) -> Result<()> {
@@ -77,10 +79,19 @@ pub fn ensure_private_dir(dir: &Path) -> Result<()> {
             )));
         }
         if meta.mode() & 0o022 != 0 {
-            return Err(refuse(format!(
-                "others may write to it (mode {:o})",
+            // Ours, so ours to fix: made private rather than refused.
+            use std::os::unix::fs::PermissionsExt;
+            tracing::warn!(
+                "{} was writable by others (mode {:o}); made private (700)",
+                dir.display(),
                 meta.mode() & 0o777
-            )));
+            );
+            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).map_err(|e| {
+                refuse(format!(
+                    "others may write to it (mode {:o}) and it could not be made private ({e})",
+                    meta.mode() & 0o777
+                ))
+            })?;
         }
     }
     #[cfg(not(unix))]
@@ -114,7 +125,7 @@ mod tests {
     }
 
     #[test]
-    fn a_new_state_dir_is_private_and_a_shared_one_is_refused() {
+    fn a_new_state_dir_is_private_and_one_others_may_write_is_made_private() {
         let d = temp("private");
         ensure_private_dir(&d.join("state")).unwrap();
         let mode = std::fs::metadata(d.join("state"))
@@ -124,26 +135,36 @@ mod tests {
         assert_eq!(mode & 0o777, 0o700);
         let shared = d.join("shared");
         std::fs::create_dir_all(&shared).unwrap();
-        std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o777)).unwrap();
-        let e = ensure_private_dir(&shared).unwrap_err();
-        assert!(matches!(e, Error::UnsafeStateDir { .. }), "{e}");
-        assert!(e.to_string().contains("others may write"), "{e}");
-        assert!(e.hint().contains("LATCHKEY_STATE_DIR"), "{}", e.hint());
+        std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o775)).unwrap();
+        ensure_private_dir(&shared).unwrap();
+        let mode = std::fs::metadata(&shared).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o700, "an old folder left 775 by umask 002");
         let link = d.join("link");
         std::os::unix::fs::symlink(d.join("state"), &link).unwrap();
         assert!(ensure_private_dir(&link).is_err(), "a link is not followed");
         let _ = std::fs::remove_dir_all(&d);
     }
 
-    /// `/` belongs to root: for anyone else it stands for a folder another user made first.
+    /// A folder another user made first (as one could in a shared temporary folder): as root
+    /// (CI), one given to `nobody`; else `/`, which belongs to root.
     #[test]
     fn a_folder_of_another_user_is_refused() {
         // SAFETY: geteuid has no preconditions.
-        if unsafe { libc::geteuid() } == 0 {
-            return; // root owns everything; nothing to show
-        }
-        let e = ensure_private_dir(Path::new("/")).unwrap_err();
+        let dir = if unsafe { libc::geteuid() } == 0 {
+            let d = temp("other");
+            std::fs::create_dir_all(&d).unwrap();
+            let c = std::ffi::CString::new(d.as_os_str().as_encoded_bytes()).unwrap();
+            // SAFETY: a valid NUL-terminated path; 65534 is `nobody`.
+            assert_eq!(unsafe { libc::chown(c.as_ptr(), 65534, 65534) }, 0);
+            d
+        } else {
+            PathBuf::from("/")
+        };
+        let e = ensure_private_dir(&dir).unwrap_err();
         assert!(e.to_string().contains("another user"), "{e}");
+        if dir != Path::new("/") {
+            let _ = std::fs::remove_dir_all(&dir);
+        }
     }
 
     #[test]
