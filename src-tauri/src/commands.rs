@@ -171,6 +171,7 @@ fn view(plan: &SignInPlan) -> PlanView {
     PlanView {
         plan: plan.clone(),
         discovered: plan.discovery.steps.clone(),
+        sites: plan.sites(),
     }
 }
 
@@ -433,6 +434,13 @@ pub async fn sign_in<R: Runtime>(
     );
     let result = run_sign_in(&app, &id, kept, register_again.unwrap_or(false)).await;
     if result.is_ok() {
+        // A server a link had signed in stays out of the tray's probes until a tool uses it.
+        if let Err(e) = state
+            .engine
+            .note_sign_in_origin(&id, state.link_started(&id))
+        {
+            tracing::warn!("could not note how {id} was signed in: {e}");
+        }
         state.take_plan(&id);
     }
     result

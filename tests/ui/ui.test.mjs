@@ -669,3 +669,85 @@ test("the dashboard uses a wide window's width: one compact row per server", asy
   }
   await page.close();
 });
+
+test("a sign-in a link started says so, shows both hosts and the audience, warns of another site and an other site's API, and asks again before the browser opens", async () => {
+  const { page, errors } = await open();
+  const PHISH = "https://phish.example.net/mcp";
+  await page.evaluate((url) => window.__emit("open-server", { url, view: "sign_in", scopes: [], started_by_link: true }), PHISH);
+  const wizard = page.locator('[data-testid="wizard"]');
+  const warning = wizard.locator('[data-testid="link-warning"]');
+  await warning.waitFor();
+  assert.equal((await warning.textContent()).trim().replace(/\s+/g, " "), "A link asked Latchkey to sign you in to phish.example.net. Continue only if you started this.");
+  await wizard.locator('[data-testid="discovered"]').waitFor();
+  assert.equal(await wizard.locator('[data-testid="site-server"]').textContent(), "phish.example.net");
+  assert.equal(await wizard.locator('[data-testid="site-sign-in"]').textContent(), "login.microsoftonline.com");
+  assert.equal(await wizard.locator('[data-testid="site-audience"]').textContent(), PHISH);
+  assert.match(await wizard.locator('[data-testid="cross-site"]').textContent(), /a different site/);
+  await page.screenshot({ path: path.join(artifacts, "ui-wizard-link-started.png"), fullPage: true });
+  await wizard.locator('[data-testid="wizard-next"]').click();
+  const graph = wizard.locator('[data-testid="scope"][data-scope="https://graph.microsoft.com/.default"]');
+  assert.match(await graph.locator('[data-testid="scope-flag"]').textContent(), /an API at graph\.microsoft\.com/);
+  await wizard.locator('[data-testid="wizard-next"]').click();
+  await wizard.locator('[data-testid="app-choice"]').waitFor();
+  // The first press asks again; the browser opens only after the second yes.
+  await wizard.locator('[data-testid="start-sign-in"]').click();
+  const confirm = wizard.locator('[data-testid="link-confirm"]');
+  await confirm.waitFor();
+  assert.deepEqual(await callsOf(page, "sign_in"), []);
+  assert.equal(await wizard.locator('[data-testid="start-sign-in"]').isDisabled(), true);
+  await confirm.locator('[data-testid="link-confirm-scopes"]').waitFor();
+  await page.screenshot({ path: path.join(artifacts, "ui-wizard-link-confirm.png"), fullPage: true });
+  await confirm.locator('[data-testid="link-confirm-no"]').click();
+  assert.equal(await confirm.count(), 0);
+  assert.deepEqual(await callsOf(page, "sign_in"), []);
+  await wizard.locator('[data-testid="start-sign-in"]').click();
+  await wizard.locator('[data-testid="link-confirm-yes"]').click();
+  await wizard.locator('[data-testid="waiting"]').waitFor();
+  assert.equal((await callsOf(page, "sign_in")).length, 1);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test("a sign-in started in Latchkey on one site neither warns of a link nor asks again", async () => {
+  const { page, errors } = await open();
+  const wizard = await toAppStep(page, urls.GITLAB);
+  assert.equal(await wizard.locator('[data-testid="link-warning"]').count(), 0);
+  await wizard.locator('[data-testid="start-sign-in"]').click();
+  await wizard.locator('[data-testid="waiting"]').waitFor();
+  assert.equal(await wizard.locator('[data-testid="link-confirm"]').count(), 0);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test("the sign-in server of another site is warned of even without a link", async () => {
+  const { page, errors } = await open();
+  await row(page, urls.SENTRY).locator('[data-testid="sign-in"]').click();
+  const wizard = page.locator('[data-testid="wizard"]');
+  await wizard.locator('[data-testid="discovered"]').waitFor();
+  assert.match(await wizard.locator('[data-testid="cross-site"]').textContent(), /sso\.sentry\.example, a different site/);
+  assert.equal(await wizard.locator('[data-testid="link-warning"]').count(), 0);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test("a new link while a wizard is open never replaces it without asking", async () => {
+  const { page, errors } = await open();
+  const wizard = await toAppStep(page, urls.GITLAB);
+  await page.evaluate(() => window.__emit("open-server", { url: "https://phish.example.net/mcp", view: "sign_in", scopes: [], started_by_link: true }));
+  const prompt = page.locator('[data-testid="switch-prompt"]');
+  await prompt.waitFor();
+  assert.match((await prompt.textContent()).replace(/\s+/g, " "), /Another sign-in was asked for: phish\.example\.net\. Switch\?/);
+  await page.screenshot({ path: path.join(artifacts, "ui-wizard-switch-prompt.png"), fullPage: true });
+  // Staying keeps the wizard where it was.
+  await prompt.locator('[data-testid="switch-stay"]').click();
+  assert.equal(await prompt.count(), 0);
+  assert.equal((await stepStates(page)).client, "current");
+  assert.equal(await wizard.locator('[data-testid="link-warning"]').count(), 0);
+  // Asked again, switching opens the new one, with its link warning.
+  await page.evaluate(() => window.__emit("open-server", { url: "https://phish.example.net/mcp", view: "sign_in", scopes: [], started_by_link: true }));
+  await prompt.locator('[data-testid="switch-go"]').click();
+  await page.locator('[data-testid="link-warning"]').waitFor();
+  assert.match(await page.locator('#wizard-title').textContent(), /phish\.example\.net/);
+  assert.deepEqual(errors, []);
+  await page.close();
+});

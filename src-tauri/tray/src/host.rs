@@ -214,11 +214,7 @@ impl Host {
     fn session_event(self: &Arc<Self>, e: latchkey_core::usecase::SessionEvent) {
         let url = notify::server_of(&e).to_string();
         let host = self.clone();
-        let link = LinkAction::Login {
-            url: url.clone(),
-            scopes: Vec::new(),
-        }
-        .link();
+        let link = LinkAction::own_login(url.clone(), Vec::new());
         notify::show(&e, &self.display_name(&url), self.engine.now(), move || {
             host.windows.open(Some(&link))
         });
@@ -259,10 +255,10 @@ impl Host {
     /// (links can come from any web page: a bad one is logged, never acted on).
     pub fn open_links(&self, argv: &[String]) -> usize {
         let mut opened = 0;
-        for arg in argv.iter().filter(|a| links::is_link(a)) {
-            match links::parse(arg) {
+        for read in links::read_args(argv) {
+            match read {
                 Ok(action) => {
-                    self.windows.open(Some(&action.link()));
+                    self.windows.open(Some(&action));
                     opened += 1;
                 }
                 Err(e) => tracing::warn!("ignored a link: {e}"),
@@ -281,7 +277,7 @@ impl Host {
         );
         if !needs {
             self.windows
-                .open(Some(&LinkAction::Why { url: url.clone() }.link()));
+                .open(Some(&LinkAction::Why { url: url.clone() }));
             return;
         }
         self.sign_in_once(url).await;
@@ -294,8 +290,7 @@ impl Host {
     pub fn sign_in_for_tool(self: &Arc<Self>, url: String, scopes: Vec<String>) {
         if !scopes.is_empty() {
             tracing::info!("a tool needs wider access to {url}: the window reviews it");
-            self.windows
-                .open(Some(&LinkAction::Login { url, scopes }.link()));
+            self.windows.open(Some(&LinkAction::own_login(url, scopes)));
             return;
         }
         let host = self.clone();
@@ -317,19 +312,14 @@ impl Host {
             }
             Err(SignInAgain::NeedsReview(why)) => {
                 tracing::info!("sign-in for {url} opens the window: {why}");
-                self.windows.open(Some(
-                    &LinkAction::Login {
-                        url: url.clone(),
-                        scopes: Vec::new(),
-                    }
-                    .link(),
-                ));
+                self.windows
+                    .open(Some(&LinkAction::own_login(url.clone(), Vec::new())));
             }
             Err(SignInAgain::Failed(why)) => {
                 tracing::warn!("one-click sign-in for {url} failed: {why}");
                 self.probe_one(&url).await;
                 self.windows
-                    .open(Some(&LinkAction::Why { url: url.clone() }.link()));
+                    .open(Some(&LinkAction::Why { url: url.clone() }));
             }
         }
     }

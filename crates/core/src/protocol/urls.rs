@@ -4,7 +4,10 @@
 use crate::error::Error;
 use url::{Host, Url};
 
-/// Parses a URL a person typed or a config file held, with a clear error.
+/// Parses a URL a person typed, a config file held or a link named, with a clear error.
+/// A URL with a user name or password before its host (`https://github.com@evil.example/mcp`,
+/// `https://user:pass@host/mcp`) is refused: the part before `@` only disguises the real host,
+/// and a password there would be sent and logged. This is the one rule for every server URL.
 pub fn parse_http_url(input: &str) -> Result<Url, Error> {
     let url = Url::parse(input.trim()).map_err(|e| Error::InvalidUrl {
         input: input.to_string(),
@@ -25,7 +28,100 @@ pub fn parse_http_url(input: &str) -> Result<Url, Error> {
             reason: "it has no host".into(),
         });
     }
+    if !url.username().is_empty() || url.password().is_some() {
+        // The input is not repeated: it may hold a password.
+        let host = url.host_str().unwrap_or_default();
+        return Err(Error::InvalidUrl {
+            input: format!("{}://…@{host}{}", url.scheme(), url.path()),
+            reason: format!(
+                "it has a user name or password before the host, so it really points to {host}; \
+                 remove the part before \"@\" and use the server's own address"
+            ),
+        });
+    }
     Ok(url)
+}
+
+/// Suffixes under which sites are registered one label deeper (`example.co.uk`): a short
+/// list of the common multi-part public suffixes, not the whole Public Suffix List.
+const MULTI_PART_SUFFIXES: &[&str] = &[
+    "co.uk",
+    "org.uk",
+    "ac.uk",
+    "gov.uk",
+    "me.uk",
+    "ltd.uk",
+    "plc.uk",
+    "net.uk",
+    "com.au",
+    "net.au",
+    "org.au",
+    "edu.au",
+    "gov.au",
+    "co.nz",
+    "org.nz",
+    "co.jp",
+    "ne.jp",
+    "or.jp",
+    "ac.jp",
+    "co.kr",
+    "or.kr",
+    "com.br",
+    "com.cn",
+    "net.cn",
+    "org.cn",
+    "com.tw",
+    "com.hk",
+    "co.in",
+    "co.za",
+    "com.mx",
+    "com.ar",
+    "com.tr",
+    "com.sg",
+    "co.il",
+    "com.my",
+    "co.id",
+    "github.io",
+    "gitlab.io",
+    "herokuapp.com",
+    "azurewebsites.net",
+    "cloudfront.net",
+    "vercel.app",
+    "netlify.app",
+    "pages.dev",
+    "workers.dev",
+    "appspot.com",
+    "fly.dev",
+    "onrender.com",
+    "ngrok.io",
+    "ngrok-free.app",
+];
+
+/// The site a host belongs to, approximately its registrable domain (eTLD+1): the last two
+/// labels, or three under a suffix of [`MULTI_PART_SUFFIXES`]. An IP address is its own
+/// site. This is an approximation (the full Public Suffix List is not shipped): it may call
+/// two sites under an unlisted multi-part suffix the same, never one site two.
+pub fn registrable_site(url: &Url) -> String {
+    match url.host() {
+        Some(Host::Domain(d)) => {
+            let d = d.trim_end_matches('.').to_ascii_lowercase();
+            let labels: Vec<&str> = d.split('.').collect();
+            let last = |n: usize| labels[labels.len().saturating_sub(n)..].join(".");
+            let take = if MULTI_PART_SUFFIXES.contains(&last(2).as_str()) {
+                3
+            } else {
+                2
+            };
+            last(take)
+        }
+        Some(h) => h.to_string(),
+        None => String::new(),
+    }
+}
+
+/// Whether two URLs belong to the same site ([`registrable_site`]).
+pub fn same_site(a: &Url, b: &Url) -> bool {
+    registrable_site(a) == registrable_site(b)
 }
 
 /// The canonical resource URI (RFC 8707, MCP): lowercase scheme and host (the url crate does
@@ -200,5 +296,47 @@ mod tests {
         assert!(parse_http_url("ftp://x").is_err());
         assert!(parse_http_url("not a url").is_err());
         assert!(parse_http_url(" https://x/mcp ").is_ok());
+    }
+
+    #[test]
+    fn urls_with_a_user_or_password_are_refused_without_repeating_them() {
+        for input in [
+            "https://github.com@host.example/mcp",
+            "https://user:hunter2@host.example/mcp",
+            "http://:pw@127.0.0.1:8080/mcp",
+        ] {
+            let e = parse_http_url(input).expect_err(input);
+            let text = e.to_string();
+            assert_eq!(e.code(), "invalid_url");
+            assert!(text.contains("user name or password"), "{text}");
+            assert!(!text.contains("hunter2") && !text.contains(":pw"), "{text}");
+        }
+        let e = parse_http_url("https://github.com@host.example/mcp").unwrap_err();
+        assert!(e.to_string().contains("host.example"));
+    }
+
+    #[test]
+    fn sites_are_the_last_two_labels_or_three_under_known_suffixes() {
+        let site = |s: &str| registrable_site(&u(s));
+        assert_eq!(site("https://mcp.example.com/x"), "example.com");
+        assert_eq!(site("https://login.example.com"), "example.com");
+        assert_eq!(site("https://a.b.example.co.uk/"), "example.co.uk");
+        assert_eq!(site("https://me.github.io/"), "me.github.io");
+        assert_eq!(site("http://127.0.0.1:8080/"), "127.0.0.1");
+        assert_eq!(site("http://[::1]/"), "[::1]");
+        assert_eq!(site("http://localhost:3/"), "localhost");
+        assert!(same_site(
+            &u("https://mcp.example.com"),
+            &u("https://auth.EXAMPLE.com")
+        ));
+        assert!(!same_site(
+            &u("https://mcp.example.com"),
+            &u("https://login.evil.test")
+        ));
+        assert!(!same_site(&u("https://a.co.uk"), &u("https://b.co.uk")));
+        assert!(!same_site(
+            &u("https://a.github.io"),
+            &u("https://b.github.io")
+        ));
     }
 }

@@ -52,8 +52,8 @@ pub use crate::health::overview::{
 pub use crate::health::probe::{Health, ServerHealth};
 pub use crate::health::reasons::{ErrorReport, Fix, Reason};
 pub use crate::oauth::plan::{
-    redirect_uri, ClientChoice, ClientConfig, ExtraParam, PkceS256, Severity, SignInPlan,
-    TokenAuthMethod,
+    redirect_uri, ClientChoice, ClientConfig, ExtraParam, PkceS256, PlanSites, Severity,
+    SignInPlan, TokenAuthMethod,
 };
 pub use crate::oauth::providers::{
     Preset, PresetField, Provider, ProviderInput, DEFAULT_CALLBACK_PORT,

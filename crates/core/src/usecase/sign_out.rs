@@ -52,6 +52,7 @@ impl Latchkey {
             Ok(false)
         };
         self.store.delete(&id)?;
+        let _ = crate::store::link_sign_ins::set(&self.state_dir, &id, false);
         self.changed(&id);
         Ok(Some(SignedOut { bundle, revoked }))
     }

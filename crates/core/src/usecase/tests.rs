@@ -448,3 +448,28 @@ async fn a_session_ending_without_renewal_is_warned_of_once_however_often_woken(
         .count();
     assert_eq!(warnings, 1);
 }
+
+#[tokio::test]
+async fn a_server_signed_in_through_a_link_is_not_probed_until_a_tool_uses_it() {
+    let s = setup(3600, vec![]);
+    let id = crate::store::vault::server_id(SERVER).unwrap();
+    assert!(s.engine.servers_to_probe().contains(&id));
+    s.engine.note_sign_in_origin(&id, true).unwrap();
+    assert!(
+        !s.engine.servers_to_probe().contains(&id),
+        "signed in through a link, used by no tool: not probed"
+    );
+    std::fs::write(
+        s.home.path().join(".claude.json"),
+        json!({"mcpServers": {"linked": {"type": "http", "url": SERVER}}}).to_string(),
+    )
+    .unwrap();
+    assert!(
+        s.engine.servers_to_probe().contains(&id),
+        "once a tool uses it, it is probed"
+    );
+    std::fs::remove_file(s.home.path().join(".claude.json")).unwrap();
+    s.engine.note_sign_in_origin(&id, false).unwrap();
+    assert!(s.engine.servers_to_probe().contains(&id));
+    s.canned.assert_done();
+}
