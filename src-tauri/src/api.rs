@@ -48,6 +48,10 @@ pub struct ExportedDiagnostics {
     /// The folder it is in (the Downloads folder, else Latchkey's own).
     pub folder: String,
     pub text: String,
+    /// What the file holds, in a few lines (core's `diagnosis_summary`).
+    pub summary: String,
+    /// False for a preview: nothing is written until the person saves it.
+    pub written: bool,
 }
 
 /// A secret typed into the wizard: sent once to the backend, kept there (and then in the

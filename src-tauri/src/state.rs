@@ -44,6 +44,8 @@ pub struct AppState {
     /// The servers whose wizard a link from outside Latchkey opened (core's
     /// `usecase::links`): their sign-in is noted as started by a link.
     link_started: Mutex<std::collections::BTreeSet<String>>,
+    /// Diagnoses shown as a preview, by server, written only when the person saves them.
+    previewed: Mutex<BTreeMap<String, latchkey_core::usecase::Diagnosis>>,
     /// Whether the main window's page has loaded (so it hears events); false once it closes.
     window_ready: AtomicBool,
 }
@@ -66,6 +68,7 @@ impl AppState {
             monitor: watch::Sender::new(Monitor::Deciding),
             pending_open: Mutex::default(),
             link_started: Mutex::default(),
+            previewed: Mutex::default(),
             window_ready: AtomicBool::new(false),
         }
     }
@@ -174,6 +177,16 @@ impl AppState {
         } else {
             all.remove(url);
         }
+    }
+
+    /// Keeps the diagnosis previewed for `url` until it is saved.
+    pub fn keep_previewed(&self, url: &str, d: latchkey_core::usecase::Diagnosis) {
+        lock(&self.previewed).insert(url.to_string(), d);
+    }
+
+    /// The diagnosis previewed for `url`, if any.
+    pub fn take_previewed(&self, url: &str) -> Option<latchkey_core::usecase::Diagnosis> {
+        lock(&self.previewed).remove(url)
     }
 
     /// Whether the sign-in of `url` was started by a link.

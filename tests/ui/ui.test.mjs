@@ -215,6 +215,7 @@ test("the why view shows the reason, the fix as a button, and the trace behind a
   await trace.locator("summary").click();
   assert.match(await trace.textContent(), /refresh_token=\[redacted\]/);
   await why.locator('[data-testid="export-diagnostics"]').click();
+  await why.locator('[data-testid="save-diagnostics"]').click();
   assert.match(await why.locator('[data-testid="exported"]').textContent(), /latchkey-diagnostics-mcp\.linear\.app-\d+\.json/);
   await page.screenshot({ path: path.join(artifacts, "ui-why.png"), fullPage: true });
   // The fix signs in again: the wizard opens on this server.
@@ -595,12 +596,23 @@ test("a sign-in that fails says so plainly, marks the browser step failed, and T
   await page.close();
 });
 
-test("exported diagnostics say where they went, copy the same redacted text, and show their folder", async () => {
+test("exported diagnostics are previewed first, then say where they went, copy the same redacted text, and show their folder", async () => {
   const { page, errors } = await open();
   await row(page, urls.LINEAR).locator('[data-testid="why"]').click();
   const why = page.locator('[data-testid="why"]');
   await why.locator('[data-testid="reason-title"]').waitFor();
   await why.locator('[data-testid="export-diagnostics"]').click();
+  // A preview first: where it goes and what it holds; nothing is written yet.
+  const preview = why.locator('[data-testid="export-preview"]');
+  await preview.waitFor();
+  assert.match(await preview.locator('[data-testid="preview-path"]').textContent(), /latchkey-diagnostics-mcp\.linear\.app-\d+\.json$/);
+  assert.match(await preview.locator('[data-testid="preview-summary"]').textContent(), /requests with their answers/);
+  assert.deepEqual(await callsOf(page, "export_diagnostics"), [{ url: urls.LINEAR, save: false }]);
+  await page.screenshot({ path: path.join(artifacts, "ui-why-export-preview.png"), fullPage: true });
+  await preview.locator('[data-testid="cancel-export"]').click();
+  assert.equal(await preview.count(), 0);
+  await why.locator('[data-testid="export-diagnostics"]').click();
+  await preview.locator('[data-testid="save-diagnostics"]').click();
   const exported = why.locator('[data-testid="exported"]');
   await exported.waitFor();
   assert.equal(await exported.locator('[data-testid="exported-folder"]').textContent(), "/home/alex/Downloads");

@@ -545,6 +545,14 @@ async fn run(cli: Cli) -> Result<(), Error> {
             let id = engine.resolve_server(&server)?;
             let d = engine.why(&id).await;
             if let Some(file) = &export {
+                // What the file will hold, and where, before it is written.
+                if !json {
+                    eprintln!(
+                        "Writing diagnostics to {}:\n{}",
+                        file.display(),
+                        latchkey_core::usecase::diagnosis_summary(&d)
+                    );
+                }
                 engine.export_diagnosis(&d, file)?;
                 if !json {
                     eprintln!(

@@ -91,7 +91,8 @@ export const api = {
   why: (url: string) => call<Diagnosis>("why", { url }),
   /** Writes the diagnostics file (the Downloads folder, else Latchkey's own): where it went,
    * and the redacted text it holds. */
-  exportDiagnostics: (url: string) => call<ExportedDiagnostics>("export_diagnostics", { url }),
+  /** Without `save`: a preview, nothing written; with it: writes the diagnosis previewed. */
+  exportDiagnostics: (url: string, save = false) => call<ExportedDiagnostics>("export_diagnostics", { url, save }),
   /** Opens the folder of a diagnostics file Latchkey wrote, in the file manager. */
   showInFolder: (path: string) => call<void>("show_in_folder", { path }),
   takePendingOpen: () => call<OpenServer | null>("take_pending_open"),

@@ -152,6 +152,64 @@ pub fn is_loopback(url: &Url) -> bool {
     }
 }
 
+/// True for an address inside this machine or a private network: loopback (127.0.0.0/8,
+/// ::1), private (10/8, 172.16/12, 192.168/16), link-local (169.254/16, fe80::/10), unique
+/// local (fc00::/7), unspecified (0.0.0.0, ::), IPv4-mapped IPv6 forms of these, and the names
+/// `localhost` and `*.localhost`. Names are judged as written: a public name that resolves
+/// to a private address is not caught here.
+pub fn is_internal(url: &Url) -> bool {
+    use std::net::Ipv4Addr;
+    fn v4(ip: Ipv4Addr) -> bool {
+        ip.is_loopback() || ip.is_private() || ip.is_link_local() || ip.is_unspecified()
+    }
+    match url.host() {
+        Some(Host::Ipv4(ip)) => v4(ip),
+        Some(Host::Ipv6(ip)) => {
+            let first = ip.segments()[0];
+            ip.is_loopback()
+                || ip.is_unspecified()
+                || (first & 0xfe00) == 0xfc00
+                || (first & 0xffc0) == 0xfe80
+                || ip.to_ipv4_mapped().is_some_and(v4)
+        }
+        Some(Host::Domain(d)) => {
+            let d = d.trim_end_matches('.').to_ascii_lowercase();
+            d == "localhost" || d.ends_with(".localhost")
+        }
+        None => false,
+    }
+}
+
+/// The one rule for every URL discovery follows (a `resource_metadata` address, an issuer, an
+/// endpoint): one inside this machine or a private network ([`is_internal`]) is followed only
+/// when the MCP server itself is on that same host (loopback counting as one host), since a
+/// remote server's challenge or metadata must not point Latchkey at local services.
+/// `what` names the URL in the error, which says what was wrong and what to do.
+pub fn check_followed(server: &Url, target: &Url, what: &str) -> Result<(), Error> {
+    if !is_internal(target) {
+        return Ok(());
+    }
+    let same_host = target.host_str().map(str::to_ascii_lowercase)
+        == server.host_str().map(str::to_ascii_lowercase)
+        || (is_loopback(target) && is_loopback(server));
+    if same_host {
+        return Ok(());
+    }
+    Err(Error::InvalidUrl {
+        input: format!(
+            "{}://{}",
+            target.scheme(),
+            target.host_str().unwrap_or_default()
+        ),
+        reason: format!(
+            "the server {} named it as its {what}, but it is inside this machine or a private \
+             network and the server is not; Latchkey does not follow it. If you run this \
+             server yourself, fix its metadata; otherwise do not sign in to it",
+            server.host_str().unwrap_or_default()
+        ),
+    })
+}
+
 /// Tokens and credentials only travel over HTTPS, except to this machine.
 pub fn require_secure(url: &Url, what: &str) -> Result<(), Error> {
     if url.scheme() == "https" || is_loopback(url) {
@@ -313,6 +371,66 @@ mod tests {
         }
         let e = parse_http_url("https://github.com@host.example/mcp").unwrap_err();
         assert!(e.to_string().contains("host.example"));
+    }
+
+    #[test]
+    fn internal_targets_are_followed_only_from_the_same_host() {
+        for internal in [
+            "http://127.0.0.1:9/x",
+            "http://127.1.2.3/",
+            "http://[::1]/",
+            "http://10.1.2.3/",
+            "http://172.16.0.1/",
+            "http://172.31.255.255/",
+            "http://192.168.1.1/",
+            "http://169.254.169.254/latest/meta-data",
+            "http://[fc00::1]/",
+            "http://[fd12::1]/",
+            "http://[fe80::1]/",
+            "http://[::ffff:127.0.0.1]/",
+            "http://localhost/",
+            "http://admin.localhost/",
+            "http://0.0.0.0/",
+        ] {
+            assert!(is_internal(&u(internal)), "{internal}");
+            let e = check_followed(&u("https://mcp.example.com/mcp"), &u(internal), "metadata")
+                .expect_err(internal);
+            assert!(e.to_string().contains("private network"), "{e}");
+        }
+        for public in [
+            "https://172.32.0.1/",
+            "https://8.8.8.8/",
+            "https://example.com/",
+            "https://[2001:db8::1]/",
+        ] {
+            assert!(!is_internal(&u(public)), "{public}");
+            assert!(check_followed(&u("https://mcp.example.com"), &u(public), "issuer").is_ok());
+        }
+        // The MCP server on that very host: followed.
+        assert!(check_followed(
+            &u("http://127.0.0.1:8080/mcp"),
+            &u("http://127.0.0.1:9000/"),
+            "issuer"
+        )
+        .is_ok());
+        assert!(check_followed(
+            &u("http://localhost:8080/mcp"),
+            &u("http://127.0.0.1:9000/"),
+            "issuer"
+        )
+        .is_ok());
+        assert!(check_followed(
+            &u("http://10.0.0.5/mcp"),
+            &u("http://10.0.0.5:9000/"),
+            "issuer"
+        )
+        .is_ok());
+        assert!(check_followed(
+            &u("http://10.0.0.5/mcp"),
+            &u("http://127.0.0.1:9000/"),
+            "issuer"
+        )
+        .is_err());
     }
 
     #[test]

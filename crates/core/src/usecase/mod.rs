@@ -42,7 +42,9 @@ pub use sign_in::{no_renewal_notice, BrowserMode, ScopeChoice, SignInEvent, Sign
 pub use sign_out::SignedOut;
 pub use status::{LocalPicture, StoredSession};
 pub use step_up::{Challenged, StepUp};
-pub use why::{diagnosis_text, Diagnosis, Status, Working};
+pub use why::{
+    diagnosis_summary, diagnosis_text, diagnostics_file_name, Diagnosis, Status, Working,
+};
 
 // The types the fronts render, from the layers that define them.
 pub use crate::health::dashboard::{Dashboard, Overall, Session};

@@ -13,6 +13,7 @@ use crate::tools::watch::{ChangeEvent, ConfigWatcher, WatchError};
 use crate::usecase::engine::Latchkey;
 use crate::usecase::events::Event;
 use crate::{Error, Result};
+use std::path::PathBuf;
 
 /// The servers as the config files and the keychain describe them at one moment: read once,
 /// then combined with each new probe result without reading anything again.
@@ -101,18 +102,28 @@ impl Latchkey {
         }
     }
 
-    /// The servers to probe: those of the tools' configs whose URL can be used, and every
+    /// The servers to probe: those of the tools' configs whose URL can be used (a project's
+    /// shared file only where the tool trusts the project, or it is the current folder:
+    /// [`crate::tools::inventory::RemoteServer::probed`]), and every
     /// signed-in one, except a server signed in through a sign-in a link started that no
     /// tool uses yet (a web page picked it: it is not called in the background until the
     /// person connects it to a tool). Where the keychain cannot be read, those of the config
     /// files alone (each probe then says what is wrong).
     pub fn servers_to_probe(&self) -> Vec<String> {
-        let mut urls: Vec<String> = self
-            .inventory()
+        let inventory = self.inventory();
+        let current: Vec<PathBuf> = self
+            .locations
+            .projects
+            .iter()
+            .chain(self.locations.project.as_ref())
+            .cloned()
+            .collect();
+        let mut urls: Vec<String> = inventory
             .servers
-            .into_iter()
+            .iter()
             .filter(|s| s.url_problem.is_none())
-            .map(|s| s.url)
+            .filter(|s| s.probed(&inventory.trusted_projects, &current))
+            .map(|s| s.url.clone())
             .collect();
         let linked = link_sign_ins::read(&self.state_dir);
         for e in self.store.list().unwrap_or_default() {
