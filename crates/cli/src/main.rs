@@ -477,7 +477,7 @@ async fn run(cli: Cli) -> Result<(), Error> {
                 .ok_or_else(|| Error::NotSignedIn {
                     server: server.clone(),
                 })?;
-            output::logged_out(&out.bundle, &out.revoked, json);
+            output::logged_out(&out, json);
             Ok(())
         }
         Command::Connect { server, to, name } => {
@@ -534,7 +534,7 @@ async fn run(cli: Cli) -> Result<(), Error> {
             } else {
                 connect::print_text(&removed.disconnected, false);
                 match &removed.signed_out {
-                    Some(out) => output::logged_out(&out.bundle, &out.revoked, false),
+                    Some(out) => output::logged_out(out, false),
                     None => println!("{server} was not signed in."),
                 }
             }

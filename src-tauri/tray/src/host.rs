@@ -161,6 +161,15 @@ impl Host {
     /// files changed): renew the picture and let the scheduler look again.
     pub fn changed(self: &Arc<Self>) {
         self.engine.wake_scheduler();
+        // A token handed to Gemini CLI whose name another server now has is taken back.
+        match self.engine.withdraw_gemini_collisions() {
+            Ok(w) if !w.is_empty() => tracing::warn!(
+                "withdrew {} token(s) handed to Gemini CLI: another server has their name",
+                w.len()
+            ),
+            Ok(_) => {}
+            Err(e) => tracing::warn!("could not check Gemini CLI's token names: {e}"),
+        }
         let host = self.clone();
         self.rt.spawn(async move {
             if let Some(s) = host.signals.get() {

@@ -34,7 +34,7 @@ pub use bridge::BridgeOptions;
 pub use connect::{how_connected, Added, Change, EntryChange, Removed, ToolOutcome};
 pub use engine::Latchkey;
 pub use events::{Event, SessionEvent};
-pub use hand_off::{ClaudeMode, Delivered, HandOffRequest, HandedOff, Summary};
+pub use hand_off::{ClaudeMode, Delivered, HandOffRequest, HandedOff, Summary, Withdrawn};
 pub use links::LinkAction;
 pub use reauth::SignInAgain;
 pub use renew::sign_in_reason;

@@ -535,22 +535,24 @@ async fn a_challenge_naming_a_loopback_secret_leaves_it_out_of_why_and_the_expor
     const PLANTED: &str = "PLANTED-SECRET-91c2";
     let secret_url = "http://127.0.0.1:9911/secret";
     let canned = Canned::new(vec![
-        Expect::post(SERVER)
-            .respond(401)
-            .respond_header(
-                "www-authenticate",
-                &format!(r#"Bearer resource_metadata="{secret_url}""#),
-            ),
+        Expect::post(SERVER).respond(401).respond_header(
+            "www-authenticate",
+            &format!(r#"Bearer resource_metadata="{secret_url}""#),
+        ),
         Expect::get("https://mcp.example.com/.well-known/oauth-protected-resource/mcp")
             .respond(404),
-        Expect::get("https://mcp.example.com/.well-known/oauth-protected-resource")
-            .respond(404),
+        Expect::get("https://mcp.example.com/.well-known/oauth-protected-resource").respond(404),
         // A local service holding a secret, last: it is never asked.
         Expect::get(secret_url).respond_json(200, &json!({"secret": PLANTED})),
     ]);
     let home = tempfile::tempdir().unwrap();
     let clock = FakeClock::at(crate::clock::now());
-    let engine = test_engine(Arc::new(MemoryStore::default()), &canned, &clock, home.path());
+    let engine = test_engine(
+        Arc::new(MemoryStore::default()),
+        &canned,
+        &clock,
+        home.path(),
+    );
     let d = engine.why(SERVER).await;
     assert!(!canned.requests().iter().any(|r| r.contains("127.0.0.1")));
     let file = home.path().join("diagnostics.json");
@@ -561,4 +563,35 @@ async fn a_challenge_naming_a_loopback_secret_leaves_it_out_of_why_and_the_expor
         assert!(!text.contains(PLANTED), "{text}");
     }
     assert!(summary.contains("requests with their answers"), "{summary}");
+}
+
+#[tokio::test]
+async fn sign_out_withdraws_the_gemini_token_and_names_the_tools_that_keep_a_copy() {
+    let s = setup(3600, vec![]);
+    let h = s.home.path();
+    std::fs::create_dir_all(h.join(".gemini")).unwrap();
+    std::fs::write(
+        h.join(".gemini/settings.json"),
+        json!({"mcpServers": {"work": {"httpUrl": SERVER}}}).to_string(),
+    )
+    .unwrap();
+    std::fs::create_dir_all(h.join(".codex")).unwrap();
+    std::fs::write(
+        h.join(".codex/config.toml"),
+        format!("[mcp_servers.work]\nurl = \"{SERVER}\"\n"),
+    )
+    .unwrap();
+    s.engine
+        .hand_off(SERVER, &HandOffRequest::to(Tool::GeminiCli))
+        .await
+        .unwrap();
+    let tokens = h.join(".gemini/mcp-oauth-tokens.json");
+    assert!(std::fs::read_to_string(&tokens).unwrap().contains("\"work\""));
+    let out = s.engine.sign_out(SERVER).await.unwrap().unwrap();
+    assert_eq!(out.withdrawn, ["Gemini CLI (work)"]);
+    assert_eq!(out.kept_by, ["Codex"]);
+    let note = out.tools_note().unwrap();
+    assert!(note.contains("Withdrawn from Gemini CLI (work)."), "{note}");
+    assert!(note.contains("Codex may keep a copy of the token until it expires"), "{note}");
+    assert!(!std::fs::read_to_string(&tokens).unwrap().contains("\"work\""));
 }
