@@ -586,12 +586,19 @@ async fn sign_out_withdraws_the_gemini_token_and_names_the_tools_that_keep_a_cop
         .await
         .unwrap();
     let tokens = h.join(".gemini/mcp-oauth-tokens.json");
-    assert!(std::fs::read_to_string(&tokens).unwrap().contains("\"work\""));
+    assert!(std::fs::read_to_string(&tokens)
+        .unwrap()
+        .contains("\"work\""));
     let out = s.engine.sign_out(SERVER).await.unwrap().unwrap();
     assert_eq!(out.withdrawn, ["Gemini CLI (work)"]);
     assert_eq!(out.kept_by, ["Codex"]);
     let note = out.tools_note().unwrap();
     assert!(note.contains("Withdrawn from Gemini CLI (work)."), "{note}");
-    assert!(note.contains("Codex may keep a copy of the token until it expires"), "{note}");
-    assert!(!std::fs::read_to_string(&tokens).unwrap().contains("\"work\""));
+    assert!(
+        note.contains("Codex may keep a copy of the token until it expires"),
+        "{note}"
+    );
+    assert!(!std::fs::read_to_string(&tokens)
+        .unwrap()
+        .contains("\"work\""));
 }
