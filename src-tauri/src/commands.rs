@@ -458,13 +458,14 @@ pub async fn sign_out<R: Runtime>(
     app: AppHandle<R>,
     state: State<'_, AppState>,
     url: String,
-) -> Result<()> {
+) -> Result<Option<String>> {
     let id = canonical(&url)?;
     // Revocation is best effort inside the use case; forgetting the session is what counts.
-    state.engine.sign_out(&id).await?;
+    let out = state.engine.sign_out(&id).await?;
     state.forget_health(&id);
     changed_here(&app, &id, true).await;
-    Ok(())
+    // What was taken back from the tools, and which keep a copy until it expires.
+    Ok(out.and_then(|o| o.tools_note()))
 }
 
 #[tauri::command]

@@ -148,6 +148,8 @@
       return { tool, ok: true, message: `${TOOLS.find(([t]) => t === tool)[1]} is back as it was: gitlab.` };
     }),
     why: () => F.why,
+    // Core's sentence on the tools after a sign-out (SignedOut::tools_note).
+    sign_out: () => "Withdrawn from Gemini CLI (gitlab). Codex may keep a copy of the token until it expires.",
     // Without save: a preview (nothing written); with it: written.
     export_diagnostics: ({ save }) => ({
       path: "/home/alex/Downloads/latchkey-diagnostics-mcp.linear.app-1764540000.json",

@@ -763,3 +763,13 @@ test("a new link while a wizard is open never replaces it without asking", async
   assert.deepEqual(errors, []);
   await page.close();
 });
+
+test("signing out says what was taken back from the tools and which keep a copy", async () => {
+  const { page, errors } = await open();
+  await row(page, urls.GITLAB).locator('[data-testid="sign-out"]').click();
+  const notice = row(page, urls.GITLAB).locator('[data-testid="notice"]');
+  await notice.waitFor();
+  assert.match(await notice.textContent(), /Signed out of gitlab\. Withdrawn from Gemini CLI \(gitlab\)\. Codex may keep a copy of the token until it expires\./);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
