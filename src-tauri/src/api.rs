@@ -1,7 +1,9 @@
 //! The types of the commands and events between the shell and the UI. The TypeScript side
 //! is generated from these (see [`crate::bindings`]); no secret ever appears in them.
 
-use latchkey_core::usecase::{Provider, Reason, Session, SignInPlan, Step, TokenAuthMethod, Tool};
+use latchkey_core::usecase::{
+    PlanSites, Provider, Reason, Session, SignInPlan, Step, TokenAuthMethod, Tool,
+};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use ts_rs::TS;
@@ -46,6 +48,10 @@ pub struct ExportedDiagnostics {
     /// The folder it is in (the Downloads folder, else Latchkey's own).
     pub folder: String,
     pub text: String,
+    /// What the file holds, in a few lines (core's `diagnosis_summary`).
+    pub summary: String,
+    /// False for a preview: nothing is written until the person saves it.
+    pub written: bool,
 }
 
 /// A secret typed into the wizard: sent once to the backend, kept there (and then in the
@@ -112,6 +118,8 @@ pub struct PlanView {
     pub plan: SignInPlan,
     /// What discovery found, step by step, in words.
     pub discovered: Vec<Step>,
+    /// The hosts the sign-in involves, the audience, and whether they are of different sites.
+    pub sites: PlanSites,
 }
 
 /// An edit of the plan's scopes; the backend revalidates the plan after each.
@@ -218,6 +226,9 @@ pub struct OpenServer {
     /// The scopes a sign-in starts from (a server asked for more); empty: the plan's
     /// recommendation.
     pub scopes: Vec<String>,
+    /// A link from outside Latchkey (any web page) asked for this sign-in: the wizard says
+    /// so and asks again before the browser opens (core's `usecase::links`).
+    pub started_by_link: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]

@@ -171,6 +171,7 @@ fn view(plan: &SignInPlan) -> PlanView {
     PlanView {
         plan: plan.clone(),
         discovered: plan.discovery.steps.clone(),
+        sites: plan.sites(),
     }
 }
 
@@ -433,6 +434,13 @@ pub async fn sign_in<R: Runtime>(
     );
     let result = run_sign_in(&app, &id, kept, register_again.unwrap_or(false)).await;
     if result.is_ok() {
+        // A server a link had signed in stays out of the tray's probes until a tool uses it.
+        if let Err(e) = state
+            .engine
+            .note_sign_in_origin(&id, state.link_started(&id))
+        {
+            tracing::warn!("could not note how {id} was signed in: {e}");
+        }
         state.take_plan(&id);
     }
     result
@@ -450,13 +458,14 @@ pub async fn sign_out<R: Runtime>(
     app: AppHandle<R>,
     state: State<'_, AppState>,
     url: String,
-) -> Result<()> {
+) -> Result<Option<String>> {
     let id = canonical(&url)?;
     // Revocation is best effort inside the use case; forgetting the session is what counts.
-    state.engine.sign_out(&id).await?;
+    let out = state.engine.sign_out(&id).await?;
     state.forget_health(&id);
     changed_here(&app, &id, true).await;
-    Ok(())
+    // What was taken back from the tools, and which keep a copy until it expires.
+    Ok(out.and_then(|o| o.tools_note()))
 }
 
 #[tauri::command]
@@ -595,18 +604,33 @@ fn diagnostics_dir<R: Runtime>(app: &AppHandle<R>, state: &AppState) -> PathBuf 
         .unwrap_or_else(|| state.engine.diagnostics_dir())
 }
 
-/// Examines `url` again and writes the diagnosis into the Downloads folder (else Latchkey's
-/// own): where, and the text it holds (redacted by core), for "Copy".
+/// Diagnostics in two steps, so the person sees what will be written first: without `save`,
+/// examines `url` again and returns a preview (where it would go, a summary and the text,
+/// redacted by core) without writing anything; with `save`, writes the diagnosis previewed
+/// into the Downloads folder (else Latchkey's own).
 #[tauri::command]
 pub async fn export_diagnostics<R: Runtime>(
     app: AppHandle<R>,
     state: State<'_, AppState>,
     url: String,
+    save: Option<bool>,
 ) -> Result<ExportedDiagnostics> {
-    let d = state.engine.why(&url).await;
-    let file = state
-        .engine
-        .export_diagnosis_into(&d, &diagnostics_dir(&app, &state))?;
+    let dir = diagnostics_dir(&app, &state);
+    let (d, written) = if save.unwrap_or(false) {
+        let d = match state.take_previewed(&url) {
+            Some(d) => d,
+            None => state.engine.why(&url).await,
+        };
+        let file = state.engine.export_diagnosis_into(&d, &dir)?;
+        (d, Some(file))
+    } else {
+        let d = state.engine.why(&url).await;
+        state.keep_previewed(&url, d.clone());
+        (d, None)
+    };
+    let file = written
+        .clone()
+        .unwrap_or_else(|| dir.join(usecase::diagnostics_file_name(&d)));
     Ok(ExportedDiagnostics {
         path: file.display().to_string(),
         folder: file
@@ -614,6 +638,8 @@ pub async fn export_diagnostics<R: Runtime>(
             .map(|p| p.display().to_string())
             .unwrap_or_default(),
         text: usecase::diagnosis_text(&d),
+        summary: usecase::diagnosis_summary(&d),
+        written: written.is_some(),
     })
 }
 

@@ -15,28 +15,40 @@ pub fn open<R: Runtime>(
     link: &str,
 ) -> Result<LinkAction, latchkey_core::Error> {
     let action = links::parse(link)?;
+    carry_out(app, &action);
+    Ok(action)
+}
+
+/// Shows the window on what `action` asks for; a sign-in started by a link is remembered as
+/// such, so the sign-in it leads to is noted (the tray then does not probe the server until
+/// a tool uses it).
+pub fn carry_out<R: Runtime>(app: &AppHandle<R>, action: &LinkAction) {
     tracing::info!("link: {action:?}");
-    let (view, scopes) = match &action {
+    let (view, scopes) = match action {
         LinkAction::Login { scopes, .. } => (ServerView::SignIn, scopes.clone()),
         LinkAction::Why { .. } => (ServerView::Why, Vec::new()),
     };
-    open_server(app, action.url(), view, scopes);
-    Ok(action)
+    if let Some(state) = app.try_state::<AppState>() {
+        state.set_link_started(action.url(), action.started_by_link());
+    }
+    open_server(app, action.url(), view, scopes, action.started_by_link());
 }
 
 /// Shows the window on a server's view. A window whose page is loaded hears it as an
 /// `open-server` event; a window that is just being created would miss that, so the view is
 /// kept until its page asks for it (`take_pending_open`).
-pub fn open_server<R: Runtime>(
+fn open_server<R: Runtime>(
     app: &AppHandle<R>,
     url: &str,
     view: ServerView,
     scopes: Vec<String>,
+    started_by_link: bool,
 ) {
     let open = OpenServer {
         url: url.to_string(),
         view,
         scopes,
+        started_by_link,
     };
     let state = app.try_state::<AppState>();
     let listening = app.get_webview_window(crate::MAIN_WINDOW).is_some()
@@ -56,10 +68,13 @@ pub fn open_server<R: Runtime>(
 /// single-instance plugin passes on); how many it opened. The deep-link plugin's own reading of the
 /// arguments only takes a link that is the sole argument.
 pub fn open_args<R: Runtime>(app: &AppHandle<R>, args: &[String]) -> usize {
-    args.iter()
-        .filter(|a| links::is_link(a))
-        .filter(|link| match open(app, link) {
-            Ok(_) => true,
+    links::read_args(args)
+        .into_iter()
+        .filter(|read| match read {
+            Ok(action) => {
+                carry_out(app, action);
+                true
+            }
             Err(e) => {
                 tracing::warn!("ignored a link: {e}");
                 false

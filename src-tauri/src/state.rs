@@ -41,6 +41,11 @@ pub struct AppState {
     health: Mutex<BTreeMap<String, Value>>,
     monitor: watch::Sender<Monitor>,
     pending_open: Mutex<Option<OpenServer>>,
+    /// The servers whose wizard a link from outside Latchkey opened (core's
+    /// `usecase::links`): their sign-in is noted as started by a link.
+    link_started: Mutex<std::collections::BTreeSet<String>>,
+    /// Diagnoses shown as a preview, by server, written only when the person saves them.
+    previewed: Mutex<BTreeMap<String, latchkey_core::usecase::Diagnosis>>,
     /// Whether the main window's page has loaded (so it hears events); false once it closes.
     window_ready: AtomicBool,
 }
@@ -62,6 +67,8 @@ impl AppState {
             health: Mutex::default(),
             monitor: watch::Sender::new(Monitor::Deciding),
             pending_open: Mutex::default(),
+            link_started: Mutex::default(),
+            previewed: Mutex::default(),
             window_ready: AtomicBool::new(false),
         }
     }
@@ -160,6 +167,31 @@ impl AppState {
 
     pub fn take_pending_open(&self) -> Option<OpenServer> {
         lock(&self.pending_open).take()
+    }
+
+    /// Remembers whether the last sign-in asked for `url` was started by a link.
+    pub fn set_link_started(&self, url: &str, started_by_link: bool) {
+        let mut all = lock(&self.link_started);
+        if started_by_link {
+            all.insert(url.to_string());
+        } else {
+            all.remove(url);
+        }
+    }
+
+    /// Keeps the diagnosis previewed for `url` until it is saved.
+    pub fn keep_previewed(&self, url: &str, d: latchkey_core::usecase::Diagnosis) {
+        lock(&self.previewed).insert(url.to_string(), d);
+    }
+
+    /// The diagnosis previewed for `url`, if any.
+    pub fn take_previewed(&self, url: &str) -> Option<latchkey_core::usecase::Diagnosis> {
+        lock(&self.previewed).remove(url)
+    }
+
+    /// Whether the sign-in of `url` was started by a link.
+    pub fn link_started(&self, url: &str) -> bool {
+        lock(&self.link_started).contains(url)
     }
 
     /// The main window's page loaded (true) or the window closed (false).

@@ -209,8 +209,27 @@ fn ipc_commands(app: &AppHandle<MockRuntime>) {
     assert_eq!(err["code"], "not_signed_in", "{err}");
     let why = invoke(app, "why", serde_json::json!({"url": DOWN})).expect("why");
     assert_eq!(why["server"], DOWN, "{why}");
-    let file = invoke(app, "export_diagnostics", serde_json::json!({"url": DOWN}))
-        .expect("export_diagnostics");
+    // First a preview: where it would go and what it holds; nothing is written.
+    let preview = invoke(app, "export_diagnostics", serde_json::json!({"url": DOWN}))
+        .expect("export_diagnostics preview");
+    assert_eq!(preview["written"], false, "{preview}");
+    assert!(
+        preview["summary"].as_str().unwrap().contains(DOWN),
+        "{preview}"
+    );
+    let planned = std::path::PathBuf::from(preview["path"].as_str().unwrap());
+    assert!(!planned.exists(), "a preview writes nothing: {planned:?}");
+    let file = invoke(
+        app,
+        "export_diagnostics",
+        serde_json::json!({"url": DOWN, "save": true}),
+    )
+    .expect("export_diagnostics");
+    assert_eq!(file["written"], true);
+    assert_eq!(
+        file["text"], preview["text"],
+        "what was previewed is written"
+    );
     let text = file["text"].as_str().unwrap().to_string();
     let file = std::path::PathBuf::from(file["path"].as_str().unwrap());
     let home = std::path::PathBuf::from(std::env::var_os("HOME").unwrap());
@@ -250,7 +269,7 @@ fn links(app: &AppHandle<MockRuntime>) {
     let open = invoke(app, "take_pending_open", serde_json::json!({})).expect("pending");
     assert_eq!(
         open,
-        serde_json::json!({"url": DOWN, "view": "why", "scopes": []})
+        serde_json::json!({"url": DOWN, "view": "why", "scopes": [], "started_by_link": false})
     );
     // A tool's step-up through the tray: the sign-in starts from the scopes the server asked.
     latchkey_app::links::open(
@@ -261,7 +280,17 @@ fn links(app: &AppHandle<MockRuntime>) {
     let open = invoke(app, "take_pending_open", serde_json::json!({})).expect("pending");
     assert_eq!(
         open,
-        serde_json::json!({"url": DOWN, "view": "sign_in", "scopes": ["mcp", "mcp:admin"]})
+        serde_json::json!({"url": DOWN, "view": "sign_in", "scopes": ["mcp", "mcp:admin"], "started_by_link": true})
+    );
+    // The same sign-in asked for by the tray itself (after --latchkey-own-link).
+    let own = latchkey_core::usecase::LinkAction::own_login(DOWN, vec!["mcp".into()]);
+    let mut args = vec!["--window".to_string()];
+    args.extend(own.args());
+    assert_eq!(latchkey_app::links::open_args(app, &args), 1);
+    let open = invoke(app, "take_pending_open", serde_json::json!({})).expect("pending");
+    assert_eq!(
+        open,
+        serde_json::json!({"url": DOWN, "view": "sign_in", "scopes": ["mcp"], "started_by_link": false})
     );
 }
 

@@ -491,8 +491,8 @@ fn choosing_a_server_that_needs_sign_in_signs_it_in_again_in_one_click() {
     let (win, _) = window_processes(pid);
     let cmdline = std::fs::read_to_string(format!("/proc/{win}/cmdline")).unwrap_or_default();
     assert!(
-        cmdline.contains("--window\0latchkey://login?url="),
-        "the window was asked for the sign-in: {cmdline:?}"
+        cmdline.contains("--window\0--latchkey-own-link\0latchkey://login?url="),
+        "the window was asked for the sign-in, as Latchkey's own (not started by a link): {cmdline:?}"
     );
     // The window's process logs to the tray's log (it inherits it).
     wait_for(
@@ -586,7 +586,9 @@ fn sessions_that_need_the_person_are_notified_and_a_click_opens_the_sign_in() {
     let cmdline = std::fs::read_to_string(format!("/proc/{win}/cmdline")).unwrap_or_default();
     let encoded = url.replace(':', "%3A").replace('/', "%2F");
     assert!(
-        cmdline.contains(&format!("--window\0latchkey://login?url={encoded}")),
+        cmdline.contains(&format!(
+            "--window\0--latchkey-own-link\0latchkey://login?url={encoded}"
+        )),
         "the window was asked for gitlab's sign-in: {cmdline:?}"
     );
 }

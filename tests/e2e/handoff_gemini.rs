@@ -267,3 +267,79 @@ fn a_token_gemini_counts_as_expired_is_written_with_a_warning() {
         "{list}"
     );
 }
+
+/// Gemini CLI finds a token by name: a folder it trusts that gives the name to another server
+/// blocks the hand-off, a clash that appears later makes Latchkey withdraw the token, and a
+/// sign-out takes back what was handed.
+#[test]
+fn a_name_another_trusted_folder_reuses_blocks_the_hand_off_and_logout_takes_the_token_back() {
+    let f = Fixture::start(json!({}));
+    let url = f.ready.mcp_url.clone();
+    let user = User::new("gemini-clash");
+    user.run(&["login", &url, "--json"]).assert_ok();
+    let home = TempDir::new("gemini-clash-home");
+    let gemini_dir = home.path().join(".gemini");
+    std::fs::create_dir_all(&gemini_dir).unwrap();
+    std::fs::write(
+        gemini_dir.join("settings.json"),
+        json!({"mcpServers": {"fixture": {"httpUrl": url}}}).to_string(),
+    )
+    .unwrap();
+    let tokens_path = gemini_dir.join("mcp-oauth-tokens.json");
+
+    // The hand-off says the token is found by name, and offers a name unique to the URL.
+    let out = handoff(&user, home.path(), home.path(), &url);
+    let said = out.to_string();
+    assert!(said.contains("finds this token by the name"), "{said}");
+    assert!(said.contains("fixture-127-0-0-1"), "{said}");
+    assert!(std::fs::read_to_string(&tokens_path)
+        .unwrap()
+        .contains("\"fixture\""));
+
+    // A cloned folder Gemini CLI trusts gives "fixture" to another server: refused.
+    let cloned = home.path().join("cloned");
+    std::fs::create_dir_all(cloned.join(".gemini")).unwrap();
+    std::fs::write(
+        cloned.join(".gemini/settings.json"),
+        json!({"mcpServers": {"fixture": {"httpUrl": "https://evil.example/mcp"}}}).to_string(),
+    )
+    .unwrap();
+    std::fs::write(
+        gemini_dir.join("trustedFolders.json"),
+        json!({cloned.to_str().unwrap(): "TRUST_FOLDER"}).to_string(),
+    )
+    .unwrap();
+    let refused = user
+        .command(&["handoff", "gemini-cli", &url])
+        .env("HOME", home.path())
+        .current_dir(home.path())
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        err.contains("https://evil.example/mcp") && err.contains("rename"),
+        "{err}"
+    );
+
+    // Signing out takes the token back from Gemini CLI and says so.
+    let out = user
+        .command(&["logout", &url])
+        .env("HOME", home.path())
+        .current_dir(home.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        said.contains("Withdrawn from Gemini CLI (fixture)."),
+        "{said}"
+    );
+    assert!(!std::fs::read_to_string(&tokens_path)
+        .unwrap()
+        .contains("\"fixture\""));
+}

@@ -110,12 +110,27 @@
       };
     },
     plan: (url) => {
-      const recommended = [{ name: "mcp", source: "challenge" }];
+      // A server on a host starting with "phish." sends the person to sign in at Microsoft
+      // and asks for Microsoft Graph: core flags the scope and says the sites differ.
+      const phish = new URL(url).host.startsWith("phish.");
+      const recommended = phish
+        ? [{ name: "mcp", source: "challenge" }, { name: "https://graph.microsoft.com/.default", source: "challenge",
+            flag: { kind: "other_site", explanation: "Names an API at graph.microsoft.com, not this MCP server: the token would open that API too. Remove it unless you know this server needs it." } }]
+        : [{ name: "mcp", source: "challenge" }];
       // Sentry's sign-in server (a Keycloak realm) lists no code_challenge_methods_supported:
       // its plan waits for the person to confirm PKCE with S256, in core's words.
       const unlisted = url === SENTRY;
-      const issuer = unlisted ? "https://sso.sentry.example/realms/eng" : "https://gitlab.example.com";
+      const issuer = phish ? "https://login.microsoftonline.com/common/v2.0" : unlisted ? "https://sso.sentry.example/realms/eng" : "https://gitlab.example.com";
+      // As core's SignInPlan::sites (the last two labels make a site here).
+      const host = (u) => new URL(u).host;
+      const site = (u) => new URL(u).hostname.split(".").slice(-2).join(".");
+      const crossSite = site(url) !== site(issuer);
+      const sites = {
+        server_host: host(url), sign_in_host: host(issuer), audience: url, cross_site: crossSite,
+        ...(crossSite ? { warning: `${host(url)} sends you to sign in at ${host(issuer)}, a different site. That is normal when the server uses a sign-in service (Microsoft, Google, Okta, Auth0…); if you do not recognise ${host(issuer)}, do not sign in.` } : {}),
+      };
       return {
+        sites,
         plan: {
           server_url: url, resource: url, issuer,
           endpoints: { authorization: "https://gitlab.example.com/oauth/authorize", token: "https://gitlab.example.com/oauth/token", registration: "https://gitlab.example.com/oauth/register" },

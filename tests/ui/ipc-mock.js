@@ -148,10 +148,15 @@
       return { tool, ok: true, message: `${TOOLS.find(([t]) => t === tool)[1]} is back as it was: gitlab.` };
     }),
     why: () => F.why,
-    export_diagnostics: () => ({
+    // Core's sentence on the tools after a sign-out (SignedOut::tools_note).
+    sign_out: () => "Withdrawn from Gemini CLI (gitlab). Codex may keep a copy of the token until it expires.",
+    // Without save: a preview (nothing written); with it: written.
+    export_diagnostics: ({ save }) => ({
       path: "/home/alex/Downloads/latchkey-diagnostics-mcp.linear.app-1764540000.json",
       folder: "/home/alex/Downloads",
       text: JSON.stringify(F.why, null, 2),
+      summary: `Server: ${F.why.server}\n${F.why.trace.length} requests with their answers (tokens, codes and secrets replaced by [redacted]):`,
+      written: !!save,
     }),
     show_in_folder: () => null,
     // A sign-in waits in the browser until it is cancelled (then it fails as "cancelled", as

@@ -215,6 +215,7 @@ test("the why view shows the reason, the fix as a button, and the trace behind a
   await trace.locator("summary").click();
   assert.match(await trace.textContent(), /refresh_token=\[redacted\]/);
   await why.locator('[data-testid="export-diagnostics"]').click();
+  await why.locator('[data-testid="save-diagnostics"]').click();
   assert.match(await why.locator('[data-testid="exported"]').textContent(), /latchkey-diagnostics-mcp\.linear\.app-\d+\.json/);
   await page.screenshot({ path: path.join(artifacts, "ui-why.png"), fullPage: true });
   // The fix signs in again: the wizard opens on this server.
@@ -595,12 +596,23 @@ test("a sign-in that fails says so plainly, marks the browser step failed, and T
   await page.close();
 });
 
-test("exported diagnostics say where they went, copy the same redacted text, and show their folder", async () => {
+test("exported diagnostics are previewed first, then say where they went, copy the same redacted text, and show their folder", async () => {
   const { page, errors } = await open();
   await row(page, urls.LINEAR).locator('[data-testid="why"]').click();
   const why = page.locator('[data-testid="why"]');
   await why.locator('[data-testid="reason-title"]').waitFor();
   await why.locator('[data-testid="export-diagnostics"]').click();
+  // A preview first: where it goes and what it holds; nothing is written yet.
+  const preview = why.locator('[data-testid="export-preview"]');
+  await preview.waitFor();
+  assert.match(await preview.locator('[data-testid="preview-path"]').textContent(), /latchkey-diagnostics-mcp\.linear\.app-\d+\.json$/);
+  assert.match(await preview.locator('[data-testid="preview-summary"]').textContent(), /requests with their answers/);
+  assert.deepEqual(await callsOf(page, "export_diagnostics"), [{ url: urls.LINEAR, save: false }]);
+  await page.screenshot({ path: path.join(artifacts, "ui-why-export-preview.png"), fullPage: true });
+  await preview.locator('[data-testid="cancel-export"]').click();
+  assert.equal(await preview.count(), 0);
+  await why.locator('[data-testid="export-diagnostics"]').click();
+  await preview.locator('[data-testid="save-diagnostics"]').click();
   const exported = why.locator('[data-testid="exported"]');
   await exported.waitFor();
   assert.equal(await exported.locator('[data-testid="exported-folder"]').textContent(), "/home/alex/Downloads");
@@ -667,5 +679,97 @@ test("the dashboard uses a wide window's width: one compact row per server", asy
     const box = await row(page, url).boundingBox();
     assert.ok(box.height < 150, `${url}'s row is ${box.height} px tall`);
   }
+  await page.close();
+});
+
+test("a sign-in a link started says so, shows both hosts and the audience, warns of another site and an other site's API, and asks again before the browser opens", async () => {
+  const { page, errors } = await open();
+  const PHISH = "https://phish.example.net/mcp";
+  await page.evaluate((url) => window.__emit("open-server", { url, view: "sign_in", scopes: [], started_by_link: true }), PHISH);
+  const wizard = page.locator('[data-testid="wizard"]');
+  const warning = wizard.locator('[data-testid="link-warning"]');
+  await warning.waitFor();
+  assert.equal((await warning.textContent()).trim().replace(/\s+/g, " "), "A link asked Latchkey to sign you in to phish.example.net. Continue only if you started this.");
+  await wizard.locator('[data-testid="discovered"]').waitFor();
+  assert.equal(await wizard.locator('[data-testid="site-server"]').textContent(), "phish.example.net");
+  assert.equal(await wizard.locator('[data-testid="site-sign-in"]').textContent(), "login.microsoftonline.com");
+  assert.equal(await wizard.locator('[data-testid="site-audience"]').textContent(), PHISH);
+  assert.match(await wizard.locator('[data-testid="cross-site"]').textContent(), /a different site/);
+  await page.screenshot({ path: path.join(artifacts, "ui-wizard-link-started.png"), fullPage: true });
+  await wizard.locator('[data-testid="wizard-next"]').click();
+  const graph = wizard.locator('[data-testid="scope"][data-scope="https://graph.microsoft.com/.default"]');
+  assert.match(await graph.locator('[data-testid="scope-flag"]').textContent(), /an API at graph\.microsoft\.com/);
+  await wizard.locator('[data-testid="wizard-next"]').click();
+  await wizard.locator('[data-testid="app-choice"]').waitFor();
+  // The first press asks again; the browser opens only after the second yes.
+  await wizard.locator('[data-testid="start-sign-in"]').click();
+  const confirm = wizard.locator('[data-testid="link-confirm"]');
+  await confirm.waitFor();
+  assert.deepEqual(await callsOf(page, "sign_in"), []);
+  assert.equal(await wizard.locator('[data-testid="start-sign-in"]').isDisabled(), true);
+  await confirm.locator('[data-testid="link-confirm-scopes"]').waitFor();
+  await page.screenshot({ path: path.join(artifacts, "ui-wizard-link-confirm.png"), fullPage: true });
+  await confirm.locator('[data-testid="link-confirm-no"]').click();
+  assert.equal(await confirm.count(), 0);
+  assert.deepEqual(await callsOf(page, "sign_in"), []);
+  await wizard.locator('[data-testid="start-sign-in"]').click();
+  await wizard.locator('[data-testid="link-confirm-yes"]').click();
+  await wizard.locator('[data-testid="waiting"]').waitFor();
+  assert.equal((await callsOf(page, "sign_in")).length, 1);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test("a sign-in started in Latchkey on one site neither warns of a link nor asks again", async () => {
+  const { page, errors } = await open();
+  const wizard = await toAppStep(page, urls.GITLAB);
+  assert.equal(await wizard.locator('[data-testid="link-warning"]').count(), 0);
+  await wizard.locator('[data-testid="start-sign-in"]').click();
+  await wizard.locator('[data-testid="waiting"]').waitFor();
+  assert.equal(await wizard.locator('[data-testid="link-confirm"]').count(), 0);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test("the sign-in server of another site is warned of even without a link", async () => {
+  const { page, errors } = await open();
+  await row(page, urls.SENTRY).locator('[data-testid="sign-in"]').click();
+  const wizard = page.locator('[data-testid="wizard"]');
+  await wizard.locator('[data-testid="discovered"]').waitFor();
+  assert.match(await wizard.locator('[data-testid="cross-site"]').textContent(), /sso\.sentry\.example, a different site/);
+  assert.equal(await wizard.locator('[data-testid="link-warning"]').count(), 0);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test("a new link while a wizard is open never replaces it without asking", async () => {
+  const { page, errors } = await open();
+  const wizard = await toAppStep(page, urls.GITLAB);
+  await page.evaluate(() => window.__emit("open-server", { url: "https://phish.example.net/mcp", view: "sign_in", scopes: [], started_by_link: true }));
+  const prompt = page.locator('[data-testid="switch-prompt"]');
+  await prompt.waitFor();
+  assert.match((await prompt.textContent()).replace(/\s+/g, " "), /Another sign-in was asked for: phish\.example\.net\. Switch\?/);
+  await page.screenshot({ path: path.join(artifacts, "ui-wizard-switch-prompt.png"), fullPage: true });
+  // Staying keeps the wizard where it was.
+  await prompt.locator('[data-testid="switch-stay"]').click();
+  assert.equal(await prompt.count(), 0);
+  assert.equal((await stepStates(page)).client, "current");
+  assert.equal(await wizard.locator('[data-testid="link-warning"]').count(), 0);
+  // Asked again, switching opens the new one, with its link warning.
+  await page.evaluate(() => window.__emit("open-server", { url: "https://phish.example.net/mcp", view: "sign_in", scopes: [], started_by_link: true }));
+  await prompt.locator('[data-testid="switch-go"]').click();
+  await page.locator('[data-testid="link-warning"]').waitFor();
+  assert.match(await page.locator('#wizard-title').textContent(), /phish\.example\.net/);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test("signing out says what was taken back from the tools and which keep a copy", async () => {
+  const { page, errors } = await open();
+  await row(page, urls.GITLAB).locator('[data-testid="sign-out"]').click();
+  const notice = row(page, urls.GITLAB).locator('[data-testid="notice"]');
+  await notice.waitFor();
+  assert.match(await notice.textContent(), /Signed out of gitlab\. Withdrawn from Gemini CLI \(gitlab\)\. Codex may keep a copy of the token until it expires\./);
+  assert.deepEqual(errors, []);
   await page.close();
 });

@@ -99,6 +99,8 @@ fn item(d: &Delivered) -> serde_json::Value {
     v["entry"] = json!(d.entry);
     if let Some(k) = &d.key {
         v["key"] = json!(k);
+    }
+    if d.key.is_some() || !d.notes.is_empty() {
         v["notes"] = json!(d.notes);
     }
     v

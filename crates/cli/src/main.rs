@@ -499,7 +499,7 @@ async fn run(cli: Cli) -> Result<(), Error> {
                 .ok_or_else(|| Error::NotSignedIn {
                     server: server.clone(),
                 })?;
-            output::logged_out(&out.bundle, &out.revoked, json);
+            output::logged_out(&out, json);
             Ok(())
         }
         Command::Connect { server, to, name } => {
@@ -556,7 +556,7 @@ async fn run(cli: Cli) -> Result<(), Error> {
             } else {
                 connect::print_text(&removed.disconnected, false);
                 match &removed.signed_out {
-                    Some(out) => output::logged_out(&out.bundle, &out.revoked, false),
+                    Some(out) => output::logged_out(out, false),
                     None => println!("{server} was not signed in."),
                 }
             }
@@ -567,6 +567,14 @@ async fn run(cli: Cli) -> Result<(), Error> {
             let id = engine.resolve_server(&server)?;
             let d = engine.why(&id).await;
             if let Some(file) = &export {
+                // What the file will hold, and where, before it is written.
+                if !json {
+                    eprintln!(
+                        "Writing diagnostics to {}:\n{}",
+                        file.display(),
+                        latchkey_core::usecase::diagnosis_summary(&d)
+                    );
+                }
                 engine.export_diagnosis(&d, file)?;
                 if !json {
                     eprintln!(

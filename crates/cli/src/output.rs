@@ -91,16 +91,26 @@ pub fn list(bundles: &[Result<CredentialBundle, (String, Error)>], json: bool) {
     }
 }
 
-pub fn logged_out(b: &CredentialBundle, revoked: &Result<bool, Error>, json: bool) {
+pub fn logged_out(out: &latchkey_core::usecase::SignedOut, json: bool) {
+    let (b, revoked) = (&out.bundle, &out.revoked);
     if json {
         print_json(&json!({
             "ok": true,
             "server": b.server_url,
             "revoked": matches!(revoked, Ok(true)),
             "revocation_error": revoked.as_ref().err().map(ErrorReport::from),
+            "withdrawn_from": out.withdrawn,
+            "kept_by": out.kept_by,
         }));
         return;
     }
+    print_signed_out(b, revoked);
+    if let Some(note) = out.tools_note() {
+        println!("{note}");
+    }
+}
+
+fn print_signed_out(b: &CredentialBundle, revoked: &Result<bool, Error>) {
     match revoked {
         Ok(true) => println!("Signed out of {}: the sign-in server ended the session, and Latchkey forgot it.", b.server_url),
         Ok(false) => println!("Signed out of {}: Latchkey forgot the session (the sign-in server offers no way to end it early, so the token stays valid until it expires).", b.server_url),

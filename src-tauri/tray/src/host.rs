@@ -161,6 +161,15 @@ impl Host {
     /// files changed): renew the picture and let the scheduler look again.
     pub fn changed(self: &Arc<Self>) {
         self.engine.wake_scheduler();
+        // A token handed to Gemini CLI whose name another server now has is taken back.
+        match self.engine.withdraw_gemini_collisions() {
+            Ok(w) if !w.is_empty() => tracing::warn!(
+                "withdrew {} token(s) handed to Gemini CLI: another server has their name",
+                w.len()
+            ),
+            Ok(_) => {}
+            Err(e) => tracing::warn!("could not check Gemini CLI's token names: {e}"),
+        }
         let host = self.clone();
         self.rt.spawn(async move {
             if let Some(s) = host.signals.get() {
@@ -214,11 +223,7 @@ impl Host {
     fn session_event(self: &Arc<Self>, e: latchkey_core::usecase::SessionEvent) {
         let url = notify::server_of(&e).to_string();
         let host = self.clone();
-        let link = LinkAction::Login {
-            url: url.clone(),
-            scopes: Vec::new(),
-        }
-        .link();
+        let link = LinkAction::own_login(url.clone(), Vec::new());
         notify::show(&e, &self.display_name(&url), self.engine.now(), move || {
             host.windows.open(Some(&link))
         });
@@ -259,10 +264,10 @@ impl Host {
     /// (links can come from any web page: a bad one is logged, never acted on).
     pub fn open_links(&self, argv: &[String]) -> usize {
         let mut opened = 0;
-        for arg in argv.iter().filter(|a| links::is_link(a)) {
-            match links::parse(arg) {
+        for read in links::read_args(argv) {
+            match read {
                 Ok(action) => {
-                    self.windows.open(Some(&action.link()));
+                    self.windows.open(Some(&action));
                     opened += 1;
                 }
                 Err(e) => tracing::warn!("ignored a link: {e}"),
@@ -281,7 +286,7 @@ impl Host {
         );
         if !needs {
             self.windows
-                .open(Some(&LinkAction::Why { url: url.clone() }.link()));
+                .open(Some(&LinkAction::Why { url: url.clone() }));
             return;
         }
         self.sign_in_once(url).await;
@@ -294,8 +299,7 @@ impl Host {
     pub fn sign_in_for_tool(self: &Arc<Self>, url: String, scopes: Vec<String>) {
         if !scopes.is_empty() {
             tracing::info!("a tool needs wider access to {url}: the window reviews it");
-            self.windows
-                .open(Some(&LinkAction::Login { url, scopes }.link()));
+            self.windows.open(Some(&LinkAction::own_login(url, scopes)));
             return;
         }
         let host = self.clone();
@@ -317,19 +321,14 @@ impl Host {
             }
             Err(SignInAgain::NeedsReview(why)) => {
                 tracing::info!("sign-in for {url} opens the window: {why}");
-                self.windows.open(Some(
-                    &LinkAction::Login {
-                        url: url.clone(),
-                        scopes: Vec::new(),
-                    }
-                    .link(),
-                ));
+                self.windows
+                    .open(Some(&LinkAction::own_login(url.clone(), Vec::new())));
             }
             Err(SignInAgain::Failed(why)) => {
                 tracing::warn!("one-click sign-in for {url} failed: {why}");
                 self.probe_one(&url).await;
                 self.windows
-                    .open(Some(&LinkAction::Why { url: url.clone() }.link()));
+                    .open(Some(&LinkAction::Why { url: url.clone() }));
             }
         }
     }

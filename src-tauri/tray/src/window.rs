@@ -7,6 +7,8 @@ use std::path::PathBuf;
 use std::process::{Child, Command};
 use std::sync::Mutex;
 
+use latchkey_core::usecase::LinkAction;
+
 /// The argument that makes `latchkey-app` the window rather than the tray.
 pub const WINDOW_ARG: &str = "--window";
 
@@ -23,13 +25,14 @@ pub struct Windows {
 }
 
 impl Windows {
-    /// Opens the window, on `link` (a `latchkey://` link) if given.
-    pub fn open(&self, link: Option<&str>) {
+    /// Opens the window, on `action` if given (as its link; a sign-in Latchkey itself asks
+    /// for is marked so, a link-started one is not: [`LinkAction::args`]).
+    pub fn open(&self, action: Option<&LinkAction>) {
         let bin = app_bin();
         let mut cmd = Command::new(&bin);
         cmd.arg(WINDOW_ARG);
-        if let Some(link) = link {
-            cmd.arg(link);
+        if let Some(action) = action {
+            cmd.args(action.args());
         }
         match cmd.spawn() {
             Ok(child) => self.lock().push(child),

@@ -8,4 +8,12 @@ export type ExportedDiagnostics = { path: string,
 /**
  * The folder it is in (the Downloads folder, else Latchkey's own).
  */
-folder: string, text: string, };
+folder: string, text: string, 
+/**
+ * What the file holds, in a few lines (core's `diagnosis_summary`).
+ */
+summary: string, 
+/**
+ * False for a preview: nothing is written until the person saves it.
+ */
+written: boolean, };

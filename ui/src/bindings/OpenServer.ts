@@ -6,4 +6,9 @@ export type OpenServer = { url: string, view: ServerView,
  * The scopes a sign-in starts from (a server asked for more); empty: the plan's
  * recommendation.
  */
-scopes: Array<string>, };
+scopes: Array<string>, 
+/**
+ * A link from outside Latchkey (any web page) asked for this sign-in: the wizard says
+ * so and asks again before the browser opens (core's `usecase::links`).
+ */
+started_by_link: boolean, };

@@ -67,14 +67,14 @@ describe("backend", () => {
     const file = "/home/a/Downloads/latchkey-diagnostics-a.example-1.json";
     mockIPC((cmd, args) => {
       calls.push({ cmd, args });
-      if (cmd === "export_diagnostics") return { path: file, folder: "/home/a/Downloads", text: "{}" };
+      if (cmd === "export_diagnostics") return { path: file, folder: "/home/a/Downloads", text: "{}", summary: "", written: true };
       return null;
     });
-    const d = await api.exportDiagnostics("https://a.example/mcp");
+    const d = await api.exportDiagnostics("https://a.example/mcp", true);
     expect(d.text).toBe("{}");
     await api.showInFolder(d.path);
     expect(calls).toEqual([
-      { cmd: "export_diagnostics", args: { url: "https://a.example/mcp" } },
+      { cmd: "export_diagnostics", args: { url: "https://a.example/mcp", save: true } },
       { cmd: "show_in_folder", args: { path: file } },
     ]);
   });

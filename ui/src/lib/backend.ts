@@ -80,7 +80,8 @@ export const api = {
   signIn: (url: string, registerAgain?: boolean) =>
     call<SignInResult>("sign_in", registerAgain ? { url, registerAgain: true } : { url }),
   cancelSignIn: (url: string) => call<void>("cancel_sign_in", { url }),
-  signOut: (url: string) => call<void>("sign_out", { url }),
+  /** Core's sentence on the tools (what was withdrawn, who keeps a copy), if any. */
+  signOut: (url: string) => call<string | null>("sign_out", { url }),
   handOff: (url: string, tool: Tool) => call<HandoffResult>("hand_off", { url, tool }),
   /** The installed tools, each ticked where the server is connected to it ("Use in…"). */
   useIn: (url: string) => call<ToolChoice[]>("use_in", { url }),
@@ -91,7 +92,8 @@ export const api = {
   why: (url: string) => call<Diagnosis>("why", { url }),
   /** Writes the diagnostics file (the Downloads folder, else Latchkey's own): where it went,
    * and the redacted text it holds. */
-  exportDiagnostics: (url: string) => call<ExportedDiagnostics>("export_diagnostics", { url }),
+  /** Without `save`: a preview, nothing written; with it: writes the diagnosis previewed. */
+  exportDiagnostics: (url: string, save = false) => call<ExportedDiagnostics>("export_diagnostics", { url, save }),
   /** Opens the folder of a diagnostics file Latchkey wrote, in the file manager. */
   showInFolder: (path: string) => call<void>("show_in_folder", { path }),
   takePendingOpen: () => call<OpenServer | null>("take_pending_open"),

@@ -255,6 +255,7 @@ mod tests {
             errors: vec![],
             files: vec![],
             projects: vec![],
+            trusted_projects: vec![],
         };
         let d = build(&inv, &MemoryStore::default()).unwrap();
         assert_eq!(d.servers.len(), 1);

@@ -4,6 +4,7 @@
 use crate::error::{Error, Result};
 use crate::oauth::quirks::{self, RefreshTokens};
 use crate::protocol::discovery::{Discovery, PrmSource};
+use crate::protocol::urls;
 use crate::secret::Secret;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
@@ -44,6 +45,9 @@ pub enum FlagKind {
     Administrative,
     Template,
     Wildcard,
+    /// The scope is the address of an API on another site than the MCP server's (such as
+    /// `https://graph.microsoft.com/.default` for a server elsewhere): the token would open it.
+    OtherSite,
 }
 
 /// Why a scope deserves a second look before it is requested.
@@ -228,6 +232,50 @@ pub const CALLBACK_PATH: &str = "/callback";
 /// The redirect URI for a port (RFC 8252 §7.3: the loopback IP literal, not `localhost`).
 pub fn redirect_uri(port: u16) -> String {
     format!("http://127.0.0.1:{port}{CALLBACK_PATH}")
+}
+
+/// The hosts a sign-in involves, as the wizard shows them before the browser opens (a link
+/// from any web page can start one, and the MCP server picks the sign-in server).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct PlanSites {
+    /// The MCP server's host (with its port, if any).
+    pub server_host: String,
+    /// The sign-in server's host, as the browser's address bar will show it.
+    pub sign_in_host: String,
+    /// Who the token is for: the resource indicator sent (RFC 8707).
+    pub audience: String,
+    /// The two hosts belong to different sites ([`urls::registrable_site`], an approximation
+    /// of eTLD+1): the MCP server sends you to a sign-in server of someone else.
+    pub cross_site: bool,
+    /// The sentence that says so, when `cross_site`.
+    #[ts(optional)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warning: Option<String>,
+}
+
+/// Why a scope deserves a flag given the MCP server it is for: one naming another site's API
+/// (a URL scope on another site), else [`flag_for`].
+pub fn flag_for_server(scope: &str, server_url: &str) -> Option<ScopeFlag> {
+    if let Some(host) = other_site_of_scope(scope, server_url) {
+        return Some(ScopeFlag {
+            kind: FlagKind::OtherSite,
+            explanation: format!(
+                "Names an API at {host}, not this MCP server: the token would open that API too. Remove it unless you know this server needs it."
+            ),
+        });
+    }
+    flag_for(scope)
+}
+
+/// The host a URL-shaped scope names, when it is on another site than the server.
+fn other_site_of_scope(scope: &str, server_url: &str) -> Option<String> {
+    let parsed = url::Url::parse(scope).ok()?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return None;
+    }
+    let host = parsed.host_str()?.to_string();
+    let server = url::Url::parse(server_url).ok()?;
+    (!urls::same_site(&parsed, &server)).then_some(host)
 }
 
 /// Why a scope name deserves a flag, if it does.
@@ -450,6 +498,43 @@ fn choose_client(d: &Discovery, client: &ClientConfig) -> ClientChoice {
 }
 
 impl SignInPlan {
+    /// The hosts this sign-in involves and whether they are of different sites.
+    pub fn sites(&self) -> PlanSites {
+        let host = |u: &str| {
+            url::Url::parse(u)
+                .ok()
+                .and_then(|u| {
+                    u.host_str().map(|h| {
+                        format!(
+                            "{h}{}",
+                            u.port().map(|p| format!(":{p}")).unwrap_or_default()
+                        )
+                    })
+                })
+                .unwrap_or_else(|| u.to_string())
+        };
+        let (server_host, sign_in_host) = (host(&self.server_url), host(&self.issuer));
+        let cross_site = match (
+            url::Url::parse(&self.server_url),
+            url::Url::parse(&self.issuer),
+        ) {
+            (Ok(a), Ok(b)) => !urls::same_site(&a, &b),
+            _ => true,
+        };
+        let warning = cross_site.then(|| {
+            format!(
+                "{server_host} sends you to sign in at {sign_in_host}, a different site. That is normal when the server uses a sign-in service (Microsoft, Google, Okta, Auth0…); if you do not recognise {sign_in_host}, do not sign in."
+            )
+        });
+        PlanSites {
+            server_host,
+            sign_in_host,
+            audience: self.resource.clone(),
+            cross_site,
+            warning,
+        }
+    }
+
     pub fn scope_names(&self) -> Vec<String> {
         self.scopes.iter().map(|s| s.name.clone()).collect()
     }
@@ -479,7 +564,7 @@ impl SignInPlan {
             self.scopes.push(PlannedScope {
                 name: name.to_string(),
                 source,
-                flag: flag_for(name),
+                flag: flag_for_server(name, &self.server_url),
             });
         }
         self.revalidate();
@@ -521,9 +606,12 @@ impl SignInPlan {
             .map(|n| CatalogueScope {
                 name: n.clone(),
                 requested: self.scopes.iter().any(|s| &s.name == n),
-                flag: flag_for(n),
+                flag: flag_for_server(n, &self.server_url),
             })
             .collect();
+        for s in self.scopes.iter_mut().chain(self.recommended.iter_mut()) {
+            s.flag = flag_for_server(&s.name, &self.server_url);
+        }
         // Problems about the client stay; scope problems and "No client" are recomputed.
         self.problems.retain(|p| {
             p.scope.is_none()
@@ -758,6 +846,37 @@ mod tests {
     }
 
     #[test]
+    fn the_plan_names_both_hosts_the_audience_and_a_cross_site_sign_in() {
+        let plan = make_plan(
+            discovery(None, Some(&["mcp"]), &[]),
+            &ClientConfig::default(),
+        );
+        let sites = plan.sites();
+        assert_eq!(sites.server_host, "gitlab.example.com");
+        assert_eq!(sites.sign_in_host, "gitlab.example.com");
+        assert_eq!(sites.audience, "https://gitlab.example.com/api/v4/mcp");
+        assert!(!sites.cross_site && sites.warning.is_none());
+
+        let mut d = discovery(
+            None,
+            Some(&["mcp", "https://graph.microsoft.com/.default"]),
+            &[],
+        );
+        d.issuer = "https://login.evil.test/tenant".into();
+        let plan = make_plan(d, &ClientConfig::default());
+        let sites = plan.sites();
+        assert_eq!(sites.sign_in_host, "login.evil.test");
+        assert!(sites.cross_site);
+        assert!(sites.warning.unwrap().contains("login.evil.test"));
+        let graph = plan
+            .scopes
+            .iter()
+            .find(|s| s.name.starts_with("https://graph"))
+            .unwrap();
+        assert_eq!(graph.flag.as_ref().unwrap().kind, FlagKind::OtherSite);
+    }
+
+    #[test]
     fn gitlab_asks_for_exactly_mcp_and_flags_the_catalogue() {
         let plan = make_plan(
             discovery(None, Some(&["mcp"]), GITLAB),
@@ -910,6 +1029,29 @@ mod tests {
         );
         assert_eq!(plan.catalogue.len(), odd.len());
         assert!(!plan.blocking_problems().is_empty() || plan.scope_param().is_some());
+    }
+
+    #[test]
+    fn a_scope_naming_another_sites_api_is_flagged() {
+        let f = flag_for_server(
+            "https://graph.microsoft.com/.default",
+            "https://mcp.example.com/mcp",
+        )
+        .unwrap();
+        assert_eq!(f.kind, FlagKind::OtherSite);
+        assert!(f.explanation.contains("graph.microsoft.com"));
+        assert!(flag_for_server(
+            "https://api.example.com/read",
+            "https://mcp.example.com/mcp"
+        )
+        .is_none());
+        assert!(flag_for_server("api://1234/.default", "https://mcp.example.com/mcp").is_none());
+        assert_eq!(
+            flag_for_server("admin", "https://mcp.example.com/mcp")
+                .unwrap()
+                .kind,
+            FlagKind::Administrative
+        );
     }
 
     #[test]

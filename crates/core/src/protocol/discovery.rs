@@ -172,6 +172,7 @@ pub async fn discover_with_hints(
         detail: format!("the authorization server {issuer:?} is not a valid URL"),
     })?;
     urls::require_secure(&issuer_url, "sign-in server")?;
+    urls::check_followed(&server, &issuer_url, "sign-in server")?;
 
     let (as_metadata, as_metadata_url) =
         match find_as_metadata(http, &issuer_url, &issuer, as_source, &mut steps).await? {
@@ -214,7 +215,11 @@ pub async fn discover_with_hints(
         AsSource::LegacyOrigin => as_metadata.issuer.clone(),
         AsSource::ResourceMetadata => issuer,
     };
-    check_endpoints(&as_metadata, as_metadata_url.as_deref().unwrap_or(&issuer))?;
+    check_endpoints(
+        &server,
+        &as_metadata,
+        as_metadata_url.as_deref().unwrap_or(&issuer),
+    )?;
 
     let (prm, prm_url, prm_source) = match prm {
         Some((d, u, s)) => (Some(d), Some(u), Some(s)),
@@ -269,6 +274,13 @@ async fn find_prm(
     let mut candidates: Vec<(Url, PrmSource)> = Vec::new();
     for rm in named {
         match server.join(rm) {
+            Ok(u) if urls::check_followed(server, &u, "metadata address").is_err() => {
+                steps.push(Step {
+                    action: "Ignored the metadata address in the challenge".into(),
+                    url: Some(format!("{}://{}", u.scheme(), u.host_str().unwrap_or_default())),
+                    outcome: "it is inside this machine or a private network, and the server is not: Latchkey does not follow it".into(),
+                })
+            }
             Ok(u) if u.scheme() == "https" || urls::is_loopback(&u) => {
                 candidates.push((u, PrmSource::Challenge))
             }
@@ -317,6 +329,7 @@ async fn find_prm(
             Err(e) => return Err(e),
         };
         if fetched.status != 200 {
+            http.withhold_body(&url, &fetched);
             steps.push(Step {
                 action: "Looked for the server's protected resource metadata".into(),
                 url: Some(url.to_string()),
@@ -324,18 +337,30 @@ async fn find_prm(
             });
             continue;
         }
-        let doc: ProtectedResourceMetadata =
-            serde_json::from_slice(&fetched.body).map_err(|e| Error::BadMetadata {
-                what: "protected resource metadata",
-                url: url.to_string(),
-                detail: format!("{e}"),
-            })?;
-        let resource = Url::parse(&doc.resource).map_err(|e| Error::BadMetadata {
-            what: "protected resource metadata",
-            url: url.to_string(),
-            detail: format!("its resource {:?} is not a URL ({e})", doc.resource),
-        })?;
+        let doc: ProtectedResourceMetadata = match serde_json::from_slice(&fetched.body) {
+            Ok(doc) => doc,
+            Err(e) => {
+                http.withhold_body(&url, &fetched);
+                return Err(Error::BadMetadata {
+                    what: "protected resource metadata",
+                    url: url.to_string(),
+                    detail: json_problem(&e, &fetched),
+                });
+            }
+        };
+        let resource = match Url::parse(&doc.resource) {
+            Ok(r) => r,
+            Err(e) => {
+                http.withhold_body(&url, &fetched);
+                return Err(Error::BadMetadata {
+                    what: "protected resource metadata",
+                    url: url.to_string(),
+                    detail: format!("its resource is not a URL ({e})"),
+                });
+            }
+        };
         if !urls::resource_covers(&resource, server) {
+            http.withhold_body(&url, &fetched);
             return Err(Error::ResourceMismatch {
                 expected: urls::canonical_resource(server),
                 found: doc.resource.clone(),
@@ -394,6 +419,7 @@ async fn find_as_metadata(
     for url in as_metadata_candidates(issuer_url) {
         let fetched = http.get(&url, "application/json").await?;
         if fetched.status != 200 {
+            http.withhold_body(&url, &fetched);
             steps.push(Step {
                 action: "Looked for the sign-in server's metadata".into(),
                 url: Some(url.to_string()),
@@ -404,6 +430,7 @@ async fn find_as_metadata(
         let value: serde_json::Value = match serde_json::from_slice(&fetched.body) {
             Ok(v) => v,
             Err(_) => {
+                http.withhold_body(&url, &fetched);
                 steps.push(Step {
                     action: "Looked for the sign-in server's metadata".into(),
                     url: Some(url.to_string()),
@@ -412,15 +439,21 @@ async fn find_as_metadata(
                 continue;
             }
         };
-        let meta: AuthServerMetadata =
-            serde_json::from_value(value).map_err(|e| Error::BadMetadata {
-                what: "sign-in server metadata",
-                url: url.to_string(),
-                detail: e.to_string(),
-            })?;
+        let meta: AuthServerMetadata = match serde_json::from_value(value) {
+            Ok(m) => m,
+            Err(e) => {
+                http.withhold_body(&url, &fetched);
+                return Err(Error::BadMetadata {
+                    what: "sign-in server metadata",
+                    url: url.to_string(),
+                    detail: json_problem(&e, &fetched),
+                });
+            }
+        };
         if !urls::same_issuer(&meta.issuer, issuer)
             && !legacy_issuer_on_origin(&meta, issuer_url, as_source)
         {
+            http.withhold_body(&url, &fetched);
             return Err(Error::IssuerMismatch {
                 expected: issuer.to_string(),
                 found: meta.issuer,
@@ -464,7 +497,28 @@ fn legacy_issuer_on_origin(meta: &AuthServerMetadata, origin: &Url, as_source: A
         })
 }
 
-fn check_endpoints(m: &AuthServerMetadata, source: &str) -> Result<()> {
+/// Why a metadata document is not what it should be, in words that never repeat its content
+/// (serde's messages quote the values they met).
+fn json_problem(e: &serde_json::Error, fetched: &Fetched) -> String {
+    use serde_json::error::Category;
+    let what = match e.classify() {
+        Category::Syntax | Category::Eof => "it is not valid JSON",
+        Category::Data => "its fields are missing or not of the expected kinds",
+        Category::Io => "it could not be read",
+    };
+    format!(
+        "{what} (at line {}, column {}; {}, {} bytes)",
+        e.line(),
+        e.column(),
+        match fetched.content_type() {
+            ct if ct.is_empty() => "no content type".to_string(),
+            ct => ct,
+        },
+        fetched.body.len()
+    )
+}
+
+fn check_endpoints(server: &Url, m: &AuthServerMetadata, source: &str) -> Result<()> {
     let mut all = vec![
         ("sign-in page", &m.authorization_endpoint),
         ("token endpoint", &m.token_endpoint),
@@ -472,12 +526,22 @@ fn check_endpoints(m: &AuthServerMetadata, source: &str) -> Result<()> {
     if let Some(r) = &m.registration_endpoint {
         all.push(("registration endpoint", r));
     }
+    // The revocation endpoint is used best effort: one that is not a URL is left to
+    // revocation, but one inside this machine is never followed either.
+    if let Some(r) = m
+        .revocation_endpoint
+        .as_deref()
+        .and_then(|r| Url::parse(r).ok())
+    {
+        urls::check_followed(server, &r, "revocation endpoint")?;
+    }
     for (what, e) in all {
         let u = Url::parse(e).map_err(|err| Error::BadMetadata {
             what: "sign-in server metadata",
             url: source.to_string(),
             detail: format!("its {what} {e:?} is not a URL ({err})"),
         })?;
+        urls::check_followed(server, &u, what)?;
         urls::require_secure(&u, what)?;
     }
     Ok(())
@@ -805,5 +869,148 @@ mod tests {
         canned.assert_done();
         assert_eq!(d.prm_url.as_deref(), Some(other));
         assert_eq!(d.prm_source, Some(PrmSource::Challenge));
+    }
+}
+
+#[cfg(test)]
+mod internal_target_tests {
+    use super::*;
+    use crate::protocol::canned::{Canned, Expect};
+    use crate::protocol::trace::Recorder;
+    use serde_json::json;
+
+    const SERVER: &str = "https://mcp.example.com/mcp";
+    const ISSUER: &str = "https://auth.example.com";
+    const PLANTED: &str = "PLANTED-SECRET-7f3a";
+
+    fn probe_401(challenge: &str) -> Expect {
+        Expect::post(SERVER)
+            .respond(401)
+            .respond_header("www-authenticate", challenge)
+    }
+
+    fn prm(issuer: &str) -> serde_json::Value {
+        json!({"resource": SERVER, "authorization_servers": [issuer], "scopes_supported": ["mcp"]})
+    }
+
+    fn as_metadata(issuer: &str, token: &str) -> serde_json::Value {
+        json!({
+            "issuer": issuer,
+            "authorization_endpoint": format!("{issuer}/authorize"),
+            "token_endpoint": token,
+            "code_challenge_methods_supported": ["S256"],
+        })
+    }
+
+    /// Everything a person or a file could see of a discovery: its trace, its steps, its error.
+    fn seen(rec: &Recorder, result: &Result<Discovery>) -> String {
+        format!(
+            "{}\n{}",
+            serde_json::to_string(&rec.exchanges()).unwrap(),
+            match result {
+                Ok(d) => serde_json::to_string(&d.steps).unwrap(),
+                Err(e) => format!("{e} {e:?}"),
+            }
+        )
+    }
+
+    #[tokio::test]
+    async fn a_remote_challenge_naming_a_loopback_address_is_not_followed() {
+        let secret_url = "http://127.0.0.1:9911/secret";
+        let canned = Canned::new([
+            probe_401(&format!(r#"Bearer resource_metadata="{secret_url}""#)),
+            Expect::get("https://mcp.example.com/.well-known/oauth-protected-resource/mcp")
+                .respond_json(200, &prm(ISSUER)),
+            Expect::get("https://auth.example.com/.well-known/oauth-authorization-server")
+                .respond_json(200, &as_metadata(ISSUER, "https://auth.example.com/token")),
+            // A local service holding a secret; never asked.
+            Expect::get(secret_url).respond_json(200, &json!({"secret": PLANTED})),
+        ]);
+        let rec = Recorder::default();
+        let result = discover(&canned.http().with_recorder(rec.clone()), SERVER).await;
+        assert!(result.is_ok(), "{result:?}");
+        assert!(!canned.requests().iter().any(|r| r.contains("127.0.0.1")));
+        let seen = seen(&rec, &result);
+        assert!(!seen.contains(PLANTED), "{seen}");
+        assert!(
+            seen.contains("private network"),
+            "the step says why: {seen}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_sign_in_server_or_endpoint_inside_this_machine_is_refused_for_a_remote_server() {
+        for (prm_issuer, token) in [
+            ("http://127.0.0.1:8081", "http://127.0.0.1:8081/token"),
+            (ISSUER, "http://169.254.169.254/latest/meta-data"),
+            (ISSUER, "https://[fd00::5]/token"),
+        ] {
+            let mut exchanges = vec![
+                probe_401("Bearer"),
+                Expect::get("https://mcp.example.com/.well-known/oauth-protected-resource/mcp")
+                    .respond_json(200, &prm(prm_issuer)),
+            ];
+            if prm_issuer == ISSUER {
+                exchanges.push(
+                    Expect::get("https://auth.example.com/.well-known/oauth-authorization-server")
+                        .respond_json(200, &as_metadata(ISSUER, token)),
+                );
+            }
+            let canned = Canned::new(exchanges);
+            let e = discover(&canned.http(), SERVER).await.unwrap_err();
+            assert_eq!(e.code(), "invalid_url", "{e}");
+            assert!(e.to_string().contains("private network"), "{e}");
+            canned.assert_done();
+        }
+    }
+
+    #[tokio::test]
+    async fn a_loopback_server_may_name_a_sign_in_server_on_its_own_host() {
+        let server = "http://127.0.0.1:8080/mcp";
+        let issuer = "http://127.0.0.1:9000";
+        let canned = Canned::new([
+            Expect::post(server)
+                .respond(401)
+                .respond_header("www-authenticate", "Bearer"),
+            Expect::get("http://127.0.0.1:8080/.well-known/oauth-protected-resource/mcp")
+                .respond_json(
+                    200,
+                    &json!({"resource": server, "authorization_servers": [issuer]}),
+                ),
+            Expect::get("http://127.0.0.1:9000/.well-known/oauth-authorization-server")
+                .respond_json(200, &as_metadata(issuer, "http://127.0.0.1:9000/token")),
+        ]);
+        let d = discover(&canned.http(), server).await.unwrap();
+        assert_eq!(d.issuer, issuer);
+    }
+
+    #[tokio::test]
+    async fn metadata_that_fails_validation_is_traced_as_status_type_and_length_only() {
+        let canned = Canned::new([
+            probe_401("Bearer"),
+            Expect::get("https://mcp.example.com/.well-known/oauth-protected-resource/mcp")
+                .respond_json(
+                    200,
+                    &json!({"resource": SERVER, "authorization_servers": PLANTED}),
+                ),
+        ]);
+        let rec = Recorder::default();
+        let result = discover(&canned.http().with_recorder(rec.clone()), SERVER).await;
+        let e = result.as_ref().unwrap_err();
+        assert_eq!(e.code(), "bad_metadata", "{e}");
+        let seen = seen(&rec, &result);
+        assert!(!seen.contains(PLANTED), "{seen}");
+        let prm = rec
+            .exchanges()
+            .into_iter()
+            .find(|x| x.url.contains("oauth-protected-resource"))
+            .unwrap();
+        let body = prm.response_body.unwrap();
+        assert!(
+            body.contains("HTTP 200")
+                && body.contains("application/json")
+                && body.contains("bytes"),
+            "{body}"
+        );
     }
 }

@@ -294,6 +294,26 @@ impl Http {
     }
 
     /// The recorder given to [`Http::with_recorder`], if any.
+    /// Keeps `fetched` (the answer from `url`) out of the trace but for its status, content
+    /// type and length: for metadata that failed validation, whose body may be anything
+    /// (a page of a service it should not have named).
+    pub fn withhold_body(&self, url: &Url, fetched: &Fetched) {
+        if let Some(r) = &self.recorder {
+            r.withhold_body(
+                url.as_str(),
+                format!(
+                    "[not kept: it failed validation; HTTP {}, {}, {} bytes]",
+                    fetched.status,
+                    match fetched.content_type() {
+                        ct if ct.is_empty() => "no content type".to_string(),
+                        ct => ct,
+                    },
+                    fetched.body.len()
+                ),
+            );
+        }
+    }
+
     pub fn recorder(&self) -> Option<&Recorder> {
         self.recorder.as_ref()
     }

@@ -82,6 +82,16 @@ impl Recorder {
         self.0.lock().unwrap_or_else(|p| p.into_inner()).push(e);
     }
 
+    /// Replaces the recorded body of the last answer from `url` by `note` (a response that
+    /// failed validation is kept as its status, content type and length, never its body).
+    pub fn withhold_body(&self, url: &str, note: String) {
+        let url = redact_url(url);
+        let mut all = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(e) = all.iter_mut().rev().find(|e| e.url == url) {
+            e.response_body = Some(note);
+        }
+    }
+
     pub fn exchanges(&self) -> Vec<Exchange> {
         self.0.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }

@@ -4,7 +4,10 @@
 use crate::error::Error;
 use url::{Host, Url};
 
-/// Parses a URL a person typed or a config file held, with a clear error.
+/// Parses a URL a person typed, a config file held or a link named, with a clear error.
+/// A URL with a user name or password before its host (`https://github.com@evil.example/mcp`,
+/// `https://user:pass@host/mcp`) is refused: the part before `@` only disguises the real host,
+/// and a password there would be sent and logged. This is the one rule for every server URL.
 pub fn parse_http_url(input: &str) -> Result<Url, Error> {
     let url = Url::parse(input.trim()).map_err(|e| Error::InvalidUrl {
         input: input.to_string(),
@@ -25,7 +28,100 @@ pub fn parse_http_url(input: &str) -> Result<Url, Error> {
             reason: "it has no host".into(),
         });
     }
+    if !url.username().is_empty() || url.password().is_some() {
+        // The input is not repeated: it may hold a password.
+        let host = url.host_str().unwrap_or_default();
+        return Err(Error::InvalidUrl {
+            input: format!("{}://…@{host}{}", url.scheme(), url.path()),
+            reason: format!(
+                "it has a user name or password before the host, so it really points to {host}; \
+                 remove the part before \"@\" and use the server's own address"
+            ),
+        });
+    }
     Ok(url)
+}
+
+/// Suffixes under which sites are registered one label deeper (`example.co.uk`): a short
+/// list of the common multi-part public suffixes, not the whole Public Suffix List.
+const MULTI_PART_SUFFIXES: &[&str] = &[
+    "co.uk",
+    "org.uk",
+    "ac.uk",
+    "gov.uk",
+    "me.uk",
+    "ltd.uk",
+    "plc.uk",
+    "net.uk",
+    "com.au",
+    "net.au",
+    "org.au",
+    "edu.au",
+    "gov.au",
+    "co.nz",
+    "org.nz",
+    "co.jp",
+    "ne.jp",
+    "or.jp",
+    "ac.jp",
+    "co.kr",
+    "or.kr",
+    "com.br",
+    "com.cn",
+    "net.cn",
+    "org.cn",
+    "com.tw",
+    "com.hk",
+    "co.in",
+    "co.za",
+    "com.mx",
+    "com.ar",
+    "com.tr",
+    "com.sg",
+    "co.il",
+    "com.my",
+    "co.id",
+    "github.io",
+    "gitlab.io",
+    "herokuapp.com",
+    "azurewebsites.net",
+    "cloudfront.net",
+    "vercel.app",
+    "netlify.app",
+    "pages.dev",
+    "workers.dev",
+    "appspot.com",
+    "fly.dev",
+    "onrender.com",
+    "ngrok.io",
+    "ngrok-free.app",
+];
+
+/// The site a host belongs to, approximately its registrable domain (eTLD+1): the last two
+/// labels, or three under a suffix of [`MULTI_PART_SUFFIXES`]. An IP address is its own
+/// site. This is an approximation (the full Public Suffix List is not shipped): it may call
+/// two sites under an unlisted multi-part suffix the same, never one site two.
+pub fn registrable_site(url: &Url) -> String {
+    match url.host() {
+        Some(Host::Domain(d)) => {
+            let d = d.trim_end_matches('.').to_ascii_lowercase();
+            let labels: Vec<&str> = d.split('.').collect();
+            let last = |n: usize| labels[labels.len().saturating_sub(n)..].join(".");
+            let take = if MULTI_PART_SUFFIXES.contains(&last(2).as_str()) {
+                3
+            } else {
+                2
+            };
+            last(take)
+        }
+        Some(h) => h.to_string(),
+        None => String::new(),
+    }
+}
+
+/// Whether two URLs belong to the same site ([`registrable_site`]).
+pub fn same_site(a: &Url, b: &Url) -> bool {
+    registrable_site(a) == registrable_site(b)
 }
 
 /// The canonical resource URI (RFC 8707, MCP): lowercase scheme and host (the url crate does
@@ -54,6 +150,64 @@ pub fn is_loopback(url: &Url) -> bool {
         Some(Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
         None => false,
     }
+}
+
+/// True for an address inside this machine or a private network: loopback (127.0.0.0/8,
+/// ::1), private (10/8, 172.16/12, 192.168/16), link-local (169.254/16, fe80::/10), unique
+/// local (fc00::/7), unspecified (0.0.0.0, ::), IPv4-mapped IPv6 forms of these, and the names
+/// `localhost` and `*.localhost`. Names are judged as written: a public name that resolves
+/// to a private address is not caught here.
+pub fn is_internal(url: &Url) -> bool {
+    use std::net::Ipv4Addr;
+    fn v4(ip: Ipv4Addr) -> bool {
+        ip.is_loopback() || ip.is_private() || ip.is_link_local() || ip.is_unspecified()
+    }
+    match url.host() {
+        Some(Host::Ipv4(ip)) => v4(ip),
+        Some(Host::Ipv6(ip)) => {
+            let first = ip.segments()[0];
+            ip.is_loopback()
+                || ip.is_unspecified()
+                || (first & 0xfe00) == 0xfc00
+                || (first & 0xffc0) == 0xfe80
+                || ip.to_ipv4_mapped().is_some_and(v4)
+        }
+        Some(Host::Domain(d)) => {
+            let d = d.trim_end_matches('.').to_ascii_lowercase();
+            d == "localhost" || d.ends_with(".localhost")
+        }
+        None => false,
+    }
+}
+
+/// The one rule for every URL discovery follows (a `resource_metadata` address, an issuer, an
+/// endpoint): one inside this machine or a private network ([`is_internal`]) is followed only
+/// when the MCP server itself is on that same host (loopback counting as one host), since a
+/// remote server's challenge or metadata must not point Latchkey at local services.
+/// `what` names the URL in the error, which says what was wrong and what to do.
+pub fn check_followed(server: &Url, target: &Url, what: &str) -> Result<(), Error> {
+    if !is_internal(target) {
+        return Ok(());
+    }
+    let same_host = target.host_str().map(str::to_ascii_lowercase)
+        == server.host_str().map(str::to_ascii_lowercase)
+        || (is_loopback(target) && is_loopback(server));
+    if same_host {
+        return Ok(());
+    }
+    Err(Error::InvalidUrl {
+        input: format!(
+            "{}://{}",
+            target.scheme(),
+            target.host_str().unwrap_or_default()
+        ),
+        reason: format!(
+            "the server {} named it as its {what}, but it is inside this machine or a private \
+             network and the server is not; Latchkey does not follow it. If you run this \
+             server yourself, fix its metadata; otherwise do not sign in to it",
+            server.host_str().unwrap_or_default()
+        ),
+    })
 }
 
 /// Tokens and credentials only travel over HTTPS, except to this machine.
@@ -200,5 +354,107 @@ mod tests {
         assert!(parse_http_url("ftp://x").is_err());
         assert!(parse_http_url("not a url").is_err());
         assert!(parse_http_url(" https://x/mcp ").is_ok());
+    }
+
+    #[test]
+    fn urls_with_a_user_or_password_are_refused_without_repeating_them() {
+        for input in [
+            "https://github.com@host.example/mcp",
+            "https://user:hunter2@host.example/mcp",
+            "http://:pw@127.0.0.1:8080/mcp",
+        ] {
+            let e = parse_http_url(input).expect_err(input);
+            let text = e.to_string();
+            assert_eq!(e.code(), "invalid_url");
+            assert!(text.contains("user name or password"), "{text}");
+            assert!(!text.contains("hunter2") && !text.contains(":pw"), "{text}");
+        }
+        let e = parse_http_url("https://github.com@host.example/mcp").unwrap_err();
+        assert!(e.to_string().contains("host.example"));
+    }
+
+    #[test]
+    fn internal_targets_are_followed_only_from_the_same_host() {
+        for internal in [
+            "http://127.0.0.1:9/x",
+            "http://127.1.2.3/",
+            "http://[::1]/",
+            "http://10.1.2.3/",
+            "http://172.16.0.1/",
+            "http://172.31.255.255/",
+            "http://192.168.1.1/",
+            "http://169.254.169.254/latest/meta-data",
+            "http://[fc00::1]/",
+            "http://[fd12::1]/",
+            "http://[fe80::1]/",
+            "http://[::ffff:127.0.0.1]/",
+            "http://localhost/",
+            "http://admin.localhost/",
+            "http://0.0.0.0/",
+        ] {
+            assert!(is_internal(&u(internal)), "{internal}");
+            let e = check_followed(&u("https://mcp.example.com/mcp"), &u(internal), "metadata")
+                .expect_err(internal);
+            assert!(e.to_string().contains("private network"), "{e}");
+        }
+        for public in [
+            "https://172.32.0.1/",
+            "https://8.8.8.8/",
+            "https://example.com/",
+            "https://[2001:db8::1]/",
+        ] {
+            assert!(!is_internal(&u(public)), "{public}");
+            assert!(check_followed(&u("https://mcp.example.com"), &u(public), "issuer").is_ok());
+        }
+        // The MCP server on that very host: followed.
+        assert!(check_followed(
+            &u("http://127.0.0.1:8080/mcp"),
+            &u("http://127.0.0.1:9000/"),
+            "issuer"
+        )
+        .is_ok());
+        assert!(check_followed(
+            &u("http://localhost:8080/mcp"),
+            &u("http://127.0.0.1:9000/"),
+            "issuer"
+        )
+        .is_ok());
+        assert!(check_followed(
+            &u("http://10.0.0.5/mcp"),
+            &u("http://10.0.0.5:9000/"),
+            "issuer"
+        )
+        .is_ok());
+        assert!(check_followed(
+            &u("http://10.0.0.5/mcp"),
+            &u("http://127.0.0.1:9000/"),
+            "issuer"
+        )
+        .is_err());
+    }
+
+    #[test]
+    fn sites_are_the_last_two_labels_or_three_under_known_suffixes() {
+        let site = |s: &str| registrable_site(&u(s));
+        assert_eq!(site("https://mcp.example.com/x"), "example.com");
+        assert_eq!(site("https://login.example.com"), "example.com");
+        assert_eq!(site("https://a.b.example.co.uk/"), "example.co.uk");
+        assert_eq!(site("https://me.github.io/"), "me.github.io");
+        assert_eq!(site("http://127.0.0.1:8080/"), "127.0.0.1");
+        assert_eq!(site("http://[::1]/"), "[::1]");
+        assert_eq!(site("http://localhost:3/"), "localhost");
+        assert!(same_site(
+            &u("https://mcp.example.com"),
+            &u("https://auth.EXAMPLE.com")
+        ));
+        assert!(!same_site(
+            &u("https://mcp.example.com"),
+            &u("https://login.evil.test")
+        ));
+        assert!(!same_site(&u("https://a.co.uk"), &u("https://b.co.uk")));
+        assert!(!same_site(
+            &u("https://a.github.io"),
+            &u("https://b.github.io")
+        ));
     }
 }

@@ -9,6 +9,7 @@ pub mod flow_record;
 pub mod issuer_notes;
 pub mod kernel_copy;
 pub mod keychain_items;
+pub mod link_sign_ins;
 pub mod lock;
 pub mod parts;
 pub mod paths;

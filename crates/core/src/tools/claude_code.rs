@@ -78,6 +78,13 @@ pub(crate) fn read_user(ctx: &mut Ctx<'_>, root: &Node) {
         if !project.is_object() {
             continue;
         }
+        // The folder's trust dialog was accepted: Claude Code uses its `.mcp.json` servers.
+        if project
+            .get("hasTrustDialogAccepted")
+            .is_some_and(|t| t.as_bool() == Some(true))
+        {
+            ctx.trusted_projects.push(PathBuf::from(path));
+        }
         let scope = ConfigScope::Local {
             project: PathBuf::from(path),
         };

@@ -15,6 +15,7 @@ pub(crate) struct Ctx<'a> {
     entries: Vec<ServerEntry>,
     errors: Vec<SourceError>,
     pub known_projects: Vec<PathBuf>,
+    pub trusted_projects: Vec<PathBuf>,
     /// The keys of the servers object last listed by [`Ctx::server_map`]: the entries made
     /// while going through its servers are under it.
     servers_at: Vec<String>,
@@ -28,6 +29,7 @@ impl<'a> Ctx<'a> {
             entries: Vec::new(),
             errors: Vec::new(),
             known_projects: Vec::new(),
+            trusted_projects: Vec::new(),
             servers_at: Vec::new(),
         }
     }
@@ -37,6 +39,7 @@ impl<'a> Ctx<'a> {
             entries: self.entries,
             errors: self.errors,
             known_projects: self.known_projects,
+            trusted_projects: self.trusted_projects,
         }
     }
 

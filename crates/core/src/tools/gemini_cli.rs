@@ -172,6 +172,18 @@ fn bad(path: &Path, detail: impl Into<String>) -> Error {
 /// name only, so a name that means this server in one file and another server in another is
 /// refused: the token would go to the other server too.
 pub fn find_entries(settings_files: &[Source], server_id: &str) -> Result<Vec<ServerEntry>> {
+    find_entries_checked(settings_files, &[], server_id)
+}
+
+/// [`find_entries`], also refusing a name that another server has in any of `others` (the
+/// settings of the other projects Latchkey knows, which Gemini CLI reads when started there:
+/// a folder it trusts would get the token under that name). A file of `others` that cannot be
+/// read is skipped: it names no server Gemini CLI could use either.
+pub fn find_entries_checked(
+    settings_files: &[Source],
+    others: &[Source],
+    server_id: &str,
+) -> Result<Vec<ServerEntry>> {
     let mut all = Vec::new();
     for f in settings_files {
         all.extend(
@@ -179,6 +191,14 @@ pub fn find_entries(settings_files: &[Source], server_id: &str) -> Result<Vec<Se
                 .into_iter()
                 .filter(ServerEntry::tool_connects),
         );
+    }
+    for f in others {
+        if settings_files.iter().any(|s| s.path == f.path) {
+            continue;
+        }
+        if let Ok(entries) = super::read_for_writing(f) {
+            all.extend(entries.into_iter().filter(ServerEntry::tool_connects));
+        }
     }
     let matching: Vec<ServerEntry> = all
         .iter()
@@ -205,6 +225,94 @@ pub fn find_entries(settings_files: &[Source], server_id: &str) -> Result<Vec<Se
         }
     }
     Ok(matching)
+}
+
+/// The project folders Gemini CLI trusts (`trustedFolders.json` in its folder: a folder
+/// marked `TRUST_FOLDER`, or the folders under one marked `TRUST_PARENT`, whose parent is
+/// given here). Gemini CLI reads a project's `.gemini/settings.json` servers only in a
+/// trusted folder (when folder trust is on).
+pub fn trusted_folders(loc: &Locations) -> Vec<PathBuf> {
+    let Ok(text) = std::fs::read_to_string(gemini_dir(loc).join("trustedFolders.json")) else {
+        return Vec::new();
+    };
+    let Ok(map) = serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(&text) else {
+        return Vec::new();
+    };
+    map.into_iter()
+        .filter_map(|(path, v)| match v.as_str() {
+            Some("TRUST_FOLDER") => Some(PathBuf::from(path)),
+            Some("TRUST_PARENT") => Path::new(&path).parent().map(Path::to_path_buf),
+            _ => None,
+        })
+        .collect()
+}
+
+/// A name for this server's entry that no other server is likely to have: the name given,
+/// then the server's host (`gitlab-gitlab-example-com`), so a token found by name can only
+/// be this server's.
+pub fn url_unique_name(name: &str, server_url: &str) -> String {
+    let host = url::Url::parse(server_url)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_string))
+        .unwrap_or_default()
+        .replace(|c: char| !c.is_ascii_alphanumeric(), "-");
+    if host.is_empty() || name.ends_with(&host) {
+        name.to_string()
+    } else {
+        format!("{name}-{host}")
+    }
+}
+
+/// The token entries in the store at `tokens`: each name with the server URL it was written
+/// for (`mcpServerUrl`), if it says.
+pub fn stored_names(tokens: &Path) -> Vec<(String, Option<String>)> {
+    let Ok(text) = std::fs::read_to_string(tokens) else {
+        return Vec::new();
+    };
+    let Ok(items) = serde_json::from_str::<Vec<serde_json::Value>>(&text) else {
+        return Vec::new();
+    };
+    items
+        .iter()
+        .filter_map(|v| {
+            Some((
+                v["serverName"].as_str()?.to_string(),
+                v["mcpServerUrl"].as_str().map(str::to_string),
+            ))
+        })
+        .collect()
+}
+
+/// Removes from the store at `tokens` every entry for which `withdraw(name, url)` holds;
+/// the names removed. The rest of the file is written as Gemini CLI writes it (a JSON array,
+/// two spaces), with a backup of what was there; a missing file or no match writes nothing.
+pub fn withdraw_tokens(
+    tokens: &Path,
+    withdraw: impl Fn(&str, Option<&str>) -> bool,
+) -> Result<Vec<String>> {
+    let snap = Snapshot::read(tokens)?;
+    let Some(text) = snap.text().filter(|t| !t.trim().is_empty()) else {
+        return Ok(Vec::new());
+    };
+    let items: Vec<serde_json::Value> = serde_json::from_str(&text)
+        .map_err(|_| bad(tokens, "it is not the JSON array Gemini CLI writes"))?;
+    let mut removed = Vec::new();
+    let kept: Vec<&serde_json::Value> = items
+        .iter()
+        .filter(|v| {
+            let name = v["serverName"].as_str().unwrap_or_default();
+            let gone = withdraw(name, v["mcpServerUrl"].as_str());
+            if gone && !removed.iter().any(|r| r == name) {
+                removed.push(name.to_string());
+            }
+            !gone
+        })
+        .collect();
+    if !removed.is_empty() {
+        let new = serde_json::to_string_pretty(&kept).map_err(|e| bad(tokens, e.to_string()))?;
+        snap.replace(new.as_bytes())?;
+    }
+    Ok(removed)
 }
 
 /// One entry of `mcp-oauth-tokens.json`, members in the order Gemini CLI writes them.

@@ -23,6 +23,9 @@ pub struct Inventory {
     pub files: Vec<ConfigFile>,
     /// The project folders looked in.
     pub projects: Vec<PathBuf>,
+    /// The project folders a tool marks trusted (Claude Code's `hasTrustDialogAccepted`).
+    #[serde(default)]
+    pub trusted_projects: Vec<PathBuf>,
 }
 
 /// One remote server and every tool configuration that points at it.
@@ -42,6 +45,22 @@ pub struct RemoteServer {
 }
 
 impl RemoteServer {
+    /// Whether the tray may probe the server on its own: some tool uses it from the user's
+    /// own settings (user or Claude Code's local scope), or from a project's shared file
+    /// (a folder anyone may have cloned) that the tool trusts. Claude Code marks trust per
+    /// project (`hasTrustDialogAccepted` in `~/.claude.json`: `trusted`); the other tools
+    /// have no marker Latchkey reads, so their project files count only for `current`: the
+    /// folder Latchkey was started in and the projects named to it (`--project`).
+    pub fn probed(&self, trusted: &[PathBuf], current: &[PathBuf]) -> bool {
+        self.used_by.iter().any(|e| match &e.config_scope {
+            ConfigScope::User | ConfigScope::Local { .. } => true,
+            ConfigScope::Project { project } => {
+                current.contains(project)
+                    || (e.tool == Tool::ClaudeCode && trusted.contains(project))
+            }
+        })
+    }
+
     /// The tools that use the server, each once, in tool order.
     pub fn tools(&self) -> Vec<Tool> {
         let mut tools: Vec<Tool> = self.used_by.iter().map(|e| e.tool).collect();
@@ -117,6 +136,7 @@ impl Inventory {
                 })
                 .collect(),
             projects: scan.projects,
+            trusted_projects: scan.trusted_projects,
         }
     }
 }

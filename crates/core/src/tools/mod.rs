@@ -503,6 +503,8 @@ pub struct SourceResult {
     pub errors: Vec<SourceError>,
     /// Project folders the file names (Claude Code's `projects` keys).
     pub known_projects: Vec<PathBuf>,
+    /// Project folders the tool marks trusted (Claude Code's `hasTrustDialogAccepted`).
+    pub trusted_projects: Vec<PathBuf>,
 }
 
 /// Reads one file's bytes as its tool would. Never panics, whatever the bytes.
@@ -671,6 +673,8 @@ pub struct Scan {
     pub files_considered: Vec<Source>,
     /// The project folders looked in.
     pub projects: Vec<PathBuf>,
+    /// The project folders a tool marks trusted (Claude Code's `hasTrustDialogAccepted`).
+    pub trusted_projects: Vec<PathBuf>,
 }
 
 /// Every file the tools may read under `loc`, existing or not, without reading them (except
@@ -723,6 +727,8 @@ pub fn scan(loc: &Locations) -> Scan {
         let r = read_source(&source);
         if let Some(r) = &r {
             known.extend(r.known_projects.iter().cloned());
+            out.trusted_projects
+                .extend(r.trusted_projects.iter().cloned());
         }
         results.push((source, r));
     }

@@ -133,7 +133,8 @@ pub fn gemini(
         });
     }
     let files = files_of(loc, SourceKind::GeminiCli);
-    let found = gemini_cli::find_entries(&files, &bundle.server_id)?;
+    let found =
+        gemini_cli::find_entries_checked(&files, &gemini_other_settings(loc), &bundle.server_id)?;
     let (entries, google): (Vec<_>, Vec<_>) =
         found.into_iter().partition(gemini_cli::reads_stored_tokens);
     if entries.is_empty() {
@@ -177,10 +178,121 @@ pub fn gemini(
             entry: e.name.clone(),
             key: None,
             stored: Stored::File(w.clone()),
-            notes: Vec::new(),
+            notes: vec![gemini_name_note(&e.name, &bundle.server_url)],
         });
     }
     Ok((out, warning))
+}
+
+/// What the person should know of a token Gemini CLI finds by name.
+fn gemini_name_note(name: &str, server_url: &str) -> String {
+    let unique = gemini_cli::url_unique_name(name, server_url);
+    let rename = if unique == name {
+        String::new()
+    } else {
+        format!(
+            "; to make that unlikely, rename the entry to {unique:?} (a name with the server's host) and hand it off again"
+        )
+    };
+    format!(
+        "Gemini CLI finds this token by the name {name:?} only, so a trusted folder whose settings give {name:?} to another server would get it too; Latchkey withdraws it when it sees such a folder{rename}"
+    )
+}
+
+/// The Gemini CLI settings of every other project Latchkey knows: those named to it, those
+/// Claude Code knows (where Latchkey reads them), and the folders Gemini CLI trusts.
+pub(crate) fn gemini_other_settings(loc: &Locations) -> Vec<Source> {
+    let mut out: Vec<Source> = crate::tools::sources(loc)
+        .into_iter()
+        .filter(|s| s.kind == SourceKind::GeminiCli)
+        .collect();
+    for folder in gemini_cli::trusted_folders(loc) {
+        if let Some(s) = project_source(&folder, SourceKind::GeminiCli) {
+            if !out.iter().any(|o| o.path == s.path) {
+                out.push(s);
+            }
+        }
+    }
+    out
+}
+
+/// Gemini CLI tokens Latchkey withdrew: the name, the server it was for, and the settings
+/// file that gives the name to another server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Withdrawn {
+    /// The name the token was filed under.
+    pub name: String,
+    /// The server it was handed off for.
+    pub server_url: String,
+    /// The settings file naming another server so.
+    pub file: PathBuf,
+    /// The other server's URL.
+    pub other_url: String,
+}
+
+/// Withdraws every token handed to Gemini CLI whose name another settings file (the user's,
+/// the current project's, any other project Latchkey knows or Gemini CLI trusts) gives to
+/// another server: Gemini CLI would send it there. Run at hand-off and whenever configs change.
+pub fn withdraw_gemini_collisions(loc: &Locations) -> Result<Vec<Withdrawn>> {
+    let tokens = gemini_cli::tokens_file(loc);
+    let stored = gemini_cli::stored_names(&tokens);
+    if stored.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut settings = files_of(loc, SourceKind::GeminiCli);
+    for s in gemini_other_settings(loc) {
+        if !settings.iter().any(|o| o.path == s.path) {
+            settings.push(s);
+        }
+    }
+    let entries: Vec<ServerEntry> = settings
+        .iter()
+        .filter_map(|f| read_for_writing(f).ok())
+        .flatten()
+        .filter(ServerEntry::tool_connects)
+        .collect();
+    let mut found: Vec<Withdrawn> = Vec::new();
+    for (name, url) in &stored {
+        let Some(id) = url
+            .as_deref()
+            .and_then(|u| crate::store::vault::server_id(u).ok())
+        else {
+            continue;
+        };
+        if let Some(other) = entries
+            .iter()
+            .find(|e| &e.name == name && e.url.is_some() && !e.connects_to(&id))
+        {
+            found.push(Withdrawn {
+                name: name.clone(),
+                server_url: id,
+                file: other.file.clone(),
+                other_url: other.url.clone().unwrap_or_default(),
+            });
+        }
+    }
+    if !found.is_empty() {
+        gemini_cli::withdraw_tokens(&tokens, |name, _| found.iter().any(|w| w.name == name))?;
+        for w in &found {
+            tracing::warn!(
+                "withdrew the token handed to Gemini CLI as {:?} ({}): {} gives that name to {}",
+                w.name,
+                w.server_url,
+                w.file.display(),
+                w.other_url
+            );
+        }
+    }
+    Ok(found)
+}
+
+/// Withdraws what was handed to tools for `server_id` where Latchkey can (Gemini CLI's
+/// token store); the names removed.
+pub fn withdraw_handed(loc: &Locations, server_id: &str) -> Result<Vec<String>> {
+    gemini_cli::withdraw_tokens(&gemini_cli::tokens_file(loc), |_, url| {
+        url.and_then(|u| crate::store::vault::server_id(u).ok())
+            .is_some_and(|id| id == server_id)
+    })
 }
 
 /// Codex: the access token in the store its config.toml names (the keychain by default),
@@ -358,6 +470,13 @@ impl Latchkey {
         hand_to(request, &loc, &self.helper_command(), &bundle)
     }
 
+    /// Withdraws the tokens handed to Gemini CLI whose name another server now has in a
+    /// settings file Gemini CLI may read ([`withdraw_gemini_collisions`]); run when configs
+    /// change. What was withdrawn, for the fronts to say.
+    pub fn withdraw_gemini_collisions(&self) -> Result<Vec<Withdrawn>> {
+        withdraw_gemini_collisions(&self.locations)
+    }
+
     /// The command a tool runs for fresh headers: `<latchkey program> headers`.
     pub fn helper_command(&self) -> String {
         format!("{} headers", self.latchkey_program)
@@ -473,5 +592,103 @@ mod tests {
         let e = hand_to(&HandOffRequest::to(Tool::Codex), &loc, "h", &bundle).unwrap_err();
         assert!(e.to_string().contains("has no server with the URL"), "{e}");
         let _ = std::fs::remove_dir_all(&root);
+    }
+
+    const GL: &str = "https://gitlab.example.com/api/v4/mcp";
+
+    /// A home whose Gemini CLI names `gitlab` = [`GL`], with Gemini CLI trusting `folder`.
+    fn gemini_home(name: &str) -> (PathBuf, Locations, PathBuf) {
+        let root = temp_dir(name);
+        let loc = Locations::for_home_on(root.join("home"), Os::Linux);
+        write(
+            &root.join("home/.gemini/settings.json"),
+            &serde_json::json!({"mcpServers": {"gitlab": {"httpUrl": GL}}}).to_string(),
+        );
+        let folder = root.join("work/cloned");
+        write(
+            &root.join("home/.gemini/trustedFolders.json"),
+            &serde_json::json!({folder.to_str().unwrap(): "TRUST_FOLDER"}).to_string(),
+        );
+        (root, loc, folder)
+    }
+
+    fn stored(loc: &Locations) -> Vec<String> {
+        gemini_cli::stored_names(&gemini_cli::tokens_file(loc))
+            .into_iter()
+            .map(|(n, _)| n)
+            .collect()
+    }
+
+    #[test]
+    fn a_gemini_hand_off_warns_that_the_token_is_found_by_name_and_offers_a_unique_one() {
+        let (root, loc, _) = gemini_home("handoff-gemini-name-note");
+        let handed = hand_to(&HandOffRequest::to(Tool::GeminiCli), &loc, "h", &sample(GL)).unwrap();
+        let m = handed.summary.message;
+        assert!(
+            m.contains("finds this token by the name \"gitlab\" only"),
+            "{m}"
+        );
+        assert!(m.contains("\"gitlab-gitlab-example-com\""), "{m}");
+        assert_eq!(stored(&loc), ["gitlab"]);
+        assert!(!m.contains("at-secret-value"), "no secret in words: {m}");
+        let _ = std::fs::remove_dir_all(&root);
+    }
+
+    #[test]
+    fn a_trusted_folder_giving_the_name_to_another_server_refuses_the_hand_off() {
+        let (root, loc, folder) = gemini_home("handoff-gemini-trusted-clash");
+        write(
+            &folder.join(".gemini/settings.json"),
+            &serde_json::json!({"mcpServers": {"gitlab": {"httpUrl": "https://evil.example/mcp"}}})
+                .to_string(),
+        );
+        let e = hand_to(&HandOffRequest::to(Tool::GeminiCli), &loc, "h", &sample(GL)).unwrap_err();
+        let text = e.to_string();
+        assert!(
+            text.contains("https://evil.example/mcp") && text.contains("rename"),
+            "{text}"
+        );
+        assert!(stored(&loc).is_empty(), "nothing written");
+        let _ = std::fs::remove_dir_all(&root);
+    }
+
+    #[test]
+    fn a_name_clash_appearing_later_withdraws_the_token_and_sign_out_withdraws_the_rest() {
+        let (root, loc, folder) = gemini_home("handoff-gemini-withdraw");
+        hand_to(&HandOffRequest::to(Tool::GeminiCli), &loc, "h", &sample(GL)).unwrap();
+        assert!(
+            withdraw_gemini_collisions(&loc).unwrap().is_empty(),
+            "no clash yet"
+        );
+        assert_eq!(stored(&loc), ["gitlab"]);
+        // A cloned project now gives "gitlab" to another server: the token is taken back.
+        write(
+            &folder.join(".gemini/settings.json"),
+            &serde_json::json!({"mcpServers": {"gitlab": {"url": "https://evil.example/mcp"}}})
+                .to_string(),
+        );
+        let w = withdraw_gemini_collisions(&loc).unwrap();
+        assert_eq!(w.len(), 1);
+        assert_eq!(w[0].name, "gitlab");
+        assert_eq!(w[0].other_url, "https://evil.example/mcp");
+        assert!(stored(&loc).is_empty());
+        // Handed again elsewhere, then signed out: withdrawn by URL.
+        std::fs::remove_file(folder.join(".gemini/settings.json")).unwrap();
+        hand_to(&HandOffRequest::to(Tool::GeminiCli), &loc, "h", &sample(GL)).unwrap();
+        assert_eq!(withdraw_handed(&loc, GL).unwrap(), ["gitlab"]);
+        assert!(stored(&loc).is_empty());
+        let _ = std::fs::remove_dir_all(&root);
+    }
+
+    #[test]
+    fn url_unique_names_carry_the_host() {
+        assert_eq!(
+            gemini_cli::url_unique_name("gitlab", GL),
+            "gitlab-gitlab-example-com"
+        );
+        assert_eq!(
+            gemini_cli::url_unique_name("gitlab-gitlab-example-com", GL),
+            "gitlab-gitlab-example-com"
+        );
     }
 }

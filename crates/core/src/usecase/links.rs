@@ -10,27 +10,70 @@ use crate::protocol::urls;
 /// The scheme the app registers with the desktop.
 pub const SCHEME: &str = "latchkey";
 
+/// The argument Latchkey's own processes put before a link they open themselves: the sign-in
+/// it asks for was not started by a link from outside.
+pub const OWN_LINK_ARG: &str = "--latchkey-own-link";
+
 /// What a link asks for; `url` is the server's canonical address.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LinkAction {
     /// Open the sign-in wizard for the server, starting from `scopes` (empty: the plan's
     /// recommendation). The person still reviews them before the browser opens.
-    Login { url: String, scopes: Vec<String> },
+    /// `started_by_link`: a link from outside Latchkey asked for it (see the module's words).
+    Login {
+        url: String,
+        scopes: Vec<String>,
+        started_by_link: bool,
+    },
     /// Show why the server fails and how to fix it.
     Why { url: String },
 }
 
 impl LinkAction {
+    /// A sign-in Latchkey itself asks for (a notification, the tray, a tool's step-up).
+    pub fn own_login(url: impl Into<String>, scopes: Vec<String>) -> Self {
+        LinkAction::Login {
+            url: url.into(),
+            scopes,
+            started_by_link: false,
+        }
+    }
+
+    /// Whether a link from outside Latchkey asked for this.
+    pub fn started_by_link(&self) -> bool {
+        matches!(
+            self,
+            LinkAction::Login {
+                started_by_link: true,
+                ..
+            }
+        )
+    }
+
+    /// The program arguments that ask a window for this action: the link, after
+    /// [`OWN_LINK_ARG`] when Latchkey itself asks (never for a link-started sign-in).
+    pub fn args(&self) -> Vec<String> {
+        match self {
+            LinkAction::Login {
+                started_by_link: false,
+                ..
+            } => vec![OWN_LINK_ARG.to_string(), self.link()],
+            _ => vec![self.link()],
+        }
+    }
+
+    /// The server's canonical URL.
     pub fn url(&self) -> &str {
         match self {
             LinkAction::Login { url, .. } | LinkAction::Why { url } => url,
         }
     }
 
-    /// The link that asks for this action, as [`parse`] reads it back.
+    /// The link that asks for this action, as [`parse`] reads it back (as started by a link:
+    /// whether Latchkey asked travels in [`LinkAction::args`], never in the link).
     pub fn link(&self) -> String {
         let (action, url, scopes) = match self {
-            LinkAction::Login { url, scopes } => ("login", url, scopes.as_slice()),
+            LinkAction::Login { url, scopes, .. } => ("login", url, scopes.as_slice()),
             LinkAction::Why { url } => ("why", url, [].as_slice()),
         };
         let mut query = url::form_urlencoded::Serializer::new(String::new());
@@ -119,13 +162,46 @@ pub fn parse(link: &str) -> Result<LinkAction> {
     })?;
     let url = urls::canonical_resource(&urls::parse_http_url(&server)?);
     match action.as_str() {
-        "login" => Ok(LinkAction::Login { url, scopes }),
+        "login" => Ok(LinkAction::Login {
+            url,
+            scopes,
+            started_by_link: true,
+        }),
         "why" => Ok(LinkAction::Why { url }),
         other => Err(refuse(
             link,
             format!("\"{other}\" is not something Latchkey links can do (use login or why)"),
         )),
     }
+}
+
+/// The links among a launch's arguments, each read by [`parse`]: a sign-in whose link follows
+/// [`OWN_LINK_ARG`] is Latchkey's own, every other one was started by a link. Arguments that
+/// are not links are skipped; a link that cannot be read is returned as its error.
+pub fn read_args(args: &[String]) -> Vec<Result<LinkAction>> {
+    let mut out = Vec::new();
+    let mut own = false;
+    for arg in args {
+        if arg == OWN_LINK_ARG {
+            own = true;
+            continue;
+        }
+        if !is_link(arg) {
+            own = false;
+            continue;
+        }
+        out.push(parse(arg).map(|mut action| {
+            if let LinkAction::Login {
+                started_by_link, ..
+            } = &mut action
+            {
+                *started_by_link = !own;
+            }
+            action
+        }));
+        own = false;
+    }
+    out
 }
 
 #[cfg(test)]
@@ -151,10 +227,12 @@ mod tests {
             super::LinkAction::Login {
                 url: "https://gitlab.example.com/api/v4/mcp?x=1&y=2".into(),
                 scopes: Vec::new(),
+                started_by_link: true,
             },
             super::LinkAction::Login {
                 url: "https://gitlab.example.com/api/v4/mcp".into(),
                 scopes: vec!["mcp".into(), "mcp:admin".into()],
+                started_by_link: true,
             },
             super::LinkAction::Why {
                 url: "http://127.0.0.1:8080/mcp".into(),
@@ -173,6 +251,7 @@ mod tests {
             LinkAction::Login {
                 url: crate::store::vault::server_id("https://gitlab.example.com/api/mcp").unwrap(),
                 scopes: Vec::new(),
+                started_by_link: true,
             }
         );
         assert_eq!(
@@ -180,6 +259,7 @@ mod tests {
             LinkAction::Login {
                 url: "https://a.example/mcp".into(),
                 scopes: vec!["mcp".into(), "read".into()],
+                started_by_link: true,
             },
             "the scopes the wizard starts from, each once"
         );
@@ -225,5 +305,45 @@ mod tests {
         );
         refused("not a link");
         refused("");
+        assert!(
+            refused("latchkey://login?url=https://github.com@evil.example/mcp")
+                .contains("user name or password")
+        );
+        assert!(
+            !refused("latchkey://login?url=https://u:hunter2@evil.example/mcp").contains("hunter2")
+        );
+    }
+
+    #[test]
+    fn only_latchkeys_own_arguments_make_a_sign_in_not_link_started() {
+        let own = LinkAction::own_login("https://a.example/mcp", vec!["mcp".into()]);
+        assert!(!own.started_by_link());
+        let mut args = vec!["--window".to_string()];
+        args.extend(own.args());
+        args.push("latchkey://login?url=https://b.example/mcp".into());
+        args.push(OWN_LINK_ARG.into());
+        args.push("--other".into());
+        args.push("latchkey://login?url=https://c.example/mcp".into());
+        let read: Vec<LinkAction> = read_args(&args).into_iter().map(|r| r.unwrap()).collect();
+        assert_eq!(read[0], own);
+        assert!(
+            read[1].started_by_link(),
+            "a link alone was started by a link"
+        );
+        assert!(
+            read[2].started_by_link(),
+            "the marker counts only right before a link"
+        );
+        // The link itself cannot say it is Latchkey's own.
+        let spoof = parse("latchkey://login?url=https://b.example/mcp&own=1").unwrap();
+        assert!(spoof.started_by_link());
+        assert_eq!(
+            LinkAction::Why {
+                url: "https://a.example/mcp".into()
+            }
+            .args()
+            .len(),
+            1
+        );
     }
 }

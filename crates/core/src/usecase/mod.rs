@@ -34,7 +34,7 @@ pub use bridge::BridgeOptions;
 pub use connect::{how_connected, Added, Change, EntryChange, Removed, ToolOutcome};
 pub use engine::Latchkey;
 pub use events::{Event, SessionEvent};
-pub use hand_off::{ClaudeMode, Delivered, HandOffRequest, HandedOff, Summary};
+pub use hand_off::{ClaudeMode, Delivered, HandOffRequest, HandedOff, Summary, Withdrawn};
 pub use links::LinkAction;
 pub use reauth::SignInAgain;
 pub use renew::sign_in_reason;
@@ -42,7 +42,9 @@ pub use sign_in::{no_renewal_notice, BrowserMode, ScopeChoice, SignInEvent, Sign
 pub use sign_out::SignedOut;
 pub use status::{LocalPicture, StoredSession};
 pub use step_up::{Challenged, StepUp};
-pub use why::{diagnosis_text, Diagnosis, Status, Working};
+pub use why::{
+    diagnosis_summary, diagnosis_text, diagnostics_file_name, Diagnosis, Status, Working,
+};
 
 // The types the fronts render, from the layers that define them.
 pub use crate::health::dashboard::{Dashboard, Overall, Session};
@@ -52,8 +54,8 @@ pub use crate::health::overview::{
 pub use crate::health::probe::{Health, ServerHealth};
 pub use crate::health::reasons::{ErrorReport, Fix, Reason};
 pub use crate::oauth::plan::{
-    redirect_uri, ClientChoice, ClientConfig, ExtraParam, PkceS256, Severity, SignInPlan,
-    TokenAuthMethod,
+    redirect_uri, ClientChoice, ClientConfig, ExtraParam, PkceS256, PlanSites, Severity,
+    SignInPlan, TokenAuthMethod,
 };
 pub use crate::oauth::providers::{
     Preset, PresetField, Provider, ProviderInput, DEFAULT_CALLBACK_PORT,

@@ -1,9 +1,12 @@
 //! Sign-out, the use case: end the session at the authorization server where it allows
-//! (RFC 7009 revocation, best effort), forget it here (keychain and kernel copy), announce it.
+//! (RFC 7009 revocation, best effort), forget it here (keychain and kernel copy), take back
+//! what was handed to tools where Latchkey can (Gemini CLI's token store) and name the tools
+//! that keep a copy until it expires, announce it.
 
 use crate::oauth::revoke;
 use crate::store::lock;
 use crate::store::vault::CredentialBundle;
+use crate::tools::Tool;
 use crate::usecase::engine::Latchkey;
 use crate::Result;
 
@@ -15,6 +18,34 @@ pub struct SignedOut {
     /// Whether the authorization server revoked it: `Ok(false)` when it offers no
     /// revocation, an error when it refused or could not be reached (forgotten anyway).
     pub revoked: Result<bool>,
+    /// What Latchkey took back from the tools it had handed the token to (Gemini CLI's
+    /// token store), in words.
+    pub withdrawn: Vec<String>,
+    /// The tools that may keep a copy of the token until it expires (Codex's store, Claude
+    /// Code's own store when it was handed the token rather than its headers helper).
+    pub kept_by: Vec<String>,
+}
+
+impl SignedOut {
+    /// One sentence about the tools, when there is anything to say.
+    pub fn tools_note(&self) -> Option<String> {
+        let mut parts = Vec::new();
+        if !self.withdrawn.is_empty() {
+            parts.push(format!("Withdrawn from {}.", self.withdrawn.join(", ")));
+        }
+        if !self.kept_by.is_empty() {
+            parts.push(format!(
+                "{} may keep a copy of the token until it expires{}.",
+                self.kept_by.join(" and "),
+                if matches!(self.revoked, Ok(true)) {
+                    ", though the sign-in server no longer accepts it"
+                } else {
+                    ""
+                }
+            ));
+        }
+        (!parts.is_empty()).then(|| parts.join(" "))
+    }
 }
 
 impl Latchkey {
@@ -52,7 +83,35 @@ impl Latchkey {
             Ok(false)
         };
         self.store.delete(&id)?;
+        let _ = crate::store::link_sign_ins::set(&self.state_dir, &id, false);
+        // What was handed to tools: taken back where Latchkey can, else named.
+        let withdrawn = match crate::usecase::hand_off::withdraw_handed(&self.locations, &id) {
+            Ok(names) if !names.is_empty() => vec![format!("Gemini CLI ({})", names.join(", "))],
+            Ok(_) => Vec::new(),
+            Err(e) => {
+                tracing::warn!("could not withdraw the token handed to Gemini CLI: {e}");
+                Vec::new()
+            }
+        };
+        let mut kept_by = Vec::new();
+        if let Some(server) = self.inventory().servers.into_iter().find(|s| s.url == id) {
+            for e in &server.used_by {
+                let name = match e.tool {
+                    Tool::Codex => "Codex",
+                    Tool::ClaudeCode if e.auth.headers_helper.is_none() => "Claude Code",
+                    _ => continue,
+                };
+                if !kept_by.iter().any(|k| k == name) {
+                    kept_by.push(name.to_string());
+                }
+            }
+        }
         self.changed(&id);
-        Ok(Some(SignedOut { bundle, revoked }))
+        Ok(Some(SignedOut {
+            bundle,
+            revoked,
+            withdrawn,
+            kept_by,
+        }))
     }
 }

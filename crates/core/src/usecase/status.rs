@@ -6,12 +6,14 @@ use crate::health::dashboard::{self, Dashboard};
 use crate::health::overview::{self, NetworkState, Overview};
 use crate::health::probe::{self, ServerHealth};
 use crate::health::reasons;
+use crate::store::link_sign_ins;
 use crate::store::vault::CredentialBundle;
 use crate::tools::inventory::{self, Inventory};
 use crate::tools::watch::{ChangeEvent, ConfigWatcher, WatchError};
 use crate::usecase::engine::Latchkey;
 use crate::usecase::events::Event;
 use crate::{Error, Result};
+use std::path::PathBuf;
 
 /// The servers as the config files and the keychain describe them at one moment: read once,
 /// then combined with each new probe result without reading anything again.
@@ -100,23 +102,43 @@ impl Latchkey {
         }
     }
 
-    /// The servers to probe: those of the tools' configs whose URL can be used, and every
-    /// signed-in one. Where the keychain cannot be read, those of the config files alone
-    /// (each probe then says what is wrong).
+    /// The servers to probe: those of the tools' configs whose URL can be used (a project's
+    /// shared file only where the tool trusts the project, or it is the current folder:
+    /// [`crate::tools::inventory::RemoteServer::probed`]), and every
+    /// signed-in one, except a server signed in through a sign-in a link started that no
+    /// tool uses yet (a web page picked it: it is not called in the background until the
+    /// person connects it to a tool). Where the keychain cannot be read, those of the config
+    /// files alone (each probe then says what is wrong).
     pub fn servers_to_probe(&self) -> Vec<String> {
-        let mut urls: Vec<String> = self
-            .inventory()
-            .servers
-            .into_iter()
-            .filter(|s| s.url_problem.is_none())
-            .map(|s| s.url)
+        let inventory = self.inventory();
+        let current: Vec<PathBuf> = self
+            .locations
+            .projects
+            .iter()
+            .chain(self.locations.project.as_ref())
+            .cloned()
             .collect();
+        let mut urls: Vec<String> = inventory
+            .servers
+            .iter()
+            .filter(|s| s.url_problem.is_none())
+            .filter(|s| s.probed(&inventory.trusted_projects, &current))
+            .map(|s| s.url.clone())
+            .collect();
+        let linked = link_sign_ins::read(&self.state_dir);
         for e in self.store.list().unwrap_or_default() {
-            if !urls.contains(&e.id) {
+            if !urls.contains(&e.id) && !linked.contains(&e.id) {
                 urls.push(e.id);
             }
         }
         urls
+    }
+
+    /// Notes whether `server`'s sign-in was started by a link (`started_by_link`), so that
+    /// [`Latchkey::servers_to_probe`] leaves it out until a tool uses it; a sign-in the
+    /// person started in Latchkey clears the note.
+    pub fn note_sign_in_origin(&self, server: &str, started_by_link: bool) -> Result<()> {
+        link_sign_ins::set(&self.state_dir, server, started_by_link)
     }
 
     /// Probes one server and announces the result ([`Event::Health`]).

@@ -448,3 +448,157 @@ async fn a_session_ending_without_renewal_is_warned_of_once_however_often_woken(
         .count();
     assert_eq!(warnings, 1);
 }
+
+#[tokio::test]
+async fn a_server_signed_in_through_a_link_is_not_probed_until_a_tool_uses_it() {
+    let s = setup(3600, vec![]);
+    let id = crate::store::vault::server_id(SERVER).unwrap();
+    assert!(s.engine.servers_to_probe().contains(&id));
+    s.engine.note_sign_in_origin(&id, true).unwrap();
+    assert!(
+        !s.engine.servers_to_probe().contains(&id),
+        "signed in through a link, used by no tool: not probed"
+    );
+    std::fs::write(
+        s.home.path().join(".claude.json"),
+        json!({"mcpServers": {"linked": {"type": "http", "url": SERVER}}}).to_string(),
+    )
+    .unwrap();
+    assert!(
+        s.engine.servers_to_probe().contains(&id),
+        "once a tool uses it, it is probed"
+    );
+    std::fs::remove_file(s.home.path().join(".claude.json")).unwrap();
+    s.engine.note_sign_in_origin(&id, false).unwrap();
+    assert!(s.engine.servers_to_probe().contains(&id));
+    s.canned.assert_done();
+}
+
+#[test]
+fn project_servers_are_probed_only_in_projects_their_tool_trusts_or_the_current_folder() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    let (trusted, untrusted, current) = (h.join("trusted"), h.join("untrusted"), h.join("here"));
+    let mcp = |dir: &Path, url: &str| {
+        std::fs::create_dir_all(dir).unwrap();
+        std::fs::write(
+            dir.join(".mcp.json"),
+            json!({"mcpServers": {"s": {"type": "http", "url": url}}}).to_string(),
+        )
+        .unwrap();
+    };
+    mcp(&trusted, "https://trusted.example.com/mcp");
+    mcp(&untrusted, "https://untrusted.example.com/mcp");
+    mcp(&current, "https://current.example.com/mcp");
+    // Cursor has no trust marker: its project file counts only in the current folder.
+    std::fs::create_dir_all(untrusted.join(".cursor")).unwrap();
+    std::fs::write(
+        untrusted.join(".cursor/mcp.json"),
+        json!({"mcpServers": {"c": {"url": "https://cursor-elsewhere.example.com/mcp"}}})
+            .to_string(),
+    )
+    .unwrap();
+    std::fs::write(
+        h.join(".claude.json"),
+        json!({
+            "mcpServers": {"mine": {"type": "http", "url": "https://user.example.com/mcp"}},
+            "projects": {
+                trusted.to_str().unwrap(): {"hasTrustDialogAccepted": true},
+                untrusted.to_str().unwrap(): {"hasTrustDialogAccepted": false},
+                current.to_str().unwrap(): {},
+            }
+        })
+        .to_string(),
+    )
+    .unwrap();
+    let mut loc = Locations::for_home(h);
+    loc.known_projects = true;
+    loc.project = Some(current.clone());
+    let engine =
+        Latchkey::new(Arc::new(MemoryStore::default()), loc).with_state_dir(h.join("state"));
+    let mut probed = engine.servers_to_probe();
+    probed.sort();
+    assert_eq!(
+        probed,
+        [
+            "https://current.example.com/mcp",
+            "https://trusted.example.com/mcp",
+            "https://user.example.com/mcp",
+        ]
+    );
+    // The inventory still lists them all.
+    assert_eq!(engine.inventory().servers.len(), 5);
+}
+
+#[tokio::test]
+async fn a_challenge_naming_a_loopback_secret_leaves_it_out_of_why_and_the_export() {
+    const PLANTED: &str = "PLANTED-SECRET-91c2";
+    let secret_url = "http://127.0.0.1:9911/secret";
+    let canned = Canned::new(vec![
+        Expect::post(SERVER).respond(401).respond_header(
+            "www-authenticate",
+            &format!(r#"Bearer resource_metadata="{secret_url}""#),
+        ),
+        Expect::get("https://mcp.example.com/.well-known/oauth-protected-resource/mcp")
+            .respond(404),
+        Expect::get("https://mcp.example.com/.well-known/oauth-protected-resource").respond(404),
+        // A local service holding a secret, last: it is never asked.
+        Expect::get(secret_url).respond_json(200, &json!({"secret": PLANTED})),
+    ]);
+    let home = tempfile::tempdir().unwrap();
+    let clock = FakeClock::at(crate::clock::now());
+    let engine = test_engine(
+        Arc::new(MemoryStore::default()),
+        &canned,
+        &clock,
+        home.path(),
+    );
+    let d = engine.why(SERVER).await;
+    assert!(!canned.requests().iter().any(|r| r.contains("127.0.0.1")));
+    let file = home.path().join("diagnostics.json");
+    engine.export_diagnosis(&d, &file).unwrap();
+    let written = std::fs::read_to_string(&file).unwrap();
+    let summary = crate::usecase::diagnosis_summary(&d);
+    for text in [&written, &summary, &format!("{d:?}")] {
+        assert!(!text.contains(PLANTED), "{text}");
+    }
+    assert!(summary.contains("requests with their answers"), "{summary}");
+}
+
+#[tokio::test]
+async fn sign_out_withdraws_the_gemini_token_and_names_the_tools_that_keep_a_copy() {
+    let s = setup(3600, vec![]);
+    let h = s.home.path();
+    std::fs::create_dir_all(h.join(".gemini")).unwrap();
+    std::fs::write(
+        h.join(".gemini/settings.json"),
+        json!({"mcpServers": {"work": {"httpUrl": SERVER}}}).to_string(),
+    )
+    .unwrap();
+    std::fs::create_dir_all(h.join(".codex")).unwrap();
+    std::fs::write(
+        h.join(".codex/config.toml"),
+        format!("[mcp_servers.work]\nurl = \"{SERVER}\"\n"),
+    )
+    .unwrap();
+    s.engine
+        .hand_off(SERVER, &HandOffRequest::to(Tool::GeminiCli))
+        .await
+        .unwrap();
+    let tokens = h.join(".gemini/mcp-oauth-tokens.json");
+    assert!(std::fs::read_to_string(&tokens)
+        .unwrap()
+        .contains("\"work\""));
+    let out = s.engine.sign_out(SERVER).await.unwrap().unwrap();
+    assert_eq!(out.withdrawn, ["Gemini CLI (work)"]);
+    assert_eq!(out.kept_by, ["Codex"]);
+    let note = out.tools_note().unwrap();
+    assert!(note.contains("Withdrawn from Gemini CLI (work)."), "{note}");
+    assert!(
+        note.contains("Codex may keep a copy of the token until it expires"),
+        "{note}"
+    );
+    assert!(!std::fs::read_to_string(&tokens)
+        .unwrap()
+        .contains("\"work\""));
+}

@@ -176,6 +176,56 @@ pub fn diagnosis_text(diagnosis: &Diagnosis) -> String {
     serde_json::to_string_pretty(diagnosis).unwrap_or_default()
 }
 
+/// The name [`Latchkey::export_diagnosis_into`] gives a diagnosis's file:
+/// `latchkey-diagnostics-<host>-<seconds>.json`.
+pub fn diagnostics_file_name(diagnosis: &Diagnosis) -> String {
+    let host = url::Url::parse(&diagnosis.server)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_string))
+        .unwrap_or_else(|| "server".into())
+        .replace(
+            |c: char| !c.is_ascii_alphanumeric() && c != '.' && c != '-',
+            "_",
+        );
+    format!("latchkey-diagnostics-{host}-{}.json", diagnosis.checked_at)
+}
+
+/// What a diagnostics file will hold, in a few lines, shown before it is written (the
+/// window's preview, `latchkey doctor --export`): the server, its status and reason, each
+/// request of the trace (method, address, status), whether the last sign-in is included,
+/// and the size. Tokens, codes and secrets are never in the file; metadata that failed
+/// validation is in it as its status, content type and length only.
+pub fn diagnosis_summary(diagnosis: &Diagnosis) -> String {
+    let mut lines = vec![format!("Server: {}", diagnosis.server)];
+    if let Some(r) = &diagnosis.reason {
+        lines.push(format!("Reason: {}", r.title));
+    }
+    lines.push(format!(
+        "{} request{} with their answers (tokens, codes and secrets replaced by [redacted]):",
+        diagnosis.trace.len(),
+        if diagnosis.trace.len() == 1 { "" } else { "s" }
+    ));
+    for e in &diagnosis.trace {
+        lines.push(format!(
+            "  {} {} → {}",
+            e.method,
+            e.url,
+            e.status
+                .map(|s| format!("HTTP {s}"))
+                .or_else(|| e.error.clone())
+                .unwrap_or_default()
+        ));
+    }
+    if diagnosis.last_flow.is_some() {
+        lines.push("The last sign-in or renewal, as recorded then (redacted).".into());
+    }
+    lines.push(format!(
+        "{} bytes of JSON.",
+        diagnosis_text(diagnosis).len()
+    ));
+    lines.join("\n")
+}
+
 impl Latchkey {
     /// Why `server` (a URL or a name) works or not: examined end to end now (discovery,
     /// renewal, `initialize` and `tools/list`), with every request redacted, the reason and
@@ -208,18 +258,7 @@ impl Latchkey {
         diagnosis: &Diagnosis,
         dir: &Path,
     ) -> crate::Result<PathBuf> {
-        let host = url::Url::parse(&diagnosis.server)
-            .ok()
-            .and_then(|u| u.host_str().map(str::to_string))
-            .unwrap_or_else(|| "server".into())
-            .replace(
-                |c: char| !c.is_ascii_alphanumeric() && c != '.' && c != '-',
-                "_",
-            );
-        let file = dir.join(format!(
-            "latchkey-diagnostics-{host}-{}.json",
-            diagnosis.checked_at
-        ));
+        let file = dir.join(diagnostics_file_name(diagnosis));
         self.export_diagnosis(diagnosis, &file)?;
         Ok(file)
     }
