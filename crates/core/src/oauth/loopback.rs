@@ -3,6 +3,7 @@
 
 use crate::error::{Error, OAuthError, OAuthStage, Result};
 use crate::oauth::plan::{redirect_uri, CALLBACK_PATH};
+use crate::redact;
 use crate::secret::Secret;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -90,20 +91,7 @@ async fn handle(mut stream: TcpStream, expected: &Expected<'_>) -> Option<Result
     if !matches!(read, Ok(Some(()))) {
         return None;
     }
-    let head = String::from_utf8_lossy(&buf);
-    let target = head
-        .lines()
-        .next()
-        .and_then(|l| {
-            let mut parts = l.split_whitespace();
-            match (parts.next(), parts.next()) {
-                (Some("GET"), Some(t)) => Some(t.to_string()),
-                _ => None,
-            }
-        })
-        .unwrap_or_default();
-    let (path, query) = target.split_once('?').unwrap_or((&target, ""));
-    if path != CALLBACK_PATH {
+    let Some(result) = read_request(&buf, expected) else {
         respond(
             &mut stream,
             404,
@@ -112,8 +100,7 @@ async fn handle(mut stream: TcpStream, expected: &Expected<'_>) -> Option<Result
         )
         .await;
         return None;
-    }
-    let result = check(query, expected);
+    };
     match &result {
         Ok(_) => {
             respond(
@@ -140,6 +127,25 @@ async fn handle(mut stream: TcpStream, expected: &Expected<'_>) -> Option<Result
     Some(result)
 }
 
+/// Reads the head of one request to the listener (its request line and headers, as
+/// received): `None` when it is not a `GET` of the callback path (a favicon, a probe), else
+/// the sign-in answer it carries, checked against `expected`. Never panics, whatever the bytes.
+pub fn read_request(head: &[u8], expected: &Expected<'_>) -> Option<Result<Secret>> {
+    let head = String::from_utf8_lossy(head);
+    let target = head.lines().next().and_then(|l| {
+        let mut parts = l.split_whitespace();
+        match (parts.next(), parts.next()) {
+            (Some("GET"), Some(t)) => Some(t.to_string()),
+            _ => None,
+        }
+    })?;
+    let (path, query) = target.split_once('?').unwrap_or((&target, ""));
+    if path != CALLBACK_PATH {
+        return None;
+    }
+    Some(check(query, expected))
+}
+
 fn check(query: &str, expected: &Expected<'_>) -> Result<Secret> {
     let mut code = None;
     let mut state = None;
@@ -152,9 +158,9 @@ fn check(query: &str, expected: &Expected<'_>) -> Result<Secret> {
             "code" => code = Some(v.into_owned()),
             "state" => state = Some(v.into_owned()),
             "iss" => iss = Some(v.into_owned()),
-            "error" => error = Some(v.into_owned()),
-            "error_description" => description = Some(v.into_owned()),
-            "error_uri" => uri = Some(v.into_owned()),
+            "error" => error = Some(redact::text(&v)),
+            "error_description" => description = Some(redact::text(&v)),
+            "error_uri" => uri = Some(redact::url(&v)),
             _ => {}
         }
     }
