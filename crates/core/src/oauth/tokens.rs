@@ -228,7 +228,7 @@ fn to_token_set(
     let resp = result.map_err(|e| match e {
         RequestTokenError::ServerResponse(r) => Error::OAuth(OAuthError {
             stage,
-            code: clean(&r.error().to_string()),
+            code: clean(r.error().as_ref()),
             description: r.error_description().map(|d| clean(d)),
             uri: r.error_uri().map(|u| clean(u)),
         }),
