@@ -286,10 +286,14 @@ fn everything_shown(user: &User, url: &str, tag: &str) -> Vec<(String, String)> 
             format!("{args:?} stdout"),
             String::from_utf8_lossy(&out.stdout).into(),
         ));
-        shown.push((
-            format!("{args:?} stderr"),
-            String::from_utf8_lossy(&out.stderr).into(),
-        ));
+        // The browser stand-in (another program) writes the URLs it visits to the same
+        // stderr: its lines are not latchkey's.
+        let stderr: Vec<&str> = std::str::from_utf8(&out.stderr)
+            .unwrap_or_default()
+            .lines()
+            .filter(|l| !l.starts_with("[browser]"))
+            .collect();
+        shown.push((format!("{args:?} stderr"), stderr.join("\n")));
     }
     let export = TempDir::new(&format!("{tag}-export"));
     let file = export.path().join("diagnostics.json");

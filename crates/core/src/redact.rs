@@ -412,7 +412,9 @@ fn split_keeping_separators(s: &str) -> Vec<Piece<'_>> {
 /// One word of free text; sets `pending` when the word is a secret name whose value may
 /// be the next word (`code:`, `refresh_token`).
 fn word(w: &str, pending: &mut Pending) -> String {
-    if w.contains("://") {
+    // Only a word that parses as a URL: `url` reads anything else as text, which would
+    // come back here (found by fuzzing: a stack overflow on "er://").
+    if w.contains("://") && url::Url::parse(w).is_ok() {
         return url(w);
     }
     if let Some(name) = w.strip_suffix(':').or_else(|| w.strip_suffix('=')) {
@@ -587,6 +589,12 @@ mod tests {
                 "{s} -> {t}"
             );
         }
+        // A word that looks like a URL but is none is read as text, once.
+        assert_eq!(text("https://[::1"), "https://[::1");
+        assert_eq!(
+            url("\u{fffd}\u{7f}cess_s://as.example"),
+            "\u{fffd}\u{7f}cess_s://as.example"
+        );
         // Plain words, URLs and ids stay readable.
         let plain =
             "the redirect URI http://127.0.0.1:33418/callback is not registered for client abc-123";

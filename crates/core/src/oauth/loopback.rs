@@ -327,6 +327,24 @@ mod tests {
         assert!(matches!(check("state=s1", &lax), Err(Error::MissingCode)));
     }
 
+    /// Found by fuzzing: an `error` value that looks like a URL but is none overflowed the
+    /// stack while it was redacted.
+    #[test]
+    fn an_error_that_looks_like_a_url_is_read() {
+        let state = Secret::new("fuzz-state-0123456789");
+        let head = b"GET /callback?error=\xff\x7fcess_s%3A%2F%2Fas.example HTTP/1.dt\xd8\xef\xffd&ess=https%3A%2F%2Fas.exampleaid+no&state=fuzz-state-0123456789 HTT\n";
+        let expected = Expected {
+            state: &state,
+            issuer: "https://as.example",
+            iss_required: false,
+        };
+        let r = read_request(head, &expected).expect("the callback path");
+        match r {
+            Err(Error::OAuth(e)) => assert!(e.code.contains("cess_s"), "{e:?}"),
+            other => panic!("expected the AS's error, got {other:?}"),
+        }
+    }
+
     #[tokio::test]
     async fn times_out() {
         let l = CallbackListener::bind(None).await.unwrap();
