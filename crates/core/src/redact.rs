@@ -418,10 +418,19 @@ fn word(w: &str, pending: &mut Pending) -> String {
         return url(w);
     }
     if let Some(name) = w.strip_suffix(':').or_else(|| w.strip_suffix('=')) {
-        if is_secret_name(name) {
-            *pending = Pending::Strong;
+        // A name alone; `a=1&b:` is pairs (found by fuzzing: `access_token=X&https:` kept X).
+        if !name.contains(['=', '&']) {
+            if is_secret_name(name) {
+                *pending = Pending::Strong;
+            }
+            return w.to_string();
         }
-        return w.to_string();
+    }
+    // A URL without its scheme (`//host/cb?code=...`, `/cb?code=...`): its query.
+    if let Some((before, query)) = w.split_once('?') {
+        if query.contains('=') {
+            return format!("{before}?{}", form(query.as_bytes()));
+        }
     }
     if w.contains('=') {
         if w.contains('&') || w.split_once('=').is_some_and(|(k, _)| is_secret_name(k)) {
@@ -595,6 +604,15 @@ mod tests {
             url("\u{fffd}\u{7f}cess_s://as.example"),
             "\u{fffd}\u{7f}cess_s://as.example"
         );
+        // Found by fuzzing: pairs whose last word ends with a colon, in a body with a
+        // control character (so not read as a form).
+        for b in [
+            format!("access_token={PLANTED}&https:\u{b}\u{b}//as.example/cb?code=C0DE"),
+            format!("access_token={PLANTED}&https:;/as.example/cb????x=AKIA1234567890ABCDEF"),
+        ] {
+            let r = body("text/plain", b.as_bytes());
+            assert!(!r.contains(PLANTED) && !r.contains("C0DE"), "{r}");
+        }
         // Plain words, URLs and ids stay readable.
         let plain =
             "the redirect URI http://127.0.0.1:33418/callback is not registered for client abc-123";
