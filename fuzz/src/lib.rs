@@ -151,10 +151,8 @@ pub fn callback(data: &[u8]) {
             issuer: "https://as.example",
             iss_required,
         };
-        if let Some(r) = loopback::read_request(data, &expected) {
-            if let Err(e) = r {
-                let _ = e.to_string();
-            }
+        if let Some(Err(e)) = loopback::read_request(data, &expected) {
+            let _ = e.to_string();
         }
     }
 }
