@@ -269,3 +269,97 @@ fn the_last_flow_is_kept_redacted() {
         assert!(!all.contains(s.as_str()), "a secret is in a kept flow");
     }
 }
+
+/// Everything a person or a bug report can see of a failed sign-in: stdout and stderr (text
+/// and `--json`, with every log line), `doctor`'s answer and its diagnostics export, and
+/// every file in the state folder (the flow record behind "why").
+fn everything_shown(user: &User, url: &str, tag: &str) -> Vec<(String, String)> {
+    let mut shown = Vec::new();
+    for args in [vec!["login", url, "--json"], vec!["login", url]] {
+        let out = user
+            .command(&args)
+            .env("LATCHKEY_LOG", "trace")
+            .output()
+            .expect("run latchkey");
+        assert!(!out.status.success(), "the planted answer cannot sign in");
+        shown.push((
+            format!("{args:?} stdout"),
+            String::from_utf8_lossy(&out.stdout).into(),
+        ));
+        // The browser stand-in (another program) writes the URLs it visits to the same
+        // stderr: its lines are not latchkey's.
+        let stderr: Vec<&str> = std::str::from_utf8(&out.stderr)
+            .unwrap_or_default()
+            .lines()
+            .filter(|l| !l.starts_with("[browser]"))
+            .collect();
+        shown.push((format!("{args:?} stderr"), stderr.join("\n")));
+    }
+    let export = TempDir::new(&format!("{tag}-export"));
+    let file = export.path().join("diagnostics.json");
+    for args in [
+        vec!["doctor", url, "--json", "--export", file.to_str().unwrap()],
+        vec!["doctor", url],
+        vec!["status", "--json"],
+    ] {
+        let r = user.run(&args);
+        shown.push((format!("{args:?} stdout"), r.stdout));
+        shown.push((format!("{args:?} stderr"), r.stderr));
+    }
+    shown.push((
+        "diagnostics export".into(),
+        std::fs::read_to_string(&file).expect("the export was written"),
+    ));
+    let mut dirs = vec![user.state_dir()];
+    while let Some(d) = dirs.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                dirs.push(p);
+            } else if let Ok(text) = std::fs::read_to_string(&p) {
+                shown.push((p.display().to_string(), text));
+            }
+        }
+    }
+    shown
+}
+
+#[test]
+fn planted_secrets_in_token_answers_appear_in_no_output() {
+    const PLANTED: &str = "PLANTED-SECRET-1234";
+    for answer in ["error_description", "text_plain"] {
+        let f = Fixture::start(json!({"as": {
+            "planted_token_answer": {"secret": PLANTED, "as": answer}
+        }}));
+        let user = User::new(&format!("planted-{answer}"));
+        let url = f.ready.mcp_url.as_str();
+        let shown = everything_shown(&user, url, answer);
+        // The codes the browser stand-in delivered, which the error description echoes.
+        let mut secrets = vec![PLANTED.to_string()];
+        for cb in user.callback_urls() {
+            let params = query_params(&cb);
+            secrets.extend(param(&params, "code").map(str::to_string));
+        }
+        assert!(secrets.len() > 1, "the sign-in reached the token endpoint");
+        let log = f.log();
+        assert!(
+            log["token"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|t| t["error_detail"] == "planted_token_answer"),
+            "{log}"
+        );
+        let mut redacted = false;
+        for (place, text) in &shown {
+            for s in &secrets {
+                assert!(
+                    !text.contains(s.as_str()),
+                    "{answer}: {s} leaked into {place}:\n{text}"
+                );
+            }
+            redacted |= text.contains("[redacted]");
+        }
+        assert!(redacted, "{answer}: the answer was recorded, redacted");
+    }
+}

@@ -250,7 +250,7 @@ pub enum Error {
     )]
     InsufficientScope { attempts: u32, scopes: String },
 
-    #[error("the server rejected the token (HTTP {status}){}", .description.as_deref().map(|d| format!(": {d}")).unwrap_or_default())]
+    #[error("the server rejected the token (HTTP {status}){}", .description.as_deref().map(|d| format!(": {}", crate::redact::text(d))).unwrap_or_default())]
     TokenRejected {
         status: u16,
         error: Option<String>,
@@ -336,13 +336,13 @@ fn refusal_words(oauth: Option<&OAuthError>, body: Option<&str>) -> String {
     match (oauth, body) {
         (Some(e), _) => format!(
             ", {}{}",
-            e.code,
+            crate::redact::text(&e.code),
             e.description
                 .as_deref()
-                .map(|d| format!(": {d}"))
+                .map(|d| format!(": {}", crate::redact::text(d)))
                 .unwrap_or_default()
         ),
-        (None, Some(b)) if !b.trim().is_empty() => format!(": {}", b.trim()),
+        (None, Some(b)) if !b.trim().is_empty() => format!(": {}", crate::redact::text(b.trim())),
         _ => String::new(),
     }
 }
@@ -375,10 +375,15 @@ fn oauth_message(e: &OAuthError) -> String {
         "server_error" | "temporarily_unavailable" => "failed on its own side".to_string(),
         other => format!("failed with {other}"),
     };
-    let mut s = format!("the sign-in server {what} during {} ({})", e.stage, e.code);
+    // What the server wrote may echo what it was sent: shown redacted, whoever built it.
+    let mut s = format!(
+        "the sign-in server {what} during {} ({})",
+        e.stage,
+        crate::redact::text(&e.code)
+    );
     if let Some(d) = &e.description {
         s.push_str(": ");
-        s.push_str(d);
+        s.push_str(&crate::redact::text(d));
     }
     s
 }

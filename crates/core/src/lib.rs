@@ -2,7 +2,8 @@
 //!
 //! The folders are layers; each uses only the ones above it in this list (see
 //! ARCHITECTURE.md, "Layers"):
-//! - [`error`], [`secret`], [`clock`], [`terminal_text`]: the vocabulary every layer shares.
+//! - [`error`], [`secret`], [`clock`], [`terminal_text`], [`redact`]: the vocabulary every layer
+//!   shares.
 //! - [`protocol`]: HTTP, `WWW-Authenticate`, protected resource and authorization server
 //!   metadata, discovery, the MCP session.
 //! - [`oauth`]: the sign-in plan, client registration, the loopback redirect, PKCE and
@@ -20,6 +21,7 @@ pub mod health;
 pub mod logging;
 pub mod oauth;
 pub mod protocol;
+pub mod redact;
 pub mod secret;
 pub mod store;
 pub mod terminal_text;

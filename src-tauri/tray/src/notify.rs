@@ -114,4 +114,27 @@ mod tests {
             "The sign-in server no longer accepts the saved session. Sign in again."
         );
     }
+
+    #[test]
+    fn what_a_server_echoes_never_reaches_a_notification() {
+        use latchkey_core::error::{Error, OAuthError, OAuthStage};
+        const PLANTED: &str = "PLANTED-SECRET-1234";
+        let e = Error::OAuth(OAuthError {
+            stage: OAuthStage::Refresh,
+            code: "invalid_grant".into(),
+            description: Some(format!("refresh_token={PLANTED} is unknown")),
+            uri: None,
+        });
+        let reason = latchkey_core::health::reasons::from_error(&e);
+        assert!(!reason.detail.contains(PLANTED), "{}", reason.detail);
+        let failed = Event::Failed {
+            server: "https://a".into(),
+            reason,
+        };
+        let (title, body) = text(&failed, "gitlab", 0).unwrap();
+        assert!(
+            !title.contains(PLANTED) && !body.contains(PLANTED),
+            "{title} {body}"
+        );
+    }
 }

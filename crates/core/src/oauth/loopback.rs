@@ -3,6 +3,7 @@
 
 use crate::error::{Error, OAuthError, OAuthStage, Result};
 use crate::oauth::plan::{redirect_uri, CALLBACK_PATH};
+use crate::redact;
 use crate::secret::Secret;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -95,50 +96,39 @@ async fn handle(mut stream: TcpStream, expected: &Expected<'_>) -> Option<Result
     if !matches!(read, Ok(Some(()))) {
         return None;
     }
-    let head = String::from_utf8_lossy(&buf);
-    let target = head
-        .lines()
-        .next()
-        .and_then(|l| {
-            let mut parts = l.split_whitespace();
-            match (parts.next(), parts.next()) {
-                (Some("GET"), Some(t)) => Some(t.to_string()),
-                _ => None,
-            }
-        })
-        .unwrap_or_default();
-    if target.is_empty() {
-        respond(
-            &mut stream,
-            400,
-            "Bad request",
-            "This address only receives sign-in answers for Latchkey.",
-        )
-        .await;
-        return None;
-    }
-    let (path, query) = target.split_once('?').unwrap_or((&target, ""));
-    if path != CALLBACK_PATH {
-        respond(
-            &mut stream,
-            404,
-            "Not found",
-            "This address only receives sign-in answers for Latchkey.",
-        )
-        .await;
-        return None;
-    }
-    if !is_answer(query) {
-        respond(
-            &mut stream,
-            400,
-            "Bad request",
-            "This request carries no sign-in answer. Return to Latchkey; the sign-in is still waiting.",
-        )
-        .await;
-        return None;
-    }
-    let result = check(query, expected);
+    let result = match read_request(&buf, expected) {
+        Request::Answer(result) => result,
+        Request::OtherPath => {
+            respond(
+                &mut stream,
+                404,
+                "Not found",
+                "This address only receives sign-in answers for Latchkey.",
+            )
+            .await;
+            return None;
+        }
+        Request::Malformed => {
+            respond(
+                &mut stream,
+                400,
+                "Bad request",
+                "This address only receives sign-in answers for Latchkey.",
+            )
+            .await;
+            return None;
+        }
+        Request::NoAnswer => {
+            respond(
+                &mut stream,
+                400,
+                "Bad request",
+                "This request carries no sign-in answer. Return to Latchkey; the sign-in is still waiting.",
+            )
+            .await;
+            return None;
+        }
+    };
     match &result {
         Ok(_) => {
             respond(
@@ -165,6 +155,44 @@ async fn handle(mut stream: TcpStream, expected: &Expected<'_>) -> Option<Result
     Some(result)
 }
 
+/// What one request to the listener is.
+#[derive(Debug)]
+pub enum Request {
+    /// Not a `GET` with a target (garbage, another method): answered 400 and ignored.
+    Malformed,
+    /// A `GET` of another path (a favicon, a probe): answered 404 and ignored.
+    OtherPath,
+    /// The callback path without `code`, `state` or `error`: answered 400 and ignored.
+    NoAnswer,
+    /// The sign-in answer, checked against what was expected (a wrong `state` is an error
+    /// that ends the sign-in).
+    Answer(Result<Secret>),
+}
+
+/// Reads the head of one request to the listener (its request line and headers, as
+/// received) into what it is ([`Request`]). Never panics, whatever the bytes.
+pub fn read_request(head: &[u8], expected: &Expected<'_>) -> Request {
+    let head = String::from_utf8_lossy(head);
+    let target = head.lines().next().and_then(|l| {
+        let mut parts = l.split_whitespace();
+        match (parts.next(), parts.next()) {
+            (Some("GET"), Some(t)) => Some(t.to_string()),
+            _ => None,
+        }
+    });
+    let Some(target) = target else {
+        return Request::Malformed;
+    };
+    let (path, query) = target.split_once('?').unwrap_or((&target, ""));
+    if path != CALLBACK_PATH {
+        return Request::OtherPath;
+    }
+    if !is_answer(query) {
+        return Request::NoAnswer;
+    }
+    Request::Answer(check(query, expected))
+}
+
 /// Whether `query` looks like an authorization answer: it names `code`, `state` or `error`.
 fn is_answer(query: &str) -> bool {
     url::form_urlencoded::parse(query.as_bytes())
@@ -183,9 +211,9 @@ fn check(query: &str, expected: &Expected<'_>) -> Result<Secret> {
             "code" => code = Some(v.into_owned()),
             "state" => state = Some(v.into_owned()),
             "iss" => iss = Some(v.into_owned()),
-            "error" => error = Some(v.into_owned()),
-            "error_description" => description = Some(v.into_owned()),
-            "error_uri" => uri = Some(v.into_owned()),
+            "error" => error = Some(redact::text(&v)),
+            "error_description" => description = Some(redact::text(&v)),
+            "error_uri" => uri = Some(redact::url(&v)),
             _ => {}
         }
     }
@@ -400,6 +428,25 @@ mod tests {
         let page = get(port, "/callback?code=abc&state=evil").await;
         assert!(page.starts_with("HTTP/1.1 400"), "{page}");
         assert!(matches!(waiter.await.unwrap(), Err(Error::StateMismatch)));
+    }
+
+    /// Found by fuzzing: an `error` value that looks like a URL but is none overflowed the
+    /// stack while it was redacted.
+    #[test]
+    fn an_error_that_looks_like_a_url_is_read() {
+        let state = Secret::new("fuzz-state-0123456789");
+        let head = b"GET /callback?error=\xff\x7fcess_s%3A%2F%2Fas.example HTTP/1.dt\xd8\xef\xffd&ess=https%3A%2F%2Fas.exampleaid+no&state=fuzz-state-0123456789 HTT\n";
+        let expected = Expected {
+            state: &state,
+            issuer: "https://as.example",
+            iss_required: false,
+        };
+        let r = read_request(head, &expected);
+        // The request target ends at the first space: no state, so not believed.
+        assert!(
+            matches!(r, Request::Answer(Err(Error::StateMismatch))),
+            "{r:?}"
+        );
     }
 
     #[tokio::test]

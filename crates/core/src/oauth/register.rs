@@ -9,6 +9,7 @@ use crate::oauth::plan::{
 };
 use crate::protocol::http::{Http, Outgoing};
 use crate::protocol::urls;
+use crate::redact;
 use crate::secret::Secret;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
@@ -308,9 +309,9 @@ pub(crate) fn oauth_error_from_body(stage: OAuthStage, body: &[u8]) -> Option<OA
     let e: ErrorBody = serde_json::from_slice(body).ok()?;
     Some(OAuthError {
         stage,
-        code: e.error,
-        description: e.error_description,
-        uri: e.error_uri,
+        code: redact::text(&e.error),
+        description: e.error_description.as_deref().map(redact::text),
+        uri: e.error_uri.as_deref().map(redact::text),
     })
 }
 
@@ -457,12 +458,23 @@ async fn register_dynamically(
             body: Some(resp.text_excerpt()),
         });
     }
-    let r: RegistrationResponse =
-        serde_json::from_slice(&resp.body).map_err(|e| Error::BadMetadata {
-            what: "registration answer",
-            url: url.to_string(),
-            detail: e.to_string(),
-        })?;
+    registration_from_answer(&resp.body, &plan.issuer, url.as_str(), redirect_uri, scope)
+}
+
+/// Reads a registration answer (RFC 7591 section 3.2.1) from `endpoint` of `issuer` into the
+/// client Latchkey keeps. Never panics, whatever the bytes.
+pub fn registration_from_answer(
+    body: &[u8],
+    issuer: &str,
+    endpoint: &str,
+    redirect_uri: &str,
+    scope: Option<&str>,
+) -> Result<ClientRegistration> {
+    let r: RegistrationResponse = serde_json::from_slice(body).map_err(|e| Error::BadMetadata {
+        what: "registration answer",
+        url: endpoint.to_string(),
+        detail: e.to_string(),
+    })?;
     let auth_method = r
         .token_endpoint_auth_method
         .as_deref()
@@ -474,7 +486,7 @@ async fn register_dynamically(
         });
     Ok(ClientRegistration {
         method: RegistrationMethod::Dynamic,
-        issuer: plan.issuer.clone(),
+        issuer: issuer.to_string(),
         client_id: r.client_id,
         client_secret: r.client_secret.map(Secret::new),
         auth_method,

@@ -8,6 +8,7 @@ use crate::oauth::register::ClientRegistration;
 use crate::oauth::token_response::{self, LenientTokenResponse};
 use crate::protocol::http::Http;
 use crate::protocol::urls;
+use crate::redact;
 use crate::secret::Secret;
 use oauth2::basic::{
     BasicErrorResponse, BasicRevocationErrorResponse, BasicTokenIntrospectionResponse,
@@ -156,6 +157,11 @@ pub async fn exchange_code(
         .add_extra_param("resource", ep.resource)
         .request_async(http)
         .await;
+    let secret = ep.client.client_secret.as_ref().map(Secret::expose);
+    let sent: Vec<&str> = [Some(code.expose()), Some(verifier.expose()), secret]
+        .into_iter()
+        .flatten()
+        .collect();
     to_token_set(
         result,
         ep.token,
@@ -163,6 +169,7 @@ pub async fn exchange_code(
         requested_scopes,
         None,
         clock.now(),
+        &sent,
     )
 }
 
@@ -186,6 +193,11 @@ pub async fn refresh(
     }
     let result = request.request_async(http).await;
     // A refresh answer without a refresh token keeps the old one (RFC 6749 §6).
+    let secret = ep.client.client_secret.as_ref().map(Secret::expose);
+    let sent: Vec<&str> = [Some(refresh_token.expose()), secret]
+        .into_iter()
+        .flatten()
+        .collect();
     to_token_set(
         result,
         ep.token,
@@ -193,6 +205,7 @@ pub async fn refresh(
         previous_scopes,
         Some(refresh_token),
         clock.now(),
+        &sent,
     )
 }
 
@@ -208,38 +221,43 @@ fn to_token_set(
     requested_scopes: &[String],
     keep_refresh: Option<&Secret>,
     obtained_at: u64,
+    sent: &[&str],
 ) -> Result<TokenSet> {
+    // What the server says may echo what it was sent (a refresh token, a code): never shown.
+    let clean = |s: &str| redact::text_without(s, sent);
     let resp = result.map_err(|e| match e {
         RequestTokenError::ServerResponse(r) => Error::OAuth(OAuthError {
             stage,
-            code: r.error().to_string(),
-            description: r.error_description().cloned(),
-            uri: r.error_uri().cloned(),
+            code: clean(r.error().as_ref()),
+            description: r.error_description().map(|d| clean(d)),
+            uri: r.error_uri().map(|u| clean(u)),
         }),
         // Our own error from `Http` (a timeout, a refused connection, an answer over the
-        // body limit) as it is; anything else the crate met on the way as unreachable.
+        // body limit) as it is (already redacted); anything else the crate met on the way as
+        // unreachable, below.
         RequestTokenError::Request(oauth2::HttpClientError::Reqwest(ours)) => *ours,
-        RequestTokenError::Request(e) => Error::Unreachable {
-            url: token_url.to_string(),
-            detail: e.to_string(),
-        },
         // Some servers answer a failure with HTTP 200 and an OAuth error in the body.
         RequestTokenError::Parse(e, body) => match token_response::error_in_body(&body) {
             Some((code, description, uri)) => Error::OAuth(OAuthError {
                 stage,
-                code,
-                description,
-                uri,
+                code: clean(&code),
+                description: description.map(|d| clean(&d)),
+                uri: uri.map(|u| clean(&u)),
             }),
-            // The parse error names the field, never the body (which may hold tokens).
+            // The parse error names the field, never the body (which may hold tokens); a
+            // value it quotes is redacted.
             None => Error::BadTokenResponse {
                 url: token_url.to_string(),
-                detail: e.to_string(),
+                detail: clean(&e.to_string()),
             },
+        },
+        RequestTokenError::Request(e) => Error::Unreachable {
+            url: token_url.to_string(),
+            detail: clean(&e.to_string()),
         },
         RequestTokenError::Other(s) => Error::BadTokenResponse {
             url: token_url.to_string(),
-            detail: s,
+            detail: clean(&s),
         },
     })?;
     let token_type = match resp.token_type() {
@@ -503,6 +521,78 @@ mod tests {
             .respond_body(body)]);
         let e = exchange(&canned, &FakeClock::at(NOW)).await.unwrap_err();
         assert!(e.to_string().contains("KiB"), "{e}");
+    }
+
+    /// A server that echoes the refresh token or the code it was sent in its description, or
+    /// answers with a text/plain form (`access_token=...`): the values appear in no error
+    /// message and no trace.
+    #[tokio::test]
+    async fn what_the_server_echoes_or_answers_as_text_is_never_shown() {
+        use crate::protocol::trace::Recorder;
+        const PLANTED: &str = "PLANTED-SECRET-1234";
+        let rt = format!("{PLANTED}-RT");
+        let shown = |e: &Error, recorder: &Recorder| {
+            let trace = serde_json::to_string(&recorder.exchanges()).unwrap();
+            for s in [e.to_string(), format!("{e:?}"), trace] {
+                assert!(!s.contains(PLANTED) && !s.contains("the-code"), "{s}");
+            }
+        };
+        let canned = Canned::new([Expect::post(TOKEN).respond_json(
+            400,
+            &json!({"error": "invalid_grant",
+                    "error_description": format!("refresh token {rt} (short: rt) is unknown")}),
+        )]);
+        let recorder = Recorder::default();
+        let client = public_client();
+        let e = refresh(
+            &canned.http().with_recorder(recorder.clone()),
+            &endpoint(&client),
+            &Secret::new(rt.clone()),
+            &[],
+            &FakeClock::at(NOW),
+            true,
+        )
+        .await
+        .unwrap_err();
+        shown(&e, &recorder);
+        assert!(e.to_string().contains("is unknown"), "{e}");
+
+        let canned = Canned::new([Expect::post(TOKEN).respond_json(
+            400,
+            &json!({"error": "invalid_grant", "error_description": "code the-code was used"}),
+        )]);
+        let recorder = Recorder::default();
+        let e = exchange_code(
+            &canned.http().with_recorder(recorder.clone()),
+            &endpoint(&client),
+            &Secret::new("the-code"),
+            &Secret::new("the-verifier"),
+            &[],
+            &FakeClock::at(NOW),
+        )
+        .await
+        .unwrap_err();
+        shown(&e, &recorder);
+
+        let canned = Canned::new([Expect::post(TOKEN)
+            .respond(200)
+            .respond_header("content-type", "text/plain; charset=utf-8")
+            .respond_body(format!(
+                "access_token={PLANTED}-AT&refresh_token={PLANTED}-RT&token_type=bearer"
+            ))]);
+        let recorder = Recorder::default();
+        let e = exchange_code(
+            &canned.http().with_recorder(recorder.clone()),
+            &endpoint(&client),
+            &Secret::new("the-code"),
+            &Secret::new("the-verifier"),
+            &[],
+            &FakeClock::at(NOW),
+        )
+        .await
+        .unwrap_err();
+        shown(&e, &recorder);
+        assert!(!recorder.exchanges().is_empty());
     }
 
     /// Entra sends `"expires_in": "5250"`: read as seconds, not refused after the person

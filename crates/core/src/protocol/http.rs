@@ -135,9 +135,10 @@ impl Fetched {
             .to_ascii_lowercase()
     }
 
-    /// The body as text, trimmed and cut to 300 characters, for error messages.
+    /// The body as text, redacted ([`crate::redact::body`]), trimmed and cut to 300
+    /// characters, for error messages.
     pub fn text_excerpt(&self) -> String {
-        let s = String::from_utf8_lossy(&self.body);
+        let s = crate::redact::body(&self.content_type(), &self.body);
         let s = s.trim();
         if s.chars().count() > 300 {
             format!("{}…", s.chars().take(300).collect::<String>())

@@ -2,54 +2,24 @@
 //! diagnostics file a person can attach to a bug report. Tokens, codes, verifiers, client
 //! secrets and cookies never enter it.
 
+use crate::redact;
 use serde::{Deserialize, Serialize};
 use std::sync::{Arc, Mutex};
 use ts_rs::TS;
 
-/// Parameter and JSON member names whose values are secrets.
-const SENSITIVE: &[&str] = &[
-    "access_token",
-    "refresh_token",
-    "id_token",
-    "code",
-    "code_verifier",
-    "client_secret",
-    "registration_access_token",
-    "token",
-    "assertion",
-    "client_assertion",
-    "password",
-    "device_code",
-    "state",
-    "accesstoken",
-    "refreshtoken",
-    "idtoken",
-    "clientsecret",
-];
-
-const SENSITIVE_HEADERS: &[&str] = &[
-    "authorization",
-    "proxy-authorization",
-    "cookie",
-    "set-cookie",
-    "dpop",
-    "x-api-key",
-    "private-token",
-];
-
-const REDACTED: &str = "[redacted]";
 /// Bodies are cut here: enough to explain, not a copy of the server's data.
 const BODY_LIMIT: usize = 4096;
 
-/// True for a parameter or JSON member name whose value is a secret (`code`, `access_token`, ...).
+/// True for a parameter or JSON member name whose value is a secret (`code`, `access_token`,
+/// ...): the rule of [`crate::redact`].
 pub(crate) fn is_sensitive(name: &str) -> bool {
-    let n = name.to_ascii_lowercase();
-    SENSITIVE.contains(&n.as_str())
+    redact::is_secret_name(name)
 }
 
-/// True for a header whose value is a credential (`Authorization`, `Cookie`, ...).
+/// True for a header whose value is a credential (`Authorization`, `Cookie`,
+/// `Mcp-Session-Id`, ...): the rule of [`crate::redact`].
 pub(crate) fn is_sensitive_header(name: &str) -> bool {
-    SENSITIVE_HEADERS.contains(&name.to_ascii_lowercase().as_str())
+    redact::is_secret_header(name)
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -97,113 +67,24 @@ impl Recorder {
     }
 }
 
+/// A URL as the trace shows it ([`redact::url`]).
 pub fn redact_url(url: &str) -> String {
-    let Ok(mut u) = url::Url::parse(url) else {
-        return url.to_string();
-    };
-    if u.query().is_some() {
-        let pairs: Vec<(String, String)> = u
-            .query_pairs()
-            .map(|(k, v)| {
-                let v = if is_sensitive(&k) {
-                    REDACTED.to_string()
-                } else {
-                    v.into_owned()
-                };
-                (k.into_owned(), v)
-            })
-            .collect();
-        u.query_pairs_mut().clear().extend_pairs(pairs);
-    }
-    let _ = u.set_password(None);
-    u.to_string()
+    redact::url(url)
 }
 
+/// Headers as the trace shows them ([`redact::headers`]).
 pub fn redact_headers<'a>(
     headers: impl IntoIterator<Item = (&'a str, &'a [u8])>,
 ) -> Vec<(String, String)> {
-    headers
-        .into_iter()
-        .map(|(k, v)| {
-            let name = k.to_ascii_lowercase();
-            let value = String::from_utf8_lossy(v).into_owned();
-            let value = if is_sensitive_header(&name) {
-                // Keep the scheme ("Bearer"), never the credential.
-                match value.split_once(' ') {
-                    Some((scheme, _)) if name.contains("authorization") => {
-                        format!("{scheme} {REDACTED}")
-                    }
-                    _ => REDACTED.to_string(),
-                }
-            } else {
-                value
-            };
-            (name, value)
-        })
-        .collect()
+    redact::headers(headers)
 }
 
-fn redact_json(v: &mut serde_json::Value) {
-    match v {
-        serde_json::Value::Object(map) => {
-            for (k, val) in map.iter_mut() {
-                if is_sensitive(k) && !val.is_null() {
-                    *val = serde_json::Value::String(REDACTED.into());
-                } else {
-                    redact_json(val);
-                }
-            }
-        }
-        serde_json::Value::Array(items) => items.iter_mut().for_each(redact_json),
-        _ => {}
-    }
-}
-
-/// A body as a person may read it: JSON and form fields that hold secrets are replaced;
-/// anything else is cut to a few KiB.
+/// A body as a person may read it ([`redact::body`]), cut to a few KiB; `None` when empty.
 pub fn redact_body(content_type: &str, body: &[u8]) -> Option<String> {
     if body.is_empty() {
         return None;
     }
-    let ct = content_type.to_ascii_lowercase();
-    if let Ok(mut v) = serde_json::from_slice::<serde_json::Value>(body) {
-        redact_json(&mut v);
-        return Some(cut(v.to_string()));
-    }
-    if ct.contains("x-www-form-urlencoded") {
-        let pairs: Vec<(String, String)> = url::form_urlencoded::parse(body)
-            .map(|(k, v)| {
-                let v = if is_sensitive(&k) {
-                    REDACTED.to_string()
-                } else {
-                    v.into_owned()
-                };
-                (k.into_owned(), v)
-            })
-            .collect();
-        return Some(cut(url::form_urlencoded::Serializer::new(String::new())
-            .extend_pairs(pairs)
-            .finish()));
-    }
-    if ct.contains("event-stream") {
-        // MCP answers over SSE: redact each event's JSON data.
-        let text = String::from_utf8_lossy(body);
-        let lines: Vec<String> = text
-            .lines()
-            .map(|l| match l.strip_prefix("data:") {
-                Some(d) => match serde_json::from_str::<serde_json::Value>(d.trim()) {
-                    Ok(mut v) => {
-                        redact_json(&mut v);
-                        format!("data: {v}")
-                    }
-                    Err(_) => l.to_string(),
-                },
-                None => l.to_string(),
-            })
-            .collect();
-        return Some(cut(lines.join("\n")));
-    }
-    Some(cut(String::from_utf8_lossy(body).into_owned()))
+    Some(cut(redact::body(content_type, body)))
 }
 
 fn cut(s: String) -> String {

@@ -79,7 +79,8 @@ pub fn bearer<'a>(
         resource_metadata: c.param("resource_metadata").map(str::to_string),
         scope: c.param("scope").map(str::to_string),
         error: c.param("error").map(str::to_string),
-        error_description: c.param("error_description").map(str::to_string),
+        // A server may echo the rejected token in its description.
+        error_description: c.param("error_description").map(crate::redact::text),
         realm: c.param("realm").map(str::to_string),
     }))
 }
