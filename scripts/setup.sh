@@ -76,6 +76,22 @@ if [[ ! -x "$tools_root/bin/tauri-driver" ]] \
   rm -rf "$tools_root/build"
 fi
 
+# cargo-afl (AFL++ on stable Rust) for the bounded fuzzing pass of the tests
+# (scripts/fuzz-smoke.sh): installed once into the same cache, pinned; AFL++ itself is built
+# (with the C compiler) into its data folder there, not the home folder.
+CARGO_AFL_VERSION=0.18.2
+if [[ ! -x "$tools_root/bin/cargo-afl" ]] \
+  || ! grep -q "^\"cargo-afl $CARGO_AFL_VERSION " "$tools_root/.crates.toml" 2>/dev/null; then
+  say "Installing cargo-afl $CARGO_AFL_VERSION into $tools_root"
+  CARGO_TARGET_DIR="$tools_root/build" cargo install cargo-afl --version "$CARGO_AFL_VERSION" \
+    --locked --root "$tools_root" --quiet
+  rm -rf "$tools_root/build"
+fi
+if ! compgen -G "$tools_root/share/afl.rs/*/afl.rs-$CARGO_AFL_VERSION/afl/bin/afl-fuzz" >/dev/null; then
+  say "Building AFL++ for cargo-afl"
+  XDG_DATA_HOME="$tools_root/share" "$tools_root/bin/cargo-afl" afl config --build >/dev/null
+fi
+
 # Crates: fetched once into cargo's cache; builds reuse a target dir outside the clone.
 say "Fetching crates"
 cargo fetch --locked -q 2>/dev/null || cargo fetch -q

@@ -50,6 +50,14 @@ node --test tests/ui/
 say "Fixture self-test"
 node --test tests/fixtures/
 
+say "Fuzzing every parser of outside input briefly (AFL++; scripts/fuzz.sh TARGET SECONDS for long runs)"
+# cargo-afl and AFL++ from setup.sh's tool cache; the instrumented build in its own target dir.
+for d in /var/cache/latchkey/cargo-bin "${XDG_CACHE_HOME:-$HOME/.cache}/latchkey/cargo-bin"; do
+  if [[ -x "$d/bin/cargo-afl" ]]; then afl_tools="$d"; break; fi
+done
+PATH="${afl_tools:?cargo-afl is missing: run scripts/setup.sh}/bin:$PATH" XDG_DATA_HOME="$afl_tools/share" \
+  FUZZ_TARGET_DIR="$CARGO_TARGET_DIR-fuzz" FUZZ_SECONDS="${FUZZ_SECONDS:-3}" ./scripts/fuzz-smoke.sh
+
 # A cold build of the app takes minutes: on CI (CI=true) always, elsewhere when asked.
 if [[ "${CI:-}" == "true" || "${LATCHKEY_CHECK_RUN_COMMAND:-}" == "1" ]]; then
   say "The README's run command on an empty target directory: it builds everything and the tray starts"
