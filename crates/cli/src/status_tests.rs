@@ -6,26 +6,12 @@ use latchkey_core::health::dashboard::{Dashboard, DashboardServer};
 use latchkey_core::health::overview::{build, Inputs};
 use latchkey_core::health::reasons::from_error;
 use latchkey_core::tools::SourceError;
-use latchkey_core::usecase::{AuthSettings, ConfigScope, ServerEntry, Tool, Transport};
+use latchkey_core::usecase::{ConfigScope, ServerEntry, Tool};
 
 const NOW: u64 = 1_800_000_000;
 
 fn entry(tool: Tool, url: &str) -> ServerEntry {
-    ServerEntry {
-        tool,
-        file: "/home/p/.claude.json".into(),
-        line: 3,
-        key_path: Vec::new(),
-        config_scope: ConfigScope::User,
-        name: "x".into(),
-        transport: Transport::Http,
-        url: Some(url.into()),
-        mcp_remote: None,
-        bridge: false,
-        command: None,
-        auth: AuthSettings::default(),
-        enabled: true,
-    }
+    ServerEntry::http(tool, "/home/p/.claude.json", "x", url)
 }
 
 fn server(title: &str, url: &str) -> DashboardServer {

@@ -218,24 +218,9 @@ mod tests {
     use super::*;
     use crate::store::vault::MemoryStore;
     use crate::tools::inventory::RemoteServer;
-    use crate::tools::{AuthSettings, ConfigScope, Transport};
 
     fn entry(tool: Tool, name: &str, url: &str) -> ServerEntry {
-        ServerEntry {
-            tool,
-            file: "/home/p/.claude.json".into(),
-            line: 3,
-            key_path: Vec::new(),
-            config_scope: ConfigScope::User,
-            name: name.into(),
-            transport: Transport::Http,
-            url: Some(url.into()),
-            mcp_remote: None,
-            bridge: false,
-            command: None,
-            auth: AuthSettings::default(),
-            enabled: true,
-        }
+        ServerEntry::http(tool, "/home/p/.claude.json", name, url)
     }
 
     #[test]

@@ -2,25 +2,11 @@ use super::*;
 use crate::health::dashboard::Session;
 use crate::health::reasons::{from_error, from_needs_sign_in};
 use crate::store::vault::NeedsSignIn;
-use crate::tools::{AuthSettings, ConfigScope, Transport};
+use crate::tools::ConfigScope;
 use crate::Error;
 
 fn entry(tool: Tool, url: &str) -> ServerEntry {
-    ServerEntry {
-        tool,
-        file: "/home/p/.claude.json".into(),
-        line: 3,
-        key_path: Vec::new(),
-        config_scope: ConfigScope::User,
-        name: "x".into(),
-        transport: Transport::Http,
-        url: Some(url.into()),
-        mcp_remote: None,
-        bridge: false,
-        command: None,
-        auth: AuthSettings::default(),
-        enabled: true,
-    }
+    ServerEntry::http(tool, "/home/p/.claude.json", "x", url)
 }
 
 fn server(title: &str, url: &str, tools: &[Tool]) -> DashboardServer {

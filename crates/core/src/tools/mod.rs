@@ -335,6 +335,27 @@ pub struct ServerEntry {
 }
 
 impl ServerEntry {
+    /// A remote server `name` at `url` over streamable HTTP, as `tool`'s user file `file`
+    /// (line 1) would list it: enabled, no auth settings, not bridged. For building pictures
+    /// from known entries (the overview's and the fronts' tests).
+    pub fn http(tool: Tool, file: &str, name: &str, url: &str) -> ServerEntry {
+        ServerEntry {
+            tool,
+            file: file.into(),
+            line: 1,
+            key_path: Vec::new(),
+            config_scope: ConfigScope::User,
+            name: name.into(),
+            transport: Transport::Http,
+            url: Some(url.into()),
+            mcp_remote: None,
+            bridge: false,
+            command: None,
+            auth: AuthSettings::default(),
+            enabled: true,
+        }
+    }
+
     /// Reached over the network (directly or through mcp-remote).
     pub fn is_remote(&self) -> bool {
         self.url.is_some()
