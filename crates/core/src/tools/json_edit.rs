@@ -184,6 +184,20 @@ impl<'a> Scanner<'a> {
     }
 }
 
+/// The member named `key` among `members`, or `None`. An object that names `key` twice is
+/// refused: tools disagree on which one they read (most JSON readers take the last), so an
+/// edit of "the" entry could change one and later put back the other.
+fn member<'m>(members: &'m [Member], key: &str) -> Result<Option<&'m Member>, EditError> {
+    let mut found = members.iter().filter(|m| m.key == key);
+    let first = found.next();
+    if first.is_some() && found.next().is_some() {
+        return Err(EditError(format!(
+            "it names {key:?} twice in the same object, and tools differ on which one they use: remove or rename one of them, then try again"
+        )));
+    }
+    Ok(first)
+}
+
 /// The span of the object at `path` (keys from the top), or None when a key is missing.
 fn object_at(text: &str, path: &[&str]) -> Result<Option<Range<usize>>, EditError> {
     let mut sc = Scanner {
@@ -202,8 +216,8 @@ fn object_at(text: &str, path: &[&str]) -> Result<Option<Range<usize>>, EditErro
             pos: span.start,
             depth: 0,
         };
-        match inner.members()?.into_iter().find(|m| m.key == *key) {
-            Some(m) => span = m.value,
+        match member(&inner.members()?, key)? {
+            Some(m) => span = m.value.clone(),
             None => return Ok(None),
         }
     }
@@ -285,7 +299,7 @@ fn set_member_with(
         depth: 0,
     };
     let members = sc.members()?;
-    if let Some(m) = members.iter().find(|m| m.key == key) {
+    if let Some(m) = member(&members, key)? {
         let indent = indent_of(text, m.key_span.start);
         let rendered = rendered(indent);
         return Ok(format!(
@@ -385,12 +399,7 @@ pub fn value_span(text: &str, path: &[&str]) -> Result<Option<Range<usize>>, Edi
         pos: obj.start,
         depth: 0,
     };
-    Ok(sc
-        .members()?
-        .into_iter()
-        .rev()
-        .find(|m| m.key == *last)
-        .map(|m| m.value))
+    Ok(member(&sc.members()?, last)?.map(|m| m.value.clone()))
 }
 
 /// Removes the member `key` of the object at `path`, with the separator that joined it to
@@ -406,6 +415,9 @@ pub fn remove_member(text: &str, path: &[&str], key: &str) -> Result<String, Edi
         depth: 0,
     };
     let members = sc.members()?;
+    if member(&members, key)?.is_none() {
+        return Ok(text.to_string());
+    }
     let Some(i) = members.iter().position(|m| m.key == key) else {
         return Ok(text.to_string());
     };
@@ -449,7 +461,7 @@ pub fn get(text: &str, path: &[&str]) -> Result<Option<serde_json::Value>, EditE
         depth: 0,
     };
     let members = sc.members()?;
-    match members.into_iter().find(|m| m.key == *last) {
+    match member(&members, last)? {
         None => Ok(None),
         Some(m) => {
             let raw = strip_comments(&text[m.value.clone()]);
@@ -652,5 +664,55 @@ mod tests {
         assert!(remove_member(&deep, &["mcpServers"], "a").is_err());
         let ok = format!("{{\"x\": {}{}}}", "[".repeat(100), "]".repeat(100));
         assert!(set_member(&ok, &[], "a", &serde_json::json!(1)).is_ok());
+    }
+
+    /// Found by fuzzing (`tool_config`, 3.6 million executions): a servers object naming `git`
+    /// twice. Connecting edited the first `git`, putting back found the last, so the file did
+    /// not come back byte for byte. Every edit and read of a twice-named member is refused.
+    const TWICE_NAMED: &str = "{\n  \"mcpServers\": {\n    \"linear\": {\n     },\t    \"git\": {\n        \"serverUrl\": \"https://mcp.linear.app/mcp/\"\n    }, \"atlassian\": {\n      \"url\": \"https://mcp.atlassian.com/v1/sse\"\n    },\n    \"notion\": {\n      \"serverUrl\": \"https://MCP.NOTION.COM/mcp\",\n      \"disabled\": true,\n      \"headers\": {\n        \"Authorization\": \"Bearer ${env:NOTION_TOKEN}\"\n      }\n    },\n    \"git\": {\n      \"command\": \"uvx\",\n      \"args\": [\"mcp-server-git\"],\n      \"disabzed\": false\n    }\n  }\n}\n";
+
+    #[test]
+    fn a_member_named_twice_in_one_object_is_refused_by_every_edit_and_read() {
+        let twice = |r: Result<String, EditError>| {
+            let e = r.expect_err("a twice-named member must be refused");
+            assert!(e.0.contains("\"git\" twice"), "{}", e.0);
+        };
+        twice(value_span(TWICE_NAMED, &["mcpServers", "git"]).map(|_| String::new()));
+        twice(get(TWICE_NAMED, &["mcpServers", "git"]).map(|_| String::new()));
+        twice(set_member(
+            TWICE_NAMED,
+            &["mcpServers"],
+            "git",
+            &json!({"url": "x"}),
+        ));
+        twice(set_object_member(
+            TWICE_NAMED,
+            &["mcpServers"],
+            "git",
+            &[("url", json!("x"))],
+        ));
+        twice(set_member(
+            TWICE_NAMED,
+            &["mcpServers", "git"],
+            "url",
+            &json!("x"),
+        ));
+        twice(remove_member(TWICE_NAMED, &["mcpServers"], "git"));
+        // The other entries of the same object stay editable.
+        let span = value_span(TWICE_NAMED, &["mcpServers", "notion"])
+            .unwrap()
+            .unwrap();
+        assert!(TWICE_NAMED[span].contains("MCP.NOTION.COM"));
+        let added = set_member(
+            TWICE_NAMED,
+            &["mcpServers", "notion"],
+            "disabled",
+            &json!(false),
+        )
+        .unwrap();
+        assert_eq!(
+            added.replace("\"disabled\": false", "\"disabled\": true"),
+            TWICE_NAMED
+        );
     }
 }

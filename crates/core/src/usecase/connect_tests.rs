@@ -558,3 +558,19 @@ fn a_tool_whose_folder_has_no_config_file_yet_gets_one_and_disconnect_empties_it
     );
     remove(&h.home);
 }
+
+#[test]
+fn an_entry_named_twice_in_one_file_is_refused_naming_the_file_and_the_name() {
+    let h = home("connect-twice");
+    let cursor = h.home.join(".cursor/mcp.json");
+    let twice = "{\n  \"mcpServers\": {\n    \"linear\": {\"url\": \"https://mcp.linear.app/mcp\"},\n    \"linear\": {\"command\": \"uvx\", \"args\": [\"mcp-linear\"]}\n  }\n}\n";
+    std::fs::write(&cursor, twice).unwrap();
+    let out = h.engine.connect(LINEAR, &[Tool::Cursor], None).unwrap();
+    let e = out[0].result.as_ref().unwrap_err();
+    let text = e.to_string();
+    assert!(text.contains("mcp.json"), "{text}");
+    assert!(text.contains("\"linear\" twice"), "{text}");
+    assert_eq!(std::fs::read_to_string(&cursor).unwrap(), twice);
+    assert!(!connections::record_path(&cursor).exists());
+    remove(&h.home);
+}
