@@ -2,6 +2,8 @@
 # Fuzzes one parser of outside input with AFL++ (cargo-afl, stable Rust) for a while:
 #   scripts/fuzz.sh TARGET SECONDS     e.g. scripts/fuzz.sh tool_config 600
 #   scripts/fuzz.sh list               the targets
+# With FUZZ_EXECS=N the run also stops after about N executions in all (a resumed run counts
+# the executions of the runs before it), e.g. FUZZ_EXECS=10000000 scripts/fuzz.sh links 7200.
 # Targets live in fuzz/src/lib.rs; the seed corpus in fuzz/seeds/TARGET (fuzz/make-seeds.sh).
 # Findings land in $FUZZ_OUT/TARGET/default/{crashes,hangs} (default fuzz/out); each one
 # becomes a unit test with its bytes in crates/core once fixed. A run touches neither the
@@ -36,7 +38,9 @@ input="$root/fuzz/seeds/$target"
 export AFL_NO_UI=1 AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 \
   AFL_NO_AFFINITY=1
 # -t: a hang is one input taking over five seconds (a loaded machine slows the first runs).
-cargo afl fuzz -i "$input" -o "$out" -V "$seconds" -t 5000 \
+limit=(-V "$seconds")
+[ -n "${FUZZ_EXECS:-}" ] && limit+=(-E "$FUZZ_EXECS")
+cargo afl fuzz -i "$input" -o "$out" "${limit[@]}" -t 5000 \
   "$CARGO_TARGET_DIR/release/$target" >"$out.log" 2>&1 || {
   echo "afl-fuzz failed for $target; its output:" >&2
   tail -30 "$out.log" >&2

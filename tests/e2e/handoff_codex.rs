@@ -76,7 +76,12 @@ fn secret_tool(user: &User, args: &[&str]) -> (bool, String) {
 }
 
 fn handoff(user: &User, home: &Path, codex_home: Option<&Path>, url: &str) -> Value {
-    let mut c = user.command(&["handoff", "codex", url, "--json"]);
+    latchkey_json(user, home, codex_home, &["handoff", "codex", url, "--json"])
+}
+
+/// `latchkey ARGS` with Codex's files under `home` (and `codex_home`), its JSON answer.
+fn latchkey_json(user: &User, home: &Path, codex_home: Option<&Path>, args: &[&str]) -> Value {
+    let mut c = user.command(args);
     c.env("HOME", home);
     if let Some(d) = codex_home {
         c.env("CODEX_HOME", d);
@@ -173,6 +178,15 @@ fn the_keychain_entry_is_what_codex_reads_and_codex_connects() {
         .cloned()
         .unwrap_or_default();
     assert_eq!(fixture["auth_status"], "o_auth", "{list}");
+
+    // Signing out takes the token back from Codex's keychain entry.
+    let out = latchkey_json(&user, home.path(), None, &["logout", url, "--json"]);
+    assert_eq!(out["withdrawn_from"], json!(["Codex (fixture)"]), "{out}");
+    assert_eq!(out["kept_by"], json!([]), "{out}");
+    let (found, _) = secret_tool(&user, &["lookup", "service", SERVICE, "username", &key]);
+    assert!(!found, "the keychain entry is gone");
+    let gone = codex_status(home.path(), None, &user, "fixture");
+    assert!(!connected(&gone), "{gone}");
 }
 
 #[test]
@@ -234,6 +248,16 @@ fn the_file_store_when_codex_is_set_to_it_with_codex_home() {
 
     let after = codex_status(home.path(), Some(&codex_home), &user, "fixture");
     assert!(connected(&after), "{after}");
+
+    // Signing out takes the entry back out of the file: the other entry stays, byte for byte.
+    let out = latchkey_json(
+        &user,
+        home.path(),
+        Some(&codex_home),
+        &["logout", url, "--json"],
+    );
+    assert_eq!(out["withdrawn_from"], json!(["Codex (fixture)"]), "{out}");
+    assert_eq!(std::fs::read_to_string(&creds).unwrap(), other);
 }
 
 #[test]

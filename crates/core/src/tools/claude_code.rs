@@ -400,6 +400,51 @@ pub fn write_native(
     }
 }
 
+/// Takes back a token a native handoff wrote for `entry` (`mcpOAuth[KEY]`, see
+/// [`credentials_key`]) when it carries `client_id`, Latchkey's client: a sign-in Claude
+/// Code made itself, with its own client, is left alone. Every other member is kept (a
+/// backup of the file first). `Ok(false)` when there was nothing of Latchkey's to take back.
+/// Errors: the file or keychain item cannot be read or written.
+pub fn withdraw_native(
+    store: &CredentialsStore,
+    keychain: &dyn Keychain,
+    entry: &ServerEntry,
+    client_id: &str,
+) -> Result<bool> {
+    let key = credentials_key(&entry.name, &configured(entry)?);
+    let ours = |text: &str| {
+        json_edit::get(text, &["mcpOAuth", &key])
+            .ok()
+            .flatten()
+            .is_some_and(|v| v["clientId"].as_str() == Some(client_id))
+    };
+    match store {
+        CredentialsStore::File(credentials) => {
+            let snap = Snapshot::read(credentials)?;
+            let Some(text) = snap.text().filter(|t| ours(t)) else {
+                return Ok(false);
+            };
+            let new = json_edit::remove_member(&text, &["mcpOAuth"], &key)
+                .map_err(|e| bad_config(credentials, e))?;
+            snap.replace(new.as_bytes())?;
+            Ok(true)
+        }
+        CredentialsStore::Keychain { service, account } => {
+            let Some(text) = keychain.get(service, account)?.filter(|t| ours(t)) else {
+                return Ok(false);
+            };
+            let new = json_edit::remove_member(&text, &["mcpOAuth"], &key).map_err(|e| {
+                Error::BadConfig {
+                    path: format!("the keychain item \"{service}\""),
+                    detail: e.0,
+                }
+            })?;
+            keychain.set(service, account, &new)?;
+            Ok(true)
+        }
+    }
+}
+
 /// The service of the keychain item that keeps the value a native handoff replaced.
 pub const KEYCHAIN_BACKUP_SUFFIX: &str = ".latchkey-backup";
 
@@ -571,7 +616,7 @@ mod tests {
         };
         let e = write_native(&store, &kc, &entry, &bundle).unwrap_err();
         assert!(e.to_string().contains("locked"), "{e}");
-        assert!(kc.items.borrow().is_empty());
+        assert!(kc.items.lock().unwrap().is_empty());
         let _ = std::fs::remove_dir_all(&dir);
     }
 

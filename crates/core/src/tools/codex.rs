@@ -392,6 +392,59 @@ pub fn hand_off(
     }
 }
 
+/// Takes back a sign-in Latchkey handed to Codex for `server`: the entry filed under
+/// [`store_key`] in the stores `settings` name (both with "auto", as Codex falls back from
+/// the keychain to the file), when it carries `client_id`, Latchkey's client. A sign-in
+/// Codex made itself, with its own client, is left alone. Returns whether anything was
+/// removed. Errors: the keychain or the file cannot be read or written.
+pub fn withdraw(
+    loc: &Locations,
+    settings: &StoreSettings,
+    server: &ServerEntry,
+    client_id: &str,
+    keychain: &dyn Keychain,
+) -> Result<bool> {
+    let key = store_key(&server.name, server.url.as_deref().unwrap_or_default());
+    let ours = |v: &serde_json::Value| v["client_id"].as_str() == Some(client_id);
+    let mut removed = false;
+    let mut keychain_failed = None;
+    if settings.store != StoreMode::File {
+        let from_keychain = || -> Result<bool> {
+            let item = keychain.get(KEYRING_SERVICE, &key)?;
+            if item
+                .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+                .is_some_and(|v| ours(&v))
+            {
+                return keychain.delete(KEYRING_SERVICE, &key);
+            }
+            Ok(false)
+        };
+        match from_keychain() {
+            Ok(r) => removed |= r,
+            // With "auto" a keychain that fails sent the handoff to the file: look there.
+            Err(e) if settings.store == StoreMode::Auto => keychain_failed = Some(e),
+            Err(e) => return Err(e),
+        }
+    }
+    if settings.store != StoreMode::Keyring {
+        let credentials = credentials_file(loc);
+        let snap = Snapshot::read(&credentials)?;
+        if let Some(text) = snap.text() {
+            let entry = json_edit::get(&text, &[&key]).ok().flatten();
+            if entry.is_some_and(|v| ours(&v)) {
+                let new = json_edit::remove_member(&text, &[], &key)
+                    .map_err(|e| bad_config(&credentials, e.0))?;
+                snap.replace(new.as_bytes())?;
+                removed = true;
+            }
+        }
+    }
+    match keychain_failed {
+        Some(e) if !removed => Err(e),
+        _ => Ok(removed),
+    }
+}
+
 /// Connecting a server: Codex runs `http_headers_helper` (`<latchkey> headers URL`) and
 /// sends the headers it prints (tests/fixtures/codex-notes). An entry that connects by itself
 /// gets the helper; an mcp-remote entry (or none) becomes `url` with the helper.
@@ -766,7 +819,7 @@ bearer_token_env_var = "OTHER_TOKEN"
                 account: key.clone()
             }
         );
-        let stored = kc.items.borrow()[&(KEYRING_SERVICE.to_string(), key.clone())].clone();
+        let stored = kc.items.lock().unwrap()[&(KEYRING_SERVICE.to_string(), key.clone())].clone();
         let v: serde_json::Value = serde_json::from_str(&stored).unwrap();
         assert_eq!(v["url"], "https://Example.com:443/mcp");
         assert!(!credentials_file(&loc).exists());
@@ -805,7 +858,7 @@ bearer_token_env_var = "OTHER_TOKEN"
         let h = hand_off(&loc, &c, &s, &b, &kc, 1_999_999_000).unwrap();
         let v = file_store_after(&h, &creds, other);
         assert_eq!(v.as_object().unwrap().len(), 2);
-        assert!(kc.items.borrow().is_empty());
+        assert!(kc.items.lock().unwrap().is_empty());
 
         c.store = StoreMode::Auto;
         c.encrypted_store = true;
@@ -846,7 +899,7 @@ bearer_token_env_var = "OTHER_TOKEN"
         let v = file_store_after(&h, &creds, other);
         let key = store_key("gitlab", "https://gitlab.example.com/api/v4/mcp");
         assert_eq!(v[&key]["access_token"], "at-secret-value");
-        assert!(kc.items.borrow().is_empty());
+        assert!(kc.items.lock().unwrap().is_empty());
         // Codex's config is only read.
         assert_eq!(std::fs::read_to_string(&config).unwrap(), text);
         test_support::remove(&home);

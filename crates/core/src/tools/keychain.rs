@@ -6,11 +6,13 @@ use crate::store::atomic_file::Written;
 
 /// Where a tool's keychain value is read and written. The OS keychain in the product;
 /// memory in unit tests.
-pub trait Keychain {
+pub trait Keychain: Send + Sync {
     /// The value, or None when there is no such item.
     fn get(&self, service: &str, account: &str) -> Result<Option<String>>;
     /// Sets the value, creating the item when there is none.
     fn set(&self, service: &str, account: &str, value: &str) -> Result<()>;
+    /// Deletes the item; `false` when there was none.
+    fn delete(&self, service: &str, account: &str) -> Result<bool>;
 }
 
 /// The OS keychain through the `keyring` crate (Secret Service on Linux, the login keychain
@@ -46,6 +48,16 @@ impl Keychain for OsKeychain {
             .and_then(|e| e.set_password(value))
             .map_err(|e| keychain_error(service, e))
     }
+
+    fn delete(&self, service: &str, account: &str) -> Result<bool> {
+        match crate::store::keychain_items::os_entry(service, account)
+            .and_then(|e| e.delete_credential())
+        {
+            Ok(()) => Ok(true),
+            Err(keyring::Error::NoEntry) => Ok(false),
+            Err(e) => Err(keychain_error(service, e)),
+        }
+    }
 }
 
 /// Where a handoff put the sign-in.
@@ -77,7 +89,7 @@ impl std::fmt::Display for Stored {
 #[cfg(test)]
 #[derive(Default)]
 pub(crate) struct MemoryKeychain {
-    pub items: std::cell::RefCell<std::collections::BTreeMap<(String, String), String>>,
+    pub items: std::sync::Mutex<std::collections::BTreeMap<(String, String), String>>,
     pub fail: bool,
 }
 
@@ -100,17 +112,28 @@ impl Keychain for MemoryKeychain {
         self.check()?;
         Ok(self
             .items
-            .borrow()
+            .lock()
+            .unwrap()
             .get(&(service.to_string(), account.to_string()))
             .cloned())
     }
 
     fn set(&self, service: &str, account: &str, value: &str) -> Result<()> {
         self.check()?;
-        self.items.borrow_mut().insert(
+        self.items.lock().unwrap().insert(
             (service.to_string(), account.to_string()),
             value.to_string(),
         );
         Ok(())
+    }
+
+    fn delete(&self, service: &str, account: &str) -> Result<bool> {
+        self.check()?;
+        Ok(self
+            .items
+            .lock()
+            .unwrap()
+            .remove(&(service.to_string(), account.to_string()))
+            .is_some())
     }
 }

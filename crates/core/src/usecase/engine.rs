@@ -43,6 +43,9 @@ pub struct Latchkey {
     pub(crate) latchkey_program: String,
     /// Where requests go; `None`: the network, through reqwest.
     transport: Option<Arc<dyn Transport>>,
+    /// The keychain the AI tools keep their own sign-ins in (Codex; Claude Code on macOS):
+    /// the OS keychain, or a fake in tests.
+    pub(crate) tool_keychain: Arc<dyn crate::tools::keychain::Keychain>,
     events: broadcast::Sender<Event>,
     /// Wakes the renewal scheduler: a sign-in or sign-out changed the deadlines.
     pub(crate) wake: Arc<Notify>,
@@ -83,10 +86,20 @@ impl Latchkey {
             lock_wait: Duration::from_secs(30),
             latchkey_program: latchkey_program(),
             transport: None,
+            tool_keychain: Arc::new(crate::tools::keychain::OsKeychain),
             events,
             wake: Arc::new(Notify::new()),
             warned: Mutex::default(),
         }
+    }
+
+    /// Another keychain for the tools' own sign-ins (tests).
+    pub fn with_tool_keychain(
+        mut self,
+        keychain: Arc<dyn crate::tools::keychain::Keychain>,
+    ) -> Self {
+        self.tool_keychain = keychain;
+        self
     }
 
     pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {

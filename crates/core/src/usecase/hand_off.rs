@@ -6,7 +6,7 @@
 use crate::error::{Error, Result};
 use crate::oauth::renewal_timing::Need;
 use crate::store::vault::CredentialBundle;
-use crate::tools::keychain::{OsKeychain, Stored};
+use crate::tools::keychain::{Keychain, Stored};
 use crate::tools::{
     claude_code, codex, gemini_cli, project_source, read_for_writing, user_sources, Locations,
     ServerEntry, Source, SourceKind, Tool, GEMINI_ENCRYPTED_STORE_ENV,
@@ -88,6 +88,7 @@ pub fn claude_code(
     helper_command: &str,
     bundle: &CredentialBundle,
     mode: ClaudeMode,
+    keychain: &dyn Keychain,
 ) -> Result<Vec<Delivered>> {
     let entries = entries_for(&files_of(loc, SourceKind::ClaudeCodeUser), bundle)?;
     if entries.is_empty() {
@@ -102,7 +103,7 @@ pub fn claude_code(
         let stored = match mode {
             ClaudeMode::Native => {
                 let store = claude_code::credentials_store(loc, cfg!(target_os = "macos"));
-                claude_code::write_native(&store, &OsKeychain, e, bundle)?
+                claude_code::write_native(&store, keychain, e, bundle)?
             }
             ClaudeMode::Helper => Stored::File(claude_code::set_headers_helper(e, helper_command)?),
         };
@@ -286,18 +287,91 @@ pub fn withdraw_gemini_collisions(loc: &Locations) -> Result<Vec<Withdrawn>> {
     Ok(found)
 }
 
-/// Withdraws what was handed to tools for `server_id` where Latchkey can (Gemini CLI's
-/// token store); the names removed.
-pub fn withdraw_handed(loc: &Locations, server_id: &str) -> Result<Vec<String>> {
-    gemini_cli::withdraw_tokens(&gemini_cli::tokens_file(loc), |_, url| {
-        url.and_then(|u| crate::store::vault::server_id(u).ok())
-            .is_some_and(|id| id == server_id)
-    })
+/// What sign-out took back from the tools, and which tools may still hold the token.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Withdrawal {
+    /// Each tool it was taken back from, with the entries' names: `Codex (work)`.
+    pub withdrawn: Vec<String>,
+    /// Tools whose store could not be changed (a locked keychain, an unreadable file): they
+    /// keep the token until it expires.
+    pub kept_by: Vec<String>,
+}
+
+/// Takes back what Latchkey handed to tools for `bundle`'s server: Gemini CLI's token store
+/// (entries for its URL), Codex's stores and Claude Code's own store (entries carrying
+/// Latchkey's client id; a sign-in the tool made itself, with its own client, stays).
+/// `keychain` is where Codex and Claude Code (macOS) keep theirs. Never fails: a tool that
+/// could not be changed is named in [`Withdrawal::kept_by`] and the cause is logged.
+pub fn withdraw_handed(
+    loc: &Locations,
+    bundle: &CredentialBundle,
+    keychain: &dyn Keychain,
+) -> Withdrawal {
+    let mut out = Withdrawal::default();
+    let mut note = |tool: Tool, result: Result<Vec<String>>| match result {
+        Ok(names) if !names.is_empty() => {
+            out.withdrawn.push(format!("{tool} ({})", names.join(", ")))
+        }
+        Ok(_) => {}
+        Err(e) => {
+            tracing::warn!("could not take back the token handed to {tool}: {e}");
+            out.kept_by.push(tool.to_string());
+        }
+    };
+    let server_id = &bundle.server_id;
+    note(
+        Tool::GeminiCli,
+        gemini_cli::withdraw_tokens(&gemini_cli::tokens_file(loc), |_, url| {
+            url.and_then(|u| crate::store::vault::server_id(u).ok())
+                .is_some_and(|id| &id == server_id)
+        }),
+    );
+    let client_id = &bundle.client.client_id;
+    let codex_files: Vec<Source> = user_sources(loc)
+        .into_iter()
+        .filter(|s| s.kind == SourceKind::Codex)
+        .collect();
+    note(
+        Tool::Codex,
+        entries_for(&codex_files, bundle).and_then(|entries| {
+            if entries.is_empty() {
+                return Ok(Vec::new());
+            }
+            let settings = codex::read_store_settings(&codex::user_file(loc))?;
+            let mut names = Vec::new();
+            for e in &entries {
+                if codex::withdraw(loc, &settings, e, client_id, keychain)? {
+                    names.push(e.name.clone());
+                }
+            }
+            Ok(names)
+        }),
+    );
+    note(
+        Tool::ClaudeCode,
+        entries_for(&files_of(loc, SourceKind::ClaudeCodeUser), bundle).and_then(|entries| {
+            let store = claude_code::credentials_store(loc, cfg!(target_os = "macos"));
+            let mut names = Vec::new();
+            for e in &entries {
+                if claude_code::withdraw_native(&store, keychain, e, client_id)?
+                    && !names.contains(&e.name)
+                {
+                    names.push(e.name.clone());
+                }
+            }
+            Ok(names)
+        }),
+    );
+    out
 }
 
 /// Codex: the access token in the store its config.toml names (the keychain by default),
 /// once for every name its config gives this server.
-pub fn codex(loc: &Locations, bundle: &CredentialBundle) -> Result<Vec<Delivered>> {
+pub fn codex(
+    loc: &Locations,
+    bundle: &CredentialBundle,
+    keychain: &dyn Keychain,
+) -> Result<Vec<Delivered>> {
     let config = codex::user_file(loc);
     let files: Vec<Source> = user_sources(loc)
         .into_iter()
@@ -311,7 +385,7 @@ pub fn codex(loc: &Locations, bundle: &CredentialBundle) -> Result<Vec<Delivered
     let now = crate::clock::now();
     let mut out = Vec::new();
     for s in &servers {
-        let h = codex::hand_off(loc, &settings, s, bundle, &OsKeychain, now)?;
+        let h = codex::hand_off(loc, &settings, s, bundle, keychain, now)?;
         out.push(Delivered {
             entry: h.name,
             key: Some(h.key),
@@ -396,11 +470,12 @@ pub fn hand_to(
     loc: &Locations,
     helper_command: &str,
     bundle: &CredentialBundle,
+    keychain: &dyn Keychain,
 ) -> Result<HandedOff> {
     let tool = request.tool;
     let (delivered, warning, how) = match tool {
         Tool::ClaudeCode => (
-            claude_code(loc, helper_command, bundle, request.claude_mode)?,
+            claude_code(loc, helper_command, bundle, request.claude_mode, keychain)?,
             None,
             match request.claude_mode {
                 ClaudeMode::Helper => "now asks Latchkey for a fresh token on every connection",
@@ -416,7 +491,7 @@ pub fn hand_to(
             )
         }
         Tool::Codex => (
-            codex(loc, bundle)?,
+            codex(loc, bundle, keychain)?,
             None,
             "has the current token; hand it off again after it renews",
         ),
@@ -467,7 +542,13 @@ impl Latchkey {
         if let Some(dir) = &request.claude_config_dir {
             loc.claude_config_dir = Some(dir.clone());
         }
-        hand_to(request, &loc, &self.helper_command(), &bundle)
+        hand_to(
+            request,
+            &loc,
+            &self.helper_command(),
+            &bundle,
+            self.tool_keychain.as_ref(),
+        )
     }
 
     /// Withdraws the tokens handed to Gemini CLI whose name another server now has in a
@@ -487,6 +568,7 @@ impl Latchkey {
 mod tests {
     use super::*;
     use crate::store::vault::tests::sample;
+    use crate::tools::keychain::MemoryKeychain;
     use crate::tools::test_support::temp_dir;
     use crate::tools::{inventory, Os};
 
@@ -528,6 +610,7 @@ mod tests {
             &loc,
             "unused",
             &bundle,
+            &MemoryKeychain::default(),
         )
         .unwrap()
         .summary;
@@ -560,6 +643,7 @@ mod tests {
             &loc,
             "/usr/bin/latchkey headers",
             &bundle,
+            &MemoryKeychain::default(),
         )
         .unwrap()
         .summary;
@@ -587,9 +671,23 @@ mod tests {
         let root = temp_dir("handoff-errors");
         let loc = Locations::for_home_on(root.join("home"), Os::Linux);
         let bundle = sample("https://mcp.example.com/mcp");
-        let e = hand_to(&HandOffRequest::to(Tool::Cursor), &loc, "h", &bundle).unwrap_err();
+        let e = hand_to(
+            &HandOffRequest::to(Tool::Cursor),
+            &loc,
+            "h",
+            &bundle,
+            &MemoryKeychain::default(),
+        )
+        .unwrap_err();
         assert!(e.to_string().contains("signs in by itself"), "{e}");
-        let e = hand_to(&HandOffRequest::to(Tool::Codex), &loc, "h", &bundle).unwrap_err();
+        let e = hand_to(
+            &HandOffRequest::to(Tool::Codex),
+            &loc,
+            "h",
+            &bundle,
+            &MemoryKeychain::default(),
+        )
+        .unwrap_err();
         assert!(e.to_string().contains("has no server with the URL"), "{e}");
         let _ = std::fs::remove_dir_all(&root);
     }
@@ -622,7 +720,14 @@ mod tests {
     #[test]
     fn a_gemini_hand_off_warns_that_the_token_is_found_by_name_and_offers_a_unique_one() {
         let (root, loc, _) = gemini_home("handoff-gemini-name-note");
-        let handed = hand_to(&HandOffRequest::to(Tool::GeminiCli), &loc, "h", &sample(GL)).unwrap();
+        let handed = hand_to(
+            &HandOffRequest::to(Tool::GeminiCli),
+            &loc,
+            "h",
+            &sample(GL),
+            &MemoryKeychain::default(),
+        )
+        .unwrap();
         let m = handed.summary.message;
         assert!(
             m.contains("finds this token by the name \"gitlab\" only"),
@@ -642,7 +747,14 @@ mod tests {
             &serde_json::json!({"mcpServers": {"gitlab": {"httpUrl": "https://evil.example/mcp"}}})
                 .to_string(),
         );
-        let e = hand_to(&HandOffRequest::to(Tool::GeminiCli), &loc, "h", &sample(GL)).unwrap_err();
+        let e = hand_to(
+            &HandOffRequest::to(Tool::GeminiCli),
+            &loc,
+            "h",
+            &sample(GL),
+            &MemoryKeychain::default(),
+        )
+        .unwrap_err();
         let text = e.to_string();
         assert!(
             text.contains("https://evil.example/mcp") && text.contains("rename"),
@@ -655,7 +767,14 @@ mod tests {
     #[test]
     fn a_name_clash_appearing_later_withdraws_the_token_and_sign_out_withdraws_the_rest() {
         let (root, loc, folder) = gemini_home("handoff-gemini-withdraw");
-        hand_to(&HandOffRequest::to(Tool::GeminiCli), &loc, "h", &sample(GL)).unwrap();
+        hand_to(
+            &HandOffRequest::to(Tool::GeminiCli),
+            &loc,
+            "h",
+            &sample(GL),
+            &MemoryKeychain::default(),
+        )
+        .unwrap();
         assert!(
             withdraw_gemini_collisions(&loc).unwrap().is_empty(),
             "no clash yet"
@@ -674,8 +793,18 @@ mod tests {
         assert!(stored(&loc).is_empty());
         // Handed again elsewhere, then signed out: withdrawn by URL.
         std::fs::remove_file(folder.join(".gemini/settings.json")).unwrap();
-        hand_to(&HandOffRequest::to(Tool::GeminiCli), &loc, "h", &sample(GL)).unwrap();
-        assert_eq!(withdraw_handed(&loc, GL).unwrap(), ["gitlab"]);
+        hand_to(
+            &HandOffRequest::to(Tool::GeminiCli),
+            &loc,
+            "h",
+            &sample(GL),
+            &MemoryKeychain::default(),
+        )
+        .unwrap();
+        assert_eq!(
+            withdraw_handed(&loc, &sample(GL), &MemoryKeychain::default()).withdrawn,
+            ["Gemini CLI (gitlab)"]
+        );
         assert!(stored(&loc).is_empty());
         let _ = std::fs::remove_dir_all(&root);
     }

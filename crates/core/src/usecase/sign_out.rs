@@ -1,12 +1,11 @@
 //! Sign-out, the use case: end the session at the authorization server where it allows
 //! (RFC 7009 revocation, best effort), forget it here (keychain and kernel copy), take back
-//! what was handed to tools where Latchkey can (Gemini CLI's token store) and name the tools
-//! that keep a copy until it expires, announce it.
+//! what was handed to tools (Gemini CLI's, Codex's and Claude Code's own stores) and name the
+//! tools whose store could not be changed, announce it.
 
 use crate::oauth::revoke;
 use crate::store::lock;
 use crate::store::vault::CredentialBundle;
-use crate::tools::Tool;
 use crate::usecase::engine::Latchkey;
 use crate::Result;
 
@@ -18,11 +17,11 @@ pub struct SignedOut {
     /// Whether the authorization server revoked it: `Ok(false)` when it offers no
     /// revocation, an error when it refused or could not be reached (forgotten anyway).
     pub revoked: Result<bool>,
-    /// What Latchkey took back from the tools it had handed the token to (Gemini CLI's
-    /// token store), in words.
+    /// What Latchkey took back from the tools it had handed the token to, a tool and its
+    /// entries' names each: `Codex (work)`.
     pub withdrawn: Vec<String>,
-    /// The tools that may keep a copy of the token until it expires (Codex's store, Claude
-    /// Code's own store when it was handed the token rather than its headers helper).
+    /// The tools that keep a copy of the token until it expires: their store could not be
+    /// changed (a locked keychain, an unreadable file).
     pub kept_by: Vec<String>,
 }
 
@@ -32,6 +31,12 @@ impl SignedOut {
         let mut parts = Vec::new();
         if !self.withdrawn.is_empty() {
             parts.push(format!("Withdrawn from {}.", self.withdrawn.join(", ")));
+            if !matches!(self.revoked, Ok(true)) {
+                // A session already running read the token before it was taken back.
+                parts.push(
+                    "Sessions of these tools already running may use it until it expires.".into(),
+                );
+            }
         }
         if !self.kept_by.is_empty() {
             parts.push(format!(
@@ -84,28 +89,13 @@ impl Latchkey {
         };
         self.store.delete(&id)?;
         let _ = crate::store::link_sign_ins::set(&self.state_dir, &id, false);
-        // What was handed to tools: taken back where Latchkey can, else named.
-        let withdrawn = match crate::usecase::hand_off::withdraw_handed(&self.locations, &id) {
-            Ok(names) if !names.is_empty() => vec![format!("Gemini CLI ({})", names.join(", "))],
-            Ok(_) => Vec::new(),
-            Err(e) => {
-                tracing::warn!("could not withdraw the token handed to Gemini CLI: {e}");
-                Vec::new()
-            }
-        };
-        let mut kept_by = Vec::new();
-        if let Some(server) = self.inventory().servers.into_iter().find(|s| s.url == id) {
-            for e in &server.used_by {
-                let name = match e.tool {
-                    Tool::Codex => "Codex",
-                    Tool::ClaudeCode if e.auth.headers_helper.is_none() => "Claude Code",
-                    _ => continue,
-                };
-                if !kept_by.iter().any(|k| k == name) {
-                    kept_by.push(name.to_string());
-                }
-            }
-        }
+        // What was handed to tools: taken back, else named.
+        let crate::usecase::hand_off::Withdrawal { withdrawn, kept_by } =
+            crate::usecase::hand_off::withdraw_handed(
+                &self.locations,
+                &bundle,
+                self.tool_keychain.as_ref(),
+            );
         self.changed(&id);
         Ok(Some(SignedOut {
             bundle,

@@ -57,6 +57,7 @@ pub(super) fn test_engine(
     home: &Path,
 ) -> Latchkey {
     Latchkey::new(store, Locations::for_home(home))
+        .with_tool_keychain(Arc::new(crate::tools::keychain::MemoryKeychain::default()))
         .with_state_dir(home.join("state"))
         .with_clock(Arc::new(clock.clone()))
         .with_transport(canned.clone())
@@ -565,10 +566,8 @@ async fn a_challenge_naming_a_loopback_secret_leaves_it_out_of_why_and_the_expor
     assert!(summary.contains("requests with their answers"), "{summary}");
 }
 
-#[tokio::test]
-async fn sign_out_withdraws_the_gemini_token_and_names_the_tools_that_keep_a_copy() {
-    let s = setup(3600, vec![]);
-    let h = s.home.path();
+/// A home where Gemini CLI, Codex and Claude Code all know SERVER as "work".
+fn three_tools_home(h: &Path) {
     std::fs::create_dir_all(h.join(".gemini")).unwrap();
     std::fs::write(
         h.join(".gemini/settings.json"),
@@ -581,24 +580,81 @@ async fn sign_out_withdraws_the_gemini_token_and_names_the_tools_that_keep_a_cop
         format!("[mcp_servers.work]\nurl = \"{SERVER}\"\n"),
     )
     .unwrap();
-    s.engine
-        .hand_off(SERVER, &HandOffRequest::to(Tool::GeminiCli))
-        .await
-        .unwrap();
-    let tokens = h.join(".gemini/mcp-oauth-tokens.json");
-    assert!(std::fs::read_to_string(&tokens)
+    std::fs::write(
+        h.join(".claude.json"),
+        json!({"mcpServers": {"work": {"type": "http", "url": SERVER}}}).to_string(),
+    )
+    .unwrap();
+}
+
+#[tokio::test]
+async fn sign_out_takes_back_what_gemini_codex_and_claude_code_were_handed() {
+    use crate::tools::keychain::{Keychain, MemoryKeychain};
+    use crate::usecase::hand_off::ClaudeMode;
+    let s = setup(3600, vec![]);
+    let h = s.home.path().to_path_buf();
+    three_tools_home(&h);
+    let kc = Arc::new(MemoryKeychain::default());
+    let engine = s.engine.with_tool_keychain(kc.clone());
+    for (tool, native) in [
+        (Tool::GeminiCli, false),
+        (Tool::Codex, false),
+        (Tool::ClaudeCode, true),
+    ] {
+        let mut request = HandOffRequest::to(tool);
+        if native {
+            request.claude_mode = ClaudeMode::Native;
+        }
+        engine.hand_off(SERVER, &request).await.unwrap();
+    }
+    let gemini_tokens = h.join(".gemini/mcp-oauth-tokens.json");
+    let claude_tokens = h.join(".claude/.credentials.json");
+    let codex_key = crate::tools::codex::store_key("work", SERVER);
+    let codex_service = crate::tools::codex::KEYRING_SERVICE;
+    assert!(kc.get(codex_service, &codex_key).unwrap().is_some());
+    assert!(std::fs::read_to_string(&claude_tokens)
+        .unwrap()
+        .contains("\"work|"));
+    // A sign-in Codex made itself, with its own client, under another name: left alone.
+    let own = json!({"client_id": "codex-own-client", "server_url": SERVER}).to_string();
+    kc.set(codex_service, "other|0000", &own).unwrap();
+
+    let out = engine.sign_out(SERVER).await.unwrap().unwrap();
+    assert_eq!(
+        out.withdrawn,
+        ["Gemini CLI (work)", "Codex (work)", "Claude Code (work)"]
+    );
+    assert!(out.kept_by.is_empty(), "{:?}", out.kept_by);
+    let note = out.tools_note().unwrap();
+    assert!(
+        note.contains("Withdrawn from Gemini CLI (work), Codex (work), Claude Code (work)."),
+        "{note}"
+    );
+    assert!(!std::fs::read_to_string(&gemini_tokens)
         .unwrap()
         .contains("\"work\""));
-    let out = s.engine.sign_out(SERVER).await.unwrap().unwrap();
-    assert_eq!(out.withdrawn, ["Gemini CLI (work)"]);
+    assert_eq!(kc.get(codex_service, &codex_key).unwrap(), None);
+    assert_eq!(kc.get(codex_service, "other|0000").unwrap(), Some(own));
+    let claude = std::fs::read_to_string(&claude_tokens).unwrap();
+    assert!(!claude.contains("\"work|"), "{claude}");
+    assert!(!claude.contains("at-secret-value"), "{claude}");
+}
+
+#[tokio::test]
+async fn a_tool_whose_store_is_locked_is_named_as_keeping_a_copy() {
+    use crate::tools::keychain::MemoryKeychain;
+    let s = setup(3600, vec![]);
+    three_tools_home(s.home.path());
+    let locked = MemoryKeychain {
+        fail: true,
+        ..Default::default()
+    };
+    let engine = s.engine.with_tool_keychain(Arc::new(locked));
+    let out = engine.sign_out(SERVER).await.unwrap().unwrap();
     assert_eq!(out.kept_by, ["Codex"]);
     let note = out.tools_note().unwrap();
-    assert!(note.contains("Withdrawn from Gemini CLI (work)."), "{note}");
     assert!(
         note.contains("Codex may keep a copy of the token until it expires"),
         "{note}"
     );
-    assert!(!std::fs::read_to_string(&tokens)
-        .unwrap()
-        .contains("\"work\""));
 }
