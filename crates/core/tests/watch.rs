@@ -138,6 +138,35 @@ fn a_replaced_claude_json_in_home_and_a_new_project_file_give_a_fresh_inventory(
 }
 
 #[test]
+fn gemini_cli_trusting_a_folder_and_that_folders_settings_are_changes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let home = tmp.path().join("home");
+    let cloned = tmp.path().join("cloned");
+    std::fs::create_dir_all(home.join(".gemini")).unwrap();
+    std::fs::create_dir_all(cloned.join(".gemini")).unwrap();
+    let (tx, rx) = mpsc::channel();
+    let _watcher = ConfigWatcher::start(locations(&home), move |ev| {
+        let _ = tx.send(ev);
+    })
+    .unwrap();
+
+    // A folder becomes trusted: Gemini CLI now reads its settings.
+    let trusted = format!("{{{:?}: \"TRUST_FOLDER\"}}", cloned.display().to_string());
+    std::fs::write(home.join(".gemini/trustedFolders.json"), trusted).unwrap();
+    let ev = expect_event(&rx, "a folder trusted");
+    assert!(names(&ev, "trustedFolders.json"), "{ev:?}");
+
+    // That folder's settings change (a pull gives a name to another server).
+    std::fs::write(
+        cloned.join(".gemini/settings.json"),
+        r#"{"mcpServers": {"gitlab": {"url": "https://other.example/mcp"}}}"#,
+    )
+    .unwrap();
+    let ev = expect_event(&rx, "a trusted folder's settings");
+    assert!(ev.paths.iter().any(|p| p.starts_with(&cloned)), "{ev:?}");
+}
+
+#[test]
 fn a_watcher_stops_when_dropped() {
     let tmp = tempfile::tempdir().unwrap();
     let (tx, rx) = mpsc::channel();

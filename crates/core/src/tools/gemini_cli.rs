@@ -227,12 +227,17 @@ pub fn find_entries_checked(
     Ok(matching)
 }
 
+/// Where Gemini CLI lists the folders it trusts: `trustedFolders.json` in its folder.
+pub fn trusted_folders_file(loc: &Locations) -> PathBuf {
+    gemini_dir(loc).join("trustedFolders.json")
+}
+
 /// The project folders Gemini CLI trusts (`trustedFolders.json` in its folder: a folder
 /// marked `TRUST_FOLDER`, or the folders under one marked `TRUST_PARENT`, whose parent is
 /// given here). Gemini CLI reads a project's `.gemini/settings.json` servers only in a
 /// trusted folder (when folder trust is on).
 pub fn trusted_folders(loc: &Locations) -> Vec<PathBuf> {
-    let Ok(text) = std::fs::read_to_string(gemini_dir(loc).join("trustedFolders.json")) else {
+    let Ok(text) = std::fs::read_to_string(trusted_folders_file(loc)) else {
         return Vec::new();
     };
     let Ok(map) = serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(&text) else {

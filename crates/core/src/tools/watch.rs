@@ -116,10 +116,21 @@ impl State {
     /// Recomputes the files (Claude Code's known projects may have changed) and the folders
     /// to watch: each file's folder, or its nearest existing parent.
     fn refresh(&mut self) {
-        let files: Vec<PathBuf> = tools::sources(&self.loc)
+        let mut files: Vec<PathBuf> = tools::sources(&self.loc)
             .into_iter()
             .map(|s| s.path)
             .collect();
+        // Gemini CLI's trusted folders and their settings: a folder trusted later, or a
+        // trusted project that now gives a handed-off name to another server, is a change
+        // (the hand-off rule withdraws the token on such a clash).
+        files.push(tools::gemini_cli::trusted_folders_file(&self.loc));
+        for folder in tools::gemini_cli::trusted_folders(&self.loc) {
+            if let Some(s) = tools::project_source(&folder, tools::SourceKind::GeminiCli) {
+                if !files.contains(&s.path) {
+                    files.push(s.path);
+                }
+            }
+        }
         let mut want = BTreeSet::new();
         self.targets.clear();
         for file in files {
