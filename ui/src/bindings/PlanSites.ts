@@ -18,8 +18,8 @@ sign_in_host: string,
  */
 audience: string, 
 /**
- * The two hosts belong to different sites ([`urls::registrable_site`], an approximation
- * of eTLD+1): the MCP server sends you to a sign-in server of someone else.
+ * The two hosts belong to different sites ([`urls::registrable_site`]: eTLD+1 by the
+ * Public Suffix List): the MCP server sends you to a sign-in server of someone else.
  */
 cross_site: boolean, 
 /**

@@ -244,8 +244,8 @@ pub struct PlanSites {
     pub sign_in_host: String,
     /// Who the token is for: the resource indicator sent (RFC 8707).
     pub audience: String,
-    /// The two hosts belong to different sites ([`urls::registrable_site`], an approximation
-    /// of eTLD+1): the MCP server sends you to a sign-in server of someone else.
+    /// The two hosts belong to different sites ([`urls::registrable_site`]: eTLD+1 by the
+    /// Public Suffix List): the MCP server sends you to a sign-in server of someone else.
     pub cross_site: bool,
     /// The sentence that says so, when `cross_site`.
     #[ts(optional)]

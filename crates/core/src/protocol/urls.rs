@@ -42,77 +42,15 @@ pub fn parse_http_url(input: &str) -> Result<Url, Error> {
     Ok(url)
 }
 
-/// Suffixes under which sites are registered one label deeper (`example.co.uk`): a short
-/// list of the common multi-part public suffixes, not the whole Public Suffix List.
-const MULTI_PART_SUFFIXES: &[&str] = &[
-    "co.uk",
-    "org.uk",
-    "ac.uk",
-    "gov.uk",
-    "me.uk",
-    "ltd.uk",
-    "plc.uk",
-    "net.uk",
-    "com.au",
-    "net.au",
-    "org.au",
-    "edu.au",
-    "gov.au",
-    "co.nz",
-    "org.nz",
-    "co.jp",
-    "ne.jp",
-    "or.jp",
-    "ac.jp",
-    "co.kr",
-    "or.kr",
-    "com.br",
-    "com.cn",
-    "net.cn",
-    "org.cn",
-    "com.tw",
-    "com.hk",
-    "co.in",
-    "co.za",
-    "com.mx",
-    "com.ar",
-    "com.tr",
-    "com.sg",
-    "co.il",
-    "com.my",
-    "co.id",
-    "github.io",
-    "gitlab.io",
-    "herokuapp.com",
-    "azurewebsites.net",
-    "cloudfront.net",
-    "vercel.app",
-    "netlify.app",
-    "pages.dev",
-    "workers.dev",
-    "appspot.com",
-    "fly.dev",
-    "onrender.com",
-    "ngrok.io",
-    "ngrok-free.app",
-];
-
-/// The site a host belongs to, approximately its registrable domain (eTLD+1): the last two
-/// labels, or three under a suffix of [`MULTI_PART_SUFFIXES`]. An IP address is its own
-/// site. This is an approximation (the full Public Suffix List is not shipped): it may call
-/// two sites under an unlisted multi-part suffix the same, never one site two.
+/// The site a host belongs to: its registrable domain (eTLD+1) by the Public Suffix List,
+/// private section included (`me.github.io` and `you.github.io` are two sites), as browsers
+/// draw site lines. A host that is itself a public suffix, or a single label (`localhost`),
+/// is its own site, as is an IP address. Lowercase, without a trailing dot.
 pub fn registrable_site(url: &Url) -> String {
     match url.host() {
         Some(Host::Domain(d)) => {
             let d = d.trim_end_matches('.').to_ascii_lowercase();
-            let labels: Vec<&str> = d.split('.').collect();
-            let last = |n: usize| labels[labels.len().saturating_sub(n)..].join(".");
-            let take = if MULTI_PART_SUFFIXES.contains(&last(2).as_str()) {
-                3
-            } else {
-                2
-            };
-            last(take)
+            psl::domain_str(&d).unwrap_or(&d).to_string()
         }
         Some(h) => h.to_string(),
         None => String::new(),
@@ -434,7 +372,7 @@ mod tests {
     }
 
     #[test]
-    fn sites_are_the_last_two_labels_or_three_under_known_suffixes() {
+    fn sites_are_registrable_domains_by_the_public_suffix_list() {
         let site = |s: &str| registrable_site(&u(s));
         assert_eq!(site("https://mcp.example.com/x"), "example.com");
         assert_eq!(site("https://login.example.com"), "example.com");
@@ -456,5 +394,18 @@ mod tests {
             &u("https://a.github.io"),
             &u("https://b.github.io")
         ));
+        // Suffixes a short list would miss: all of the Public Suffix List counts.
+        assert_eq!(site("https://mcp.city.kawasaki.jp/"), "city.kawasaki.jp");
+        assert!(!same_site(
+            &u("https://a.s3.amazonaws.com"),
+            &u("https://b.s3.amazonaws.com")
+        ));
+        assert!(!same_site(
+            &u("https://x.blogspot.com"),
+            &u("https://y.blogspot.com")
+        ));
+        assert!(!same_site(&u("https://a.com.ua"), &u("https://b.com.ua")));
+        assert_eq!(site("https://gov.uk/"), "gov.uk");
+        assert_eq!(site("https://MCP.Example.COM./"), "example.com");
     }
 }
