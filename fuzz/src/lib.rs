@@ -120,8 +120,9 @@ pub fn tool_config(data: &[u8]) {
         if existing {
             assert_eq!(back, text, "putting back changed the file");
         } else if back != text && !text.trim().is_empty() {
-            // An added entry is removed; the servers object it was added to may stay (as an
-            // empty `"mcpServers": {}`), every server the file had stays as it was.
+            // An added entry is removed, with the objects Latchkey created for it; the layout
+            // around it may differ (a file that was `{}` on one line), every server the file
+            // had stays as it was.
             let again = tools::parse_source(&source, back.as_bytes());
             assert_eq!(
                 servers(&again.entries),

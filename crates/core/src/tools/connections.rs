@@ -35,6 +35,15 @@ pub struct Connection {
     /// Text Latchkey put before an entry it added (Codex: the blank line before its table).
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub separator: String,
+    /// JSON: how many of the objects on the way to an added entry Latchkey created (the
+    /// innermost ones; `"mcpServers"` in a file that had none). Putting the entry back
+    /// removes them again while they are empty, so the file reads as it did.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub created_objects: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 impl Connection {
@@ -166,6 +175,7 @@ pub fn connect_text(
     };
     let original = span.clone().map(|s| text[s].to_string());
     let mut separator = String::new();
+    let mut created_objects = 0;
     let new = if tool == Tool::Codex {
         let section = codex::edit_section(original.as_deref(), name, &edit);
         match &span {
@@ -184,6 +194,13 @@ pub fn connect_text(
     } else {
         let text = if text.trim().is_empty() { "{}" } else { text };
         let parent = keys(parent);
+        if existing.is_none() {
+            // The objects on the way that are missing: set_object_member creates them.
+            let present = (0..parent.len())
+                .take_while(|&d| matches!(json_edit::value_span(text, &parent[..=d]), Ok(Some(_))))
+                .count();
+            created_objects = parent.len() - present;
+        }
         let out = match &edit {
             EntryEdit::Members(members) if existing.is_some() => {
                 let mut out = text.to_string();
@@ -215,6 +232,7 @@ pub fn connect_text(
             original,
             written: new[written_span].to_string(),
             separator,
+            created_objects,
         },
     ))
 }
@@ -276,7 +294,24 @@ pub fn disconnect_text(file: &Path, text: &str, c: &Connection) -> Result<String
         }
         (None, _) => {
             let (name, parent) = c.key_path.split_last().expect("a key path has a name");
-            json_edit::remove_member(text, &keys(parent), name).map_err(|e| bad(file, e.0))?
+            let mut out =
+                json_edit::remove_member(text, &keys(parent), name).map_err(|e| bad(file, e.0))?;
+            // The objects Latchkey created for it go too, innermost first, while empty
+            // (another entry added there since keeps them).
+            let parent = keys(parent);
+            let created = c.created_objects.min(parent.len());
+            for depth in (parent.len() - created..parent.len()).rev() {
+                let empty = matches!(
+                    json_edit::get(&out, &parent[..=depth]),
+                    Ok(Some(serde_json::Value::Object(m))) if m.is_empty()
+                );
+                if !empty {
+                    break;
+                }
+                out = json_edit::remove_member(&out, &parent[..depth], parent[depth])
+                    .map_err(|e| bad(file, e.0))?;
+            }
+            out
         }
     })
 }

@@ -398,6 +398,7 @@ fn a_file_changed_since_it_was_read_is_refused_and_the_record_is_left_as_it_was(
         original: None,
         written: "{}".into(),
         separator: String::new(),
+        created_objects: 0,
     };
     let e = write_file(&cursor, &snap, "{}", &[c], &[]).unwrap_err();
     assert_eq!(e.code(), "file_changed");
@@ -539,7 +540,7 @@ fn a_new_entry_is_named_as_the_other_tools_name_the_server() {
 }
 
 #[test]
-fn a_tool_whose_folder_has_no_config_file_yet_gets_one_and_disconnect_empties_it() {
+fn a_tool_whose_folder_has_no_config_file_yet_gets_one_and_disconnect_leaves_it_empty() {
     let h = home("connect-new-file");
     let cursor = h.home.join(".cursor/mcp.json");
     std::fs::remove_file(&cursor).unwrap();
@@ -551,10 +552,12 @@ fn a_tool_whose_folder_has_no_config_file_yet_gets_one_and_disconnect_empties_it
         serde_json::json!(["bridge", LINEAR])
     );
     changes(h.engine.disconnect("linear", &[Tool::Cursor]).unwrap());
+    // The servers object Latchkey made goes too; the file itself stays (the tool may have
+    // opened it since), an empty object.
     assert_eq!(
-        json_at(&cursor, &["mcpServers"]),
-        serde_json::json!({}),
-        "an empty list of servers is left"
+        std::fs::read_to_string(&cursor).unwrap().trim(),
+        "{}",
+        "an empty object is left"
     );
     remove(&h.home);
 }
@@ -572,5 +575,48 @@ fn an_entry_named_twice_in_one_file_is_refused_naming_the_file_and_the_name() {
     assert!(text.contains("\"linear\" twice"), "{text}");
     assert_eq!(std::fs::read_to_string(&cursor).unwrap(), twice);
     assert!(!connections::record_path(&cursor).exists());
+    remove(&h.home);
+}
+
+#[test]
+fn an_entry_added_where_the_file_had_no_servers_object_is_put_back_to_the_same_bytes() {
+    let h = home("connect-no-servers");
+    let cursor = h.home.join(".cursor/mcp.json");
+    let zed = h.home.join(".config/zed/settings.json");
+    // No servers object at all (Cursor), and one nested under a key Zed also lacks.
+    let files = [
+        (&cursor, "{\n  \"theme\": \"dark\"\n}\n", Tool::Cursor),
+        (
+            &zed,
+            "// Zed settings\n{\n  \"vim_mode\": true\n}\n",
+            Tool::Zed,
+        ),
+    ];
+    for (file, text, tool) in files {
+        std::fs::write(file, text).unwrap();
+        let out = changes(h.engine.connect(LINEAR, &[tool], None).unwrap());
+        assert_eq!(out[&tool][0].change, Change::Added, "{tool}");
+        assert_ne!(std::fs::read_to_string(file).unwrap(), text);
+        let back = h.engine.disconnect(LINEAR, &[tool]).unwrap();
+        assert!(back[0].result.is_ok(), "{tool}: {:?}", back[0].result);
+        assert_eq!(std::fs::read_to_string(file).unwrap(), text, "{tool}");
+    }
+    // Another server added to the created object meanwhile keeps it.
+    std::fs::write(&cursor, "{\n  \"theme\": \"dark\"\n}\n").unwrap();
+    changes(h.engine.connect(LINEAR, &[Tool::Cursor], None).unwrap());
+    let text = std::fs::read_to_string(&cursor).unwrap();
+    let other = json_edit::set_member(
+        &text,
+        &["mcpServers"],
+        "mine",
+        &serde_json::json!({"url": "https://mine.example/mcp"}),
+    )
+    .unwrap();
+    std::fs::write(&cursor, &other).unwrap();
+    h.engine.disconnect(LINEAR, &[Tool::Cursor]).unwrap();
+    assert_eq!(
+        json_at(&cursor, &["mcpServers"]),
+        serde_json::json!({"mine": {"url": "https://mine.example/mcp"}})
+    );
     remove(&h.home);
 }
