@@ -175,6 +175,28 @@ pub fn error_in_body(body: &[u8]) -> Option<(String, Option<String>, Option<Stri
     ))
 }
 
+/// A token endpoint answer written as a form (`access_token=…&token_type=bearer&scope=repo`,
+/// or `error=bad_verification_code&error_description=…`), as GitHub's OAuth apps answer when
+/// a request does not insist on JSON and some servers answer whatever is asked, as the JSON
+/// object the same fields make. The `oauth2` crate reads only JSON; the token calls' transport
+/// hands it this instead, so a form is read with the same leniency and errors as JSON.
+/// `None` when the body is JSON or not such a form (neither `access_token` nor `error`).
+pub fn form_as_json(body: &[u8]) -> Option<Vec<u8>> {
+    let trimmed = body.trim_ascii();
+    if trimmed.is_empty() || matches!(trimmed[0], b'{' | b'[') {
+        return None;
+    }
+    let mut map = serde_json::Map::new();
+    for (k, v) in url::form_urlencoded::parse(trimmed) {
+        map.entry(k.into_owned())
+            .or_insert(serde_json::Value::String(v.into_owned()));
+    }
+    if !map.contains_key("access_token") && !map.contains_key("error") {
+        return None;
+    }
+    serde_json::to_vec(&serde_json::Value::Object(map)).ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -182,6 +204,41 @@ mod tests {
 
     fn parse(v: serde_json::Value) -> LenientTokenResponse {
         serde_json::from_value(v).unwrap()
+    }
+
+    #[test]
+    fn a_form_encoded_answer_reads_as_the_json_of_its_fields() {
+        let json = |b: &[u8]| -> serde_json::Value {
+            serde_json::from_slice(&form_as_json(b).unwrap()).unwrap()
+        };
+        let r: LenientTokenResponse = serde_json::from_value(json(
+            b"access_token=gho_abc&token_type=bearer&scope=repo%2Cgist&expires_in=28800\n",
+        ))
+        .unwrap();
+        assert_eq!(r.access_token().secret(), "gho_abc");
+        assert_eq!(
+            r.expires_in().map(|d| d.as_secs()),
+            Some(28800),
+            "a string, read leniently"
+        );
+        assert_eq!(r.token_type(), &BasicTokenType::Bearer);
+        assert_eq!(
+            json(b"error=bad_verification_code&error_description=The+code+passed+is+incorrect"),
+            json!({"error": "bad_verification_code", "error_description": "The code passed is incorrect"})
+        );
+        assert_eq!(json(b"access_token=a&access_token=b")["access_token"], "a");
+        assert_eq!(
+            form_as_json(b"{\"access_token\": \"a\"}"),
+            None,
+            "JSON stays JSON"
+        );
+        assert_eq!(form_as_json(b"<html>Bad gateway</html>"), None);
+        assert_eq!(form_as_json(b"  "), None);
+        assert_eq!(
+            form_as_json(b"token_type=bearer"),
+            None,
+            "no token, no error"
+        );
     }
 
     #[test]

@@ -574,12 +574,11 @@ mod tests {
         .unwrap_err();
         shown(&e, &recorder);
 
+        // A text answer that is no token: refused, the code it echoes not shown.
         let canned = Canned::new([Expect::post(TOKEN)
             .respond(200)
             .respond_header("content-type", "text/plain; charset=utf-8")
-            .respond_body(format!(
-                "access_token={PLANTED}-AT&refresh_token={PLANTED}-RT&token_type=bearer"
-            ))]);
+            .respond_body("Internal error: code the-code rejected")]);
         let recorder = Recorder::default();
         let e = exchange_code(
             &canned.http().with_recorder(recorder.clone()),
@@ -593,6 +592,55 @@ mod tests {
         .unwrap_err();
         shown(&e, &recorder);
         assert!(!recorder.exchanges().is_empty());
+    }
+
+    /// GitHub's OAuth apps (and some others) answer a form, whatever the content type: it is
+    /// a token response (or an OAuth error) like JSON, and the trace shows none of its values.
+    #[tokio::test]
+    async fn a_form_encoded_answer_is_read_as_a_token_response_and_not_traced() {
+        use crate::protocol::trace::Recorder;
+        let client = public_client();
+        for content_type in [
+            "application/x-www-form-urlencoded",
+            "text/plain; charset=utf-8",
+        ] {
+            let canned = Canned::new([
+                Expect::post(TOKEN)
+                    .respond(200)
+                    .respond_header("content-type", content_type)
+                    .respond_body("access_token=gho_PLANTED&refresh_token=ghr_PLANTED&token_type=bearer&scope=repo+gist&expires_in=28800"),
+                Expect::post(TOKEN)
+                    .respond(200)
+                    .respond_header("content-type", content_type)
+                    .respond_body("error=bad_verification_code&error_description=The+code+passed+is+incorrect+or+expired."),
+            ]);
+            let recorder = Recorder::default();
+            let http = canned.http().with_recorder(recorder.clone());
+            let (ep, code, verifier) = (
+                endpoint(&client),
+                Secret::new("the-code"),
+                Secret::new("the-verifier"),
+            );
+            let clock = FakeClock::at(NOW);
+            let exchange = || exchange_code(&http, &ep, &code, &verifier, &[], &clock);
+            let t = exchange().await.unwrap();
+            assert_eq!(t.access_token.expose(), "gho_PLANTED");
+            assert_eq!(t.refresh_token.unwrap().expose(), "ghr_PLANTED");
+            assert_eq!(t.scopes, ["repo", "gist"]);
+            assert_eq!(t.expires_at, Some(NOW + 28800));
+            match exchange().await.unwrap_err() {
+                Error::OAuth(e) => {
+                    assert_eq!(e.code, "bad_verification_code");
+                    assert_eq!(
+                        e.description.as_deref(),
+                        Some("The code passed is incorrect or expired.")
+                    );
+                }
+                other => panic!("{other:?}"),
+            }
+            let trace = serde_json::to_string(&recorder.exchanges()).unwrap();
+            assert!(!trace.contains("PLANTED"), "{trace}");
+        }
     }
 
     /// Entra sends `"expires_in": "5250"`: read as seconds, not refused after the person

@@ -451,12 +451,24 @@ impl<'c> oauth2::AsyncHttpClient<'c> for Http {
                 .await
                 .map_err(|e| oauth2::HttpClientError::Reqwest(Box::new(e)))?;
             let mut builder = oauth2::http::Response::builder().status(fetched.status);
+            // A form-encoded answer (GitHub's OAuth apps, some others) goes on as the JSON of
+            // its fields: the crate reads JSON only. The trace keeps what was answered.
+            let form = crate::oauth::token_response::form_as_json(&fetched.body)
+                .filter(|_| !fetched.content_type().contains("json"));
             for (name, value) in fetched.headers.iter() {
+                if form.is_some() && name == reqwest::header::CONTENT_TYPE {
+                    continue;
+                }
                 builder = builder.header(name, value);
             }
-            builder
-                .body(fetched.body)
-                .map_err(oauth2::HttpClientError::Http)
+            let body = match form {
+                Some(json) => {
+                    builder = builder.header(reqwest::header::CONTENT_TYPE, "application/json");
+                    json
+                }
+                None => fetched.body,
+            };
+            builder.body(body).map_err(oauth2::HttpClientError::Http)
         })
     }
 }
