@@ -783,9 +783,9 @@ fn snap(desktop: &Desktop, name: &str) {
     }
 }
 
-/// The person's path: dashboard row -> sign in -> scopes (exactly `mcp`) -> start -> result ->
-/// row working. None when the built UI has no dashboard rows yet (said on stderr).
-fn wizard_sign_in(
+/// The person's path up to the browser: dashboard row -> sign in -> scopes (exactly `mcp`)
+/// -> start. None when the built UI has no dashboard rows yet (said on stderr).
+fn start_wizard_sign_in(
     wd: &WebDriver,
     desktop: &Desktop,
     row_css: &str,
@@ -852,6 +852,19 @@ fn wizard_sign_in(
         assert!(wd.find_all(check).is_empty(), "no PKCE check to confirm");
     }
     wd.click(&start);
+    Some(())
+}
+
+/// The person's path: dashboard row -> sign in -> scopes (exactly `mcp`) -> start -> result ->
+/// row working. None when the built UI has no dashboard rows yet (said on stderr).
+fn wizard_sign_in(
+    wd: &WebDriver,
+    desktop: &Desktop,
+    row_css: &str,
+    confirm_pkce: bool,
+) -> Option<()> {
+    start_wizard_sign_in(wd, desktop, row_css, confirm_pkce)?;
+    let long = Duration::from_secs(45);
     let result = wait_for(
         "the sign-in result (the browser stand-in completes the AS flow)",
         Duration::from_secs(60),
@@ -1327,4 +1340,97 @@ fn a_mixed_home_reads_by_urgency_with_one_line_on_top() {
     );
     snap_window_when(&desktop, "app-mixed-window.png", || true);
     snap_tray_menu(&desktop, "app-mixed-tray-menu.png");
+}
+
+/// Everything the window holds, shown or not: its HTML with every collapsed part opened.
+fn whole_window(wd: &WebDriver) -> String {
+    let v = wd.exec(
+        r#"document.querySelectorAll('details').forEach(d => d.open = true);
+           return document.documentElement.outerHTML + '\n' + document.body.innerText;"#,
+        json!([]),
+    );
+    v.as_str().unwrap_or_default().to_string()
+}
+
+/// An authorization server that echoes the code and a planted secret in its error: the
+/// wizard's error, its details, the trace on Why? and the diagnostics preview show neither.
+#[test]
+fn planted_secrets_reach_no_part_of_the_window() {
+    const PLANTED: &str = "PLANTED-SECRET-1234";
+    let _one = one_app();
+    let desktop = Desktop::start();
+    require_tool("WebKitWebDriver", "webkit2gtk-driver");
+    let (app, driver) = (app_bin(), tauri_driver_bin());
+    let fixture = Fixture::start(json!({"as": {
+        "planted_token_answer": {"secret": PLANTED, "as": "error_description"}
+    }}));
+    let user = User::new("app-planted");
+    write_tool_configs(&user, &[("gitlab", &fixture.ready.mcp_url)], &[]);
+    let log = artifacts_dir().join("app-planted-webdriver.log");
+    let ready_file = user.state_dir().with_file_name("ready");
+    let env = app_env(&user, &desktop, &ready_file);
+    let (_driver, wd) = window_under_webdriver(&driver, &app, &env, &log);
+    let row_css = format!(
+        r#"[data-testid="server-row"][data-url="{}"]"#,
+        fixture.ready.mcp_url
+    );
+    let long = Duration::from_secs(60);
+    let mut shown = Vec::new();
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        if start_wizard_sign_in(&wd, &desktop, &row_css, false).is_none() {
+            return;
+        }
+        let error = wd.wait(r#"[data-testid="error"]"#, long);
+        let said = wd.text(&error);
+        eprintln!("the wizard's error: {said}");
+        // The browser's code was refused (not "the saved session": there was none).
+        assert!(said.contains("did not accept the sign-in"), "{said}");
+        snap(&desktop, "app-planted-error.png");
+        shown.push(("wizard".to_string(), whole_window(&wd)));
+        // Why? on the server's row: the explanation, the trace, the diagnostics preview.
+        wd.exec(
+            r#"document.dispatchEvent(new KeyboardEvent('keydown', {key: 'Escape', bubbles: true}));
+               const b = [...document.querySelectorAll('[data-testid="wizard"] button')]
+                 .find(b => /^(cancel|close|back|done)\b/i.test(b.innerText.trim()));
+               if (b) b.click();"#,
+            json!([]),
+        );
+        let why = wd.wait(&format!(r#"{row_css} [data-testid="why"]"#), long);
+        wd.click(&why);
+        wd.wait(r#"[data-testid="trace"]"#, long);
+        let export = wd.wait(r#"[data-testid="export-diagnostics"]"#, long);
+        wd.click(&export);
+        wd.wait(r#"[data-testid="export-preview"]"#, long);
+        snap(&desktop, "app-planted-why.png");
+        shown.push(("why and export preview".to_string(), whole_window(&wd)));
+    }));
+    wd.close();
+    if let Err(e) = result {
+        eprintln!("app log:\n{}", tail(&log));
+        std::panic::resume_unwind(e);
+    }
+    if shown.is_empty() {
+        return; // skipped, said why
+    }
+    let mut secrets = vec![PLANTED.to_string()];
+    for cb in user.callback_urls() {
+        secrets.extend(
+            query_params(&cb)
+                .into_iter()
+                .filter(|(k, _)| k == "code")
+                .map(|(_, v)| v),
+        );
+    }
+    assert!(secrets.len() > 1, "the sign-in reached the token endpoint");
+    let mut redacted = false;
+    for (place, text) in &shown {
+        for secret in &secrets {
+            assert!(
+                !text.contains(secret.as_str()),
+                "{secret} is in the window ({place})"
+            );
+        }
+        redacted |= text.contains("[redacted]");
+    }
+    assert!(redacted, "the echo was shown, redacted");
 }

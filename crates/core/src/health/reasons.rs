@@ -171,6 +171,8 @@ pub fn from_error(e: &Error) -> Reason {
             "invalid_scope" => r("scope_refused", "The sign-in server refused a requested permission", "One of the permissions asked for cannot be granted to your account.", Fix::SignInWithRecommendedScopes, detail),
             "access_denied" => r("access_denied", "Sign-in was declined", "The sign-in was cancelled or your account is not allowed.", Fix::SignIn, detail),
             "invalid_client" | "unauthorized_client" => r("client_unknown", "The sign-in server does not know this app", "Its registration was deleted or is not allowed to sign in this way.", Fix::SignIn, detail),
+            // At the code exchange it is the one-time code that was refused, not a session.
+            "invalid_grant" if o.stage == crate::error::OAuthStage::TokenExchange => r("code_rejected", "The sign-in server did not accept the sign-in", "The one-time code from the browser was refused: it may have expired, been used already, or been meant for another app. Sign in again.", Fix::SignIn, detail),
             "invalid_grant" => r("refresh_token_rejected", "The sign-in server no longer accepts the saved session", "It was revoked or expired.", Fix::SignIn, detail),
             _ => r("as_error", "The sign-in server reported an error", "It refused the request; its description is below.", Fix::Retry, detail),
         },
@@ -311,5 +313,18 @@ mod tests {
             .id,
             "server_error"
         );
+        // invalid_grant names what was refused: the browser's code, or the saved session.
+        let grant = |stage| {
+            from_error(&Error::OAuth(OAuthError {
+                stage,
+                code: "invalid_grant".into(),
+                description: None,
+                uri: None,
+            }))
+        };
+        let code = grant(OAuthStage::TokenExchange);
+        assert_eq!(code.id, "code_rejected");
+        assert!(!code.title.contains("session"), "{}", code.title);
+        assert_eq!(grant(OAuthStage::Refresh).id, "refresh_token_rejected");
     }
 }
