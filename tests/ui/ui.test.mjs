@@ -682,6 +682,29 @@ test("the dashboard uses a wide window's width: one compact row per server", asy
   await page.close();
 });
 
+test("in a narrow window the overall action keeps its words on one line", async () => {
+  const page = await browser.newPage({ viewport: { width: 720, height: 800 } });
+  await page.route("**/*", (route) => (route.request().url().startsWith(base) ? route.continue() : route.abort()));
+  await page.addInitScript(`window.__GITLAB_SCOPES__ = ${JSON.stringify(GITLAB_SCOPES)};`);
+  await page.addInitScript({ path: path.join(here, "fixture.js") });
+  await page.addInitScript({ path: path.join(here, "ipc-mock.js") });
+  await page.goto(base);
+  const action = page.locator('[data-testid="overall-action"]');
+  await action.waitFor();
+  // A long headline and detail beside it (several servers named, as in a busy home).
+  await page.locator('[data-testid="overall-headline"]').evaluate((d) => {
+    d.textContent = "GitLab, Linear, Sentry, Atlassian, Notion and the internal tools server need you to sign in again before your AI tools can use them.";
+  });
+  const lines = await action.evaluate((b) => {
+    const range = document.createRange();
+    range.selectNodeContents(b);
+    return new Set([...range.getClientRects()].map((r) => Math.round(r.top))).size;
+  });
+  assert.equal(lines, 1, "Sign in again wraps");
+  await page.screenshot({ path: path.join(artifacts, "ui-dashboard-narrow.png") });
+  await page.close();
+});
+
 test("a sign-in a link started says so, shows both hosts and the audience, warns of another site and an other site's API, and asks again before the browser opens", async () => {
   const { page, errors } = await open();
   const PHISH = "https://phish.example.net/mcp";
