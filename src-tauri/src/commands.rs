@@ -54,15 +54,20 @@ pub fn dashboard_now(state: &AppState) -> latchkey_core::Result<Dashboard> {
 
 #[tauri::command]
 pub async fn dashboard(state: State<'_, AppState>) -> Result<Dashboard> {
+    // The UI reads the dashboard again when something may have changed.
+    state.forget_picture();
     current_dashboard(&state)
 }
 
 /// The overview (core's overall state, its action, and every server in urgency order) of
-/// `health`, the last probe of each server as the UI holds it. Reads the config files and
-/// the keychain afresh: the UI asks after the dashboard or a health changed.
+/// `health`, the last probe of each server as the UI holds it. The config files and the
+/// keychain are read once per dashboard change (`AppState::local_picture`), not on every
+/// burst of health events.
 #[tauri::command]
 pub async fn overview(state: State<'_, AppState>, health: Vec<ServerHealth>) -> Result<Overview> {
-    Ok(state.engine.overview(&health, NetworkState::Unknown))
+    Ok(state
+        .local_picture()
+        .overview(&health, NetworkState::Unknown))
 }
 
 /// The last health of every server (`ServerHealth` as JSON): the tray's, or this window's own
@@ -98,6 +103,7 @@ pub async fn probe_one<R: Runtime>(app: &AppHandle<R>, url: &str) -> ServerHealt
 
 pub fn announce_dashboard<R: Runtime>(app: &AppHandle<R>) {
     let state = app.state::<AppState>();
+    state.forget_picture();
     if let Ok(d) = current_dashboard(&state) {
         let _ = app.emit(events::DASHBOARD_CHANGED, &d);
     }

@@ -4,7 +4,9 @@
 
 use crate::api::OpenServer;
 use crate::tray_link::TrayLink;
-use latchkey_core::usecase::{CredentialStore, Latchkey, Locations, ServerHealth, SignInPlan};
+use latchkey_core::usecase::{
+    CredentialStore, Latchkey, LocalPicture, Locations, ServerHealth, SignInPlan,
+};
 use latchkey_core::Secret;
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
@@ -48,6 +50,9 @@ pub struct AppState {
     previewed: Mutex<BTreeMap<String, latchkey_core::usecase::Diagnosis>>,
     /// Whether the main window's page has loaded (so it hears events); false once it closes.
     window_ready: AtomicBool,
+    /// The servers as the config files and the keychain last described them, for the
+    /// overview of each health burst; dropped whenever the dashboard may have changed.
+    picture: Mutex<Option<LocalPicture>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -70,7 +75,27 @@ impl AppState {
             link_started: Mutex::default(),
             previewed: Mutex::default(),
             window_ready: AtomicBool::new(false),
+            picture: Mutex::default(),
         }
+    }
+
+    /// The servers as last read (read now when nothing is kept). A picture whose keychain
+    /// could not be read is not kept: the next call tries the keychain again.
+    pub fn local_picture(&self) -> LocalPicture {
+        let mut kept = lock(&self.picture);
+        if let Some(p) = kept.as_ref() {
+            return p.clone();
+        }
+        let p = self.engine.local_picture();
+        if p.keychain.is_none() {
+            *kept = Some(p.clone());
+        }
+        p
+    }
+
+    /// The config files or the keychain changed (or may have): read them again next time.
+    pub fn forget_picture(&self) {
+        *lock(&self.picture) = None;
     }
 
     /// The engine of this user, from the environment (`LATCHKEY_KEYCHAIN_SERVICE`, `HOME`,
@@ -206,5 +231,45 @@ impl AppState {
     /// The last health of `url` (`ServerHealth` as JSON).
     pub fn health_of(&self, url: &str) -> Option<Value> {
         lock(&self.health).get(url).cloned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use latchkey_core::usecase::MemoryStore;
+
+    #[test]
+    fn the_overview_reads_the_configs_once_per_dashboard_change() {
+        let home = tempfile::tempdir().unwrap();
+        let cursor = home.path().join(".cursor/mcp.json");
+        std::fs::create_dir_all(cursor.parent().unwrap()).unwrap();
+        let write = |names: &[&str]| {
+            let servers: serde_json::Map<String, Value> = names
+                .iter()
+                .map(|n| {
+                    let url = format!("https://{n}.example.com/mcp");
+                    (n.to_string(), serde_json::json!({ "url": url }))
+                })
+                .collect();
+            std::fs::write(
+                &cursor,
+                serde_json::json!({ "mcpServers": servers }).to_string(),
+            )
+            .unwrap();
+        };
+        write(&["one"]);
+        let state = AppState::new(
+            Arc::new(MemoryStore::default()),
+            Locations::for_home(home.path()),
+        );
+        let count = |s: &AppState| s.local_picture().dashboard.servers.len();
+        assert_eq!(count(&state), 1);
+        // A health burst reads nothing: a file changed meanwhile is not seen...
+        write(&["one", "two"]);
+        assert_eq!(count(&state), 1);
+        // ...until the dashboard is announced (a config change, a sign-in, the tray's word).
+        state.forget_picture();
+        assert_eq!(count(&state), 2);
     }
 }
