@@ -172,10 +172,21 @@ mod sys {
     /// The copy's payload; none when it is missing or larger than [`MAX_PAYLOAD`].
     pub fn read(desc: &str) -> Option<Vec<u8>> {
         let key = user_keyring()?.search(desc).ok()?;
-        let mut buf = vec![0u8; MAX_PAYLOAD];
-        let n = key.read(&mut buf).ok()?;
-        (n <= MAX_PAYLOAD).then(|| {
-            buf.truncate(n);
+        // Most copies fit 4 KiB; the kernel answers the payload's whole length either way,
+        // so a larger one is read again into a buffer of exactly its size.
+        let mut small = [0u8; 4096];
+        let n = key.read(&mut small).ok()?;
+        if n > MAX_PAYLOAD {
+            return None;
+        }
+        if n <= small.len() {
+            return Some(small[..n].to_vec());
+        }
+        let mut buf = vec![0u8; n];
+        let m = key.read(&mut buf).ok()?;
+        // Replaced meanwhile by a larger copy: the next read sees it whole.
+        (m <= n).then(|| {
+            buf.truncate(m);
             buf
         })
     }
@@ -333,5 +344,20 @@ mod tests {
             sys::read(&description(&svc, &b.server_id)).is_none(),
             "the older copy (cached: {cached}) is gone too"
         );
+    }
+
+    #[test]
+    fn a_token_larger_than_the_first_read_comes_back_whole() {
+        let svc = service("large");
+        let now = crate::clock::now();
+        let mut b = sample("https://hot6.example.com/mcp");
+        b.tokens.obtained_at = now;
+        b.tokens.expires_at = Some(now + 600);
+        // An Entra-sized token and more: past the 4 KiB first read, under the cap.
+        let big = "e".repeat(12_000);
+        b.tokens.access_token = Secret::new(big.clone());
+        put(&svc, &b.kernel_copy(), now);
+        let got = get(&svc, &b.server_id, &T, Need::ForUse, now).expect("a hit");
+        assert_eq!(got.access_token.expose(), big.as_str());
     }
 }
