@@ -1196,30 +1196,8 @@ fn an_offline_home_is_one_line_and_recovers_and_a_broken_file_is_a_named_warning
     let _one = one_app();
     let desktop = Desktop::start();
     let f = Fixture::start(json!({}));
-    let port = f
-        .ready
-        .mcp_url
-        .rsplit(':')
-        .next()
-        .unwrap()
-        .trim_end_matches("/mcp")
-        .to_string();
     let user = User::new("app-offline");
-    let names = [
-        "gitlab",
-        "notion",
-        "linear",
-        "sentry",
-        "asana",
-        "atlassian",
-        "stripe",
-        "github",
-        "figma",
-    ];
-    let urls: Vec<(String, String)> = names
-        .iter()
-        .map(|n| (n.to_string(), format!("http://mcp.{n}.example:{port}/mcp")))
-        .collect();
+    let urls = f.offline_home_servers();
     let claude: Vec<(&str, &str)> = urls.iter().map(|(n, u)| (n.as_str(), u.as_str())).collect();
     let home = write_tool_configs(&user, &claude, &[]);
     let hosts = home.join("hosts");

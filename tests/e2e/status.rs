@@ -279,32 +279,11 @@ fn a_server_that_asks_only_for_tools_shows_as_not_signed_in() {
 #[test]
 fn an_offline_home_is_one_line_and_recovers_when_names_resolve() {
     let f = Fixture::start(json!({}));
-    let port = f
-        .ready
-        .mcp_url
-        .rsplit(':')
-        .next()
-        .unwrap()
-        .trim_end_matches("/mcp");
     let user = User::new("status-offline");
     let home = TempDir::new("status-offline-home");
-    let names = [
-        "gitlab",
-        "notion",
-        "linear",
-        "sentry",
-        "asana",
-        "atlassian",
-        "stripe",
-        "github",
-        "figma",
-    ];
     let mut servers = serde_json::Map::new();
-    for n in names {
-        servers.insert(
-            n.into(),
-            json!({"type": "http", "url": format!("http://mcp.{n}.example:{port}/mcp")}),
-        );
+    for (n, url) in f.offline_home_servers() {
+        servers.insert(n, json!({"type": "http", "url": url}));
     }
     std::fs::write(
         home.path().join(".claude.json"),

@@ -342,6 +342,34 @@ pub struct Fixture {
 }
 
 impl Fixture {
+    /// Nine servers a busy home names (gitlab, notion, linear…), each at a host under
+    /// `.example` that resolves only through `LATCHKEY_TEST_HOSTS`, on this fixture's port:
+    /// (name, URL). With an empty hosts file the home is offline.
+    pub fn offline_home_servers(&self) -> Vec<(String, String)> {
+        let port = self
+            .ready
+            .mcp_url
+            .rsplit(':')
+            .next()
+            .unwrap()
+            .trim_end_matches("/mcp")
+            .to_string();
+        [
+            "gitlab",
+            "notion",
+            "linear",
+            "sentry",
+            "asana",
+            "atlassian",
+            "stripe",
+            "github",
+            "figma",
+        ]
+        .iter()
+        .map(|n| (n.to_string(), format!("http://mcp.{n}.example:{port}/mcp")))
+        .collect()
+    }
+
     pub fn start(scenario: Value) -> Fixture {
         let dir = fixtures_dir();
         assert!(
