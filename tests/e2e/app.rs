@@ -703,6 +703,41 @@ fn the_wizard_asks_to_confirm_pkce_where_the_sign_in_server_does_not_list_it() {
     assert!(choices.contains(issuer), "{choices}");
 }
 
+/// The window, under WebDriver, of a person whose Claude Code names one fixture server
+/// ("gitlab", started with `options`); `row` is the CSS of its dashboard row.
+struct GitlabWindow {
+    fixture: Fixture,
+    user: User,
+    wd: WebDriver,
+    log: PathBuf,
+    row: String,
+    _driver: Tethered,
+}
+
+fn gitlab_window(tag: &str, options: Value, desktop: &Desktop) -> GitlabWindow {
+    require_tool("WebKitWebDriver", "webkit2gtk-driver");
+    let (app, driver) = (app_bin(), tauri_driver_bin());
+    let fixture = Fixture::start(options);
+    let user = User::new(tag);
+    write_tool_configs(&user, &[("gitlab", &fixture.ready.mcp_url)], &[]);
+    let log = artifacts_dir().join(format!("{tag}-webdriver.log"));
+    let ready_file = user.state_dir().with_file_name("ready");
+    let env = app_env(&user, desktop, &ready_file);
+    let (driver, wd) = window_under_webdriver(&driver, &app, &env, &log);
+    let row = format!(
+        r#"[data-testid="server-row"][data-url="{}"]"#,
+        fixture.ready.mcp_url
+    );
+    GitlabWindow {
+        fixture,
+        user,
+        wd,
+        log,
+        row,
+        _driver: driver,
+    }
+}
+
 /// A person signs in from the window's wizard to a fixture server started with `options`,
 /// confirming the PKCE check when `confirm_pkce`. None when skipped (said on stderr).
 fn sign_in_from_the_wizard(
@@ -712,21 +747,14 @@ fn sign_in_from_the_wizard(
 ) -> Option<(Fixture, User)> {
     let _one = one_app();
     let desktop = Desktop::start();
-    require_tool("WebKitWebDriver", "webkit2gtk-driver");
-    let app = app_bin();
-    let driver = tauri_driver_bin();
-    let fixture = Fixture::start(options);
-    let user = User::new(tag);
-    write_tool_configs(&user, &[("gitlab", &fixture.ready.mcp_url)], &[]);
-    let art = artifacts_dir();
-    let log = art.join(format!("{tag}-webdriver.log"));
-    let ready_file = user.state_dir().with_file_name("ready");
-    let env = app_env(&user, &desktop, &ready_file);
-    let (_driver, wd) = window_under_webdriver(&driver, &app, &env, &log);
-    let row_css = format!(
-        r#"[data-testid="server-row"][data-url="{}"]"#,
-        fixture.ready.mcp_url
-    );
+    let GitlabWindow {
+        fixture,
+        user,
+        wd,
+        log,
+        row: row_css,
+        _driver,
+    } = gitlab_window(tag, options, &desktop);
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         wizard_sign_in(&wd, &desktop, &row_css, confirm_pkce)
     }));
@@ -1337,20 +1365,17 @@ fn planted_secrets_reach_no_part_of_the_window() {
     const PLANTED: &str = "PLANTED-SECRET-1234";
     let _one = one_app();
     let desktop = Desktop::start();
-    require_tool("WebKitWebDriver", "webkit2gtk-driver");
-    let (app, driver) = (app_bin(), tauri_driver_bin());
-    let fixture = Fixture::start(json!({"as": {
-        "planted_token_answer": {"secret": PLANTED, "as": "error_description"}
-    }}));
-    let user = User::new("app-planted");
-    write_tool_configs(&user, &[("gitlab", &fixture.ready.mcp_url)], &[]);
-    let log = artifacts_dir().join("app-planted-webdriver.log");
-    let ready_file = user.state_dir().with_file_name("ready");
-    let env = app_env(&user, &desktop, &ready_file);
-    let (_driver, wd) = window_under_webdriver(&driver, &app, &env, &log);
-    let row_css = format!(
-        r#"[data-testid="server-row"][data-url="{}"]"#,
-        fixture.ready.mcp_url
+    let GitlabWindow {
+        fixture: _fixture,
+        user,
+        wd,
+        log,
+        row: row_css,
+        _driver,
+    } = gitlab_window(
+        "app-planted",
+        json!({"as": {"planted_token_answer": {"secret": PLANTED, "as": "error_description"}}}),
+        &desktop,
     );
     let long = Duration::from_secs(60);
     let mut shown = Vec::new();

@@ -491,6 +491,14 @@ impl WebDriver {
                 Err(e) if e.starts_with("connect") && Instant::now() < deadline => {
                     std::thread::sleep(Duration::from_millis(200))
                 }
+                // On a loaded machine tauri-driver may take the connection and close it
+                // while its native driver is still starting: ask again.
+                Err(e) if e.ends_with("no HTTP answer: ") && Instant::now() < deadline => {
+                    eprintln!(
+                        "tauri-driver closed the session request without an answer; asking again"
+                    );
+                    std::thread::sleep(Duration::from_millis(500))
+                }
                 Err(e) => panic!("WebDriver could not open a session on the app: {e}"),
             }
         };

@@ -569,6 +569,15 @@ mod tests {
     use super::*;
     use crate::store::vault::tests::sample;
     use crate::tools::keychain::MemoryKeychain;
+
+    /// A hand-off with the helper `h`, into a keychain of its own.
+    fn hand(
+        request: &HandOffRequest,
+        loc: &Locations,
+        bundle: &CredentialBundle,
+    ) -> Result<HandedOff> {
+        hand_to(request, loc, "h", bundle, &MemoryKeychain::default())
+    }
     use crate::tools::test_support::temp_dir;
     use crate::tools::{inventory, Os};
 
@@ -671,23 +680,9 @@ mod tests {
         let root = temp_dir("handoff-errors");
         let loc = Locations::for_home_on(root.join("home"), Os::Linux);
         let bundle = sample("https://mcp.example.com/mcp");
-        let e = hand_to(
-            &HandOffRequest::to(Tool::Cursor),
-            &loc,
-            "h",
-            &bundle,
-            &MemoryKeychain::default(),
-        )
-        .unwrap_err();
+        let e = hand(&HandOffRequest::to(Tool::Cursor), &loc, &bundle).unwrap_err();
         assert!(e.to_string().contains("signs in by itself"), "{e}");
-        let e = hand_to(
-            &HandOffRequest::to(Tool::Codex),
-            &loc,
-            "h",
-            &bundle,
-            &MemoryKeychain::default(),
-        )
-        .unwrap_err();
+        let e = hand(&HandOffRequest::to(Tool::Codex), &loc, &bundle).unwrap_err();
         assert!(e.to_string().contains("has no server with the URL"), "{e}");
         let _ = std::fs::remove_dir_all(&root);
     }
@@ -720,14 +715,7 @@ mod tests {
     #[test]
     fn a_gemini_hand_off_warns_that_the_token_is_found_by_name_and_offers_a_unique_one() {
         let (root, loc, _) = gemini_home("handoff-gemini-name-note");
-        let handed = hand_to(
-            &HandOffRequest::to(Tool::GeminiCli),
-            &loc,
-            "h",
-            &sample(GL),
-            &MemoryKeychain::default(),
-        )
-        .unwrap();
+        let handed = hand(&HandOffRequest::to(Tool::GeminiCli), &loc, &sample(GL)).unwrap();
         let m = handed.summary.message;
         assert!(
             m.contains("finds this token by the name \"gitlab\" only"),
@@ -747,14 +735,7 @@ mod tests {
             &serde_json::json!({"mcpServers": {"gitlab": {"httpUrl": "https://evil.example/mcp"}}})
                 .to_string(),
         );
-        let e = hand_to(
-            &HandOffRequest::to(Tool::GeminiCli),
-            &loc,
-            "h",
-            &sample(GL),
-            &MemoryKeychain::default(),
-        )
-        .unwrap_err();
+        let e = hand(&HandOffRequest::to(Tool::GeminiCli), &loc, &sample(GL)).unwrap_err();
         let text = e.to_string();
         assert!(
             text.contains("https://evil.example/mcp") && text.contains("rename"),
@@ -767,14 +748,7 @@ mod tests {
     #[test]
     fn a_name_clash_appearing_later_withdraws_the_token_and_sign_out_withdraws_the_rest() {
         let (root, loc, folder) = gemini_home("handoff-gemini-withdraw");
-        hand_to(
-            &HandOffRequest::to(Tool::GeminiCli),
-            &loc,
-            "h",
-            &sample(GL),
-            &MemoryKeychain::default(),
-        )
-        .unwrap();
+        hand(&HandOffRequest::to(Tool::GeminiCli), &loc, &sample(GL)).unwrap();
         assert!(
             withdraw_gemini_collisions(&loc).unwrap().is_empty(),
             "no clash yet"
@@ -793,14 +767,7 @@ mod tests {
         assert!(stored(&loc).is_empty());
         // Handed again elsewhere, then signed out: withdrawn by URL.
         std::fs::remove_file(folder.join(".gemini/settings.json")).unwrap();
-        hand_to(
-            &HandOffRequest::to(Tool::GeminiCli),
-            &loc,
-            "h",
-            &sample(GL),
-            &MemoryKeychain::default(),
-        )
-        .unwrap();
+        hand(&HandOffRequest::to(Tool::GeminiCli), &loc, &sample(GL)).unwrap();
         assert_eq!(
             withdraw_handed(&loc, &sample(GL), &MemoryKeychain::default()).withdrawn,
             ["Gemini CLI (gitlab)"]
