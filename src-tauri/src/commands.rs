@@ -3,9 +3,8 @@
 
 use crate::api::{
     events, AppError, ClientInput, ConnectResult, DeviceCodeView, ExportedDiagnostics,
-    HandoffResult, PlanView,
-    ProviderClientInput, RedirectUri, ScopeEdit, Settings, SignInProgress, SignInResult,
-    SignInStep, ToolChoice, TypedSecret,
+    HandoffResult, PlanView, ProviderClientInput, RedirectUri, ScopeEdit, Settings, SignInProgress,
+    SignInResult, SignInStep, ToolChoice, TypedSecret,
 };
 use crate::state::{AppState, KeptPlan};
 use latchkey_core::usecase::{

@@ -163,9 +163,7 @@ fn device_login_waits_while_pending_then_signs_in_with_the_planned_scope_and_res
     // The person takes a while: Latchkey keeps asking, and the AS says "pending".
     let before = wait_for_polls(&f, 3);
     assert!(
-        before
-            .iter()
-            .all(|t| t["error"] == "authorization_pending"),
+        before.iter().all(|t| t["error"] == "authorization_pending"),
         "{before:?}"
     );
     person(&uri, &code, "approve");
@@ -179,7 +177,11 @@ fn device_login_waits_while_pending_then_signs_in_with_the_planned_scope_and_res
         "{}",
         r.stderr
     );
-    assert!(r.stderr.contains("The code is good for about 10 minutes"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("The code is good for about 10 minutes"),
+        "{}",
+        r.stderr
+    );
     // No QR code off a terminal.
     assert!(!r.stderr.contains("QR code"), "{}", r.stderr);
 
@@ -241,7 +243,8 @@ fn an_expired_code_ends_the_sign_in_in_words() {
         r.stderr
     );
     assert!(
-        r.stderr.contains("What to do: Sign in again (latchkey login SERVER --device"),
+        r.stderr
+            .contains("What to do: Sign in again (latchkey login SERVER --device"),
         "{}",
         r.stderr
     );
@@ -266,7 +269,12 @@ fn a_denial_at_the_verification_page_ends_the_sign_in_in_words() {
         "{}",
         r.stderr
     );
-    assert!(r.stderr.contains("approve the request on the verification page"), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("approve the request on the verification page"),
+        "{}",
+        r.stderr
+    );
     assert_eq!(f.log()["device_verifications"][0]["action"], "abort");
 }
 
@@ -316,7 +324,11 @@ fn asking_for_a_code_where_the_server_offers_none_names_it_and_the_way_out() {
         "{}",
         r.stderr
     );
-    assert!(r.stderr.contains("Sign in with --no-browser instead"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("Sign in with --no-browser instead"),
+        "{}",
+        r.stderr
+    );
     // Nothing was asked of the AS beyond its metadata.
     assert!(f.log()["register"].as_array().unwrap().is_empty());
 }

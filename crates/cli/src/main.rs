@@ -33,8 +33,8 @@ mod tray;
 use clap::{Args, Parser, Subcommand};
 use latchkey_core::usecase::{
     BridgeOptions, BrowserMode, Challenged, ClaudeMode, ClientConfig, DeviceChoice, HandOffRequest,
-    Latchkey, Need, Provider, ProviderInput, ScopeChoice, SignInEvent, SignInOptions, SignInPlan, StepUp,
-    TokenAuthMethod, Tool,
+    Latchkey, Need, Provider, ProviderInput, ScopeChoice, SignInEvent, SignInOptions, SignInPlan,
+    StepUp, TokenAuthMethod, Tool,
 };
 use latchkey_core::{Error, Secret};
 use std::io::BufRead;

@@ -379,7 +379,11 @@ pub fn sign_in_event(e: &SignInEvent, json: bool) {
         } => {
             use std::io::IsTerminal;
             let qr = std::io::stderr().is_terminal().then(|| {
-                device_qr(verification_uri_complete.as_deref().unwrap_or(verification_uri))
+                device_qr(
+                    verification_uri_complete
+                        .as_deref()
+                        .unwrap_or(verification_uri),
+                )
             });
             eprint!(
                 "{}",

@@ -57,7 +57,10 @@ mod tests {
         let width = lines[0].chars().count();
         assert!(width <= 80, "{width} columns");
         assert!(lines.iter().all(|l| l.chars().count() == width));
-        assert!(t.chars().all(|c| matches!(c, ' ' | '█' | '▀' | '▄' | '\n')), "{t}");
+        assert!(
+            t.chars().all(|c| matches!(c, ' ' | '█' | '▀' | '▄' | '\n')),
+            "{t}"
+        );
     }
 
     #[test]

@@ -223,11 +223,7 @@ pub async fn authorize(
     ep: &DeviceEndpoint<'_>,
     scope: Option<&str>,
 ) -> Result<DeviceAuthorization> {
-    let url = endpoint_url(
-        ep,
-        ep.device_authorization,
-        "device authorization endpoint",
-    )?;
+    let url = endpoint_url(ep, ep.device_authorization, "device authorization endpoint")?;
     let mut fields: Vec<(&str, &str)> = Vec::new();
     let basic = with_client(ep.client, &mut fields);
     if let Some(scope) = scope {
@@ -339,13 +335,8 @@ async fn poll_once(
         .collect();
     if resp.status == 200 {
         if let Ok(answer) = serde_json::from_slice::<LenientTokenResponse>(&resp.body) {
-            let tokens = tokens::token_set_from(
-                &answer,
-                ep.token,
-                requested_scopes,
-                None,
-                clock.now(),
-            )?;
+            let tokens =
+                tokens::token_set_from(&answer, ep.token, requested_scopes, None, clock.now())?;
             return Ok(Poll::Tokens(Box::new(tokens)));
         }
     }

@@ -33,7 +33,11 @@ fn client() -> ClientRegistration {
     }
 }
 
-fn endpoint<'a>(client: &'a ClientRegistration, issuer: &'a str, server: &'a str) -> DeviceEndpoint<'a> {
+fn endpoint<'a>(
+    client: &'a ClientRegistration,
+    issuer: &'a str,
+    server: &'a str,
+) -> DeviceEndpoint<'a> {
     DeviceEndpoint {
         device_authorization: DEVICE,
         token: TOKEN,
@@ -65,7 +69,10 @@ fn token_request() -> Expect {
 }
 
 fn pending(code: &str) -> Expect {
-    token_request().respond_json(400, &json!({"error": code, "error_description": format!("still {code} for {DEVICE_CODE}")}))
+    token_request().respond_json(
+        400,
+        &json!({"error": code, "error_description": format!("still {code} for {DEVICE_CODE}")}),
+    )
 }
 
 fn tokens() -> Expect {
@@ -86,7 +93,11 @@ fn authorization(interval: u64, expires_in: u64) -> DeviceAuthorization {
     }
 }
 
-async fn poll_with(canned: &Arc<Canned>, auth: &DeviceAuthorization, recorder: &Recorder) -> Result<TokenSet> {
+async fn poll_with(
+    canned: &Arc<Canned>,
+    auth: &DeviceAuthorization,
+    recorder: &Recorder,
+) -> Result<TokenSet> {
     let c = client();
     let http = canned.http().with_recorder(recorder.clone());
     poll(
@@ -107,7 +118,10 @@ fn assert_no_device_code(r: &Result<TokenSet>, recorder: &Recorder) {
         seen.push_str(&format!("{e} {e:?} {}", e.hint()));
     }
     seen.push_str(&format!("{:?}", recorder.exchanges()));
-    assert!(!seen.contains(DEVICE_CODE), "the device code leaked: {seen}");
+    assert!(
+        !seen.contains(DEVICE_CODE),
+        "the device code leaked: {seen}"
+    );
 }
 
 #[tokio::test]
@@ -151,7 +165,10 @@ async fn the_request_carries_client_scope_and_resource_and_the_answer_is_read_le
 #[tokio::test]
 async fn a_numeric_interval_and_a_fractional_lifetime_are_taken_and_a_missing_lifetime_defaults() {
     let canned = Canned::new([
-        Expect::post(DEVICE).respond_json(200, &device_answer(json!({"expires_in": 1800.7, "interval": "3"}))),
+        Expect::post(DEVICE).respond_json(
+            200,
+            &device_answer(json!({"expires_in": 1800.7, "interval": "3"})),
+        ),
         Expect::post(DEVICE).respond_json(200, &device_answer(json!({"interval": 0}))),
     ]);
     let c = client();
@@ -159,7 +176,10 @@ async fn a_numeric_interval_and_a_fractional_lifetime_are_taken_and_a_missing_li
     let a = authorize(&canned.http(), &ep, None).await.unwrap();
     assert_eq!((a.expires_in.as_secs(), a.interval.as_secs()), (1800, 3));
     let b = authorize(&canned.http(), &ep, None).await.unwrap();
-    assert_eq!((b.expires_in, b.interval.as_secs()), (DEFAULT_EXPIRES_IN, 1));
+    assert_eq!(
+        (b.expires_in, b.interval.as_secs()),
+        (DEFAULT_EXPIRES_IN, 1)
+    );
     canned.assert_done();
     // No scope was sent when the plan has none.
     assert_eq!(canned.sent()[0].form_value("scope"), None);
@@ -211,7 +231,10 @@ async fn expired_token_ends_with_the_error_in_words() {
     canned.assert_done();
     assert_no_device_code(&r, &recorder);
     let e = r.unwrap_err();
-    assert!(matches!(e, Error::DeviceCodeExpired { seconds: 600, .. }), "{e:?}");
+    assert!(
+        matches!(e, Error::DeviceCodeExpired { seconds: 600, .. }),
+        "{e:?}"
+    );
     assert_eq!(
         e.to_string(),
         "the sign-in code expired before the sign-in was approved at https://as.example.com (it was good for about 10 minutes)"
@@ -250,7 +273,10 @@ async fn the_codes_lifetime_bounds_the_whole_wait() {
     assert_eq!(start.elapsed(), Duration::from_secs(10));
     assert_no_device_code(&r, &recorder);
     let e = r.unwrap_err();
-    assert!(matches!(e, Error::DeviceCodeExpired { seconds: 10, .. }), "{e:?}");
+    assert!(
+        matches!(e, Error::DeviceCodeExpired { seconds: 10, .. }),
+        "{e:?}"
+    );
     assert!(e.to_string().contains("10 seconds"), "{e}");
 }
 
@@ -278,7 +304,10 @@ async fn a_failing_answer_without_an_oauth_error_is_quoted_without_the_device_co
     let recorder = Recorder::default();
     let r = poll_with(&canned, &authorization(5, 600), &recorder).await;
     assert_no_device_code(&r, &recorder);
-    assert!(matches!(r, Err(Error::HttpStatus { status: 502, .. })), "{r:?}");
+    assert!(
+        matches!(r, Err(Error::HttpStatus { status: 502, .. })),
+        "{r:?}"
+    );
 }
 
 #[tokio::test]
@@ -326,8 +355,14 @@ async fn the_verification_address_must_be_https_unless_both_are_on_loopback() {
     assert!(!format!("{e} {e:?}").contains(DEVICE_CODE));
 
     // A remote sign-in server pointing at this machine: refused too.
-    for uri in ["http://127.0.0.1:8080/device", "https://192.168.1.10/device"] {
-        assert!(check_verification_uri(ISSUER, SERVER, uri).is_err(), "{uri}");
+    for uri in [
+        "http://127.0.0.1:8080/device",
+        "https://192.168.1.10/device",
+    ] {
+        assert!(
+            check_verification_uri(ISSUER, SERVER, uri).is_err(),
+            "{uri}"
+        );
     }
     // A verification_uri_complete that fails is dropped, the plain address kept.
     let canned = Canned::new([Expect::post(DEVICE).respond_json(
@@ -345,5 +380,7 @@ async fn the_verification_address_must_be_https_unless_both_are_on_loopback() {
     assert!(check_verification_uri(local, local_server, "http://127.0.0.1:4100/device").is_ok());
     assert!(check_verification_uri(ISSUER, SERVER, "https://as.example.com/device").is_ok());
     // A URL with a user name before its host is never shown.
-    assert!(check_verification_uri(ISSUER, SERVER, "https://as.example.com@evil.example/d").is_err());
+    assert!(
+        check_verification_uri(ISSUER, SERVER, "https://as.example.com@evil.example/d").is_err()
+    );
 }

@@ -66,21 +66,37 @@ fn the_code_is_used_when_asked_for_or_when_no_browser_can_open_here() {
     }
     let (_, why) = choose_method(&options(PrintOnly, Auto), &plan(true)).unwrap();
     assert!(
-        why.starts_with("No browser can be opened here, and https://as.example.com offers sign-in with a code"),
+        why.starts_with(
+            "No browser can be opened here, and https://as.example.com offers sign-in with a code"
+        ),
         "{why}"
     );
 }
 
 #[test]
 fn asking_for_the_code_where_the_server_has_no_device_endpoint_names_it_and_the_way_out() {
-    let e = choose_method(&options(BrowserMode::Open, DeviceChoice::Always), &plan(false))
-        .unwrap_err();
-    assert!(matches!(&e, Error::NoDeviceFlow { issuer } if issuer == ISSUER), "{e:?}");
-    assert!(e.to_string().contains("https://as.example.com does not offer sign-in with a code"), "{e}");
+    let e = choose_method(
+        &options(BrowserMode::Open, DeviceChoice::Always),
+        &plan(false),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(&e, Error::NoDeviceFlow { issuer } if issuer == ISSUER),
+        "{e:?}"
+    );
+    assert!(
+        e.to_string()
+            .contains("https://as.example.com does not offer sign-in with a code"),
+        "{e}"
+    );
     assert!(e.hint().contains("--no-browser"), "{}", e.hint());
 }
 
-fn engine(canned: &Arc<Canned>, store: Arc<MemoryStore>, home: &std::path::Path) -> crate::usecase::Latchkey {
+fn engine(
+    canned: &Arc<Canned>,
+    store: Arc<MemoryStore>,
+    home: &std::path::Path,
+) -> crate::usecase::Latchkey {
     super::tests::test_engine(store, canned, &FakeClock::at(crate::clock::now()), home)
 }
 
@@ -90,10 +106,13 @@ fn device_exchanges(client_id: &str) -> Vec<Expect> {
             .with_form("client_id", client_id)
             .with_form("scope", "mcp")
             .with_form("resource", SERVER)
-            .respond_json(200, &json!({"device_code": DEVICE_CODE, "user_code": "BCDF-GHJK",
+            .respond_json(
+                200,
+                &json!({"device_code": DEVICE_CODE, "user_code": "BCDF-GHJK",
                 "verification_uri": format!("{ISSUER}/device"),
                 "verification_uri_complete": format!("{ISSUER}/device?user_code=BCDF-GHJK"),
-                "expires_in": 600, "interval": 1})),
+                "expires_in": 600, "interval": 1}),
+            ),
         Expect::post(&format!("{ISSUER}/token"))
             .with_form("grant_type", GRANT_TYPE)
             .respond_json(400, &json!({"error": "authorization_pending"})),
@@ -102,16 +121,21 @@ fn device_exchanges(client_id: &str) -> Vec<Expect> {
             .with_form("device_code", DEVICE_CODE)
             .with_form("client_id", client_id)
             .with_form("resource", SERVER)
-            .respond_json(200, &json!({"access_token": "at-1", "token_type": "Bearer",
-                "expires_in": 3600, "refresh_token": "rt-1", "scope": "mcp"})),
+            .respond_json(
+                200,
+                &json!({"access_token": "at-1", "token_type": "Bearer",
+                "expires_in": 3600, "refresh_token": "rt-1", "scope": "mcp"}),
+            ),
     ]
 }
 
 #[tokio::test(start_paused = true)]
 async fn a_device_sign_in_registers_for_both_grants_shows_the_code_and_stores_the_session() {
-    let mut exchanges = vec![Expect::post(&format!("{ISSUER}/reg"))
-        .respond_json(201, &json!({"client_id": "c-1", "token_endpoint_auth_method": "none",
-            "grant_types": ["authorization_code", "refresh_token", GRANT_TYPE]}))];
+    let mut exchanges = vec![Expect::post(&format!("{ISSUER}/reg")).respond_json(
+        201,
+        &json!({"client_id": "c-1", "token_endpoint_auth_method": "none",
+            "grant_types": ["authorization_code", "refresh_token", GRANT_TYPE]}),
+    )];
     exchanges.extend(device_exchanges("c-1"));
     let canned = Canned::new(exchanges);
     let store = Arc::new(MemoryStore::default());
@@ -128,21 +152,39 @@ async fn a_device_sign_in_registers_for_both_grants_shows_the_code_and_stores_th
         .unwrap();
     canned.assert_done();
     let grants = canned.sent()[0].json().unwrap()["grant_types"].clone();
-    assert_eq!(grants, json!(["authorization_code", "refresh_token", GRANT_TYPE]));
+    assert_eq!(
+        grants,
+        json!(["authorization_code", "refresh_token", GRANT_TYPE])
+    );
     assert_eq!(bundle.tokens.access_token.expose(), "at-1");
     assert_eq!(bundle.client.client_id, "c-1");
     assert!(store.load_client(ISSUER).unwrap().unwrap().device_grant);
     let heard = heard.lock().unwrap().clone();
-    assert!(matches!(&heard[0], SignInEvent::Method { method: SignInMethod::DeviceCode, .. }), "{heard:?}");
-    assert!(heard.contains(&SignInEvent::DeviceCode {
-        user_code: "BCDF-GHJK".into(),
-        verification_uri: format!("{ISSUER}/device"),
-        verification_uri_complete: Some(format!("{ISSUER}/device?user_code=BCDF-GHJK")),
-        expires_in_secs: 600,
-    }), "{heard:?}");
+    assert!(
+        matches!(
+            &heard[0],
+            SignInEvent::Method {
+                method: SignInMethod::DeviceCode,
+                ..
+            }
+        ),
+        "{heard:?}"
+    );
+    assert!(
+        heard.contains(&SignInEvent::DeviceCode {
+            user_code: "BCDF-GHJK".into(),
+            verification_uri: format!("{ISSUER}/device"),
+            verification_uri_complete: Some(format!("{ISSUER}/device?user_code=BCDF-GHJK")),
+            expires_in_secs: 600,
+        }),
+        "{heard:?}"
+    );
     assert!(!format!("{heard:?}").contains(DEVICE_CODE));
     // No browser event: nothing was opened and nothing listened.
-    assert!(!heard.iter().any(|e| matches!(e, SignInEvent::SignInPage { .. } | SignInEvent::Listening { .. })));
+    assert!(!heard.iter().any(|e| matches!(
+        e,
+        SignInEvent::SignInPage { .. } | SignInEvent::Listening { .. }
+    )));
 }
 
 #[tokio::test(start_paused = true)]
@@ -164,8 +206,10 @@ async fn a_kept_registration_without_the_device_grant_is_replaced_and_one_with_i
     let o = options(BrowserMode::PrintOnly, DeviceChoice::Auto);
 
     // Registered before the server offered the device grant: registered again.
-    let mut exchanges = vec![Expect::post(&format!("{ISSUER}/reg"))
-        .respond_json(201, &json!({"client_id": "c-new", "token_endpoint_auth_method": "none"}))];
+    let mut exchanges = vec![Expect::post(&format!("{ISSUER}/reg")).respond_json(
+        201,
+        &json!({"client_id": "c-new", "token_endpoint_auth_method": "none"}),
+    )];
     exchanges.extend(device_exchanges("c-new"));
     let canned = Canned::new(exchanges);
     let store = Arc::new(MemoryStore::default());
@@ -176,7 +220,10 @@ async fn a_kept_registration_without_the_device_grant_is_replaced_and_one_with_i
         .unwrap();
     canned.assert_done();
     assert_eq!(b.client.client_id, "c-new");
-    assert_eq!(store.load_client(ISSUER).unwrap().unwrap().client_id, "c-new");
+    assert_eq!(
+        store.load_client(ISSUER).unwrap().unwrap().client_id,
+        "c-new"
+    );
 
     // Registered for it: reused, nothing registered.
     let canned = Canned::new(device_exchanges("c-dev"));

@@ -342,9 +342,10 @@ async fn device_client(
     let kept = registrations::dynamic(plan)
         .then(|| registrations::kept(store, &plan.issuer))
         .flatten();
-    if let Some(k) = kept.as_ref().filter(|k| {
-        k.device_grant && k.reusable_for(plan) && !k.secret_expired(clock.now())
-    }) {
+    if let Some(k) = kept
+        .as_ref()
+        .filter(|k| k.device_grant && k.reusable_for(plan) && !k.secret_expired(clock.now()))
+    {
         return Ok((k.clone(), true));
     }
     // A port for the redirect URI the client lists: nothing listens on it in this sign-in.
@@ -523,30 +524,30 @@ pub async fn perform(
         with_device_code(http, plan, options, store, events, clock).await?
     } else {
         loop {
-        let (listener, client, reused) =
-            client_and_listener(http, plan, options, store, events, clock, &extra).await?;
-        events(SignInEvent::ClientReady {
-            client_id: client.client_id.clone(),
-            method: client.method,
-            reused,
-        });
-        match authorize(
-            http, plan, options, listener, &client, reused, &extra, events, clock,
-        )
-        .await
-        {
-            Ok(tokens) => break (client, tokens),
-            // The authorization server does not know this registration (any more): drop it,
-            // register again and start over, once.
-            Err(e)
-                if client.method == RegistrationMethod::Dynamic
-                    && registrations::says_client_unknown(&e) =>
+            let (listener, client, reused) =
+                client_and_listener(http, plan, options, store, events, clock, &extra).await?;
+            events(SignInEvent::ClientReady {
+                client_id: client.client_id.clone(),
+                method: client.method,
+                reused,
+            });
+            match authorize(
+                http, plan, options, listener, &client, reused, &extra, events, clock,
+            )
+            .await
             {
-                registrations::drop_if_current(store, &client);
-                if restarted {
-                    return Err(e);
-                }
-                events(SignInEvent::RegisteringAgain {
+                Ok(tokens) => break (client, tokens),
+                // The authorization server does not know this registration (any more): drop it,
+                // register again and start over, once.
+                Err(e)
+                    if client.method == RegistrationMethod::Dynamic
+                        && registrations::says_client_unknown(&e) =>
+                {
+                    registrations::drop_if_current(store, &client);
+                    if restarted {
+                        return Err(e);
+                    }
+                    events(SignInEvent::RegisteringAgain {
                     issuer: plan.issuer.clone(),
                     message: format!(
                         "{} refused Latchkey's registration {} ({e}). Latchkey registers again and starts the sign-in over: the sign-in page opens once more.",
@@ -554,10 +555,10 @@ pub async fn perform(
                     ),
                     restarting: true,
                 });
-                restarted = true;
+                    restarted = true;
+                }
+                Err(e) => return Err(e),
             }
-            Err(e) => return Err(e),
-        }
         }
     };
     // Without the consent prompt such a provider keeps the refresh token it issued before
