@@ -375,7 +375,9 @@ async fn poll_once(
 /// tokens come, the sign-in server says no, or `auth.expires_in` has passed since `started`
 /// (the moment the code was issued). `requested_scopes` stand for the granted ones when the
 /// answer lists none. A request that timed out is tried again with the interval doubled
-/// (section 3.5).
+/// (section 3.5); one that got no answer at all is sent again at once, once: a connection
+/// kept from the last poll may have been closed by the server while Latchkey waited (many
+/// servers close idle connections after 5 seconds, about a polling interval).
 ///
 /// Errors: [`Error::DeviceCodeExpired`] (`expired_token`, or the code's lifetime passed
 /// while still pending); [`Error::DeviceDenied`] (`access_denied`); [`Error::OAuth`] for any
@@ -402,7 +404,14 @@ pub async fn poll(
         }
         // The last request goes out at the deadline: an approval in the last seconds counts.
         tokio::time::sleep_until((now + interval).min(deadline)).await;
-        match poll_once(http, ep, &token_url, auth, requested_scopes, clock).await {
+        let once = match poll_once(http, ep, &token_url, auth, requested_scopes, clock).await {
+            Err(Error::Unreachable { detail, .. }) => {
+                tracing::info!("the token endpoint gave no answer ({detail}); asking again");
+                poll_once(http, ep, &token_url, auth, requested_scopes, clock).await
+            }
+            other => other,
+        };
+        match once {
             Ok(Poll::Tokens(t)) => return Ok(*t),
             Ok(Poll::Pending) => {}
             Ok(Poll::SlowDown) => {

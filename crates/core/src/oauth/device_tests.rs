@@ -224,6 +224,32 @@ async fn pending_waits_and_slow_down_adds_five_seconds_to_the_interval() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn a_poll_without_an_answer_is_sent_again_at_once_but_only_once() {
+    // The server closed the connection kept from the last poll: asked again, it answers.
+    let canned = Canned::new([
+        pending("authorization_pending"),
+        token_request().respond_unreachable("connection closed before message completed"),
+        tokens(),
+    ]);
+    let recorder = Recorder::default();
+    let start = tokio::time::Instant::now();
+    let t = poll_with(&canned, &authorization(6, 600), &recorder).await;
+    canned.assert_done();
+    assert_no_device_code(&t, &recorder);
+    assert!(t.is_ok(), "{t:?}");
+    assert_eq!(start.elapsed(), Duration::from_secs(12));
+
+    // Twice in a row: the server is gone, and the sign-in says so.
+    let canned = Canned::new([
+        token_request().respond_unreachable("connection refused"),
+        token_request().respond_unreachable("connection refused"),
+    ]);
+    let r = poll_with(&canned, &authorization(6, 600), &recorder).await;
+    canned.assert_done();
+    assert!(matches!(r, Err(Error::Unreachable { .. })), "{r:?}");
+}
+
+#[tokio::test(start_paused = true)]
 async fn expired_token_ends_with_the_error_in_words() {
     let canned = Canned::new([pending("authorization_pending"), pending("expired_token")]);
     let recorder = Recorder::default();
