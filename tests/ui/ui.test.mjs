@@ -581,7 +581,10 @@ test("sign-in on another device: the code, the address with Copy, its QR code, t
     await page.evaluate(() => (window.__deviceFlow = true));
     const wizard = await toAppStep(page, urls.GITLAB);
     // Offered only where the sign-in server has a device authorization endpoint.
-    await wizard.locator('[data-testid="start-device-sign-in"]').click();
+    const offer = wizard.locator('[data-testid="start-device-sign-in"]');
+    assert.equal(await offer.textContent(), "Sign in on another device");
+    if (scheme === "light") await page.screenshot({ path: path.join(artifacts, "ui-wizard-device-offer.png"), fullPage: true });
+    await offer.click();
     const waiting = wizard.locator('[data-testid="device-waiting"]');
     await waiting.waitFor();
     assert.deepEqual(await callsOf(page, "sign_in"), [{ url: urls.GITLAB, device: true }]);
