@@ -142,7 +142,29 @@ pub enum SignInStep {
     RegisteringAgain,
     /// The sign-in page is open in the browser (or must be opened: see `sign_in_url`).
     WaitingForBrowser,
+    /// A code to enter on another device is shown (see `device`); Latchkey waits for the
+    /// person to approve the sign-in there (RFC 8628).
+    WaitingForDevice,
     Exchanging,
+}
+
+/// The code to enter on another device and where, with its QR code (RFC 8628 section 3.3).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct DeviceCodeView {
+    /// What the person types at the address.
+    pub user_code: String,
+    /// Where to enter it (checked by the engine: HTTPS, or loopback for a loopback server).
+    pub verification_uri: String,
+    /// The address with the code filled in, when the sign-in server gives one.
+    #[ts(optional)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verification_uri_complete: Option<String>,
+    /// How long the code lasts from when this progress was sent.
+    pub expires_in_secs: u64,
+    /// An SVG image of the QR code of `verification_uri_complete`, else `verification_uri`.
+    #[ts(optional)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub qr_svg: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -165,6 +187,14 @@ pub struct SignInProgress {
     #[ts(optional)]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub register_again: Option<String>,
+    /// Step `waiting_for_device`: the code, the address and its QR code.
+    #[ts(optional)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device: Option<DeviceCodeView>,
+    /// Why the sign-in goes this way (with a code on another device), in words.
+    #[ts(optional)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub method_why: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]

@@ -2,15 +2,15 @@
 //! [`crate::api`] and exported to TypeScript.
 
 use crate::api::{
-    events, AppError, ClientInput, ConnectResult, ExportedDiagnostics, HandoffResult, PlanView,
-    ProviderClientInput, RedirectUri, ScopeEdit, Settings, SignInProgress, SignInResult,
-    SignInStep, ToolChoice, TypedSecret,
+    events, AppError, ClientInput, ConnectResult, DeviceCodeView, ExportedDiagnostics,
+    HandoffResult, PlanView, ProviderClientInput, RedirectUri, ScopeEdit, Settings, SignInProgress,
+    SignInResult, SignInStep, ToolChoice, TypedSecret,
 };
 use crate::state::{AppState, KeptPlan};
 use latchkey_core::usecase::{
-    self, BrowserMode, ClientConfig, Dashboard, Diagnosis, HandOffRequest, NetworkState, Overview,
-    Preset, Provider, ProviderInput, ScopeChoice, ServerHealth, Session, SignInEvent,
-    SignInOptions, SignInPlan, Tool,
+    self, BrowserMode, ClientConfig, Dashboard, DeviceChoice, Diagnosis, HandOffRequest,
+    NetworkState, Overview, Preset, Provider, ProviderInput, ScopeChoice, ServerHealth, Session,
+    SignInEvent, SignInMethod, SignInOptions, SignInPlan, Tool,
 };
 use latchkey_core::{Error, Secret};
 use std::path::PathBuf;
@@ -334,6 +334,8 @@ fn progress(url: &str, e: &SignInEvent) -> SignInProgress {
         browser_opened: true,
         notice: None,
         register_again: None,
+        device: None,
+        method_why: None,
     };
     match e {
         SignInEvent::Listening { .. } => {}
@@ -353,6 +355,31 @@ fn progress(url: &str, e: &SignInEvent) -> SignInProgress {
             p.register_again = register_again.clone();
         }
         SignInEvent::Exchanging => p.step = SignInStep::Exchanging,
+        SignInEvent::Method { method, why } => {
+            if *method != SignInMethod::Browser {
+                p.method_why = Some(why.clone());
+            }
+        }
+        SignInEvent::DeviceCode {
+            user_code,
+            verification_uri,
+            verification_uri_complete,
+            expires_in_secs,
+        } => {
+            p.step = SignInStep::WaitingForDevice;
+            p.browser_opened = false;
+            p.device = Some(DeviceCodeView {
+                user_code: user_code.clone(),
+                verification_uri: verification_uri.clone(),
+                verification_uri_complete: verification_uri_complete.clone(),
+                expires_in_secs: *expires_in_secs,
+                qr_svg: latchkey_core::qr::svg(
+                    verification_uri_complete
+                        .as_deref()
+                        .unwrap_or(verification_uri),
+                ),
+            });
+        }
     }
     p
 }
@@ -365,6 +392,7 @@ pub async fn run_sign_in<R: Runtime>(
     id: &str,
     kept: KeptPlan,
     register_again: bool,
+    device: DeviceChoice,
 ) -> Result<SignInResult> {
     let state = app.state::<AppState>();
     let options = SignInOptions {
@@ -373,6 +401,7 @@ pub async fn run_sign_in<R: Runtime>(
         browser: BrowserMode::Open,
         timeout: Duration::from_secs(300),
         register_again,
+        device,
     };
     let (tx, rx) = tokio::sync::oneshot::channel();
     let engine = state.engine.clone();
@@ -412,13 +441,16 @@ pub async fn run_sign_in<R: Runtime>(
 
 /// Signs in with the kept plan. `register_again` (the waiting step's "Register again", when
 /// the sign-in page says the app is unknown): drop Latchkey's registration at the sign-in
-/// server first and register anew.
+/// server first and register anew. `device` (the app step's "Sign in on another device",
+/// shown when the sign-in server offers it): a code to enter on another device instead of
+/// the browser (RFC 8628).
 #[tauri::command]
 pub async fn sign_in<R: Runtime>(
     app: AppHandle<R>,
     state: State<'_, AppState>,
     url: String,
     register_again: Option<bool>,
+    device: Option<bool>,
 ) -> Result<SignInResult> {
     let id = canonical(&url)?;
     let kept = state
@@ -436,9 +468,16 @@ pub async fn sign_in<R: Runtime>(
             browser_opened: true,
             notice: None,
             register_again: None,
+            device: None,
+            method_why: None,
         },
     );
-    let result = run_sign_in(&app, &id, kept, register_again.unwrap_or(false)).await;
+    let device = if device.unwrap_or(false) {
+        DeviceChoice::Always
+    } else {
+        DeviceChoice::Auto
+    };
+    let result = run_sign_in(&app, &id, kept, register_again.unwrap_or(false), device).await;
     if result.is_ok() {
         // A server a link had signed in stays out of the tray's probes until a tool uses it.
         if let Err(e) = state

@@ -69,6 +69,8 @@
       }
       if (scopes?.length) v.plan.scopes = scopes.map((name) => v.plan.scopes.find((s) => s.name === name) ?? { name, source: "user" });
       if (v.plan.pkce.basis === "needs_confirmation" && pkceChoices.has(v.plan.issuer)) assumePkce(v.plan);
+      // window.__deviceFlow: the sign-in server offers sign-in with a code (RFC 8628).
+      if (window.__deviceFlow) v.plan.endpoints.device_authorization = "https://gitlab.example.com/oauth/authorize_device";
       plans.set(url, v);
       return v;
     },
@@ -163,9 +165,17 @@
     // the shell's does). With the registration kept from before (dyn-1) the page comes with
     // core's words for a page that says the app is unknown; with registerAgain, core first
     // says it dropped that registration and the page opens with a new one (dyn-2).
-    sign_in: ({ url, registerAgain }) => new Promise((_, reject) => {
+    sign_in: ({ url, registerAgain, device }) => new Promise((_, reject) => {
       if (window.__signInRefused) return reject(F.errors.accessDenied);
       pendingSignIns.set(url, reject);
+      // With a code on another device: core says why, then shows the code until it is
+      // approved there (never, here) or the sign-in is cancelled.
+      if (device) {
+        window.__emit("sign-in-progress", { url, step: "waiting_for_device", browser_opened: false,
+          method_why: "You asked to sign in with a code on another device; https://gitlab.example.com offers it.",
+          device: F.device });
+        return;
+      }
       if (registerAgain) {
         window.__emit("sign-in-progress", { url, step: "registering_again", browser_opened: true,
           notice: "As you asked, Latchkey dropped its registration at https://gitlab.example.com and registers again." });

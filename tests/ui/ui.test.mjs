@@ -575,6 +575,56 @@ test("waiting for the browser: the time counts up, the sign-in server is named, 
   await page.close();
 });
 
+test("sign-in on another device: the code, the address with Copy, its QR code, the time left, and Cancel", async () => {
+  for (const scheme of ["light", "dark"]) {
+    const { page, errors } = await open(scheme);
+    await page.evaluate(() => (window.__deviceFlow = true));
+    const wizard = await toAppStep(page, urls.GITLAB);
+    // Offered only where the sign-in server has a device authorization endpoint.
+    const offer = wizard.locator('[data-testid="start-device-sign-in"]');
+    assert.equal(await offer.textContent(), "Sign in on another device");
+    if (scheme === "light") await page.screenshot({ path: path.join(artifacts, "ui-wizard-device-offer.png"), fullPage: true });
+    await offer.click();
+    const waiting = wizard.locator('[data-testid="device-waiting"]');
+    await waiting.waitFor();
+    assert.deepEqual(await callsOf(page, "sign_in"), [{ url: urls.GITLAB, device: true }]);
+    assert.equal(await waiting.locator('[data-testid="device-user-code"]').textContent(), "WDJB-MJHT");
+    assert.equal(await waiting.locator('[data-testid="device-address"]').textContent(), "https://gitlab.example.com/oauth/device");
+    assert.match(await waiting.locator('[data-testid="device-why"]').textContent(), /You asked to sign in with a code on another device/);
+    assert.equal(await waiting.locator('[data-testid="sign-in-host"]').textContent(), "gitlab.example.com");
+    // The QR code is core's SVG, shown as an image, and it has loaded.
+    const qr = waiting.locator('[data-testid="device-qr"]');
+    assert.match(await qr.getAttribute("src"), /^data:image\/svg\+xml/);
+    assert.ok(await qr.evaluate((img) => img.complete && img.naturalWidth > 100), "the QR code image loads");
+    // The time left counts down from the code's lifetime.
+    const left = waiting.locator('[data-testid="device-time-left"]');
+    const first = await left.textContent();
+    assert.match(first, /^(10:00|9:5\d)$/);
+    await page.waitForFunction((f) => document.querySelector('[data-testid="device-time-left"]').textContent !== f, first);
+    assert.deepEqual(await stepStates(page), { discovered: "done", scopes: "done", client: "done", waiting: "current", result: "todo" });
+    assert.equal((await wizard.locator('[data-step="waiting"]').textContent()).trim().replace(/\s+/g, " "), "Other device");
+    // Copy puts the address on the clipboard.
+    await waiting.locator('[data-testid="copy-device-address"]').click();
+    assert.equal(await waiting.locator('[data-testid="copy-device-address"]').textContent(), "Copied");
+    assert.equal(await page.evaluate(() => navigator.clipboard.readText()), "https://gitlab.example.com/oauth/device");
+    await page.screenshot({ path: path.join(artifacts, `ui-wizard-device-code-${scheme}.png`), fullPage: true });
+    // Cancel stops the sign-in and goes back to the app step.
+    await waiting.locator('[data-testid="cancel-sign-in"]').click();
+    await wizard.locator('[data-testid="app-choice"]').waitFor();
+    assert.deepEqual(await callsOf(page, "cancel_sign_in"), [{ url: urls.GITLAB }]);
+    assert.deepEqual(errors, []);
+    await page.close();
+  }
+});
+
+test("without a device authorization endpoint the wizard offers only the browser", async () => {
+  const { page, errors } = await open();
+  const wizard = await toAppStep(page, urls.GITLAB);
+  assert.equal(await wizard.locator('[data-testid="start-device-sign-in"]').count(), 0);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
 test("a sign-in that fails says so plainly, marks the browser step failed, and Try again signs in again", async () => {
   const { page, errors } = await open();
   const wizard = await toAppStep(page, urls.GITLAB);

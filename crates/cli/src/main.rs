@@ -32,9 +32,9 @@ mod tray;
 
 use clap::{Args, Parser, Subcommand};
 use latchkey_core::usecase::{
-    BridgeOptions, BrowserMode, Challenged, ClaudeMode, ClientConfig, HandOffRequest, Latchkey,
-    Need, Provider, ProviderInput, ScopeChoice, SignInEvent, SignInOptions, SignInPlan, StepUp,
-    TokenAuthMethod, Tool,
+    BridgeOptions, BrowserMode, Challenged, ClaudeMode, ClientConfig, DeviceChoice, HandOffRequest,
+    Latchkey, Need, Provider, ProviderInput, ScopeChoice, SignInEvent, SignInOptions, SignInPlan,
+    StepUp, TokenAuthMethod, Tool,
 };
 use latchkey_core::{Error, Secret};
 use std::io::BufRead;
@@ -95,6 +95,12 @@ enum Command {
         /// sign-in page says the app is unknown, e.g. after the server was redeployed).
         #[arg(long)]
         register_again: bool,
+        /// Sign in with a code entered on another device (phone, laptop): Latchkey shows an
+        /// address and a code, and waits (RFC 8628 device authorization). For SSH sessions,
+        /// containers and headless servers; the sign-in server must offer it. Without this
+        /// flag it is used when --no-browser is given and the sign-in server offers it.
+        #[arg(long)]
+        device: bool,
     },
     /// The sign-in servers where you chose to assume PKCE with S256 (--assume-pkce-s256).
     AssumedPkce {
@@ -430,6 +436,7 @@ async fn run(cli: Cli) -> Result<(), Error> {
             name,
             assume_pkce_s256,
             register_again,
+            device,
         } => {
             let url = engine.resolve_server(&server)?;
             let config = client.config()?;
@@ -448,6 +455,11 @@ async fn run(cli: Cli) -> Result<(), Error> {
                 browser: browser(no_browser),
                 timeout: Duration::from_secs(callback_timeout.max(1)),
                 register_again,
+                device: if device {
+                    DeviceChoice::Always
+                } else {
+                    DeviceChoice::Auto
+                },
             };
             let bundle = engine.sign_in(&plan, &options, &progress).await?;
             output::signed_in(&bundle, json);
@@ -531,6 +543,7 @@ async fn run(cli: Cli) -> Result<(), Error> {
                 browser: browser(no_browser),
                 timeout: Duration::from_secs(callback_timeout.max(1)),
                 register_again: false,
+                device: DeviceChoice::Auto,
             };
             let added = engine.add(&plan, &options, &to, &progress).await?;
             if json {

@@ -5,7 +5,7 @@ use latchkey_core::clock::now;
 use latchkey_core::usecase::{
     no_renewal_notice, redirect_uri, sign_in_reason, AsSource, Challenged, ClientChoice,
     CredentialBundle, ErrorReport, PkceChoice, PkceS256, RegistrationMethod, ServerInfo, Severity,
-    SignInEvent, SignInPlan, ToolInfo,
+    SignInEvent, SignInMethod, SignInPlan, ToolInfo,
 };
 use latchkey_core::Error;
 use serde_json::json;
@@ -309,6 +309,22 @@ pub fn sign_in_event(e: &SignInEvent, json: bool) {
                 "{}",
                 json!({ "event": "registering_again", "issuer": issuer, "message": message, "restarting": restarting })
             ),
+            SignInEvent::Method { method, why } => eprintln!(
+                "{}",
+                json!({ "event": "method", "method": method, "why": why })
+            ),
+            SignInEvent::DeviceCode {
+                user_code,
+                verification_uri,
+                verification_uri_complete,
+                expires_in_secs,
+            } => eprintln!(
+                "{}",
+                json!({ "event": "device_code", "user_code": user_code,
+                        "verification_uri": verification_uri,
+                        "verification_uri_complete": verification_uri_complete,
+                        "expires_in": expires_in_secs })
+            ),
             _ => {}
         }
         return;
@@ -349,7 +365,79 @@ pub fn sign_in_event(e: &SignInEvent, json: bool) {
             }
         }
         SignInEvent::Exchanging => eprintln!("Signed in at the sign-in server; fetching tokens..."),
+        // The browser needs no words; the other ways say why they were chosen.
+        SignInEvent::Method {
+            method: SignInMethod::Browser,
+            ..
+        } => {}
+        SignInEvent::Method { why, .. } => eprintln!("{why}"),
+        SignInEvent::DeviceCode {
+            user_code,
+            verification_uri,
+            verification_uri_complete,
+            expires_in_secs,
+        } => {
+            use std::io::IsTerminal;
+            let qr = std::io::stderr().is_terminal().then(|| {
+                device_qr(
+                    verification_uri_complete
+                        .as_deref()
+                        .unwrap_or(verification_uri),
+                )
+            });
+            eprint!(
+                "{}",
+                device_code_text(
+                    user_code,
+                    verification_uri,
+                    verification_uri_complete.is_some(),
+                    *expires_in_secs,
+                    qr.flatten().as_deref(),
+                )
+            );
+        }
     }
+}
+
+/// The QR code of the address to open on the other device, for the terminal.
+fn device_qr(address: &str) -> Option<String> {
+    latchkey_core::qr::terminal(address)
+}
+
+/// What the person reads to sign in on another device: the address, the code, the QR code
+/// when there is one (only on a terminal: in a log or a pipe it is noise), how long the code
+/// lasts. The addresses were checked by the engine; the code and addresses come from the
+/// sign-in server, so every line goes through the terminal cleaning of `eprintln!`.
+pub fn device_code_text(
+    user_code: &str,
+    verification_uri: &str,
+    complete: bool,
+    expires_in_secs: u64,
+    qr: Option<&str>,
+) -> String {
+    let lasts = if expires_in_secs >= 120 {
+        format!("about {} minutes", expires_in_secs.div_ceil(60))
+    } else {
+        format!("{expires_in_secs} seconds")
+    };
+    let mut t = format!(
+        "To sign in, open this address on your phone or another computer:\n  {verification_uri}\nand enter the code:\n  {user_code}\n"
+    );
+    if let Some(qr) = qr {
+        t.push_str(if complete {
+            "Or scan this QR code (it opens the address with the code filled in):\n"
+        } else {
+            "Or scan this QR code to open the address:\n"
+        });
+        t.push_str(qr);
+        if !qr.ends_with('\n') {
+            t.push('\n');
+        }
+    }
+    t.push_str(&format!(
+        "The code is good for {lasts}. Waiting for you to approve the sign-in there (Ctrl-C stops)...\n"
+    ));
+    t
 }
 
 fn expiry_words(expires_at: Option<u64>) -> String {
@@ -502,4 +590,23 @@ fn wrap(words: &[&str], width: usize) -> Vec<String> {
         }
     }
     lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_device_code_text_gives_address_code_qr_and_time() {
+        let uri = "https://as.example.com/device";
+        let qr = device_qr("https://as.example.com/device?user_code=BCDF-GHJK").unwrap();
+        let t = device_code_text("BCDF-GHJK", uri, true, 600, Some(&qr));
+        assert!(t.starts_with("To sign in, open this address on your phone or another computer:\n  https://as.example.com/device\nand enter the code:\n  BCDF-GHJK\nOr scan this QR code (it opens the address with the code filled in):\n"), "{t}");
+        assert!(t.contains('▀') || t.contains('▄'), "{t}");
+        assert!(t.ends_with("The code is good for about 10 minutes. Waiting for you to approve the sign-in there (Ctrl-C stops)...\n"), "{t}");
+        // Off a terminal: no QR code.
+        let plain = device_code_text("BCDF-GHJK", uri, false, 90, None);
+        assert!(!plain.contains("QR"), "{plain}");
+        assert!(plain.contains("good for 90 seconds"), "{plain}");
+    }
 }

@@ -217,6 +217,24 @@ pub enum Error {
     #[error("no sign-in came back within {seconds} seconds")]
     CallbackTimeout { seconds: u64 },
 
+    /// The code of a sign-in on another device (RFC 8628) ran out before it was approved:
+    /// the sign-in server said `expired_token`, or its `expires_in` passed.
+    #[error("the sign-in code expired before the sign-in was approved at {issuer} (it was good for {})", minutes_words(*seconds))]
+    DeviceCodeExpired { issuer: String, seconds: u64 },
+
+    /// The person (or the sign-in server's policy) said no at the verification page: the
+    /// token endpoint answered `access_denied` while Latchkey waited (RFC 8628 section 3.5).
+    #[error("the sign-in was denied at {issuer}'s verification page{}", .description.as_deref().map(|d| format!(" ({})", crate::redact::text(d))).unwrap_or_default())]
+    DeviceDenied {
+        issuer: String,
+        description: Option<String>,
+    },
+
+    /// A sign-in with a code on another device was asked for (`latchkey login --device`), and
+    /// the sign-in server's metadata has no `device_authorization_endpoint` (RFC 8628 section 4).
+    #[error("the sign-in server {issuer} does not offer sign-in with a code on another device (its metadata lists no device_authorization_endpoint)")]
+    NoDeviceFlow { issuer: String },
+
     #[error("could not listen for the sign-in answer on {address}: {detail}")]
     CallbackListen { address: String, detail: String },
 
@@ -362,6 +380,15 @@ fn register_an_app(redirect_uri: &str, scopes: &[String]) -> String {
     format!("Register an app (a \"public\" or \"native\" client) at your sign-in server with the redirect URI {redirect_uri}{port} and the scopes {scopes}, then sign in again with --client-id (and --callback-port to match the redirect URI); in the Latchkey window, enter it at the \"App identity\" step.")
 }
 
+/// "about 10 minutes", "30 seconds": how long a sign-in code was good for.
+fn minutes_words(seconds: u64) -> String {
+    if seconds < 120 {
+        format!("{seconds} seconds")
+    } else {
+        format!("about {} minutes", seconds.div_ceil(60))
+    }
+}
+
 fn oauth_message(e: &OAuthError) -> String {
     let what = match e.code.as_str() {
         "invalid_scope" => "refused the requested scopes".to_string(),
@@ -471,6 +498,9 @@ impl Error {
             Error::IssuerResponseMismatch { .. } => "iss_mismatch",
             Error::MissingCode => "missing_code",
             Error::CallbackTimeout { .. } => "callback_timeout",
+            Error::DeviceCodeExpired { .. } => "device_code_expired",
+            Error::DeviceDenied { .. } => "device_denied",
+            Error::NoDeviceFlow { .. } => "no_device_flow",
             Error::CallbackListen { .. } => "callback_listen",
             Error::Browser { .. } => "browser",
             Error::BadTokenResponse { .. } => "bad_token_response",
@@ -542,6 +572,9 @@ impl Error {
             },
             Error::StateMismatch | Error::IssuerResponseMismatch { .. } | Error::MissingCode => "Start the sign-in again from Latchkey, and finish it in the browser tab it opens.".into(),
             Error::CallbackTimeout { .. } => "Sign in again and finish in the browser; if no browser opened, use --no-browser and open the printed address yourself.".into(),
+            Error::DeviceCodeExpired { seconds, .. } => format!("Sign in again (latchkey login SERVER --device, or the window's Sign in): a new code is shown; open the address on your phone or another computer and enter the code within {}.", minutes_words(*seconds)),
+            Error::DeviceDenied { .. } => "If that was a mistake, sign in again and approve the request on the verification page; if your account is not allowed, ask the sign-in server's administrator for access.".into(),
+            Error::NoDeviceFlow { .. } => "Sign in with --no-browser instead: Latchkey prints the sign-in address to open in a browser on any computer (over SSH, forward the callback port with ssh -L). Or ask the sign-in server's operator to enable the device authorization grant (RFC 8628).".into(),
             Error::CallbackListen { .. } => "Another program may be using that port: choose another --callback-port, or leave it out.".into(),
             Error::Browser { .. } => "Use --no-browser and open the printed address yourself, or set $BROWSER.".into(),
             Error::BadTokenResponse { .. } => "This is a problem on the sign-in server's side; tell its operator.".into(),

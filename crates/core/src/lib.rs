@@ -2,8 +2,8 @@
 //!
 //! The folders are layers; each uses only the ones above it in this list (see
 //! ARCHITECTURE.md, "Layers"):
-//! - [`error`], [`secret`], [`clock`], [`terminal_text`], [`redact`]: the vocabulary every layer
-//!   shares.
+//! - [`error`], [`secret`], [`clock`], [`terminal_text`], [`redact`], [`qr`]: the vocabulary
+//!   every layer shares.
 //! - [`protocol`]: HTTP, `WWW-Authenticate`, protected resource and authorization server
 //!   metadata, discovery, the MCP session.
 //! - [`oauth`]: the sign-in plan, client registration, the loopback redirect, PKCE and
@@ -21,6 +21,7 @@ pub mod health;
 pub mod logging;
 pub mod oauth;
 pub mod protocol;
+pub mod qr;
 pub mod redact;
 pub mod secret;
 pub mod store;

@@ -34,6 +34,7 @@ fn bundle(server: &str, access: &str, refresh: &str) -> CredentialBundle {
             registration_client_uri: None,
             client_secret_expires_at: None,
             registered_scope: None,
+            device_grant: false,
         },
         tokens: TokenSet {
             access_token: Secret::new(access),

@@ -76,9 +76,14 @@ export const api = {
   forgetPkce: (issuer: string) => call<boolean>("forget_pkce", { issuer }),
   editScopes: (url: string, edit: ScopeEdit) => call<PlanView>("edit_scopes", { url, edit }),
   /** Signs in with the kept plan; `registerAgain`: Latchkey first drops its registration at
-   * the sign-in server and registers anew (the page said the app is unknown). */
-  signIn: (url: string, registerAgain?: boolean) =>
-    call<SignInResult>("sign_in", registerAgain ? { url, registerAgain: true } : { url }),
+   * the sign-in server and registers anew (the page said the app is unknown); `device`: with
+   * a code entered on another device instead of the browser (RFC 8628). */
+  signIn: (url: string, registerAgain?: boolean, device?: boolean) =>
+    call<SignInResult>("sign_in", {
+      url,
+      ...(registerAgain ? { registerAgain: true } : {}),
+      ...(device ? { device: true } : {}),
+    }),
   cancelSignIn: (url: string) => call<void>("cancel_sign_in", { url }),
   /** Core's sentence on the tools (what was withdrawn, who keeps a copy), if any. */
   signOut: (url: string) => call<string | null>("sign_out", { url }),

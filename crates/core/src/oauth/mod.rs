@@ -7,6 +7,7 @@
 //! server; stores nothing.
 
 pub mod browser;
+pub mod device;
 pub mod loopback;
 pub mod plan;
 pub mod providers;

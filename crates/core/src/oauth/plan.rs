@@ -152,6 +152,11 @@ pub struct Endpoints {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub revocation: Option<String>,
+    /// The device authorization endpoint (RFC 8628 section 3.1), when the sign-in server
+    /// offers sign-in with a code entered on another device.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub device_authorization: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -397,6 +402,7 @@ pub fn make_plan(discovery: Discovery, client: &ClientConfig) -> SignInPlan {
             token: meta.token_endpoint.clone(),
             registration: meta.registration_endpoint.clone(),
             revocation: meta.revocation_endpoint.clone(),
+            device_authorization: meta.device_authorization_endpoint.clone(),
         },
         client: client_choice,
         callback_port: client.callback_port,

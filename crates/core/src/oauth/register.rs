@@ -47,6 +47,12 @@ pub struct ClientRegistration {
     /// for these without registering again.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub registered_scope: Option<String>,
+    /// The client may use the device authorization grant (RFC 8628): a dynamic registration
+    /// asked for it (its sign-in server advertised a device authorization endpoint) and the
+    /// answer did not leave it out; an app the person registered is assumed to. A kept
+    /// registration without it is replaced before a sign-in with a code on another device.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub device_grant: bool,
 }
 
 impl ClientRegistration {
@@ -294,6 +300,8 @@ struct RegistrationResponse {
     registration_client_uri: Option<String>,
     #[serde(default)]
     client_secret_expires_at: Option<u64>,
+    #[serde(default)]
+    grant_types: Option<Vec<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -318,16 +326,29 @@ pub(crate) fn oauth_error_from_body(stage: OAuthStage, body: &[u8]) -> Option<OA
 /// The registration request body (RFC 7591 §2): public native client, the exact loopback
 /// redirect URI, and the scopes the plan asks for.
 pub fn registration_body(plan: &SignInPlan, redirect_uri: &str) -> serde_json::Value {
-    registration_body_with_scope(plan.scope_param().as_deref(), redirect_uri)
+    registration_body_with_scope(
+        plan.scope_param().as_deref(),
+        redirect_uri,
+        plan.endpoints.device_authorization.is_some(),
+    )
 }
 
 /// [`registration_body`] with `scope` (space-separated, RFC 7591 §2) instead of the plan's:
-/// none when `None`.
-pub fn registration_body_with_scope(scope: Option<&str>, redirect_uri: &str) -> serde_json::Value {
+/// none when `None`. With `device`, `grant_types` also lists the device authorization grant
+/// (RFC 8628 section 3.4), so that one registration serves both ways of signing in.
+pub fn registration_body_with_scope(
+    scope: Option<&str>,
+    redirect_uri: &str,
+    device: bool,
+) -> serde_json::Value {
+    let mut grants = vec!["authorization_code", "refresh_token"];
+    if device {
+        grants.push(crate::oauth::device::GRANT_TYPE);
+    }
     let mut body = serde_json::json!({
         "client_name": "Latchkey",
         "redirect_uris": [redirect_uri],
-        "grant_types": ["authorization_code", "refresh_token"],
+        "grant_types": grants,
         "response_types": ["code"],
         "token_endpoint_auth_method": "none",
         "application_type": "native",
@@ -361,6 +382,7 @@ pub async fn obtain_client(
             registration_client_uri: None,
             client_secret_expires_at: None,
             registered_scope: None,
+            device_grant: true,
         }),
         ClientChoice::MetadataDocument { client_id } => Ok(ClientRegistration {
             method: RegistrationMethod::MetadataDocument,
@@ -373,6 +395,7 @@ pub async fn obtain_client(
             registration_client_uri: None,
             client_secret_expires_at: None,
             registered_scope: None,
+            device_grant: true,
         }),
         ClientChoice::Dynamic { .. } => {
             register(http, plan, redirect_uri, plan.scope_param().as_deref()).await
@@ -426,7 +449,10 @@ async fn register_dynamically(
         detail: format!("registration endpoint {endpoint:?} is not a URL ({e})"),
     })?;
     urls::require_secure(&url, "registration endpoint")?;
-    let body = registration_body_with_scope(scope, redirect_uri);
+    // Where the sign-in server offers sign-in with a code on another device, the
+    // registration asks for that grant too: one registration per issuer serves both.
+    let device = plan.endpoints.device_authorization.is_some();
+    let body = registration_body_with_scope(scope, redirect_uri, device);
     let req = Outgoing::post(&url)
         .header("accept", "application/json")
         .json(&body);
@@ -458,7 +484,10 @@ async fn register_dynamically(
             body: Some(resp.text_excerpt()),
         });
     }
-    registration_from_answer(&resp.body, &plan.issuer, url.as_str(), redirect_uri, scope)
+    let mut client =
+        registration_from_answer(&resp.body, &plan.issuer, url.as_str(), redirect_uri, scope)?;
+    client.device_grant = device && client.device_grant;
+    Ok(client)
 }
 
 /// Reads a registration answer (RFC 7591 section 3.2.1) from `endpoint` of `issuer` into the
@@ -497,6 +526,11 @@ pub fn registration_from_answer(
         registration_client_uri: r.registration_client_uri,
         client_secret_expires_at: r.client_secret_expires_at,
         registered_scope: scope.map(str::to_string),
+        // An answer that lists its grant types says whether the device grant was allowed;
+        // one that does not is taken as registered as asked.
+        device_grant: r
+            .grant_types
+            .is_none_or(|g| g.iter().any(|t| t == crate::oauth::device::GRANT_TYPE)),
     })
 }
 
@@ -685,6 +719,7 @@ mod tests {
             registration_client_uri: Some(CLIENT_URI.into()),
             client_secret_expires_at: Some(1_700_003_600),
             registered_scope: Some("mcp".into()),
+            device_grant: false,
         }
     }
 

@@ -260,6 +260,26 @@ fn to_token_set(
             detail: clean(&s),
         },
     })?;
+    token_set_from(
+        &resp,
+        token_url,
+        requested_scopes,
+        keep_refresh,
+        obtained_at,
+    )
+}
+
+/// The tokens of a token response read leniently ([`LenientTokenResponse`]) from
+/// `token_url`: an empty access token is a failure; a refresh token absent from the answer is
+/// `keep_refresh`; `requested_scopes` stand for the granted ones when the answer lists none;
+/// the expiry follows [`token_response::expires_at`].
+pub(crate) fn token_set_from(
+    resp: &LenientTokenResponse,
+    token_url: &str,
+    requested_scopes: &[String],
+    keep_refresh: Option<&Secret>,
+    obtained_at: u64,
+) -> Result<TokenSet> {
     let token_type = match resp.token_type() {
         oauth2::basic::BasicTokenType::Bearer => "Bearer".to_string(),
         other => format!("{other:?}"),
@@ -320,6 +340,7 @@ mod tests {
             registration_client_uri: None,
             client_secret_expires_at: None,
             registered_scope: None,
+            device_grant: false,
         }
     }
 

@@ -35,6 +35,8 @@ pub struct Expect {
     status: u16,
     reply_headers: Vec<(String, String)>,
     reply_body: Vec<u8>,
+    /// No answer: the connection broke ([`Expect::respond_unreachable`]).
+    unreachable: Option<String>,
 }
 
 impl fmt::Debug for Expect {
@@ -57,6 +59,7 @@ impl Expect {
             status: 200,
             reply_headers: Vec::new(),
             reply_body: Vec::new(),
+            unreachable: None,
         }
     }
 
@@ -104,6 +107,13 @@ impl Expect {
     /// Answers with this body, as is.
     pub fn respond_body(mut self, body: impl Into<Vec<u8>>) -> Self {
         self.reply_body = body.into();
+        self
+    }
+
+    /// Gives no answer: the request fails with [`Error::Unreachable`] and `detail`, as when
+    /// the server closed the connection (an expected failure, not a problem of the test).
+    pub fn respond_unreachable(mut self, detail: &str) -> Self {
+        self.unreachable = Some(detail.into());
         self
     }
 
@@ -338,6 +348,15 @@ impl Canned {
             None => Err("nothing more was expected".to_string()),
             Some(e) => match e.mismatch(&sent) {
                 Some(why) => Err(why),
+                None if e.unreachable.is_some() => {
+                    let detail = e.unreachable.clone().unwrap_or_default();
+                    s.expected.pop_front();
+                    s.sent.push(sent);
+                    return Err(Error::Unreachable {
+                        url: trace::redact_url(request.url().as_str()),
+                        detail,
+                    });
+                }
                 None => {
                     let answer = e
                         .response()

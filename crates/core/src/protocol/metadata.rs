@@ -37,6 +37,9 @@ pub struct AuthServerMetadata {
     pub authorization_response_iss_parameter_supported: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_id_metadata_document_supported: Option<bool>,
+    /// Sign-in with a code entered on another device (RFC 8628 section 4).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_authorization_endpoint: Option<String>,
 }
 
 impl AuthServerMetadata {
@@ -81,6 +84,7 @@ impl AuthServerMetadata {
             grant_types_supported: None,
             authorization_response_iss_parameter_supported: None,
             client_id_metadata_document_supported: None,
+            device_authorization_endpoint: None,
         }
     }
 }

@@ -444,6 +444,7 @@ pub(crate) mod tests {
                 registration_client_uri: None,
                 client_secret_expires_at: None,
                 registered_scope: None,
+                device_grant: false,
             },
             tokens: TokenSet {
                 access_token: Secret::new("at-secret-value"),

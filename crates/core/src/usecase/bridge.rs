@@ -186,14 +186,25 @@ impl Bridge {
             client: &self.options.client,
             options: &self.options.sign_in,
             asking: &|_| {},
-            progress: &|e| match e {
+            progress: &|e| {
+                match e {
                 SignInEvent::SignInPage {
                     url, opened: false, ..
                 } => tracing::warn!("to sign in to {}, open {url}", self.server),
                 SignInEvent::SignInPage { .. } => {
                     tracing::info!("the sign-in page is open in the browser")
                 }
+                // The person must see these: the bridge's stderr is where it talks.
+                SignInEvent::DeviceCode {
+                    user_code,
+                    verification_uri,
+                    ..
+                } => tracing::warn!(
+                    "to sign in to {}, open {verification_uri} on another device and enter the code {user_code}",
+                    self.server
+                ),
                 other => tracing::debug!("sign-in: {other:?}"),
+            }
             },
         };
         self.engine

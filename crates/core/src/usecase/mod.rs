@@ -26,6 +26,8 @@ pub mod tray_bus;
 pub mod why;
 
 #[cfg(test)]
+mod device_sign_in_tests;
+#[cfg(test)]
 mod registration_tests;
 #[cfg(test)]
 mod tests;
@@ -38,7 +40,10 @@ pub use hand_off::{ClaudeMode, Delivered, HandOffRequest, HandedOff, Summary, Wi
 pub use links::LinkAction;
 pub use reauth::SignInAgain;
 pub use renew::sign_in_reason;
-pub use sign_in::{no_renewal_notice, BrowserMode, ScopeChoice, SignInEvent, SignInOptions};
+pub use sign_in::{
+    choose_method, no_renewal_notice, BrowserMode, DeviceChoice, ScopeChoice, SignInEvent,
+    SignInMethod, SignInOptions,
+};
 pub use sign_out::SignedOut;
 pub use status::{LocalPicture, StoredSession};
 pub use step_up::{Challenged, StepUp};

@@ -138,6 +138,7 @@ fn kept_client(issuer: &str, id: &str, port: u16) -> ClientRegistration {
         registration_client_uri: None,
         client_secret_expires_at: None,
         registered_scope: Some("mcp".into()),
+        device_grant: false,
     }
 }
 

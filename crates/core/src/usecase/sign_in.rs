@@ -4,9 +4,14 @@
 //! browser, exchange the code (registering again and starting over once when the
 //! authorization server refuses the client), store the bundle (the kernel copy follows the
 //! write), record the flow for "why", and announce the change.
+//!
+//! Where no browser can reach the loopback redirect, the sign-in may instead show a code to
+//! enter on another device (RFC 8628, [`crate::oauth::device`]): [`choose_method`] decides,
+//! and the rest (the bundle, the record, the announcement) is the same.
 
 use crate::clock::Clock;
 use crate::error::{Error, Result};
+use crate::oauth::device::{self, DeviceEndpoint};
 use crate::oauth::loopback::{CallbackListener, Expected};
 use crate::oauth::plan::{self, ClientConfig};
 use crate::oauth::plan::{PkceS256, SignInPlan};
@@ -22,6 +27,7 @@ use crate::store::vault::{self, CredentialBundle, CredentialStore, BUNDLE_VERSIO
 use crate::store::{flow_record, lock};
 use crate::usecase::engine::Latchkey;
 use crate::usecase::registrations;
+use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,6 +49,74 @@ pub struct SignInOptions {
     /// --register-again`, the window's "Register again"). Only automatic (dynamic)
     /// registrations are dropped; an app the person registered is kept.
     pub register_again: bool,
+    /// Whether to sign in with a code entered on another device (RFC 8628): see
+    /// [`choose_method`].
+    pub device: DeviceChoice,
+}
+
+/// When to sign in with a code entered on another device (the device authorization grant,
+/// RFC 8628) instead of the browser.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeviceChoice {
+    /// When no browser can be opened here and the sign-in server offers it.
+    #[default]
+    Auto,
+    /// Always (`latchkey login --device`); an error where the sign-in server does not offer it.
+    Always,
+    /// Never.
+    Never,
+}
+
+/// How a sign-in reaches the person.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SignInMethod {
+    /// The sign-in page in a browser, its answer on the loopback redirect.
+    Browser,
+    /// The sign-in page in a browser elsewhere; the person pastes back the address it ends on.
+    PasteBack,
+    /// A code the person enters on another device (RFC 8628).
+    DeviceCode,
+}
+
+/// How this sign-in reaches the person, and why, in words a front shows: the one rule
+/// (ARCHITECTURE.md, Use cases: sign in). With [`DeviceChoice::Always`] the code on another
+/// device, [`Error::NoDeviceFlow`] where the sign-in server offers none; with
+/// [`DeviceChoice::Auto`] the code when no browser can be opened here
+/// ([`BrowserMode::PrintOnly`]) and the sign-in server offers it; the browser otherwise.
+pub fn choose_method(options: &SignInOptions, plan: &SignInPlan) -> Result<(SignInMethod, String)> {
+    let offered = plan.endpoints.device_authorization.is_some();
+    let no_browser = options.browser == BrowserMode::PrintOnly;
+    Ok(match options.device {
+        DeviceChoice::Always if offered => (
+            SignInMethod::DeviceCode,
+            format!(
+                "You asked to sign in with a code on another device; {} offers it.",
+                plan.issuer
+            ),
+        ),
+        DeviceChoice::Always => {
+            return Err(Error::NoDeviceFlow {
+                issuer: plan.issuer.clone(),
+            })
+        }
+        DeviceChoice::Auto if no_browser && offered => (
+            SignInMethod::DeviceCode,
+            format!(
+                "No browser can be opened here, and {} offers sign-in with a code on another device: open the address below on your phone or another computer and enter the code.",
+                plan.issuer
+            ),
+        ),
+        _ if no_browser => (
+            SignInMethod::Browser,
+            "No browser is opened here: open the sign-in address below in a browser.".into(),
+        ),
+        _ => (
+            SignInMethod::Browser,
+            "The sign-in page opens in your browser.".into(),
+        ),
+    })
 }
 
 impl Default for SignInOptions {
@@ -53,6 +127,7 @@ impl Default for SignInOptions {
             browser: BrowserMode::Open,
             timeout: Duration::from_secs(300),
             register_again: false,
+            device: DeviceChoice::Auto,
         }
     }
 }
@@ -88,6 +163,18 @@ pub enum SignInEvent {
     },
     /// The browser step is done: the code is being exchanged for tokens.
     Exchanging,
+    /// How this sign-in reaches the person, and why ([`choose_method`]).
+    Method { method: SignInMethod, why: String },
+    /// The code to enter on another device, and where (RFC 8628): a front shows both (and a
+    /// QR code of `verification_uri_complete`, else `verification_uri`) and the time left.
+    /// The addresses passed [`device::check_verification_uri`]; the device code itself is
+    /// never in an event.
+    DeviceCode {
+        user_code: String,
+        verification_uri: String,
+        verification_uri_complete: Option<String>,
+        expires_in_secs: u64,
+    },
 }
 
 /// What to show while the sign-in page is open with a reused registration at `issuer`.
@@ -241,6 +328,124 @@ async fn authorize(
     .await
 }
 
+/// The client for a sign-in with a code on another device: the issuer's kept registration
+/// when it fits the plan and was registered for the device grant, else a new registration
+/// (kept for the issuer) that asks for both grants, with a loopback redirect URI on the plan's
+/// port or a free one so that later browser sign-ins reuse it; or the plan's own client.
+async fn device_client(
+    http: &Http,
+    plan: &SignInPlan,
+    options: &SignInOptions,
+    store: &dyn CredentialStore,
+    clock: &dyn Clock,
+) -> Result<(ClientRegistration, bool)> {
+    let kept = registrations::dynamic(plan)
+        .then(|| registrations::kept(store, &plan.issuer))
+        .flatten();
+    if let Some(k) = kept
+        .as_ref()
+        .filter(|k| k.device_grant && k.reusable_for(plan) && !k.secret_expired(clock.now()))
+    {
+        return Ok((k.clone(), true));
+    }
+    // A port for the redirect URI the client lists: nothing listens on it in this sign-in.
+    let redirect_uri = CallbackListener::bind(plan.callback_port)
+        .await?
+        .redirect_uri();
+    if !registrations::dynamic(plan) {
+        let client =
+            obtain_client(http, plan, &redirect_uri, options.client_secret.as_ref()).await?;
+        return Ok((client, false));
+    }
+    let client =
+        registrations::register_and_keep(http, store, plan, &redirect_uri, kept.as_ref()).await?;
+    Ok((client, false))
+}
+
+/// The sign-in with a code on another device (RFC 8628): the client, the device authorization
+/// request with the plan's scopes and resource, the code shown to the person, the wait. A
+/// dynamic registration the sign-in server refuses (`invalid_client`, `unauthorized_client`)
+/// is dropped and made anew once.
+async fn with_device_code(
+    http: &Http,
+    plan: &SignInPlan,
+    options: &SignInOptions,
+    store: &dyn CredentialStore,
+    events: &(dyn Fn(SignInEvent) + Send + Sync),
+    clock: &dyn Clock,
+) -> Result<(ClientRegistration, TokenSet)> {
+    let Some(endpoint) = plan.endpoints.device_authorization.as_deref() else {
+        return Err(Error::NoDeviceFlow {
+            issuer: plan.issuer.clone(),
+        });
+    };
+    let mut restarted = false;
+    loop {
+        let (client, reused) = device_client(http, plan, options, store, clock).await?;
+        if client.issuer != plan.issuer {
+            return Err(Error::InvalidPlan {
+                problems: format!(
+                    "the client registration {} belongs to the sign-in server {}, not to {}: sign in again so Latchkey registers there",
+                    client.client_id, client.issuer, plan.issuer
+                ),
+            });
+        }
+        events(SignInEvent::ClientReady {
+            client_id: client.client_id.clone(),
+            method: client.method,
+            reused,
+        });
+        let ep = DeviceEndpoint {
+            device_authorization: endpoint,
+            token: &plan.endpoints.token,
+            issuer: &plan.issuer,
+            server_url: &plan.server_url,
+            client: &client,
+            resource: &plan.resource,
+        };
+        let started = tokio::time::Instant::now();
+        let result = match device::authorize(http, &ep, plan.scope_param().as_deref()).await {
+            Ok(auth) => {
+                events(SignInEvent::DeviceCode {
+                    user_code: auth.user_code.clone(),
+                    verification_uri: auth.verification_uri.clone(),
+                    verification_uri_complete: auth.verification_uri_complete.clone(),
+                    expires_in_secs: auth.expires_in.as_secs(),
+                });
+                device::poll(http, &ep, &auth, started, &plan.scope_names(), clock).await
+            }
+            Err(e) => Err(e),
+        };
+        match result {
+            Ok(tokens) => return Ok((client, tokens)),
+            Err(e)
+                if client.method == RegistrationMethod::Dynamic
+                    && registrations::says_client_unknown(&e)
+                    && !restarted =>
+            {
+                registrations::drop_if_current(store, &client);
+                events(SignInEvent::RegisteringAgain {
+                    issuer: plan.issuer.clone(),
+                    message: format!(
+                        "{} refused Latchkey's registration {} ({e}). Latchkey registers again and asks for a new code.",
+                        plan.issuer, client.client_id
+                    ),
+                    restarting: true,
+                });
+                restarted = true;
+            }
+            Err(e) => {
+                if client.method == RegistrationMethod::Dynamic
+                    && registrations::says_client_unknown(&e)
+                {
+                    registrations::drop_if_current(store, &client);
+                }
+                return Err(e);
+            }
+        }
+    }
+}
+
 /// The sign-in itself, once a plan is settled: the loopback listener, the client (the
 /// issuer's kept registration when it fits and the authorization server still knows it), the
 /// browser, the code exchange; the bundle to store. `store` is read for the last sign-in's
@@ -257,6 +462,7 @@ pub async fn perform(
     events: &(dyn Fn(SignInEvent) + Send + Sync),
     clock: &dyn Clock,
 ) -> Result<CredentialBundle> {
+    let (method, why) = choose_method(options, plan)?;
     if plan.pkce == PkceS256::NeedsConfirmation {
         return Err(Error::PkceNotAdvertised {
             issuer: plan.issuer.clone(),
@@ -312,32 +518,36 @@ pub async fn perform(
         .any(|p| p.only_without_refresh_token)
         && stored_refresh.is_some();
 
+    events(SignInEvent::Method { method, why });
     let mut restarted = false;
-    let (client, mut tokens) = loop {
-        let (listener, client, reused) =
-            client_and_listener(http, plan, options, store, events, clock, &extra).await?;
-        events(SignInEvent::ClientReady {
-            client_id: client.client_id.clone(),
-            method: client.method,
-            reused,
-        });
-        match authorize(
-            http, plan, options, listener, &client, reused, &extra, events, clock,
-        )
-        .await
-        {
-            Ok(tokens) => break (client, tokens),
-            // The authorization server does not know this registration (any more): drop it,
-            // register again and start over, once.
-            Err(e)
-                if client.method == RegistrationMethod::Dynamic
-                    && registrations::says_client_unknown(&e) =>
+    let (client, mut tokens) = if method == SignInMethod::DeviceCode {
+        with_device_code(http, plan, options, store, events, clock).await?
+    } else {
+        loop {
+            let (listener, client, reused) =
+                client_and_listener(http, plan, options, store, events, clock, &extra).await?;
+            events(SignInEvent::ClientReady {
+                client_id: client.client_id.clone(),
+                method: client.method,
+                reused,
+            });
+            match authorize(
+                http, plan, options, listener, &client, reused, &extra, events, clock,
+            )
+            .await
             {
-                registrations::drop_if_current(store, &client);
-                if restarted {
-                    return Err(e);
-                }
-                events(SignInEvent::RegisteringAgain {
+                Ok(tokens) => break (client, tokens),
+                // The authorization server does not know this registration (any more): drop it,
+                // register again and start over, once.
+                Err(e)
+                    if client.method == RegistrationMethod::Dynamic
+                        && registrations::says_client_unknown(&e) =>
+                {
+                    registrations::drop_if_current(store, &client);
+                    if restarted {
+                        return Err(e);
+                    }
+                    events(SignInEvent::RegisteringAgain {
                     issuer: plan.issuer.clone(),
                     message: format!(
                         "{} refused Latchkey's registration {} ({e}). Latchkey registers again and starts the sign-in over: the sign-in page opens once more.",
@@ -345,9 +555,10 @@ pub async fn perform(
                     ),
                     restarting: true,
                 });
-                restarted = true;
+                    restarted = true;
+                }
+                Err(e) => return Err(e),
             }
-            Err(e) => return Err(e),
         }
     };
     // Without the consent prompt such a provider keeps the refresh token it issued before
