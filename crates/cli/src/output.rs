@@ -309,6 +309,14 @@ pub fn sign_in_event(e: &SignInEvent, json: bool) {
                 "{}",
                 json!({ "event": "registering_again", "issuer": issuer, "message": message, "restarting": restarting })
             ),
+            SignInEvent::Method {
+                method,
+                why,
+                ssh_forward,
+            } => eprintln!(
+                "{}",
+                json!({ "event": "method", "method": method, "why": why, "ssh_forward": ssh_forward })
+            ),
             _ => {}
         }
         return;
@@ -345,6 +353,18 @@ pub fn sign_in_event(e: &SignInEvent, json: bool) {
             if let Some(advice) = register_again {
                 eprintln!(
                     "{advice} Press Ctrl-C, then run the same command with --register-again."
+                );
+            }
+        }
+        SignInEvent::Method {
+            method,
+            why,
+            ssh_forward,
+        } => {
+            eprintln!("The sign-in answer comes back {}. {why}.", method.words());
+            if let Some(command) = ssh_forward {
+                eprintln!(
+                    "To have the browser's answer reach this machine by itself, run this on the computer with the browser (not here), before you open the address; it forwards the callback port to this machine:\n  {command}"
                 );
             }
         }

@@ -217,6 +217,13 @@ pub enum Error {
     #[error("no sign-in came back within {seconds} seconds")]
     CallbackTimeout { seconds: u64 },
 
+    /// Pasted addresses that were not this sign-in's answer, `count` of them (the limit of
+    /// `oauth::paste_back::MAX_BAD_PASTES`): the sign-in ended.
+    #[error(
+        "{count} pasted addresses in a row were not this sign-in's answer, so the sign-in stopped"
+    )]
+    TooManyBadPastes { count: u32 },
+
     #[error("could not listen for the sign-in answer on {address}: {detail}")]
     CallbackListen { address: String, detail: String },
 
@@ -471,6 +478,7 @@ impl Error {
             Error::IssuerResponseMismatch { .. } => "iss_mismatch",
             Error::MissingCode => "missing_code",
             Error::CallbackTimeout { .. } => "callback_timeout",
+            Error::TooManyBadPastes { .. } => "too_many_bad_pastes",
             Error::CallbackListen { .. } => "callback_listen",
             Error::Browser { .. } => "browser",
             Error::BadTokenResponse { .. } => "bad_token_response",
@@ -541,7 +549,8 @@ impl Error {
                 _ => "Try again; if it keeps failing, the description above comes from the sign-in server and is what its operator needs.".into(),
             },
             Error::StateMismatch | Error::IssuerResponseMismatch { .. } | Error::MissingCode => "Start the sign-in again from Latchkey, and finish it in the browser tab it opens.".into(),
-            Error::CallbackTimeout { .. } => "Sign in again and finish in the browser; if no browser opened, use --no-browser and open the printed address yourself.".into(),
+            Error::CallbackTimeout { .. } => "Sign in again and finish in the browser; if no browser opened, use --no-browser and open the printed address yourself, then paste the address the browser ended on (http://127.0.0.1:PORT/callback?code=...) back into Latchkey.".into(),
+            Error::TooManyBadPastes { .. } => "Sign in again. When the browser shows a page that could not be reached, copy the whole address from its address bar (it starts with http://127.0.0.1:PORT/callback?code=) and paste that into Latchkey, for the sign-in it printed last.".into(),
             Error::CallbackListen { .. } => "Another program may be using that port: choose another --callback-port, or leave it out.".into(),
             Error::Browser { .. } => "Use --no-browser and open the printed address yourself, or set $BROWSER.".into(),
             Error::BadTokenResponse { .. } => "This is a problem on the sign-in server's side; tell its operator.".into(),

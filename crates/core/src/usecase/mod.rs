@@ -38,7 +38,9 @@ pub use hand_off::{ClaudeMode, Delivered, HandOffRequest, HandedOff, Summary, Wi
 pub use links::LinkAction;
 pub use reauth::SignInAgain;
 pub use renew::sign_in_reason;
-pub use sign_in::{no_renewal_notice, BrowserMode, ScopeChoice, SignInEvent, SignInOptions};
+pub use sign_in::{
+    no_renewal_notice, BrowserMode, ScopeChoice, SignInEvent, SignInMethod, SignInOptions,
+};
 pub use sign_out::SignedOut;
 pub use status::{LocalPicture, StoredSession};
 pub use step_up::{Challenged, StepUp};
@@ -53,6 +55,10 @@ pub use crate::health::overview::{
 };
 pub use crate::health::probe::{Health, ServerHealth};
 pub use crate::health::reasons::{ErrorReport, Fix, Reason};
+pub use crate::oauth::browser::{availability as browser_availability, Availability};
+pub use crate::oauth::paste_back::{
+    channel as paste_back_channel, PasteBack, PasteInbox, PasteOutcome, MAX_BAD_PASTES,
+};
 pub use crate::oauth::plan::{
     redirect_uri, ClientChoice, ClientConfig, ExtraParam, PkceS256, PlanSites, Severity,
     SignInPlan, TokenAuthMethod,
