@@ -8,7 +8,7 @@ here="$(cd "$(dirname "$0")" && pwd)"
 root="$(dirname "$here")"
 seeds="$here/seeds"
 rm -rf "$seeds"
-mkdir -p "$seeds"/{www_authenticate,metadata,token_response,register,tool_config,links,callback,redact}
+mkdir -p "$seeds"/{www_authenticate,metadata,token_response,register,tool_config,links,callback,paste_back,redact}
 n=0
 seed() { # target, content
   n=$((n + 1))
@@ -50,6 +50,12 @@ seed links 'latchkey:login?url=https://x/mcp'
 seed callback $'GET /callback?code=abc&state=fuzz-state-0123456789&iss=https%3A%2F%2Fas.example HTTP/1.1\r\nHost: 127.0.0.1:33418\r\n\r\n'
 seed callback $'GET /callback?error=access_denied&error_description=The+user+said+no&state=fuzz-state-0123456789 HTTP/1.1\r\n\r\n'
 seed callback $'GET /favicon.ico HTTP/1.1\r\n\r\n'
+
+# Addresses pasted back (the browser on another computer).
+seed paste_back 'http://127.0.0.1:33418/callback?code=abc&state=fuzz-state-0123456789&iss=https%3A%2F%2Fas.example'
+seed paste_back 'http://127.0.0.1:33418/callback?error=access_denied&state=fuzz-state-0123456789'
+seed paste_back 'http://127.0.0.1:40001/callback?code=abc&state=other'
+seed paste_back 'not an address'
 
 # Redaction inputs.
 seed redact 'https://as.example/callback?code=C0DE&state=S1&iss=https%3A%2F%2Fas&x=AKIA1234567890ABCDEF'

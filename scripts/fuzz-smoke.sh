@@ -14,7 +14,7 @@ export CARGO_TARGET_DIR="${FUZZ_TARGET_DIR:-${CARGO_TARGET_DIR:+$CARGO_TARGET_DI
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$root/fuzz/target}"
 (cd "$root/fuzz" && cargo afl build --release --quiet)
 failed=0
-for t in www_authenticate metadata token_response register tool_config links callback redact; do
+for t in www_authenticate metadata token_response register tool_config links callback paste_back redact; do
   FUZZ_NO_BUILD=1 "$root/scripts/fuzz.sh" "$t" "$seconds" || failed=1
 done
 if [ $failed = 0 ]; then

@@ -13,7 +13,7 @@
 # fuzz/target), never the workspace's target directory.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
-targets="www_authenticate metadata token_response register tool_config links callback redact"
+targets="www_authenticate metadata token_response register tool_config links callback paste_back redact"
 if [ "${1:-}" = list ] || [ $# -lt 2 ]; then
   echo "usage: $0 TARGET SECONDS; targets: $targets" >&2
   [ "${1:-}" = list ] && exit 0 || exit 2

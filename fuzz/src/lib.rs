@@ -2,7 +2,7 @@
 //! any bytes: a panic, an abort or a hang is a finding. None touches the network or the
 //! home folder: the parsers are called on bytes, with paths that are never opened.
 
-use latchkey_core::oauth::{loopback, register, token_response};
+use latchkey_core::oauth::{loopback, paste_back, register, token_response};
 use latchkey_core::protocol::metadata::{AuthServerMetadata, ProtectedResourceMetadata};
 use latchkey_core::protocol::www_authenticate;
 use latchkey_core::redact;
@@ -154,6 +154,28 @@ pub fn callback(data: &[u8]) {
         };
         if let loopback::Request::Answer(Err(e)) = loopback::read_request(data, &expected) {
             let _ = e.to_string();
+        }
+    }
+}
+
+/// An address pasted back into a waiting sign-in (`oauth/paste_back.rs` `read`). Beyond no
+/// panic: a refusal never repeats the code of what was pasted (planted before the bytes).
+pub fn paste_back(data: &[u8]) {
+    let state = Secret::new("fuzz-state-0123456789");
+    let text = String::from_utf8_lossy(data);
+    let ours = "http://127.0.0.1:33418/callback";
+    for iss_required in [false, true] {
+        let expected = loopback::Expected {
+            state: &state,
+            issuer: "https://as.example",
+            iss_required,
+        };
+        if let paste_back::Verdict::Answer(Err(e)) = paste_back::read(&text, ours, &expected) {
+            let _ = e.to_string();
+        }
+        let planted = format!("{ours}?code=PLANTED-CODE-987654&{text}");
+        if let paste_back::Verdict::NotTheAnswer(m) = paste_back::read(&planted, ours, &expected) {
+            assert!(!m.contains("PLANTED-CODE-987654"), "a refusal repeats the code: {m}");
         }
     }
 }

@@ -2,7 +2,7 @@
 //! is generated from these (see [`crate::bindings`]); no secret ever appears in them.
 
 use latchkey_core::usecase::{
-    PlanSites, Provider, Reason, Session, SignInPlan, Step, TokenAuthMethod, Tool,
+    PlanSites, Provider, Reason, Session, SignInMethod, SignInPlan, Step, TokenAuthMethod, Tool,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -191,7 +191,17 @@ pub struct SignInProgress {
     #[ts(optional)]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device: Option<DeviceCodeView>,
-    /// Why the sign-in goes this way (with a code on another device), in words.
+    /// How the answer comes back (core's `SignInEvent::Method`), once known; kept on the
+    /// events after it.
+    #[ts(optional)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub method: Option<SignInMethod>,
+    /// How the answer comes back, in a few words, and why (a sentence), for the wizard to
+    /// show while waiting.
+    #[ts(optional)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub method_words: Option<String>,
+    /// Why the sign-in goes this way, in words.
     #[ts(optional)]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub method_why: Option<String>,

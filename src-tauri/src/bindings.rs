@@ -5,7 +5,8 @@
 
 use crate::api;
 use latchkey_core::usecase::{
-    Dashboard, Diagnosis, Overall, Overview, Preset, ServerHealth, SessionEvent, SignInPlan,
+    Dashboard, Diagnosis, Overall, Overview, PasteOutcome, Preset, ServerHealth, SessionEvent,
+    SignInMethod, SignInPlan,
 };
 use std::path::Path;
 use ts_rs::{Config, ExportError, TS};
@@ -22,6 +23,8 @@ pub fn export(dir: &Path) -> Result<(), ExportError> {
     Diagnosis::export_all(&cfg)?;
     SessionEvent::export_all(&cfg)?;
     Preset::export_all(&cfg)?;
+    SignInMethod::export_all(&cfg)?;
+    PasteOutcome::export_all(&cfg)?;
     api::AppError::export_all(&cfg)?;
     api::ExportedDiagnostics::export_all(&cfg)?;
     api::ClientInput::export_all(&cfg)?;

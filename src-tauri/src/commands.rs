@@ -9,11 +9,12 @@ use crate::api::{
 use crate::state::{AppState, KeptPlan};
 use latchkey_core::usecase::{
     self, BrowserMode, ClientConfig, Dashboard, DeviceChoice, Diagnosis, HandOffRequest,
-    NetworkState, Overview, Preset, Provider, ProviderInput, ScopeChoice, ServerHealth, Session,
-    SignInEvent, SignInMethod, SignInOptions, SignInPlan, Tool,
+    NetworkState, Overview, PasteOutcome, Preset, Provider, ProviderInput, ScopeChoice,
+    ServerHealth, Session, SignInEvent, SignInMethod, SignInOptions, SignInPlan, Tool,
 };
 use latchkey_core::{Error, Secret};
 use std::path::PathBuf;
+use std::sync::Mutex;
 use std::time::Duration;
 use tauri::{AppHandle, Emitter, Manager, Runtime, State};
 
@@ -326,7 +327,13 @@ pub async fn edit_scopes(
         .ok_or_else(|| no_plan(&url))?
 }
 
-fn progress(url: &str, e: &SignInEvent) -> SignInProgress {
+/// The progress to show for `e`; `method` keeps how the answer comes back (and why) from the
+/// event that said it for the events after it.
+fn progress(
+    url: &str,
+    e: &SignInEvent,
+    method: &Mutex<Option<(SignInMethod, String)>>,
+) -> SignInProgress {
     let mut p = SignInProgress {
         url: url.to_string(),
         step: SignInStep::Listening,
@@ -335,8 +342,11 @@ fn progress(url: &str, e: &SignInEvent) -> SignInProgress {
         notice: None,
         register_again: None,
         device: None,
+        method: None,
+        method_words: None,
         method_why: None,
     };
+    let mut kept = method.lock().unwrap_or_else(|p| p.into_inner());
     match e {
         SignInEvent::Listening { .. } => {}
         SignInEvent::ClientReady { .. } => p.step = SignInStep::ClientReady,
@@ -354,12 +364,20 @@ fn progress(url: &str, e: &SignInEvent) -> SignInProgress {
             p.browser_opened = *opened;
             p.register_again = register_again.clone();
         }
-        SignInEvent::Exchanging => p.step = SignInStep::Exchanging,
-        SignInEvent::Method { method, why } => {
-            if *method != SignInMethod::Browser {
-                p.method_why = Some(why.clone());
-            }
+        SignInEvent::Method {
+            method,
+            why,
+            ssh_forward,
+        } => {
+            // Said just before the sign-in page: the client is ready, the page comes next.
+            p.step = SignInStep::ClientReady;
+            let why = match ssh_forward {
+                Some(command) => format!("{why}. On the computer with the browser, run: {command}"),
+                None => why.clone(),
+            };
+            *kept = Some((*method, why));
         }
+        SignInEvent::Exchanging => p.step = SignInStep::Exchanging,
         SignInEvent::DeviceCode {
             user_code,
             verification_uri,
@@ -381,6 +399,11 @@ fn progress(url: &str, e: &SignInEvent) -> SignInProgress {
             });
         }
     }
+    if let Some((m, why)) = kept.as_ref() {
+        p.method = Some(*m);
+        p.method_words = Some(m.words().to_string());
+        p.method_why = Some(why.clone());
+    }
     p
 }
 
@@ -395,6 +418,8 @@ pub async fn run_sign_in<R: Runtime>(
     device: DeviceChoice,
 ) -> Result<SignInResult> {
     let state = app.state::<AppState>();
+    // The wizard's "Paste the address your browser ended on" feeds this sign-in.
+    let (paste, inbox) = latchkey_core::usecase::paste_back_channel();
     let options = SignInOptions {
         client_secret: kept.client_secret.clone(),
         name: None,
@@ -402,7 +427,9 @@ pub async fn run_sign_in<R: Runtime>(
         timeout: Duration::from_secs(300),
         register_again,
         device,
+        paste_back: Some(inbox),
     };
+    state.set_paste(id, paste);
     let (tx, rx) = tokio::sync::oneshot::channel();
     let engine = state.engine.clone();
     let emitter = app.clone();
@@ -411,8 +438,9 @@ pub async fn run_sign_in<R: Runtime>(
         let events = {
             let app = emitter.clone();
             let url = url.clone();
+            let method = Mutex::new(None);
             move |e: SignInEvent| {
-                let _ = app.emit(events::SIGN_IN_PROGRESS, progress(&url, &e));
+                let _ = app.emit(events::SIGN_IN_PROGRESS, progress(&url, &e, &method));
             }
         };
         let result = engine.sign_in(&kept.plan, &options, &events).await;
@@ -469,6 +497,8 @@ pub async fn sign_in<R: Runtime>(
             notice: None,
             register_again: None,
             device: None,
+            method: None,
+            method_words: None,
             method_why: None,
         },
     );
@@ -489,6 +519,23 @@ pub async fn sign_in<R: Runtime>(
         state.take_plan(&id);
     }
     result
+}
+
+/// The address the browser ended on, pasted into the wizard (the browser is on another
+/// computer, or its answer did not reach Latchkey): checked by core as the listener checks
+/// an answer, and, when it is the answer, the waiting sign-in goes on with it. The address
+/// holds the sign-in code: it is neither logged nor sent back.
+#[tauri::command]
+pub async fn paste_sign_in_answer(
+    state: State<'_, AppState>,
+    url: String,
+    address: TypedSecret,
+) -> Result<PasteOutcome> {
+    let id = canonical(&url)?;
+    let Some(paste) = state.paste(&id) else {
+        return Ok(PasteOutcome::NotWaiting);
+    };
+    Ok(paste.submit(Secret::new(address.0)).await)
 }
 
 #[tauri::command]

@@ -63,6 +63,7 @@ pub fn with_commands<R: Runtime>(builder: Builder<R>) -> Builder<R> {
         commands::forget_pkce,
         commands::sign_in,
         commands::cancel_sign_in,
+        commands::paste_sign_in_answer,
         commands::sign_out,
         commands::hand_off,
         commands::use_in,

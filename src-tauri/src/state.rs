@@ -38,6 +38,9 @@ pub struct AppState {
     pub engine: Arc<Latchkey>,
     plans: Mutex<HashMap<String, KeptPlan>>,
     sign_ins: Mutex<HashMap<String, tauri::async_runtime::JoinHandle<()>>>,
+    /// Where the wizard's "Paste the address your browser ended on" goes, for each sign-in
+    /// in flight (core's `oauth::paste_back`).
+    pastes: Mutex<HashMap<String, latchkey_core::usecase::PasteBack>>,
     /// The last health of every server: `ServerHealth` as JSON, as the UI gets it (the tray's
     /// answers arrive as JSON and are passed on as they are).
     health: Mutex<BTreeMap<String, Value>>,
@@ -69,6 +72,7 @@ impl AppState {
             engine: Arc::new(engine),
             plans: Mutex::default(),
             sign_ins: Mutex::default(),
+            pastes: Mutex::default(),
             health: Mutex::default(),
             monitor: watch::Sender::new(Monitor::Deciding),
             pending_open: Mutex::default(),
@@ -124,8 +128,19 @@ impl AppState {
         }
     }
 
+    /// Where a pasted answer for the sign-in in flight for `url` goes.
+    pub fn set_paste(&self, url: &str, paste: latchkey_core::usecase::PasteBack) {
+        lock(&self.pastes).insert(url.to_string(), paste);
+    }
+
+    /// The way into the sign-in in flight for `url`, if one is waiting.
+    pub fn paste(&self, url: &str) -> Option<latchkey_core::usecase::PasteBack> {
+        lock(&self.pastes).get(url).cloned()
+    }
+
     /// Cancels the sign-in in flight for `url`; true when there was one.
     pub fn cancel_sign_in(&self, url: &str) -> bool {
+        lock(&self.pastes).remove(url);
         match lock(&self.sign_ins).remove(url) {
             Some(t) => {
                 t.abort();
@@ -136,6 +151,7 @@ impl AppState {
     }
 
     pub fn finish_sign_in(&self, url: &str) {
+        lock(&self.pastes).remove(url);
         lock(&self.sign_ins).remove(url);
     }
 

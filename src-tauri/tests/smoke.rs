@@ -484,10 +484,41 @@ fn wizard(app: &AppHandle<MockRuntime>) {
             assert!(page.contains("code_challenge_method=S256"), "{page}");
             assert!(page.contains("scope=mcp"), "{page}");
             assert!(page.contains("client_id=smoke-client"), "{page}");
+            // How the answer comes back, said before the page and kept on its event.
+            assert!(p["method"].is_string(), "{p}");
+            assert!(
+                p["method_words"].is_string() && p["method_why"].is_string(),
+                "{p}"
+            );
             break;
         }
     }
+    // An address pasted into the waiting sign-in goes through core's rule: this one is not
+    // the answer, so the sign-in keeps waiting.
+    let pasted = invoke(
+        app,
+        "paste_sign_in_answer",
+        serde_json::json!({"url": url, "address": "http://127.0.0.1:1/callback?code=c0de-123&state=x"}),
+    )
+    .expect("paste");
+    assert_eq!(pasted["kind"], "not_the_answer", "{pasted}");
+    assert!(
+        pasted["message"]
+            .as_str()
+            .unwrap()
+            .contains("another sign-in")
+            && !pasted.to_string().contains("c0de-123"),
+        "{pasted}"
+    );
     invoke(app, "cancel_sign_in", serde_json::json!({"url": url})).expect("cancel");
+    // Nothing waits any more.
+    let late = invoke(
+        app,
+        "paste_sign_in_answer",
+        serde_json::json!({"url": url, "address": "x"}),
+    )
+    .expect("paste after the end");
+    assert_eq!(late["kind"], "not_waiting", "{late}");
     let err = signing
         .join()
         .unwrap()

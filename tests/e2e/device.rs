@@ -301,7 +301,7 @@ fn without_a_browser_the_code_is_chosen_and_the_reason_printed() {
     assert_eq!(
         method["why"],
         format!(
-            "No browser can be opened here, and {} offers sign-in with a code on another device: open the address below on your phone or another computer and enter the code.",
+            "You asked Latchkey not to open a browser, and {} offers sign-in with a code on another device: open the address below on your phone or another computer and enter the code.",
             f.ready.issuer
         )
     );

@@ -5,7 +5,10 @@
 // reset to recommended, refuse a name with a space). A server whose host starts with "down."
 // cannot be reached (core's error, with its reason), until window.__reachable is set; one
 // starting with "slow." never answers; a
-// sign-in fails as the sign-in server's refusal while window.__signInRefused is set.
+// sign-in fails as the sign-in server's refusal while window.__signInRefused is set. While
+// window.__noBrowserHere is set, a sign-in says no browser can open here (an SSH session
+// without a display) and waits for its answer pasted back; the answer is
+// PASTE_ANSWER below, anything else is refused as core refuses it.
 (() => {
   const F = window.__LATCHKEY_FIXTURE__;
   const calls = (window.__calls = []);
@@ -15,6 +18,9 @@
   const plans = new Map();
   // Sign-ins waiting in the browser: url -> their promise's reject.
   const pendingSignIns = new Map();
+  // Pasted addresses that were not the answer, per server; the state of the mock's sign-in.
+  const badPastes = new Map();
+  const PASTE_STATE = "st-mock-1";
   // The issuers at which the person chose to assume PKCE with S256 (core's pkce-s256.json).
   const pkceChoices = new Set();
   const assumePkce = (p) => {
@@ -172,8 +178,18 @@
       // approved there (never, here) or the sign-in is cancelled.
       if (device) {
         window.__emit("sign-in-progress", { url, step: "waiting_for_device", browser_opened: false,
+          method: "device_code", method_words: "through a code you enter on another device",
           method_why: "You asked to sign in with a code on another device; https://gitlab.example.com offers it.",
           device: F.device });
+        return;
+      }
+      if (window.__noBrowserHere) {
+        window.__emit("sign-in-progress", {
+          url, step: "waiting_for_browser", browser_opened: false,
+          sign_in_url: "https://gitlab.example.com/oauth/authorize?client_id=dyn-1",
+          method: "paste_back", method_words: "by pasting back the address your browser ends on",
+          method_why: "This is an SSH session without a display, so no browser can open here: open the address in a browser on any computer, then paste back the address it ends on",
+        });
         return;
       }
       if (registerAgain) {
@@ -183,9 +199,32 @@
       window.__emit("sign-in-progress", {
         url, step: "waiting_for_browser", browser_opened: true,
         sign_in_url: `https://gitlab.example.com/oauth/authorize?client_id=${registerAgain ? "dyn-2" : "dyn-1"}`,
+        method: "browser", method_words: "in your browser on this machine",
+        method_why: "The sign-in page opened in a browser on this machine, and its answer comes straight back to Latchkey",
         ...(registerAgain ? {} : { register_again: "If the sign-in page says the app is unknown or not allowed (for example invalid_client, unauthorized_client or \"client not found\"), https://gitlab.example.com has forgotten Latchkey's registration: register again." }),
       });
     }),
+    // Core's paste_back rule, for the mock's one sign-in at 127.0.0.1:33418.
+    paste_sign_in_answer: ({ url, address }) => {
+      if (!pendingSignIns.has(url)) return { kind: "not_waiting" };
+      const what = "Paste the whole address from the browser's address bar after signing in (it starts with http://127.0.0.1:33418/callback?code=).";
+      badPastes.set(url, (badPastes.get(url) ?? 0));
+      const refuse = (m) => {
+        const bad = badPastes.get(url) + 1;
+        badPastes.set(url, bad);
+        return { kind: "not_the_answer", message: `${m} ${what}`, left: Math.max(0, 5 - bad) };
+      };
+      let u;
+      try { u = new URL(address.trim()); } catch { return refuse("That is not a web address."); }
+      if (u.host !== "127.0.0.1:33418" || u.pathname !== "/callback") {
+        return refuse(`That address is from another sign-in: it goes to http://${u.host}${u.pathname}, and this sign-in waits at http://127.0.0.1:33418/callback.`);
+      }
+      if (u.searchParams.get("state") !== PASTE_STATE) {
+        return refuse("That address is from another sign-in: its state is not the one this sign-in sent (it may be from an earlier attempt).");
+      }
+      window.__emit("sign-in-progress", { url, step: "exchanging", browser_opened: false });
+      return { kind: "accepted" };
+    },
     cancel_sign_in: ({ url }) => {
       const reject = pendingSignIns.get(url);
       pendingSignIns.delete(url);

@@ -646,6 +646,65 @@ test("a sign-in that fails says so plainly, marks the browser step failed, and T
   await page.close();
 });
 
+test("with no browser here, the wizard says why, offers the paste field at once, refuses what is not the answer, and takes the answer", async () => {
+  for (const scheme of ["light", "dark"]) {
+    const { page, errors } = await open(scheme);
+    const wizard = await toAppStep(page, urls.GITLAB);
+    await page.evaluate(() => (window.__noBrowserHere = true));
+    await wizard.locator('[data-testid="start-sign-in"]').click();
+    const method = wizard.locator('[data-testid="sign-in-method"]');
+    await method.waitFor();
+    assert.equal(await method.getAttribute("data-method"), "paste_back");
+    assert.match(await method.textContent(), /The answer comes back by pasting back the address your browser ends on\./);
+    assert.match(await method.textContent(), /This is an SSH session without a display, so no browser can open here/);
+    const form = wizard.locator('[data-testid="paste-back"]');
+    await form.waitFor();
+    assert.match(await form.textContent(), /Paste the address your browser ended on/);
+    const input = form.locator('[data-testid="paste-address"]');
+    const message = form.locator('[data-testid="paste-message"]');
+    assert.equal(await form.locator('[data-testid="paste-submit"]').isDisabled(), true);
+    // Garbage, then another sign-in's address: each refused in words, and still waiting.
+    await input.fill("hello there");
+    await form.locator('[data-testid="paste-submit"]').click();
+    await message.waitFor();
+    assert.match(await message.textContent(), /That is not a web address\. Paste the whole address .*Latchkey is still waiting \(4 more tries\)/s);
+    assert.equal(await input.inputValue(), "", "the pasted text does not stay on screen");
+    await input.fill("http://127.0.0.1:40001/callback?code=c0de-other&state=st-other");
+    await input.press("Enter");
+    await page.waitForFunction(() => /3 more tries/.test(document.querySelector('[data-testid="paste-message"]')?.textContent ?? ""));
+    assert.match(await message.textContent(), /from another sign-in: it goes to http:\/\/127\.0\.0\.1:40001\/callback/);
+    assert.doesNotMatch(await message.textContent(), /c0de-other/);
+    await page.screenshot({ path: path.join(artifacts, `ui-wizard-paste-back-${scheme}.png`), fullPage: true });
+    // The answer.
+    await input.fill("http://127.0.0.1:33418/callback?code=c0de-1&state=st-mock-1&iss=https%3A%2F%2Fgitlab.example.com");
+    await form.locator('[data-testid="paste-submit"]').click();
+    await wizard.locator('[data-testid="waiting"]', { hasText: "Almost done" }).waitFor();
+    const pastes = await callsOf(page, "paste_sign_in_answer");
+    assert.equal(pastes.length, 3);
+    assert.ok(pastes.every((p) => p.url === urls.GITLAB && typeof p.address === "string"), JSON.stringify(pastes.map((p) => p.url)));
+    assert.equal(await wizard.locator('[data-testid="paste-back"]').count(), 0, "no paste field while the tokens are fetched");
+    assert.deepEqual(errors, []);
+    await page.close();
+  }
+});
+
+test("when the browser opened here but its answer did not come back, the paste field appears after 20 s", async () => {
+  const { page, errors } = await open();
+  await page.clock.install();
+  const wizard = await toAppStep(page, urls.GITLAB);
+  await wizard.locator('[data-testid="start-sign-in"]').click();
+  const method = wizard.locator('[data-testid="sign-in-method"]');
+  await method.waitFor();
+  assert.equal(await method.getAttribute("data-method"), "browser");
+  assert.match(await method.textContent(), /in your browser on this machine/);
+  await page.clock.fastForward(10_000);
+  assert.equal(await wizard.locator('[data-testid="paste-back"]').count(), 0, "not at once: the browser may still come back");
+  await page.clock.fastForward(11_000);
+  await wizard.locator('[data-testid="paste-back"]').waitFor();
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
 test("exported diagnostics are previewed first, then say where they went, copy the same redacted text, and show their folder", async () => {
   const { page, errors } = await open();
   await row(page, urls.LINEAR).locator('[data-testid="why"]').click();

@@ -25,6 +25,7 @@ mod connect;
 mod doctor;
 mod handoff;
 mod output;
+mod paste;
 mod servers;
 mod status;
 mod term;
@@ -78,7 +79,9 @@ enum Command {
         scopes: ScopeArgs,
         #[command(flatten)]
         client: ClientArgs,
-        /// Print the sign-in address instead of opening a browser.
+        /// Print the sign-in address instead of opening a browser, and take the address the
+        /// browser ends on pasted into standard input (also without this flag when no browser
+        /// can open here: an SSH session without a display, a container).
         #[arg(long)]
         no_browser: bool,
         /// Seconds to wait for the sign-in to finish in the browser.
@@ -263,7 +266,9 @@ struct ClientArgs {
     /// How the client authenticates at the token endpoint.
     #[arg(long, value_parser = ["none", "client_secret_basic", "client_secret_post"], requires = "client_id")]
     token_auth: Option<String>,
-    /// A fixed port for the sign-in callback (must match the registered redirect URI).
+    /// A fixed port for the sign-in callback (must match the registered redirect URI). Over
+    /// SSH, `latchkey login` then prints the `ssh -L` command that forwards it from the
+    /// computer with the browser.
     #[arg(long, value_name = "PORT")]
     callback_port: Option<u16>,
     /// An https URL of a client id metadata document, used where the sign-in server accepts one.
@@ -449,6 +454,9 @@ async fn run(cli: Cli) -> Result<(), Error> {
             if !json {
                 output::plan_summary(&plan);
             }
+            // The address the browser ends on may be pasted into standard input when the
+            // answer cannot come back by itself (core says when: SignInEvent::Method).
+            let (paste, inbox) = latchkey_core::usecase::paste_back_channel();
             let options = SignInOptions {
                 client_secret: config.client_secret.clone(),
                 name,
@@ -460,7 +468,10 @@ async fn run(cli: Cli) -> Result<(), Error> {
                 } else {
                     DeviceChoice::Auto
                 },
+                paste_back: Some(inbox),
             };
+            let reader = paste::PasteReader::new(paste, json);
+            let progress = move |e: SignInEvent| reader.on_event(&e);
             let bundle = engine.sign_in(&plan, &options, &progress).await?;
             output::signed_in(&bundle, json);
             Ok(())
@@ -537,6 +548,7 @@ async fn run(cli: Cli) -> Result<(), Error> {
             if !json {
                 output::plan_summary(&plan);
             }
+            let (paste, inbox) = latchkey_core::usecase::paste_back_channel();
             let options = SignInOptions {
                 client_secret: config.client_secret.clone(),
                 name,
@@ -544,7 +556,10 @@ async fn run(cli: Cli) -> Result<(), Error> {
                 timeout: Duration::from_secs(callback_timeout.max(1)),
                 register_again: false,
                 device: DeviceChoice::Auto,
+                paste_back: Some(inbox),
             };
+            let reader = paste::PasteReader::new(paste, json);
+            let progress = move |e: SignInEvent| reader.on_event(&e);
             let added = engine.add(&plan, &options, &to, &progress).await?;
             if json {
                 connect::added_json(&added.bundle, &added.connected);

@@ -5,7 +5,7 @@ use latchkey_core::clock::now;
 use latchkey_core::usecase::{
     no_renewal_notice, redirect_uri, sign_in_reason, AsSource, Challenged, ClientChoice,
     CredentialBundle, ErrorReport, PkceChoice, PkceS256, RegistrationMethod, ServerInfo, Severity,
-    SignInEvent, SignInMethod, SignInPlan, ToolInfo,
+    SignInEvent, SignInPlan, ToolInfo,
 };
 use latchkey_core::Error;
 use serde_json::json;
@@ -309,9 +309,13 @@ pub fn sign_in_event(e: &SignInEvent, json: bool) {
                 "{}",
                 json!({ "event": "registering_again", "issuer": issuer, "message": message, "restarting": restarting })
             ),
-            SignInEvent::Method { method, why } => eprintln!(
+            SignInEvent::Method {
+                method,
+                why,
+                ssh_forward,
+            } => eprintln!(
                 "{}",
-                json!({ "event": "method", "method": method, "why": why })
+                json!({ "event": "method", "method": method, "why": why, "ssh_forward": ssh_forward })
             ),
             SignInEvent::DeviceCode {
                 user_code,
@@ -364,13 +368,19 @@ pub fn sign_in_event(e: &SignInEvent, json: bool) {
                 );
             }
         }
-        SignInEvent::Exchanging => eprintln!("Signed in at the sign-in server; fetching tokens..."),
-        // The browser needs no words; the other ways say why they were chosen.
         SignInEvent::Method {
-            method: SignInMethod::Browser,
-            ..
-        } => {}
-        SignInEvent::Method { why, .. } => eprintln!("{why}"),
+            method,
+            why,
+            ssh_forward,
+        } => {
+            eprintln!("The sign-in answer comes back {}. {why}.", method.words());
+            if let Some(command) = ssh_forward {
+                eprintln!(
+                    "To have the browser's answer reach this machine by itself, run this on the computer with the browser (not here), before you open the address; it forwards the callback port to this machine:\n  {command}"
+                );
+            }
+        }
+        SignInEvent::Exchanging => eprintln!("Signed in at the sign-in server; fetching tokens..."),
         SignInEvent::DeviceCode {
             user_code,
             verification_uri,

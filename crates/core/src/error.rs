@@ -234,6 +234,12 @@ pub enum Error {
     /// the sign-in server's metadata has no `device_authorization_endpoint` (RFC 8628 section 4).
     #[error("the sign-in server {issuer} does not offer sign-in with a code on another device (its metadata lists no device_authorization_endpoint)")]
     NoDeviceFlow { issuer: String },
+    /// Pasted addresses that were not this sign-in's answer, `count` of them (the limit of
+    /// `oauth::paste_back::MAX_BAD_PASTES`): the sign-in ended.
+    #[error(
+        "{count} pasted addresses in a row were not this sign-in's answer, so the sign-in stopped"
+    )]
+    TooManyBadPastes { count: u32 },
 
     #[error("could not listen for the sign-in answer on {address}: {detail}")]
     CallbackListen { address: String, detail: String },
@@ -501,6 +507,7 @@ impl Error {
             Error::DeviceCodeExpired { .. } => "device_code_expired",
             Error::DeviceDenied { .. } => "device_denied",
             Error::NoDeviceFlow { .. } => "no_device_flow",
+            Error::TooManyBadPastes { .. } => "too_many_bad_pastes",
             Error::CallbackListen { .. } => "callback_listen",
             Error::Browser { .. } => "browser",
             Error::BadTokenResponse { .. } => "bad_token_response",
@@ -571,10 +578,11 @@ impl Error {
                 _ => "Try again; if it keeps failing, the description above comes from the sign-in server and is what its operator needs.".into(),
             },
             Error::StateMismatch | Error::IssuerResponseMismatch { .. } | Error::MissingCode => "Start the sign-in again from Latchkey, and finish it in the browser tab it opens.".into(),
-            Error::CallbackTimeout { .. } => "Sign in again and finish in the browser; if no browser opened, use --no-browser and open the printed address yourself.".into(),
             Error::DeviceCodeExpired { seconds, .. } => format!("Sign in again (latchkey login SERVER --device, or the window's Sign in): a new code is shown; open the address on your phone or another computer and enter the code within {}.", minutes_words(*seconds)),
             Error::DeviceDenied { .. } => "If that was a mistake, sign in again and approve the request on the verification page; if your account is not allowed, ask the sign-in server's administrator for access.".into(),
-            Error::NoDeviceFlow { .. } => "Sign in with --no-browser instead: Latchkey prints the sign-in address to open in a browser on any computer (over SSH, forward the callback port with ssh -L). Or ask the sign-in server's operator to enable the device authorization grant (RFC 8628).".into(),
+            Error::NoDeviceFlow { .. } => "Sign in with --no-browser instead: Latchkey prints the sign-in address to open in a browser on any computer, then you paste back the address the browser ends on (over SSH, forwarding the callback port with ssh -L works too). Or ask the sign-in server's operator to enable the device authorization grant (RFC 8628).".into(),
+            Error::CallbackTimeout { .. } => "Sign in again and finish in the browser; if no browser opened, use --no-browser and open the printed address yourself, then paste the address the browser ended on (http://127.0.0.1:PORT/callback?code=...) back into Latchkey.".into(),
+            Error::TooManyBadPastes { .. } => "Sign in again. When the browser shows a page that could not be reached, copy the whole address from its address bar (it starts with http://127.0.0.1:PORT/callback?code=) and paste that into Latchkey, for the sign-in it printed last.".into(),
             Error::CallbackListen { .. } => "Another program may be using that port: choose another --callback-port, or leave it out.".into(),
             Error::Browser { .. } => "Use --no-browser and open the printed address yourself, or set $BROWSER.".into(),
             Error::BadTokenResponse { .. } => "This is a problem on the sign-in server's side; tell its operator.".into(),

@@ -10,7 +10,7 @@ use crate::window::Windows;
 use crate::{notify, tray};
 use latchkey_core::usecase::{
     links, offline_backoff, BrowserMode, ConfigWatcher, Event, Health, Latchkey, LinkAction,
-    LocalPicture, NetworkState, OverallState, ServerHealth, SignInAgain,
+    LocalPicture, NetworkState, OverallState, ServerHealth, SignInAgain, SignInEvent,
 };
 use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
@@ -313,7 +313,18 @@ impl Host {
             tracing::info!("a sign-in for {url} is already waiting for the browser");
             return;
         }
-        let outcome = self.engine.sign_in_again(&url, BrowserMode::Open).await;
+        let said = {
+            let url = url.clone();
+            move |e: SignInEvent| {
+                if let Some(line) = method_line(&url, &e) {
+                    tracing::info!("{line}");
+                }
+            }
+        };
+        let outcome = self
+            .engine
+            .sign_in_again(&url, BrowserMode::Open, &said)
+            .await;
         lock(&self.signing_in).remove(&url);
         match outcome {
             Ok(_) => {
@@ -331,5 +342,50 @@ impl Host {
                     .open(Some(&LinkAction::Why { url: url.clone() }));
             }
         }
+    }
+}
+
+/// What the tray's log says of a one-click sign-in's `e`: how the answer comes back and why
+/// (core's `SignInEvent::Method`, the same words the command line and the window show).
+fn method_line(url: &str, e: &SignInEvent) -> Option<String> {
+    match e {
+        SignInEvent::Method {
+            method,
+            why,
+            ssh_forward,
+        } => Some(format!(
+            "one-click sign-in for {url}: the answer comes back {}. {why}.{}",
+            method.words(),
+            ssh_forward
+                .as_deref()
+                .map(|c| format!(" On the computer with the browser, run: {c}"))
+                .unwrap_or_default()
+        )),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod method_tests {
+    use super::*;
+    use latchkey_core::usecase::SignInMethod;
+
+    #[test]
+    fn the_log_says_how_the_answer_comes_back_and_why() {
+        let line = method_line(
+            "https://mcp.example/mcp",
+            &SignInEvent::Method {
+                method: SignInMethod::Browser,
+                why: "The sign-in page opened in a browser on this machine".into(),
+                ssh_forward: None,
+            },
+        )
+        .unwrap();
+        assert!(
+            line.contains("in your browser on this machine")
+                && line.contains("opened in a browser"),
+            "{line}"
+        );
+        assert!(method_line("u", &SignInEvent::Exchanging).is_none());
     }
 }

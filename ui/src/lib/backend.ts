@@ -12,6 +12,7 @@ import type { Diagnosis } from "../bindings/Diagnosis";
 import type { ExportedDiagnostics } from "../bindings/ExportedDiagnostics";
 import type { HandoffResult } from "../bindings/HandoffResult";
 import type { OpenServer } from "../bindings/OpenServer";
+import type { PasteOutcome } from "../bindings/PasteOutcome";
 import type { Overview } from "../bindings/Overview";
 import type { PlanView } from "../bindings/PlanView";
 import type { Preset } from "../bindings/Preset";
@@ -85,6 +86,11 @@ export const api = {
       ...(device ? { device: true } : {}),
     }),
   cancelSignIn: (url: string) => call<void>("cancel_sign_in", { url }),
+  /** The address the browser ended on, pasted by the person (the browser is on another
+   * computer, or its answer did not reach Latchkey): core checks it as the listener checks
+   * an answer and the waiting sign-in goes on with it. It holds the sign-in code. */
+  pasteSignInAnswer: (url: string, address: string) =>
+    call<PasteOutcome>("paste_sign_in_answer", { url, address }),
   /** Core's sentence on the tools (what was withdrawn, who keeps a copy), if any. */
   signOut: (url: string) => call<string | null>("sign_out", { url }),
   handOff: (url: string, tool: Tool) => call<HandoffResult>("hand_off", { url, tool }),

@@ -14,7 +14,9 @@ pub struct CallbackListener {
     port: u16,
 }
 
-/// What the callback must carry to be accepted.
+/// What the callback must carry to be accepted (by the listener, or pasted back:
+/// `oauth::paste_back`).
+#[derive(Clone, Copy)]
 pub struct Expected<'a> {
     pub state: &'a Secret,
     pub issuer: &'a str,
@@ -194,12 +196,15 @@ pub fn read_request(head: &[u8], expected: &Expected<'_>) -> Request {
 }
 
 /// Whether `query` looks like an authorization answer: it names `code`, `state` or `error`.
-fn is_answer(query: &str) -> bool {
+pub(crate) fn is_answer(query: &str) -> bool {
     url::form_urlencoded::parse(query.as_bytes())
         .any(|(k, _)| matches!(k.as_ref(), "code" | "state" | "error"))
 }
 
-fn check(query: &str, expected: &Expected<'_>) -> Result<Secret> {
+/// The one rule for an answer's query, whether it reached the listener or was pasted back
+/// (`oauth::paste_back`): `state` first (constant time), then `iss` (RFC 9207), then the
+/// authorization server's `error`, then the code.
+pub(crate) fn check(query: &str, expected: &Expected<'_>) -> Result<Secret> {
     let mut code = None;
     let mut state = None;
     let mut iss = None;

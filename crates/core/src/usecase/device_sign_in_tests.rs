@@ -5,13 +5,14 @@
 
 use crate::clock::FakeClock;
 use crate::error::Error;
+use crate::oauth::browser::Availability;
 use crate::oauth::device::GRANT_TYPE;
 use crate::oauth::plan::{make_plan, SignInPlan, TokenAuthMethod};
 use crate::oauth::register::{ClientRegistration, RegistrationMethod};
 use crate::protocol::canned::{Canned, Expect};
 use crate::protocol::discovery::Discovery;
 use crate::store::vault::{CredentialStore, MemoryStore};
-use crate::usecase::sign_in::{choose_method, DeviceChoice, SignInMethod};
+use crate::usecase::sign_in::{browser_availability, choose_method, DeviceChoice, SignInMethod};
 use crate::usecase::{BrowserMode, SignInEvent, SignInOptions};
 use serde_json::json;
 use std::sync::{Arc, Mutex};
@@ -52,24 +53,44 @@ fn options(browser: BrowserMode, device: DeviceChoice) -> SignInOptions {
 fn the_code_is_used_when_asked_for_or_when_no_browser_can_open_here() {
     use BrowserMode::{Open, PrintOnly};
     use DeviceChoice::{Always, Auto, Never};
+    let yes = Availability::Yes {
+        why: "a display".into(),
+    };
+    let no = Availability::No {
+        why: "This is an SSH session without a display, so no browser can open here".into(),
+    };
     let cases = [
-        (true, Open, Always, SignInMethod::DeviceCode),
-        (true, PrintOnly, Auto, SignInMethod::DeviceCode),
-        (true, Open, Auto, SignInMethod::Browser),
-        (true, PrintOnly, Never, SignInMethod::Browser),
-        (false, PrintOnly, Auto, SignInMethod::Browser),
+        (true, Open, &yes, Always, true),
+        (true, Open, &no, Auto, true),
+        (true, Open, &yes, Auto, false),
+        (true, PrintOnly, &no, Never, false),
+        (false, PrintOnly, &no, Auto, false),
     ];
-    for (device, browser, choice, want) in cases {
-        let (method, why) = choose_method(&options(browser, choice), &plan(device)).unwrap();
-        assert_eq!(method, want, "{device} {browser:?} {choice:?}: {why}");
-        assert!(!why.is_empty());
+    for (device, browser, here, choice, want) in cases {
+        let why = choose_method(&options(browser, choice), &plan(device), here).unwrap();
+        assert_eq!(
+            why.is_some(),
+            want,
+            "{device} {browser:?} {choice:?}: {why:?}"
+        );
     }
-    let (_, why) = choose_method(&options(PrintOnly, Auto), &plan(true)).unwrap();
+    let why = choose_method(&options(Open, Auto), &plan(true), &no)
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        why,
+        "This is an SSH session without a display, so no browser can open here, and https://as.example.com offers sign-in with a code on another device: open the address below on your phone or another computer and enter the code."
+    );
+    // --no-browser says so, in the person's words.
+    let printed = browser_availability(&options(PrintOnly, Auto));
+    assert!(!printed.can_open());
     assert!(
-        why.starts_with(
-            "No browser can be opened here, and https://as.example.com offers sign-in with a code"
-        ),
-        "{why}"
+        choose_method(&options(PrintOnly, Auto), &plan(true), &printed)
+            .unwrap()
+            .unwrap()
+            .starts_with(
+                "You asked Latchkey not to open a browser, and https://as.example.com offers"
+            )
     );
 }
 
@@ -78,6 +99,9 @@ fn asking_for_the_code_where_the_server_has_no_device_endpoint_names_it_and_the_
     let e = choose_method(
         &options(BrowserMode::Open, DeviceChoice::Always),
         &plan(false),
+        &Availability::Yes {
+            why: "a display".into(),
+        },
     )
     .unwrap_err();
     assert!(

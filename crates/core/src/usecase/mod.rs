@@ -58,6 +58,10 @@ pub use crate::health::overview::{
 };
 pub use crate::health::probe::{Health, ServerHealth};
 pub use crate::health::reasons::{ErrorReport, Fix, Reason};
+pub use crate::oauth::browser::{availability as browser_availability, Availability};
+pub use crate::oauth::paste_back::{
+    channel as paste_back_channel, PasteBack, PasteInbox, PasteOutcome, MAX_BAD_PASTES,
+};
 pub use crate::oauth::plan::{
     redirect_uri, ClientChoice, ClientConfig, ExtraParam, PkceS256, PlanSites, Severity,
     SignInPlan, TokenAuthMethod,

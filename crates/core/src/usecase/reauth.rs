@@ -7,7 +7,7 @@ use crate::oauth::register::RegistrationMethod;
 use crate::protocol::discovery;
 use crate::store::vault::CredentialBundle;
 use crate::usecase::engine::Latchkey;
-use crate::usecase::sign_in::{BrowserMode, SignInOptions};
+use crate::usecase::sign_in::{BrowserMode, SignInEvent, SignInOptions};
 use std::collections::BTreeSet;
 
 /// What changed between the last sign-in and a fresh plan.
@@ -98,6 +98,7 @@ impl Latchkey {
         &self,
         url: &str,
         browser: BrowserMode,
+        progress: &(dyn Fn(SignInEvent) + Send + Sync),
     ) -> std::result::Result<CredentialBundle, SignInAgain> {
         let last = self
             .store
@@ -125,7 +126,7 @@ impl Latchkey {
             browser,
             ..SignInOptions::default()
         };
-        self.sign_in(&plan, &options, &|_| {})
+        self.sign_in(&plan, &options, progress)
             .await
             .map_err(SignInAgain::Failed)
     }

@@ -690,3 +690,63 @@ async fn a_refresh_refused_for_the_client_drops_the_issuers_registration_when_it
         assert_eq!(e.kept(ISSUER).is_none(), dropped, "kept {kept_id}");
     }
 }
+
+/// The browser on another computer (issue 17): its redirect never reaches the listener; the
+/// address it ended on is pasted back. A paste that is not the answer is refused in words and
+/// the sign-in keeps waiting; the answer finishes it, and the method said why.
+#[tokio::test]
+async fn a_pasted_back_answer_finishes_the_sign_in_without_the_listener() {
+    use crate::usecase::{paste_back_channel, PasteOutcome, SignInMethod};
+    let e = env(vec![registered(ISSUER, "c-1"), exchanged(ISSUER, "c-1")]);
+    let (paste, inbox) = paste_back_channel();
+    let options = SignInOptions {
+        paste_back: Some(inbox),
+        ..options()
+    };
+    let heard: Arc<Mutex<Vec<SignInEvent>>> = Arc::default();
+    let pasting = {
+        let heard = heard.clone();
+        move |ev: SignInEvent| {
+            if let SignInEvent::SignInPage { url, .. } = &ev {
+                let u = Url::parse(url).unwrap();
+                let redirect = query(&u, "redirect_uri").unwrap();
+                let state: String =
+                    url::form_urlencoded::byte_serialize(query(&u, "state").unwrap().as_bytes())
+                        .collect();
+                let paste = paste.clone();
+                tokio::spawn(async move {
+                    let wrong = paste
+                        .submit(Secret::new(format!("{redirect}?code=the-code&state=wrong")))
+                        .await;
+                    assert!(
+                        matches!(&wrong, PasteOutcome::NotTheAnswer { message, left: 4 } if message.contains("state")),
+                        "{wrong:?}"
+                    );
+                    let right = paste
+                        .submit(Secret::new(format!(
+                            "{redirect}?code=the-code&state={state}"
+                        )))
+                        .await;
+                    assert_eq!(right, PasteOutcome::Accepted);
+                });
+            }
+            heard.lock().unwrap().push(ev);
+        }
+    };
+    let bundle = e
+        .engine
+        .sign_in(&plan(SERVER_A, ISSUER), &options, &pasting)
+        .await
+        .expect("signed in with the pasted answer");
+    assert_eq!(bundle.tokens.access_token.expose(), "at-1");
+    let heard = heard.lock().unwrap().clone();
+    assert!(
+        heard.iter().any(|ev| matches!(
+            ev,
+            SignInEvent::Method { method: SignInMethod::PasteBack, why, ssh_forward: None }
+                if why.contains("You asked Latchkey not to open a browser")
+        )),
+        "{heard:?}"
+    );
+    e.canned.assert_done();
+}

@@ -11,8 +11,10 @@
 
 use crate::clock::Clock;
 use crate::error::{Error, Result};
+use crate::oauth::browser::{self, Availability};
 use crate::oauth::device::{self, DeviceEndpoint};
 use crate::oauth::loopback::{CallbackListener, Expected};
+use crate::oauth::paste_back::{self, PasteInbox};
 use crate::oauth::plan::{self, ClientConfig};
 use crate::oauth::plan::{PkceS256, SignInPlan};
 use crate::oauth::providers::ProviderInput;
@@ -29,6 +31,7 @@ use crate::usecase::engine::Latchkey;
 use crate::usecase::registrations;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
+use ts_rs::TS;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BrowserMode {
@@ -52,6 +55,11 @@ pub struct SignInOptions {
     /// Whether to sign in with a code entered on another device (RFC 8628): see
     /// [`choose_method`].
     pub device: DeviceChoice,
+    /// Where a front feeds the address the browser ended on, when the browser is on another
+    /// computer and the redirect cannot reach the listener (`oauth::paste_back`): the command
+    /// line's standard input, the window's field. The sign-in waits on it and on the listener;
+    /// the first answer wins. None: the listener alone.
+    pub paste_back: Option<PasteInbox>,
 }
 
 /// When to sign in with a code entered on another device (the device authorization grant,
@@ -68,54 +76,45 @@ pub enum DeviceChoice {
     Never,
 }
 
-/// How a sign-in reaches the person.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SignInMethod {
-    /// The sign-in page in a browser, its answer on the loopback redirect.
-    Browser,
-    /// The sign-in page in a browser elsewhere; the person pastes back the address it ends on.
-    PasteBack,
-    /// A code the person enters on another device (RFC 8628).
-    DeviceCode,
+/// Whether a browser can be opened here for this sign-in: not when the person said so
+/// (`--no-browser`), else as the session allows ([`browser::availability`]).
+pub fn browser_availability(options: &SignInOptions) -> Availability {
+    match options.browser {
+        BrowserMode::Open => browser::availability(),
+        BrowserMode::PrintOnly => Availability::No {
+            why: "You asked Latchkey not to open a browser".into(),
+        },
+    }
 }
 
-/// How this sign-in reaches the person, and why, in words a front shows: the one rule
-/// (ARCHITECTURE.md, Use cases: sign in). With [`DeviceChoice::Always`] the code on another
-/// device, [`Error::NoDeviceFlow`] where the sign-in server offers none; with
-/// [`DeviceChoice::Auto`] the code when no browser can be opened here
-/// ([`BrowserMode::PrintOnly`]) and the sign-in server offers it; the browser otherwise.
-pub fn choose_method(options: &SignInOptions, plan: &SignInPlan) -> Result<(SignInMethod, String)> {
+/// Whether this sign-in uses a code entered on another device, and why, in words a front
+/// shows: the one rule (ARCHITECTURE.md, Use cases: sign in). `here` is whether a browser can
+/// be opened on this machine ([`browser_availability`]). With [`DeviceChoice::Always`] the
+/// code, [`Error::NoDeviceFlow`] where the sign-in server offers none; with
+/// [`DeviceChoice::Auto`] the code when no browser can be opened here and the sign-in server
+/// offers it. `None`: the browser, on this machine or on another with the address pasted
+/// back (the code flow says which once it has tried to open it).
+pub fn choose_method(
+    options: &SignInOptions,
+    plan: &SignInPlan,
+    here: &Availability,
+) -> Result<Option<String>> {
     let offered = plan.endpoints.device_authorization.is_some();
-    let no_browser = options.browser == BrowserMode::PrintOnly;
-    Ok(match options.device {
-        DeviceChoice::Always if offered => (
-            SignInMethod::DeviceCode,
-            format!(
-                "You asked to sign in with a code on another device; {} offers it.",
-                plan.issuer
-            ),
-        ),
-        DeviceChoice::Always => {
+    Ok(match (options.device, here) {
+        (DeviceChoice::Always, _) if offered => Some(format!(
+            "You asked to sign in with a code on another device; {} offers it.",
+            plan.issuer
+        )),
+        (DeviceChoice::Always, _) => {
             return Err(Error::NoDeviceFlow {
                 issuer: plan.issuer.clone(),
             })
         }
-        DeviceChoice::Auto if no_browser && offered => (
-            SignInMethod::DeviceCode,
-            format!(
-                "No browser can be opened here, and {} offers sign-in with a code on another device: open the address below on your phone or another computer and enter the code.",
-                plan.issuer
-            ),
-        ),
-        _ if no_browser => (
-            SignInMethod::Browser,
-            "No browser is opened here: open the sign-in address below in a browser.".into(),
-        ),
-        _ => (
-            SignInMethod::Browser,
-            "The sign-in page opens in your browser.".into(),
-        ),
+        (DeviceChoice::Auto, Availability::No { why }) if offered => Some(format!(
+            "{why}, and {} offers sign-in with a code on another device: open the address below on your phone or another computer and enter the code.",
+            plan.issuer
+        )),
+        _ => None,
     })
 }
 
@@ -128,6 +127,38 @@ impl Default for SignInOptions {
             timeout: Duration::from_secs(300),
             register_again: false,
             device: DeviceChoice::Auto,
+            paste_back: None,
+        }
+    }
+}
+
+/// How the sign-in's answer comes back to Latchkey. More ways may be added: match with a
+/// wildcard arm, and show [`SignInMethod::words`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum SignInMethod {
+    /// A browser on this machine is redirected to the loopback listener.
+    Browser,
+    /// The browser is elsewhere: the person pastes the address it ended on into Latchkey.
+    PasteBack,
+    /// The browser is elsewhere and the callback port is forwarded to this machine
+    /// (`ssh -L`); pasting the address works as well.
+    ForwardedPort,
+    /// No browser here: a code the person enters on another device (RFC 8628).
+    DeviceCode,
+}
+
+impl SignInMethod {
+    /// How the answer comes back, in a few words.
+    pub fn words(&self) -> &'static str {
+        match self {
+            SignInMethod::Browser => "in your browser on this machine",
+            SignInMethod::PasteBack => "by pasting back the address your browser ends on",
+            SignInMethod::ForwardedPort => {
+                "through the callback port forwarded from the computer with the browser (ssh -L)"
+            }
+            SignInMethod::DeviceCode => "through a code you enter on another device",
         }
     }
 }
@@ -161,10 +192,18 @@ pub enum SignInEvent {
         opened: bool,
         register_again: Option<String>,
     },
+    /// How the answer will come back ([`SignInMethod`]) and `why`, in words (for example
+    /// "This is an SSH session without a display, so no browser can open here"). Sent before
+    /// [`SignInEvent::SignInPage`]. `ssh_forward`: in an SSH session with a fixed callback
+    /// port, the command to run on the computer with the browser so the redirect reaches this
+    /// machine.
+    Method {
+        method: SignInMethod,
+        why: String,
+        ssh_forward: Option<String>,
+    },
     /// The browser step is done: the code is being exchanged for tokens.
     Exchanging,
-    /// How this sign-in reaches the person, and why ([`choose_method`]).
-    Method { method: SignInMethod, why: String },
     /// The code to enter on another device, and where (RFC 8628): a front shows both (and a
     /// QR code of `verification_uri_complete`, else `verification_uri`) and the time left.
     /// The addresses passed [`device::check_verification_uri`]; the device code itself is
@@ -175,6 +214,44 @@ pub enum SignInEvent {
         verification_uri_complete: Option<String>,
         expires_in_secs: u64,
     },
+}
+
+/// How the answer comes back, and why, for a sign-in page that `opened` or not (with
+/// `availability` as found before trying), with a paste-back inbox or not, in an SSH session
+/// with a fixed callback port (`ssh_forward`) or not.
+fn method(
+    availability: &Availability,
+    opened: bool,
+    paste_back: bool,
+    ssh_forward: Option<&str>,
+) -> (SignInMethod, String) {
+    if opened {
+        return (
+            SignInMethod::Browser,
+            "The sign-in page opened in a browser on this machine, and its answer comes straight back to Latchkey".into(),
+        );
+    }
+    let reason = match availability {
+        Availability::No { why } => why.clone(),
+        Availability::Yes { .. } => "The browser could not be opened here".into(),
+    };
+    match (paste_back, ssh_forward) {
+        (_, Some(_)) => (
+            SignInMethod::ForwardedPort,
+            format!(
+                "{reason}{}",
+                if paste_back { "; pasting back the address the browser ends on works too" } else { "" }
+            ),
+        ),
+        (true, None) => (
+            SignInMethod::PasteBack,
+            format!("{reason}: open the address in a browser on any computer, then paste back the address it ends on"),
+        ),
+        (false, None) => (
+            SignInMethod::Browser,
+            format!("{reason}: open the address in a browser on this machine"),
+        ),
+    }
 }
 
 /// What to show while the sign-in page is open with a reused registration at `issuer`.
@@ -295,10 +372,23 @@ async fn authorize(
     let redirect_uri = listener.redirect_uri();
     let ep = endpoint(plan, client, &redirect_uri);
     let request = tokens::authorization_request(&ep, plan.scope_param().as_deref(), extra)?;
-    let opened = match options.browser {
-        BrowserMode::Open => crate::oauth::browser::open_url(request.url.as_str()).is_ok(),
-        BrowserMode::PrintOnly => false,
-    };
+    let availability = browser_availability(options);
+    let opened = availability.can_open() && browser::open_url(request.url.as_str()).is_ok();
+    // The port is only worth forwarding when it stays the same (--callback-port).
+    let ssh_forward = plan
+        .callback_port
+        .and_then(|_| browser::ssh_forward_command(listener.port()));
+    let (method, why) = method(
+        &availability,
+        opened,
+        options.paste_back.is_some(),
+        ssh_forward.as_deref(),
+    );
+    events(SignInEvent::Method {
+        method,
+        why,
+        ssh_forward: if opened { None } else { ssh_forward },
+    });
     events(SignInEvent::SignInPage {
         url: request.url.to_string(),
         opened,
@@ -306,16 +396,20 @@ async fn authorize(
     });
 
     let meta = &plan.discovery.as_metadata;
-    let code = listener
-        .wait(
-            Expected {
-                state: &request.state,
-                issuer: &meta.issuer,
-                iss_required: meta.authorization_response_iss_parameter_supported == Some(true),
-            },
-            options.timeout,
-        )
-        .await?;
+    let expected = Expected {
+        state: &request.state,
+        issuer: &meta.issuer,
+        iss_required: meta.authorization_response_iss_parameter_supported == Some(true),
+    };
+    // The listener and a pasted answer, whichever comes first; the listener's timeout bounds
+    // both (a paste-back that can no longer be fed waits forever).
+    let code = match &options.paste_back {
+        Some(inbox) => tokio::select! {
+            r = listener.wait(expected, options.timeout) => r,
+            r = paste_back::wait(inbox, &redirect_uri, expected) => r,
+        },
+        None => listener.wait(expected, options.timeout).await,
+    }?;
     events(SignInEvent::Exchanging);
     tokens::exchange_code(
         http,
@@ -462,7 +556,7 @@ pub async fn perform(
     events: &(dyn Fn(SignInEvent) + Send + Sync),
     clock: &dyn Clock,
 ) -> Result<CredentialBundle> {
-    let (method, why) = choose_method(options, plan)?;
+    let device_why = choose_method(options, plan, &browser_availability(options))?;
     if plan.pkce == PkceS256::NeedsConfirmation {
         return Err(Error::PkceNotAdvertised {
             issuer: plan.issuer.clone(),
@@ -518,9 +612,13 @@ pub async fn perform(
         .any(|p| p.only_without_refresh_token)
         && stored_refresh.is_some();
 
-    events(SignInEvent::Method { method, why });
     let mut restarted = false;
-    let (client, mut tokens) = if method == SignInMethod::DeviceCode {
+    let (client, mut tokens) = if let Some(why) = device_why {
+        events(SignInEvent::Method {
+            method: SignInMethod::DeviceCode,
+            why,
+            ssh_forward: None,
+        });
         with_device_code(http, plan, options, store, events, clock).await?
     } else {
         loop {
@@ -779,5 +877,51 @@ impl Latchkey {
             }
         }
         result
+    }
+}
+
+#[cfg(test)]
+mod method_tests {
+    use super::*;
+
+    #[test]
+    fn the_method_and_why_follow_where_the_browser_is() {
+        let ssh = Availability::No {
+            why: "This is an SSH session without a display, so no browser can open here".into(),
+        };
+        let here = Availability::Yes {
+            why: "A browser can open on this machine".into(),
+        };
+        let (m, why) = method(&here, true, true, None);
+        assert_eq!(m, SignInMethod::Browser);
+        assert!(why.contains("opened in a browser on this machine"), "{why}");
+        let (m, why) = method(&ssh, false, true, None);
+        assert_eq!(m, SignInMethod::PasteBack);
+        assert!(
+            why.starts_with("This is an SSH session without a display")
+                && why.contains("paste back"),
+            "{why}"
+        );
+        let (m, why) = method(&ssh, false, true, Some("ssh -L 1:127.0.0.1:1 a@b"));
+        assert_eq!(m, SignInMethod::ForwardedPort);
+        assert!(
+            why.contains("pasting back") && why.contains("SSH session"),
+            "{why}"
+        );
+        // A browser that should have opened and did not; no paste-back: open it here.
+        let (m, why) = method(&here, false, false, None);
+        assert_eq!(m, SignInMethod::Browser);
+        assert!(
+            why.contains("could not be opened") && why.contains("on this machine"),
+            "{why}"
+        );
+        assert_eq!(
+            SignInMethod::PasteBack.words(),
+            "by pasting back the address your browser ends on"
+        );
+        assert_eq!(
+            serde_json::to_value(SignInMethod::ForwardedPort).unwrap(),
+            serde_json::json!("forwarded_port")
+        );
     }
 }
