@@ -53,15 +53,28 @@ impl CallbackListener {
     }
 
     /// Waits for the sign-in answer and returns the authorization code. The listener is
-    /// consumed: a second answer finds the port closed.
+    /// consumed: a second answer finds the port closed. Requests are read side by side (up
+    /// to [`MAX_IN_FLIGHT`] at once; more are closed unread), so a stray connection that
+    /// sends slowly or nothing cannot hold the browser's answer back.
     pub async fn wait(self, expected: Expected<'_>, timeout: Duration) -> Result<Secret> {
+        use futures_util::stream::{FuturesUnordered, StreamExt};
         let fut = async {
+            let mut reading = FuturesUnordered::new();
             loop {
-                let Ok((stream, _)) = self.listener.accept().await else {
-                    continue;
-                };
-                if let Some(result) = handle(stream, &expected).await {
-                    return result;
+                tokio::select! {
+                    accepted = self.listener.accept() => {
+                        let Ok((stream, _)) = accepted else { continue };
+                        if reading.len() >= MAX_IN_FLIGHT {
+                            drop(stream);
+                            continue;
+                        }
+                        reading.push(handle(stream, &expected));
+                    }
+                    Some(done) = reading.next(), if !reading.is_empty() => {
+                        if let Some(result) = done {
+                            return result;
+                        }
+                    }
                 }
             }
         };
@@ -72,6 +85,11 @@ impl CallbackListener {
             })?
     }
 }
+
+/// How many requests to the listener are read at once; each gives up after 5 seconds and
+/// 16 KiB, so they hold at most 2 MiB. A browser opens a handful (the answer, a favicon,
+/// pre-connects); more than this many at once is someone else, and is closed unread.
+pub const MAX_IN_FLIGHT: usize = 128;
 
 /// Some(result) when this request was an answer to the sign-in; None for anything else,
 /// which is answered 404 (another path: a favicon, a probe) or 400 (not an HTTP GET, or the
@@ -420,6 +438,38 @@ mod tests {
         .await;
         assert!(page.contains("signed in"), "{page}");
         assert_eq!(waiter.await.unwrap().unwrap().expose(), "abc");
+    }
+
+    /// Connections that stay open sending nothing (a local program, a browser's idle
+    /// pre-connects): the browser's answer still gets through at once, not after their
+    /// 5-second reads one by one.
+    #[tokio::test]
+    async fn silent_connections_do_not_hold_the_answer_back() {
+        let l = CallbackListener::bind(None).await.unwrap();
+        let port = l.port();
+        let waiter = tokio::spawn(async move {
+            l.wait(expected(&Secret::new("st4te")), Duration::from_secs(20))
+                .await
+        });
+        let mut silent = Vec::new();
+        for _ in 0..40 {
+            silent.push(TcpStream::connect(("127.0.0.1", port)).await.unwrap());
+        }
+        let started = std::time::Instant::now();
+        let page = get(
+            port,
+            "/callback?code=abc&state=st4te&iss=http%3A%2F%2F127.0.0.1%3A9%2Fas",
+        )
+        .await;
+        let waited = started.elapsed();
+        assert!(page.contains("signed in"), "{page}");
+        assert_eq!(waiter.await.unwrap().unwrap().expose(), "abc");
+        // One silent connection read at a time would hold it 5 s each.
+        assert!(
+            waited < Duration::from_secs(4),
+            "the answer waited {waited:?}"
+        );
+        drop(silent);
     }
 
     #[tokio::test]
