@@ -171,7 +171,7 @@ fn device_login_waits_while_pending_then_signs_in_with_the_planned_scope_and_res
     r.assert_ok();
     assert!(
         r.stderr.contains(&format!(
-            "You asked to sign in with a code on another device; {} offers it.",
+            "You asked to sign in with a code on another device; {} offers it",
             f.ready.issuer
         )),
         "{}",
@@ -301,7 +301,7 @@ fn without_a_browser_the_code_is_chosen_and_the_reason_printed() {
     assert_eq!(
         method["why"],
         format!(
-            "You asked Latchkey not to open a browser, and {} offers sign-in with a code on another device: open the address below on your phone or another computer and enter the code.",
+            "You asked Latchkey not to open a browser, and {} offers sign-in with a code on another device: open the address below on your phone or another computer and enter the code",
             f.ready.issuer
         )
     );

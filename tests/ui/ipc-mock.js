@@ -179,7 +179,7 @@
       if (device) {
         window.__emit("sign-in-progress", { url, step: "waiting_for_device", browser_opened: false,
           method: "device_code", method_words: "through a code you enter on another device",
-          method_why: "You asked to sign in with a code on another device; https://gitlab.example.com offers it.",
+          method_why: "You asked to sign in with a code on another device; https://gitlab.example.com offers it",
           device: F.device });
         return;
       }

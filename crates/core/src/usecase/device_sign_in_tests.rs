@@ -79,7 +79,7 @@ fn the_code_is_used_when_asked_for_or_when_no_browser_can_open_here() {
         .unwrap();
     assert_eq!(
         why,
-        "This is an SSH session without a display, so no browser can open here, and https://as.example.com offers sign-in with a code on another device: open the address below on your phone or another computer and enter the code."
+        "This is an SSH session without a display, so no browser can open here, and https://as.example.com offers sign-in with a code on another device: open the address below on your phone or another computer and enter the code"
     );
     // --no-browser says so, in the person's words.
     let printed = browser_availability(&options(PrintOnly, Auto));

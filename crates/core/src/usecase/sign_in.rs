@@ -102,7 +102,7 @@ pub fn choose_method(
     let offered = plan.endpoints.device_authorization.is_some();
     Ok(match (options.device, here) {
         (DeviceChoice::Always, _) if offered => Some(format!(
-            "You asked to sign in with a code on another device; {} offers it.",
+            "You asked to sign in with a code on another device; {} offers it",
             plan.issuer
         )),
         (DeviceChoice::Always, _) => {
@@ -111,7 +111,7 @@ pub fn choose_method(
             })
         }
         (DeviceChoice::Auto, Availability::No { why }) if offered => Some(format!(
-            "{why}, and {} offers sign-in with a code on another device: open the address below on your phone or another computer and enter the code.",
+            "{why}, and {} offers sign-in with a code on another device: open the address below on your phone or another computer and enter the code",
             plan.issuer
         )),
         _ => None,
