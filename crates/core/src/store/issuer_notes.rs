@@ -51,7 +51,16 @@ pub struct IssuerNotes {
     /// Refreshes here leave `resource` out.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refresh_without_resource: Option<ResourceRefused>,
+    /// Latchkey's client ids here whose tokens were handed to AI tools' own stores (Codex,
+    /// Claude Code): an entry there carrying one of them is Latchkey's to take back at
+    /// sign-out, even after Latchkey registered again. At most [`MAX_HANDED_CLIENTS`], the
+    /// newest last.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub handed_clients: Vec<String>,
 }
+
+/// How many client ids [`IssuerNotes::handed_clients`] keeps per issuer.
+pub const MAX_HANDED_CLIENTS: usize = 16;
 
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct NotesFile {
@@ -109,6 +118,7 @@ fn load_legacy(state_dir: &Path) -> Vec<IssuerNotes> {
                     issuer: c.issuer,
                     assume_pkce_s256_at: Some(c.chosen_at),
                     refresh_without_resource: None,
+                    handed_clients: Vec::new(),
                 })
                 .collect()
         })
@@ -153,7 +163,11 @@ pub fn update(
     if !change(&mut all[i]) {
         return Ok(false);
     }
-    all.retain(|n| n.assume_pkce_s256_at.is_some() || n.refresh_without_resource.is_some());
+    all.retain(|n| {
+        n.assume_pkce_s256_at.is_some()
+            || n.refresh_without_resource.is_some()
+            || !n.handed_clients.is_empty()
+    });
     let file = NotesFile {
         version: VERSION,
         issuers: all,
@@ -222,6 +236,26 @@ pub fn remember_refresh_without_resource(
         true
     })
     .map(drop)
+}
+
+/// Notes that a token of Latchkey's client `client_id` at `issuer` was handed to a tool's
+/// own store. Errors as [`update`]'s.
+pub fn remember_handed_client(state_dir: &Path, issuer: &str, client_id: &str) -> Result<()> {
+    update(state_dir, issuer, |n| {
+        if n.handed_clients.iter().any(|c| c == client_id) {
+            return false;
+        }
+        n.handed_clients.push(client_id.to_string());
+        let over = n.handed_clients.len().saturating_sub(MAX_HANDED_CLIENTS);
+        n.handed_clients.drain(..over);
+        true
+    })
+    .map(drop)
+}
+
+/// Latchkey's client ids at `issuer` whose tokens were handed to tools (oldest first).
+pub fn handed_clients(state_dir: &Path, issuer: &str) -> Vec<String> {
+    get(state_dir, issuer).handed_clients
 }
 
 #[cfg(test)]

@@ -401,22 +401,23 @@ pub fn write_native(
 }
 
 /// Takes back a token a native handoff wrote for `entry` (`mcpOAuth[KEY]`, see
-/// [`credentials_key`]) when it carries `client_id`, Latchkey's client: a sign-in Claude
-/// Code made itself, with its own client, is left alone. Every other member is kept (a
+/// [`credentials_key`]) when it carries one of `client_ids`, Latchkey's clients at the
+/// issuer: a sign-in Claude Code made itself, with its own client, is left alone. Every other member is kept (a
 /// backup of the file first). `Ok(false)` when there was nothing of Latchkey's to take back.
 /// Errors: the file or keychain item cannot be read or written.
 pub fn withdraw_native(
     store: &CredentialsStore,
     keychain: &dyn Keychain,
     entry: &ServerEntry,
-    client_id: &str,
+    client_ids: &[String],
 ) -> Result<bool> {
     let key = credentials_key(&entry.name, &configured(entry)?);
     let ours = |text: &str| {
         json_edit::get(text, &["mcpOAuth", &key])
             .ok()
             .flatten()
-            .is_some_and(|v| v["clientId"].as_str() == Some(client_id))
+            .and_then(|v| v["clientId"].as_str().map(str::to_string))
+            .is_some_and(|c| client_ids.contains(&c))
     };
     match store {
         CredentialsStore::File(credentials) => {

@@ -394,18 +394,22 @@ pub fn hand_off(
 
 /// Takes back a sign-in Latchkey handed to Codex for `server`: the entry filed under
 /// [`store_key`] in the stores `settings` name (both with "auto", as Codex falls back from
-/// the keychain to the file), when it carries `client_id`, Latchkey's client. A sign-in
-/// Codex made itself, with its own client, is left alone. Returns whether anything was
-/// removed. Errors: the keychain or the file cannot be read or written.
+/// the keychain to the file), when it carries one of `client_ids`, Latchkey's clients at
+/// the issuer. A sign-in Codex made itself, with its own client, is left alone. Returns
+/// whether anything was removed. Errors: the keychain or the file cannot be read or written.
 pub fn withdraw(
     loc: &Locations,
     settings: &StoreSettings,
     server: &ServerEntry,
-    client_id: &str,
+    client_ids: &[String],
     keychain: &dyn Keychain,
 ) -> Result<bool> {
     let key = store_key(&server.name, server.url.as_deref().unwrap_or_default());
-    let ours = |v: &serde_json::Value| v["client_id"].as_str() == Some(client_id);
+    let ours = |v: &serde_json::Value| {
+        v["client_id"]
+            .as_str()
+            .is_some_and(|c| client_ids.iter().any(|o| o == c))
+    };
     let mut removed = false;
     let mut keychain_failed = None;
     if settings.store != StoreMode::File {

@@ -298,70 +298,80 @@ pub struct Withdrawal {
 }
 
 /// Takes back what Latchkey handed to tools for `bundle`'s server: Gemini CLI's token store
-/// (entries for its URL), Codex's stores and Claude Code's own store (entries carrying
-/// Latchkey's client id; a sign-in the tool made itself, with its own client, stays).
-/// `keychain` is where Codex and Claude Code (macOS) keep theirs. Never fails: a tool that
-/// could not be changed is named in [`Withdrawal::kept_by`] and the cause is logged.
+/// (entries for its URL), Codex's stores and Claude Code's own store (entries carrying one
+/// of `client_ids`, Latchkey's clients at the issuer whose tokens were handed out; a sign-in
+/// the tool made itself, with its own client, stays). `keychain` is where Codex and Claude
+/// Code (macOS) keep theirs. Never fails: a tool that could not be changed is named in
+/// [`Withdrawal::kept_by`] and the cause is logged; the other entries are still tried.
 pub fn withdraw_handed(
     loc: &Locations,
     bundle: &CredentialBundle,
+    client_ids: &[String],
     keychain: &dyn Keychain,
 ) -> Withdrawal {
     let mut out = Withdrawal::default();
-    let mut note = |tool: Tool, result: Result<Vec<String>>| match result {
-        Ok(names) if !names.is_empty() => {
-            out.withdrawn.push(format!("{tool} ({})", names.join(", ")))
+    let mut note = |tool: Tool, names: Vec<String>, failed: Option<Error>| {
+        if !names.is_empty() {
+            out.withdrawn.push(format!("{tool} ({})", names.join(", ")));
         }
-        Ok(_) => {}
-        Err(e) => {
+        if let Some(e) = failed {
             tracing::warn!("could not take back the token handed to {tool}: {e}");
             out.kept_by.push(tool.to_string());
         }
     };
     let server_id = &bundle.server_id;
-    note(
-        Tool::GeminiCli,
-        gemini_cli::withdraw_tokens(&gemini_cli::tokens_file(loc), |_, url| {
-            url.and_then(|u| crate::store::vault::server_id(u).ok())
-                .is_some_and(|id| &id == server_id)
-        }),
-    );
-    let client_id = &bundle.client.client_id;
+    match gemini_cli::withdraw_tokens(&gemini_cli::tokens_file(loc), |_, url| {
+        url.and_then(|u| crate::store::vault::server_id(u).ok())
+            .is_some_and(|id| &id == server_id)
+    }) {
+        Ok(names) => note(Tool::GeminiCli, names, None),
+        Err(e) => note(Tool::GeminiCli, Vec::new(), Some(e)),
+    }
+    // Every entry is tried; the first failure is what is said.
+    let each = |entries: Result<Vec<ServerEntry>>,
+                take: &dyn Fn(&ServerEntry) -> Result<bool>|
+     -> (Vec<String>, Option<Error>) {
+        let mut names = Vec::new();
+        let mut failed = None;
+        match entries {
+            Ok(entries) => {
+                for e in &entries {
+                    match take(e) {
+                        Ok(true) if !names.contains(&e.name) => names.push(e.name.clone()),
+                        Ok(_) => {}
+                        Err(err) => {
+                            failed.get_or_insert(err);
+                        }
+                    }
+                }
+            }
+            Err(err) => failed = Some(err),
+        }
+        (names, failed)
+    };
     let codex_files: Vec<Source> = user_sources(loc)
         .into_iter()
         .filter(|s| s.kind == SourceKind::Codex)
         .collect();
-    note(
-        Tool::Codex,
-        entries_for(&codex_files, bundle).and_then(|entries| {
-            if entries.is_empty() {
-                return Ok(Vec::new());
-            }
-            let settings = codex::read_store_settings(&codex::user_file(loc))?;
-            let mut names = Vec::new();
-            for e in &entries {
-                if codex::withdraw(loc, &settings, e, client_id, keychain)? {
-                    names.push(e.name.clone());
-                }
-            }
-            Ok(names)
+    let codex_entries = entries_for(&codex_files, bundle);
+    let settings = match &codex_entries {
+        Ok(e) if !e.is_empty() => Some(codex::read_store_settings(&codex::user_file(loc))),
+        _ => None,
+    };
+    let (names, failed) = match settings {
+        Some(Err(e)) => (Vec::new(), Some(e)),
+        Some(Ok(settings)) => each(codex_entries, &|e| {
+            codex::withdraw(loc, &settings, e, client_ids, keychain)
         }),
+        None => each(codex_entries, &|_| Ok(false)),
+    };
+    note(Tool::Codex, names, failed);
+    let store = claude_code::credentials_store(loc, cfg!(target_os = "macos"));
+    let (names, failed) = each(
+        entries_for(&files_of(loc, SourceKind::ClaudeCodeUser), bundle),
+        &|e| claude_code::withdraw_native(&store, keychain, e, client_ids),
     );
-    note(
-        Tool::ClaudeCode,
-        entries_for(&files_of(loc, SourceKind::ClaudeCodeUser), bundle).and_then(|entries| {
-            let store = claude_code::credentials_store(loc, cfg!(target_os = "macos"));
-            let mut names = Vec::new();
-            for e in &entries {
-                if claude_code::withdraw_native(&store, keychain, e, client_id)?
-                    && !names.contains(&e.name)
-                {
-                    names.push(e.name.clone());
-                }
-            }
-            Ok(names)
-        }),
-    );
+    note(Tool::ClaudeCode, names, failed);
     out
 }
 
@@ -542,13 +552,25 @@ impl Latchkey {
         if let Some(dir) = &request.claude_config_dir {
             loc.claude_config_dir = Some(dir.clone());
         }
-        hand_to(
+        let handed = hand_to(
             request,
             &loc,
             &self.helper_command(),
             &bundle,
             self.tool_keychain.as_ref(),
-        )
+        )?;
+        // A token in a tool's own store is taken back at sign-out by its client id, which
+        // a later registration replaces in the bundle: the ids handed out are kept.
+        if matches!(request.tool, Tool::Codex | Tool::ClaudeCode) {
+            if let Err(e) = crate::store::issuer_notes::remember_handed_client(
+                &self.state_dir,
+                &bundle.issuer,
+                &bundle.client.client_id,
+            ) {
+                tracing::warn!("could not note the client handed to {}: {e}", request.tool);
+            }
+        }
+        Ok(handed)
     }
 
     /// Withdraws the tokens handed to Gemini CLI whose name another server now has in a
@@ -769,7 +791,7 @@ mod tests {
         std::fs::remove_file(folder.join(".gemini/settings.json")).unwrap();
         hand(&HandOffRequest::to(Tool::GeminiCli), &loc, &sample(GL)).unwrap();
         assert_eq!(
-            withdraw_handed(&loc, &sample(GL), &MemoryKeychain::default()).withdrawn,
+            withdraw_handed(&loc, &sample(GL), &[], &MemoryKeychain::default()).withdrawn,
             ["Gemini CLI (gitlab)"]
         );
         assert!(stored(&loc).is_empty());

@@ -90,10 +90,14 @@ impl Latchkey {
         self.store.delete(&id)?;
         let _ = crate::store::link_sign_ins::set(&self.state_dir, &id, false);
         // What was handed to tools: taken back, else named.
+        let mut clients =
+            crate::store::issuer_notes::handed_clients(&self.state_dir, &bundle.issuer);
+        clients.push(bundle.client.client_id.clone());
         let crate::usecase::hand_off::Withdrawal { withdrawn, kept_by } =
             crate::usecase::hand_off::withdraw_handed(
                 &self.locations,
                 &bundle,
+                &clients,
                 self.tool_keychain.as_ref(),
             );
         self.changed(&id);

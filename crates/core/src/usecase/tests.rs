@@ -640,6 +640,41 @@ async fn sign_out_takes_back_what_gemini_codex_and_claude_code_were_handed() {
     assert!(!claude.contains("at-secret-value"), "{claude}");
 }
 
+/// A token handed to Codex under one registration, then a new registration (register
+/// again, a forgotten client): sign-out still takes the old one back, and leaves a sign-in
+/// Codex made itself alone.
+#[tokio::test]
+async fn sign_out_takes_back_a_token_handed_under_an_earlier_registration() {
+    use crate::tools::keychain::{Keychain, MemoryKeychain};
+    let s = setup(3600, vec![]);
+    let h = s.home.path().to_path_buf();
+    three_tools_home(&h);
+    let kc = Arc::new(MemoryKeychain::default());
+    let engine = s.engine.with_tool_keychain(kc.clone());
+    engine
+        .hand_off(SERVER, &HandOffRequest::to(Tool::Codex))
+        .await
+        .unwrap();
+    let key = crate::tools::codex::store_key("work", SERVER);
+    let service = crate::tools::codex::KEYRING_SERVICE;
+    let handed = kc.get(service, &key).unwrap().expect("handed to Codex");
+    // Latchkey registers again: the bundle now carries another client id.
+    let mut b = s.store.load(SERVER).unwrap().unwrap();
+    b.client.client_id = "c-new-registration".into();
+    s.store.save(&b).unwrap();
+    let out = engine.sign_out(SERVER).await.unwrap().unwrap();
+    assert_eq!(out.withdrawn, ["Codex (work)"], "{handed}");
+    assert_eq!(kc.get(service, &key).unwrap(), None);
+
+    // Codex's own sign-in under the same key, with its own client: never taken.
+    let own = json!({"client_id": "codex-own", "issuer": "https://as.example.com"}).to_string();
+    kc.set(service, &key, &own).unwrap();
+    s.store.save(&b).unwrap();
+    let out = engine.sign_out(SERVER).await.unwrap().unwrap();
+    assert!(out.withdrawn.is_empty(), "{:?}", out.withdrawn);
+    assert_eq!(kc.get(service, &key).unwrap(), Some(own));
+}
+
 #[tokio::test]
 async fn a_tool_whose_store_is_locked_is_named_as_keeping_a_copy() {
     use crate::tools::keychain::MemoryKeychain;
