@@ -372,7 +372,10 @@ fn progress(
             // Said just before the sign-in page: the client is ready, the page comes next.
             p.step = SignInStep::ClientReady;
             let why = match ssh_forward {
-                Some(command) => format!("{why}. On the computer with the browser, run: {command}"),
+                // The command is not last: the window ends the sentence with a period.
+                Some(command) => {
+                    format!("{why}. On the computer with the browser, run {command} first")
+                }
                 None => why.clone(),
             };
             *kept = Some((*method, why));

@@ -325,7 +325,7 @@ fn asking_for_a_code_where_the_server_offers_none_names_it_and_the_way_out() {
         r.stderr
     );
     assert!(
-        r.stderr.contains("Sign in with --no-browser instead"),
+        r.stderr.contains("Sign in without --device"),
         "{}",
         r.stderr
     );

@@ -288,3 +288,22 @@ fn over_ssh_without_a_display_latchkey_says_why_and_the_ssh_forward_command() {
     assert_eq!(status, 0, "stdout:\n{stdout}\nstderr:\n{stderr}");
     user.run(&["token", url]).assert_ok();
 }
+
+/// `latchkey call` on a server not signed in yet signs in on the way: over SSH that sign-in
+/// is finished by pasting back too (found by review: it waited for a browser on this machine).
+#[test]
+fn a_sign_in_on_the_way_of_call_is_finished_by_pasting_back() {
+    let f = Fixture::start(serde_json::json!({}));
+    let user = User::new("paste-back-check");
+    let url = f.ready.mcp_url.as_str();
+    let mut login = Login::start(user.command(&["call", url, "whoami", "--no-browser"]));
+    let method = login.expect("The sign-in answer comes back");
+    assert!(method.contains("by pasting back"), "{method}");
+    let authorize = login.sign_in_address();
+    let answer = browse_until_callback(&authorize, None);
+    login.paste(&answer);
+    login.expect("Got the sign-in answer from the pasted address");
+    let (status, stdout, stderr) = login.finish();
+    assert_eq!(status, 0, "stdout:\n{stdout}\nstderr:\n{stderr}");
+    assert!(!stdout.trim().is_empty(), "the tool answered:\n{stdout}");
+}

@@ -418,7 +418,6 @@ fn browser(no_browser: bool) -> BrowserMode {
 async fn run(cli: Cli) -> Result<(), Error> {
     let engine = Latchkey::from_env().with_timeout(Duration::from_secs(cli.timeout));
     let json = cli.json;
-    let progress = move |e: SignInEvent| output::sign_in_event(&e, json);
     match cli.command {
         Command::Discover {
             server,
@@ -642,11 +641,16 @@ async fn run(cli: Cli) -> Result<(), Error> {
         } => {
             let url = engine.resolve_server(&server)?;
             let config = client.config()?;
+            // A step-up sign-in over SSH is finished by pasting back, as login's is.
+            let (paste, inbox) = latchkey_core::usecase::paste_back_channel();
             let options = SignInOptions {
                 client_secret: config.client_secret.clone(),
                 browser: browser(no_browser),
+                paste_back: Some(inbox),
                 ..Default::default()
             };
+            let reader = paste::PasteReader::new(paste, json);
+            let progress = move |e: SignInEvent| reader.on_event(&e);
             let asking = |c: &Challenged| output::step_up(c, "its tools", json);
             let step_up = StepUp {
                 client: &config,
@@ -693,11 +697,15 @@ async fn run(cli: Cli) -> Result<(), Error> {
                 })?;
             let url = engine.resolve_server(&server)?;
             let config = client.config()?;
+            let (paste, inbox) = latchkey_core::usecase::paste_back_channel();
             let options = SignInOptions {
                 client_secret: config.client_secret.clone(),
                 browser: browser(no_browser),
+                paste_back: Some(inbox),
                 ..Default::default()
             };
+            let reader = paste::PasteReader::new(paste, json);
+            let progress = move |e: SignInEvent| reader.on_event(&e);
             let asking = |c: &Challenged| output::step_up(c, &tool, json);
             let (result, step_ups) = engine
                 .call_tool(

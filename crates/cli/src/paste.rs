@@ -53,8 +53,14 @@ impl PasteReader {
                         .unwrap_or_else(|| "http://127.0.0.1:PORT/callback".into());
                     let terminal = std::io::stdin().is_terminal();
                     if !self.json {
+                        let lead = if seen.method == Some(SignInMethod::ForwardedPort) {
+                            // The forwarded port may bring the answer by itself.
+                            "If the browser ends on a page that could not be reached after you sign in,"
+                        } else {
+                            "After you sign in, the browser ends on a page that could not be reached."
+                        };
                         eprintln!(
-                            "After you sign in, the browser ends on a page that could not be reached. Copy the whole address from its address bar (it starts with {redirect}?code=) and paste it here{}.",
+                            "{lead} Copy the whole address from its address bar (it starts with {redirect}?code=) and paste it here{}.",
                             if terminal { ", then press Enter" } else { " (standard input)" }
                         );
                     }

@@ -96,7 +96,17 @@ pub fn ssh_forward_command_in(env: &dyn Fn(&str) -> Option<String>, port: u16) -
         Some(u) => format!("{u}@{host}"),
         None => host,
     };
-    Some(format!("ssh -L {port}:127.0.0.1:{port} {target}"))
+    // sshd on another port than 22: the fourth field of SSH_CONNECTION.
+    let ssh_port = env("SSH_CONNECTION")
+        .and_then(|c| {
+            c.split_whitespace()
+                .nth(3)
+                .and_then(|p| p.parse::<u16>().ok())
+        })
+        .filter(|p| *p != 22)
+        .map(|p| format!(" -p {p}"))
+        .unwrap_or_default();
+    Some(format!("ssh{ssh_port} -L {port}:127.0.0.1:{port} {target}"))
 }
 
 pub fn open_url(url: &str) -> Result<()> {
@@ -188,6 +198,15 @@ mod tests {
         assert_eq!(
             ssh_forward_command_in(&env_of(&vars), 8765).as_deref(),
             Some("ssh -L 8765:127.0.0.1:8765 ada@198.51.100.20")
+        );
+        // sshd on another port: the command says it.
+        let other_port = [
+            ("SSH_CONNECTION", "203.0.113.7 51234 198.51.100.20 2222"),
+            ("USER", "ada"),
+        ];
+        assert_eq!(
+            ssh_forward_command_in(&env_of(&other_port), 8765).as_deref(),
+            Some("ssh -p 2222 -L 8765:127.0.0.1:8765 ada@198.51.100.20")
         );
         assert_eq!(
             ssh_forward_command_in(&env_of(&[("USER", "ada")]), 8765),

@@ -199,7 +199,8 @@ fn form_post(url: &Url, fields: &[(&str, &str)], basic: Option<(&str, &str)>) ->
 
 /// An OAuth error from an answer that is not what was asked for, cleaned of `sent`.
 fn oauth_error(resp: &Fetched, stage: OAuthStage, sent: &[&str]) -> Option<OAuthError> {
-    let (code, description, uri) = token_response::error_in_body(&resp.body)?;
+    let body = token_response::json_body(&resp.body, &resp.content_type());
+    let (code, description, uri) = token_response::error_in_body(&body)?;
     let clean = |s: &str| redact::text_without(s, sent);
     Some(OAuthError {
         stage,
@@ -249,7 +250,8 @@ pub async fn authorize(
         url: url.to_string(),
         detail,
     };
-    let answer: Answer = serde_json::from_slice(&resp.body).map_err(|e| {
+    let body = token_response::json_body(&resp.body, &resp.content_type());
+    let answer: Answer = serde_json::from_slice(&body).map_err(|e| {
         // serde quotes values it met; the body may hold the device code.
         bad(format!(
             "it is not a device authorization response (line {}, column {})",
@@ -334,7 +336,8 @@ async fn poll_once(
         .flatten()
         .collect();
     if resp.status == 200 {
-        if let Ok(answer) = serde_json::from_slice::<LenientTokenResponse>(&resp.body) {
+        let body = token_response::json_body(&resp.body, &resp.content_type());
+        if let Ok(answer) = serde_json::from_slice::<LenientTokenResponse>(&body) {
             let tokens =
                 tokens::token_set_from(&answer, ep.token, requested_scopes, None, clock.now())?;
             return Ok(Poll::Tokens(Box::new(tokens)));

@@ -223,6 +223,36 @@ async fn pending_waits_and_slow_down_adds_five_seconds_to_the_interval() {
     assert_eq!(t.scopes, ["mcp"]);
 }
 
+/// A server that answers forms (GitHub's OAuth apps do, whatever is asked): pending and
+/// the tokens read as the JSON answers do.
+#[tokio::test(start_paused = true)]
+async fn form_encoded_poll_answers_are_read_as_json_ones() {
+    let form = |status: u16, body: &str| {
+        token_request()
+            .respond(status)
+            .respond_header("content-type", "application/x-www-form-urlencoded")
+            .respond_body(body.to_string())
+    };
+    let canned = Canned::new([
+        form(200, "error=authorization_pending&error_description=pending"),
+        form(200, "error=slow_down"),
+        form(
+            200,
+            "access_token=at-form&token_type=bearer&scope=mcp&expires_in=28800",
+        ),
+    ]);
+    let recorder = Recorder::default();
+    let start = tokio::time::Instant::now();
+    let t = poll_with(&canned, &authorization(1, 600), &recorder).await;
+    canned.assert_done();
+    assert_no_device_code(&t, &recorder);
+    let t = t.unwrap();
+    assert_eq!(t.access_token.expose(), "at-form");
+    assert_eq!(t.expires_at, Some(NOW + 28800));
+    // 1 s (pending), 1 s (slow_down), then 6 s.
+    assert_eq!(start.elapsed(), Duration::from_secs(8));
+}
+
 #[tokio::test(start_paused = true)]
 async fn a_poll_without_an_answer_is_sent_again_at_once_but_only_once() {
     // The server closed the connection kept from the last poll: asked again, it answers.

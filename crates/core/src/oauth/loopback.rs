@@ -247,10 +247,19 @@ pub(crate) fn check(query: &str, expected: &Expected<'_>) -> Result<Secret> {
     }
     match iss {
         Some(i) if i != expected.issuer => {
+            // Quoted back to the person: one line, and not a page of it.
+            let mut found: String = i
+                .chars()
+                .map(|c| if c.is_control() { ' ' } else { c })
+                .take(200)
+                .collect();
+            if i.chars().count() > 200 {
+                found.push('…');
+            }
             return Err(Error::IssuerResponseMismatch {
                 expected: expected.issuer.to_string(),
-                found: i,
-            })
+                found,
+            });
         }
         None if expected.iss_required => {
             return Err(Error::IssuerResponseMismatch {
@@ -385,6 +394,17 @@ mod tests {
             check("code=c&state=s1", &expected(&st)),
             Err(Error::IssuerResponseMismatch { .. })
         ));
+        // An issuer that forges lines or fills the screen is quoted as one short line.
+        let long = format!("code=c&state=s1&iss=x%0aFAKE-LINE{}", "y".repeat(5000));
+        match check(&long, &expected(&st)) {
+            Err(Error::IssuerResponseMismatch { found, .. }) => {
+                assert!(
+                    !found.contains('\n') && found.chars().count() <= 201,
+                    "{found}"
+                );
+            }
+            other => panic!("{other:?}"),
+        }
         let lax = Expected {
             iss_required: false,
             ..expected(&st)

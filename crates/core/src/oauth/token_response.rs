@@ -191,10 +191,29 @@ pub fn form_as_json(body: &[u8]) -> Option<Vec<u8>> {
         map.entry(k.into_owned())
             .or_insert(serde_json::Value::String(v.into_owned()));
     }
-    if !map.contains_key("access_token") && !map.contains_key("error") {
+    let filled = |k: &str| {
+        map.get(k)
+            .and_then(|v| v.as_str())
+            .is_some_and(|v| !v.trim().is_empty())
+    };
+    if !filled("access_token") && !filled("error") {
         return None;
     }
     serde_json::to_vec(&serde_json::Value::Object(map)).ok()
+}
+
+/// The body of an answer from a token endpoint (or the device authorization endpoint) as
+/// JSON: the body itself, or a form answer as the JSON of its fields ([`form_as_json`]) when
+/// it was not sent as JSON. The one reading of such answers, for the `oauth2` crate's calls
+/// and for Latchkey's own (the device grant).
+pub fn json_body<'a>(body: &'a [u8], content_type: &str) -> std::borrow::Cow<'a, [u8]> {
+    if content_type.to_ascii_lowercase().contains("json") {
+        return std::borrow::Cow::Borrowed(body);
+    }
+    match form_as_json(body) {
+        Some(json) => std::borrow::Cow::Owned(json),
+        None => std::borrow::Cow::Borrowed(body),
+    }
 }
 
 #[cfg(test)]

@@ -453,8 +453,13 @@ impl<'c> oauth2::AsyncHttpClient<'c> for Http {
             let mut builder = oauth2::http::Response::builder().status(fetched.status);
             // A form-encoded answer (GitHub's OAuth apps, some others) goes on as the JSON of
             // its fields: the crate reads JSON only. The trace keeps what was answered.
-            let form = crate::oauth::token_response::form_as_json(&fetched.body)
-                .filter(|_| !fetched.content_type().contains("json"));
+            let form = match crate::oauth::token_response::json_body(
+                &fetched.body,
+                &fetched.content_type(),
+            ) {
+                std::borrow::Cow::Owned(json) => Some(json),
+                std::borrow::Cow::Borrowed(_) => None,
+            };
             for (name, value) in fetched.headers.iter() {
                 if form.is_some() && name == reqwest::header::CONTENT_TYPE {
                     continue;

@@ -113,7 +113,7 @@ fn asking_for_the_code_where_the_server_has_no_device_endpoint_names_it_and_the_
             .contains("https://as.example.com does not offer sign-in with a code"),
         "{e}"
     );
-    assert!(e.hint().contains("--no-browser"), "{}", e.hint());
+    assert!(e.hint().contains("without --device"), "{}", e.hint());
 }
 
 fn engine(

@@ -247,9 +247,15 @@ fn method(
             SignInMethod::PasteBack,
             format!("{reason}: open the address in a browser on any computer, then paste back the address it ends on"),
         ),
-        (false, None) => (
+        (false, None) if availability.can_open() => (
             SignInMethod::Browser,
             format!("{reason}: open the address in a browser on this machine"),
+        ),
+        // Nothing can be pasted here (the bridge's standard input is the tool's): only a
+        // browser whose redirect reaches this machine can finish it.
+        (false, None) => (
+            SignInMethod::Browser,
+            format!("{reason}: open the address in a browser whose redirect reaches this machine (on it, or through the callback port forwarded with ssh -L)"),
         ),
     }
 }
