@@ -307,3 +307,40 @@ fn a_sign_in_on_the_way_of_call_is_finished_by_pasting_back() {
     assert_eq!(status, 0, "stdout:\n{stdout}\nstderr:\n{stderr}");
     assert!(!stdout.trim().is_empty(), "the tool answered:\n{stdout}");
 }
+
+/// A browser that opened but cannot reach this machine (a `$BROWSER` that runs elsewhere):
+/// the answer is still taken when pasted, though Latchkey did not ask for it.
+#[test]
+fn a_pasted_address_is_taken_even_when_a_browser_opened() {
+    let f = Fixture::start(serde_json::json!({}));
+    let user = User::new("paste-back-opened");
+    let url = f.ready.mcp_url.as_str();
+    let mut c = user.command(&["login", url]);
+    // The browser stand-in signs in and stops at the redirect, as a browser elsewhere would.
+    c.env("LATCHKEY_TEST_BROWSER_STOP_AT_CALLBACK", "1");
+    let mut login = Login::start(c);
+    let method = login.expect("The sign-in answer comes back");
+    assert!(
+        method.contains("in your browser on this machine"),
+        "{method}"
+    );
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let answer = loop {
+        if let Some(a) = user.callback_urls().into_iter().next() {
+            break a;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the browser stand-in never reached the callback"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    login.paste(&answer);
+    login.expect("Got the sign-in answer from the pasted address");
+    let (status, stdout, stderr) = login.finish();
+    assert_eq!(status, 0, "stdout:\n{stdout}\nstderr:\n{stderr}");
+    assert!(
+        !stderr.contains("Address:"),
+        "no prompt when a browser opened:\n{stderr}"
+    );
+}

@@ -45,6 +45,14 @@ impl PasteReader {
             SignInEvent::Method { method, .. } => seen.method = Some(*method),
             SignInEvent::SignInPage { .. } => {
                 let pasting = !matches!(seen.method, Some(SignInMethod::Browser) | None);
+                if !pasting && !seen.started {
+                    // A browser opened, but it may not reach this machine (a $BROWSER that
+                    // runs elsewhere): a pasted address is still taken, without a prompt.
+                    seen.started = true;
+                    let paste = self.paste.clone();
+                    let json = self.json;
+                    std::thread::spawn(move || read_pastes(paste, json, false));
+                }
                 if pasting && !seen.started {
                     seen.started = true;
                     let redirect = seen
