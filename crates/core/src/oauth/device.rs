@@ -32,8 +32,8 @@ use std::time::Duration;
 use url::Url;
 
 /// The grant type of the token requests (RFC 8628 section 3.4), also asked for at dynamic
-/// registration.
-pub const GRANT_TYPE: &str = "urn:ietf:params:oauth:grant-type:device_code";
+/// registration (where it is defined, so registration does not depend on this module).
+pub const GRANT_TYPE: &str = crate::oauth::register::DEVICE_CODE_GRANT_TYPE;
 
 /// The polling interval when the answer gives none (RFC 8628 section 3.2).
 pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(5);

@@ -15,6 +15,11 @@ use serde::{Deserialize, Serialize};
 use std::time::Duration;
 use url::Url;
 
+/// The device authorization grant's type (RFC 8628 section 3.4): asked for at dynamic
+/// registration where the sign-in server offers the grant, and sent by
+/// [`crate::oauth::device`]'s token requests.
+pub const DEVICE_CODE_GRANT_TYPE: &str = "urn:ietf:params:oauth:grant-type:device_code";
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RegistrationMethod {
@@ -343,7 +348,7 @@ pub fn registration_body_with_scope(
 ) -> serde_json::Value {
     let mut grants = vec!["authorization_code", "refresh_token"];
     if device {
-        grants.push(crate::oauth::device::GRANT_TYPE);
+        grants.push(DEVICE_CODE_GRANT_TYPE);
     }
     let mut body = serde_json::json!({
         "client_name": "Latchkey",
@@ -530,7 +535,7 @@ pub fn registration_from_answer(
         // one that does not is taken as registered as asked.
         device_grant: r
             .grant_types
-            .is_none_or(|g| g.iter().any(|t| t == crate::oauth::device::GRANT_TYPE)),
+            .is_none_or(|g| g.iter().any(|t| t == DEVICE_CODE_GRANT_TYPE)),
     })
 }
 
