@@ -313,19 +313,33 @@ impl Host {
             tracing::info!("a sign-in for {url} is already waiting for the browser");
             return;
         }
+        // A sign-in page that could not be opened here: the tray cannot take a pasted
+        // address, so the window's wizard (which can) takes over.
+        let (no_browser, mut no_browser_rx) = tokio::sync::mpsc::unbounded_channel::<()>();
         let said = {
             let url = url.clone();
             move |e: SignInEvent| {
                 if let Some(line) = method_line(&url, &e) {
                     tracing::info!("{line}");
                 }
+                if page_not_opened(&e) {
+                    let _ = no_browser.send(());
+                }
             }
         };
-        let outcome = self
-            .engine
-            .sign_in_again(&url, BrowserMode::Open, &said)
-            .await;
+        let outcome = tokio::select! {
+            outcome = self.engine.sign_in_again(&url, BrowserMode::Open, &said) => Some(outcome),
+            Some(()) = no_browser_rx.recv() => None,
+        };
         lock(&self.signing_in).remove(&url);
+        let Some(outcome) = outcome else {
+            tracing::info!(
+                "one-click sign-in for {url}: no browser opened here; the window's sign-in takes over"
+            );
+            self.windows
+                .open(Some(&LinkAction::own_login(url.clone(), Vec::new())));
+            return;
+        };
         match outcome {
             Ok(_) => {
                 self.probe_one(&url).await;
@@ -343,6 +357,11 @@ impl Host {
             }
         }
     }
+}
+
+/// Whether `e` says the sign-in page could not be opened on this machine.
+fn page_not_opened(e: &SignInEvent) -> bool {
+    matches!(e, SignInEvent::SignInPage { opened: false, .. })
 }
 
 /// What the tray's log says of a one-click sign-in's `e`: how the answer comes back and why
@@ -387,5 +406,17 @@ mod method_tests {
             "{line}"
         );
         assert!(method_line("u", &SignInEvent::Exchanging).is_none());
+    }
+
+    #[test]
+    fn a_page_that_did_not_open_hands_the_sign_in_to_the_window() {
+        let page = |opened| SignInEvent::SignInPage {
+            url: "https://as.example/authorize".into(),
+            opened,
+            register_again: None,
+        };
+        assert!(page_not_opened(&page(false)));
+        assert!(!page_not_opened(&page(true)));
+        assert!(!page_not_opened(&SignInEvent::Exchanging));
     }
 }
