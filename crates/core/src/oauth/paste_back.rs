@@ -53,8 +53,8 @@ pub fn read(pasted: &str, redirect_uri: &str, expected: &Expected<'_>) -> Verdic
         |what: String| Verdict::NotTheAnswer(format!("{what} {}", what_to_paste(redirect_uri)));
     if pasted.len() > MAX_PASTE {
         return refuse(format!(
-            "That is too long to be the address ({} characters; the address is well under {MAX_PASTE}).",
-            pasted.chars().count()
+            "That is too long to be the address ({} bytes; the address is well under {MAX_PASTE}).",
+            pasted.len()
         ));
     }
     // A terminal's bracketed paste marks, quotes or angle brackets around the address.
