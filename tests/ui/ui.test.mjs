@@ -605,7 +605,8 @@ test("sign-in on another device: the code, the address with Copy, its QR code, t
     assert.equal((await wizard.locator('[data-step="waiting"]').textContent()).trim().replace(/\s+/g, " "), "Other device");
     // Copy puts the address on the clipboard.
     await waiting.locator('[data-testid="copy-device-address"]').click();
-    assert.equal(await waiting.locator('[data-testid="copy-device-address"]').textContent(), "Copied");
+    // The clipboard write is asynchronous: the button says so once it is done.
+    await page.waitForFunction(() => document.querySelector('[data-testid="copy-device-address"]').textContent === "Copied", null, { timeout: 10000 });
     assert.equal(await page.evaluate(() => navigator.clipboard.readText()), "https://gitlab.example.com/oauth/device");
     await page.screenshot({ path: path.join(artifacts, `ui-wizard-device-code-${scheme}.png`), fullPage: true });
     // Cancel stops the sign-in and goes back to the app step.
