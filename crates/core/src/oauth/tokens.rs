@@ -578,39 +578,37 @@ mod tests {
         shown(&e, &recorder);
         assert!(e.to_string().contains("is unknown"), "{e}");
 
-        let canned = Canned::new([Expect::post(TOKEN).respond_json(
+        // A code exchange answered by `answer`: its error and what was recorded.
+        let exchange_answered = |answer: Expect| async {
+            let canned = Canned::new([answer]);
+            let recorder = Recorder::default();
+            let e = exchange_code(
+                &canned.http().with_recorder(recorder.clone()),
+                &endpoint(&client),
+                &Secret::new("the-code"),
+                &Secret::new("the-verifier"),
+                &[],
+                &FakeClock::at(NOW),
+            )
+            .await
+            .unwrap_err();
+            (e, recorder)
+        };
+        let (e, recorder) = exchange_answered(Expect::post(TOKEN).respond_json(
             400,
             &json!({"error": "invalid_grant", "error_description": "code the-code was used"}),
-        )]);
-        let recorder = Recorder::default();
-        let e = exchange_code(
-            &canned.http().with_recorder(recorder.clone()),
-            &endpoint(&client),
-            &Secret::new("the-code"),
-            &Secret::new("the-verifier"),
-            &[],
-            &FakeClock::at(NOW),
-        )
-        .await
-        .unwrap_err();
+        ))
+        .await;
         shown(&e, &recorder);
 
         // A text answer that is no token: refused, the code it echoes not shown.
-        let canned = Canned::new([Expect::post(TOKEN)
-            .respond(200)
-            .respond_header("content-type", "text/plain; charset=utf-8")
-            .respond_body("Internal error: code the-code rejected")]);
-        let recorder = Recorder::default();
-        let e = exchange_code(
-            &canned.http().with_recorder(recorder.clone()),
-            &endpoint(&client),
-            &Secret::new("the-code"),
-            &Secret::new("the-verifier"),
-            &[],
-            &FakeClock::at(NOW),
+        let (e, recorder) = exchange_answered(
+            Expect::post(TOKEN)
+                .respond(200)
+                .respond_header("content-type", "text/plain; charset=utf-8")
+                .respond_body("Internal error: code the-code rejected"),
         )
-        .await
-        .unwrap_err();
+        .await;
         shown(&e, &recorder);
         assert!(!recorder.exchanges().is_empty());
     }
